@@ -1,0 +1,168 @@
+//! Checking `assert` declarations exhaustively over tiers × roles × permissions.
+
+use policy_syntax::{Code, Diagnostic};
+
+use crate::model::*;
+use crate::resolve::{AssertClaim, ResolvedAssert};
+
+/// Adds the derivation of an allowed (tier, role, perm) as labels.
+fn label_derivation(
+    policy: &Policy,
+    mut d: Diagnostic,
+    t: TierId,
+    r: RoleId,
+    p: PermId,
+) -> Diagnostic {
+    for step in policy.derivation(t, r, p).unwrap_or_default() {
+        d = match step {
+            Step::Inherited { role, parent, span } => d.secondary(
+                span,
+                format!(
+                    "`{}` inherits `{}`",
+                    policy.role(role).map_or("?", |x| &x.id),
+                    policy.role(parent).map_or("?", |x| &x.id)
+                ),
+            ),
+            Step::Granted {
+                role,
+                pattern,
+                span,
+            } => d.secondary(
+                span,
+                format!(
+                    "`{}` is granted `{pattern}` here",
+                    policy.role(role).map_or("?", |x| &x.id)
+                ),
+            ),
+        };
+    }
+    d
+}
+
+fn label_denial(policy: &Policy, mut d: Diagnostic, t: TierId, r: RoleId, p: PermId) -> Diagnostic {
+    let tier = policy.tier_name(t).to_string();
+    match policy.why_not(t, r, p) {
+        Some(DenyReason::RoleUnavailable { span: Some(s) }) => {
+            d = d.secondary(s, format!("the role is not available on `{tier}`"));
+        }
+        Some(DenyReason::PermissionUnavailable { span: Some(s) }) => {
+            d = d.secondary(s, format!("the permission does not exist on `{tier}`"));
+        }
+        Some(DenyReason::Excluded { span, .. }) => d = d.secondary(span, "excluded here"),
+        Some(DenyReason::GateClosed {
+            span, tier_span, ..
+        }) => {
+            d = d.secondary(
+                tier_span.unwrap_or(span),
+                format!("this grant does not hold on `{tier}`"),
+            );
+        }
+        _ => {
+            if let Some(role) = policy.role(r) {
+                d = d.secondary(role.span, "nothing grants it to this role");
+            }
+        }
+    }
+    d
+}
+
+/// Checks every assertion; a failing one gives a `P0309` error with the
+/// first counterexample (by tier, role, permission order) and its derivation.
+pub(crate) fn check(policy: &Policy, asserts: &[ResolvedAssert], diags: &mut Vec<Diagnostic>) {
+    for a in asserts {
+        let tiers: Vec<TierId> = policy.tier_ids().filter(|t| a.tiers.contains(*t)).collect();
+        let role_name = |r: RoleId| policy.role(r).map_or("?".to_string(), |x| x.id.clone());
+        let perm_name = |p: PermId| {
+            policy
+                .permission(p)
+                .map_or("?".to_string(), |x| x.id.clone())
+        };
+        let on = |t: TierId| {
+            if policy.tiers().is_empty() {
+                String::new()
+            } else {
+                format!(" on `{}`", policy.tier_name(t))
+            }
+        };
+        // (tier, role, perm, should_be_allowed)
+        let mut violations: Vec<(TierId, RoleId, PermId, bool)> = Vec::new();
+        let all_roles = (0..policy.roles().len() as u32).map(RoleId);
+        match &a.kind {
+            AssertClaim::Only(allowed) => {
+                for &t in &tiers {
+                    for r in all_roles.clone().filter(|r| !allowed.contains(r)) {
+                        for &p in &a.perms {
+                            if policy.allows(t, r, p) {
+                                violations.push((t, r, p, false));
+                            }
+                        }
+                    }
+                }
+            }
+            AssertClaim::NoneBelow(top) => {
+                let below = policy.ancestors(*top);
+                for &t in &tiers {
+                    for &r in &below {
+                        for &p in &a.perms {
+                            if policy.allows(t, r, p) {
+                                violations.push((t, r, p, false));
+                            }
+                        }
+                    }
+                }
+            }
+            AssertClaim::Can(r) => {
+                for &t in &tiers {
+                    for &p in &a.perms {
+                        if !policy.allows(t, *r, p) {
+                            violations.push((t, *r, p, true));
+                        }
+                    }
+                }
+            }
+            AssertClaim::Cannot(r) => {
+                for &t in &tiers {
+                    for &p in &a.perms {
+                        if policy.allows(t, *r, p) {
+                            violations.push((t, *r, p, false));
+                        }
+                    }
+                }
+            }
+        }
+        let Some(&(t, r, p, should)) = violations.first() else {
+            continue;
+        };
+        let verb = if should { "cannot" } else { "can" };
+        let more = match violations.len() - 1 {
+            0 => String::new(),
+            1 => " (and 1 more counterexample)".to_string(),
+            n => format!(" (and {n} more counterexamples)"),
+        };
+        let mut d = Diagnostic::new(
+            Code::AssertionFailed,
+            format!(
+                "assertion failed: `{}` {verb} `{}`{}{more}",
+                role_name(r),
+                perm_name(p),
+                on(t)
+            ),
+        )
+        .with_source(policy.source())
+        .primary(
+            a.span,
+            format!("this assertion about `{}` does not hold", a.pattern),
+        );
+        d = if should {
+            label_denial(policy, d, t, r, p)
+        } else {
+            label_derivation(policy, d, t, r, p)
+        };
+        d = d.help(if should {
+            "grant the permission to the role (or one it inherits), or correct the assertion"
+        } else {
+            "remove the grant or inheritance that gives it, add an `excludes`, or correct the assertion"
+        });
+        diags.push(d);
+    }
+}

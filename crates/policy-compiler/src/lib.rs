@@ -1,0 +1,107 @@
+//! The policyc compiler: resolves a parsed policy into a permission graph.
+//!
+//! [`compile`] parses a [`SourceFile`], resolves every name (roles,
+//! permissions, tiers, wildcard patterns), orders the inheritance graph
+//! (petgraph; cycles are reported), and precomputes the effective permission
+//! set of every role on every tier as a bitset. It returns the [`Policy`]
+//! together with every [`Diagnostic`] found (errors and warnings, sorted).
+//!
+//! ```
+//! use policy_compiler::compile;
+//! use policy_syntax::SourceFile;
+//!
+//! let src = SourceFile::new("demo.policy", r#"
+//!     tiers free < enterprise
+//!     permission billing.manage "Manage billing"
+//!     permission files.manage "Create and manage Files"
+//!     role member "Member" on enterprise { grants files.manage }
+//!     role admin "Admin" { inherits member grants billing.manage }
+//! "#);
+//! let (policy, diagnostics) = compile(&src);
+//! assert!(diagnostics.is_empty());
+//! let free = policy.tier_id("free").unwrap();
+//! let admin = policy.role_id("admin").unwrap();
+//! let files = policy.perm_id("files.manage").unwrap();
+//! // Admin inherits from Member even on `free`, where Member is not available.
+//! assert!(policy.allows(free, admin, files));
+//! ```
+#![deny(missing_docs)]
+
+mod assertions;
+mod graph;
+mod model;
+mod pattern;
+mod resolve;
+mod sets;
+
+pub use model::*;
+pub use pattern::matches as pattern_matches;
+
+use policy_syntax::{sort_diagnostics, Code, Diagnostic, PolicyFile, Severity, SourceFile};
+
+/// Parses and compiles `source`. See [`compile_file`].
+pub fn compile(source: &SourceFile) -> (Policy, Vec<Diagnostic>) {
+    let (file, mut diags) = policy_syntax::parse(source);
+    let (policy, more) = compile_file(&file, diags.is_empty());
+    diags.extend(more);
+    sort_diagnostics(&mut diags);
+    (policy, diags)
+}
+
+/// Compiles a parsed file. `parsed_cleanly` tells whether the parser
+/// reported no errors; when it did, the lints that judge the whole policy
+/// (such as "granted to nobody") are skipped, since declarations are missing.
+pub fn compile_file(file: &PolicyFile, parsed_cleanly: bool) -> (Policy, Vec<Diagnostic>) {
+    let source = &file.source;
+    let (mut resolved, mut diags) = resolve::Resolver::new(source).resolve(file);
+    let asserts = std::mem::take(&mut resolved.asserts);
+    let order = graph::order_roles(&mut resolved.roles, source, &mut diags);
+    let tier_count = resolved.tiers.len().max(1);
+    let names_ok = !diags.iter().any(|d| d.severity() == Severity::Error);
+    let mut lint_diags = Vec::new();
+    let sets = sets::compute(
+        tier_count,
+        &resolved.permissions,
+        &resolved.roles,
+        &resolved.repeated_grants,
+        &order,
+        source,
+        &mut lint_diags,
+    );
+    if parsed_cleanly && names_ok {
+        diags.extend(lint_diags);
+    }
+    let policy = Policy {
+        source: source.clone(),
+        tiers: resolved.tiers,
+        permissions: resolved.permissions,
+        roles: resolved.roles,
+        role_index: resolved.role_index,
+        perm_index: resolved.perm_index,
+        tier_index: resolved.tier_index,
+        sets: sets.sets,
+        slots: sets.slots,
+        perm_avail: sets.perm_avail,
+        asserts: asserts.len(),
+    };
+    if parsed_cleanly && names_ok {
+        assertions::check(&policy, &asserts, &mut diags);
+    }
+    if file.items.is_empty() && parsed_cleanly {
+        diags.push(
+            Diagnostic::new(
+                Code::EmptyFile,
+                format!("`{}` declares nothing", source.name()),
+            )
+            .with_source(source)
+            .help("declare tiers, permissions and roles, or delete the file"),
+        );
+    }
+    sort_diagnostics(&mut diags);
+    (policy, diags)
+}
+
+/// Whether any diagnostic is an error.
+pub fn has_errors(diags: &[Diagnostic]) -> bool {
+    diags.iter().any(|d| d.severity() == Severity::Error)
+}

@@ -1,0 +1,581 @@
+//! Name resolution: from the AST to declarations with resolved references.
+
+use std::collections::HashMap;
+
+use policy_syntax::{
+    did_you_mean, CmpOp, Code, Diagnostic, Ident, Item, Pattern, PolicyFile, RoleStmt, SourceFile,
+    Span, TierConstraint, TierSelector,
+};
+
+use crate::model::*;
+use crate::pattern;
+
+/// The declarations of a file with every reference resolved.
+pub(crate) struct Resolved {
+    pub tiers: Vec<Tier>,
+    pub permissions: Vec<Permission>,
+    pub roles: Vec<Role>,
+    pub role_index: HashMap<String, RoleId>,
+    pub perm_index: HashMap<String, PermId>,
+    pub tier_index: HashMap<String, TierId>,
+    /// Exact grants that repeat an earlier exact grant in the same role: (role, span, perm).
+    pub repeated_grants: Vec<(RoleId, Span, PermId)>,
+    /// The assertions, resolved.
+    pub asserts: Vec<ResolvedAssert>,
+}
+
+pub(crate) struct Resolver<'a> {
+    source: &'a SourceFile,
+    pub diags: Vec<Diagnostic>,
+    tier_index: HashMap<String, TierId>,
+    tiers: Vec<Tier>,
+    perm_index: HashMap<String, PermId>,
+    perm_ids_sorted: Vec<String>,
+    permissions: Vec<Permission>,
+}
+
+impl<'a> Resolver<'a> {
+    pub fn new(source: &'a SourceFile) -> Self {
+        Resolver {
+            source,
+            diags: Vec::new(),
+            tier_index: HashMap::new(),
+            tiers: Vec::new(),
+            perm_index: HashMap::new(),
+            perm_ids_sorted: Vec::new(),
+            permissions: Vec::new(),
+        }
+    }
+
+    fn diag(&self, code: Code, message: String) -> Diagnostic {
+        Diagnostic::new(code, message).with_source(self.source)
+    }
+
+    fn tier_count(&self) -> usize {
+        self.tiers.len().max(1)
+    }
+
+    pub fn resolve(mut self, file: &PolicyFile) -> (Resolved, Vec<Diagnostic>) {
+        self.collect_tiers(file);
+        self.collect_permissions(file);
+        let (roles, role_index, repeated) = self.collect_roles(file);
+        let asserts = self.resolve_asserts(file, &role_index);
+        let resolved = Resolved {
+            asserts,
+            tiers: self.tiers,
+            permissions: self.permissions,
+            roles,
+            role_index,
+            perm_index: self.perm_index,
+            tier_index: self.tier_index,
+            repeated_grants: repeated,
+        };
+        (resolved, self.diags)
+    }
+
+    fn collect_tiers(&mut self, file: &PolicyFile) {
+        let mut first_decl: Option<Span> = None;
+        for item in &file.items {
+            let Item::Tiers(decl) = item else { continue };
+            if let Some(first) = first_decl {
+                let d = self
+                    .diag(
+                        Code::DuplicateTier,
+                        "the tiers are declared more than once".to_string(),
+                    )
+                    .primary(decl.span, "second `tiers` declaration")
+                    .secondary(first, "first declared here")
+                    .help("declare every tier, lowest first, in one `tiers a < b < c` line");
+                self.diags.push(d);
+                continue;
+            }
+            first_decl = Some(decl.span);
+            for t in &decl.tiers {
+                if let Some(prev) = self.tier_index.get(&t.name) {
+                    let prev_span = self.tiers.get(prev.index()).map(|t| t.span);
+                    let mut d = self
+                        .diag(
+                            Code::DuplicateTier,
+                            format!("tier `{}` is named twice", t.name),
+                        )
+                        .primary(t.span, "named again here")
+                        .help("each tier appears once in the order; remove the repetition");
+                    if let Some(s) = prev_span {
+                        d = d.secondary(s, "first named here");
+                    }
+                    self.diags.push(d);
+                    continue;
+                }
+                if self.tiers.len() >= MAX_TIERS {
+                    let d = self
+                        .diag(
+                            Code::TooManyTiers,
+                            format!("a policy may declare at most {MAX_TIERS} tiers"),
+                        )
+                        .primary(t.span, "one tier too many");
+                    self.diags.push(d);
+                    break;
+                }
+                let id = TierId(self.tiers.len() as u32);
+                self.tier_index.insert(t.name.clone(), id);
+                self.tiers.push(Tier {
+                    id: t.name.clone(),
+                    span: t.span,
+                });
+            }
+        }
+    }
+
+    /// Resolves an optional `on ...` clause; `what` names the constrained thing.
+    fn tier_set(&mut self, constraint: Option<&TierConstraint>, what: &str) -> TierSet {
+        let all = TierSet::all(self.tier_count());
+        let Some(c) = constraint else { return all };
+        let mut set = TierSet::default();
+        let mut unknown = false;
+        match &c.selector {
+            TierSelector::List(list) => {
+                for t in list {
+                    match self.lookup_tier(t) {
+                        Some(id) => set.insert(id),
+                        None => unknown = true,
+                    }
+                }
+            }
+            TierSelector::Range { op, tier } => match self.lookup_tier(tier) {
+                Some(id) => {
+                    for i in 0..self.tiers.len() as u32 {
+                        let keep = match op {
+                            CmpOp::Ge => i >= id.0,
+                            CmpOp::Gt => i > id.0,
+                            CmpOp::Le => i <= id.0,
+                            CmpOp::Lt => i < id.0,
+                        };
+                        if keep {
+                            set.insert(TierId(i));
+                        }
+                    }
+                }
+                None => unknown = true,
+            },
+        }
+        if set.is_empty() && !unknown {
+            let d = self
+                .diag(
+                    Code::EmptyTierConstraint,
+                    format!("{what} is available on no tier"),
+                )
+                .primary(c.span, "this selects no tier")
+                .help(format!(
+                    "the tiers, lowest first, are: {}",
+                    self.tiers
+                        .iter()
+                        .map(|t| format!("`{}`", t.id))
+                        .collect::<Vec<_>>()
+                        .join(" < ")
+                ));
+            self.diags.push(d);
+        }
+        set
+    }
+
+    fn lookup_tier(&mut self, t: &Ident) -> Option<TierId> {
+        if let Some(id) = self.tier_index.get(&t.name) {
+            return Some(*id);
+        }
+        let mut names: Vec<&str> = self.tiers.iter().map(|t| t.id.as_str()).collect();
+        names.sort_unstable();
+        let suggestion = did_you_mean(&t.name, names.iter().copied());
+        let help = if self.tiers.is_empty() {
+            "this policy declares no tiers; declare them first, lowest first: `tiers free < team < enterprise`".to_string()
+        } else {
+            format!(
+                "the declared tiers are {}",
+                self.tiers
+                    .iter()
+                    .map(|t| format!("`{}`", t.id))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let d = self
+            .diag(Code::UnknownTier, format!("unknown tier `{}`", t.name))
+            .primary(t.span, "not a declared tier")
+            .suggest(suggestion)
+            .help(help);
+        self.diags.push(d);
+        None
+    }
+
+    fn collect_permissions(&mut self, file: &PolicyFile) {
+        for item in &file.items {
+            let Item::Permission(decl) = item else {
+                continue;
+            };
+            if let Some(prev) = self.perm_index.get(&decl.id.name) {
+                let prev_span = self.permissions.get(prev.index()).map(|p| p.span);
+                let mut d = self
+                    .diag(
+                        Code::DuplicatePermission,
+                        format!("permission `{}` is declared twice", decl.id.name),
+                    )
+                    .primary(decl.id.span, "declared again here")
+                    .help("remove one of the declarations, or rename one of them");
+                if let Some(s) = prev_span {
+                    d = d.secondary(s, "first declared here");
+                }
+                self.diags.push(d);
+                continue;
+            }
+            let tiers = self.tier_set(
+                decl.tiers.as_ref(),
+                &format!("permission `{}`", decl.id.name),
+            );
+            let id = PermId(self.permissions.len() as u32);
+            self.perm_index.insert(decl.id.name.clone(), id);
+            self.permissions.push(Permission {
+                id: decl.id.name.clone(),
+                label: decl.label.value.clone(),
+                description: decl.doc.as_ref().map(|d| d.text.clone()),
+                tiers,
+                tier_span: decl.tiers.as_ref().map(|c| c.span),
+                span: decl.id.span,
+            });
+        }
+        self.perm_ids_sorted = self.permissions.iter().map(|p| p.id.clone()).collect();
+        self.perm_ids_sorted.sort_unstable();
+    }
+
+    /// Resolves a pattern to the permissions it matches, reporting unknown
+    /// ids (`P0202`) and wildcards that match nothing (`P0207`).
+    pub fn resolve_pattern(&mut self, p: &Pattern) -> Vec<PermId> {
+        if !p.is_wildcard() {
+            if let Some(id) = self.perm_index.get(&p.text) {
+                return vec![*id];
+            }
+            let suggestion = did_you_mean(&p.text, self.perm_ids_sorted.iter().map(|s| s.as_str()));
+            let d = self
+                .diag(
+                    Code::UnknownPermission,
+                    format!("unknown permission `{}`", p.text),
+                )
+                .primary(p.span, "not a declared permission")
+                .suggest(suggestion)
+                .help(format!(
+                    "declare it with `permission {} \"Label\"`, or fix the name",
+                    p.text
+                ));
+            self.diags.push(d);
+            return Vec::new();
+        }
+        let matches: Vec<PermId> = self
+            .permissions
+            .iter()
+            .enumerate()
+            .filter(|(_, perm)| pattern::matches(&p.text, &perm.id))
+            .map(|(i, _)| PermId(i as u32))
+            .collect();
+        if matches.is_empty() {
+            let prefix = p.text.split(".*").next().unwrap_or("");
+            let suggestion = if prefix.is_empty() || prefix.contains('*') {
+                None
+            } else {
+                let mut prefixes: Vec<&str> = self
+                    .perm_ids_sorted
+                    .iter()
+                    .filter_map(|id| id.rsplit_once('.').map(|(a, _)| a))
+                    .collect();
+                prefixes.dedup();
+                did_you_mean(prefix, prefixes.iter().copied())
+                    .map(|s| format!("{s}{}", p.text.get(prefix.len()..).unwrap_or("")))
+            };
+            let d = self
+                .diag(
+                    Code::WildcardMatchesNothing,
+                    format!("`{}` matches no declared permission", p.text),
+                )
+                .primary(p.span, "matches nothing")
+                .suggest(suggestion)
+                .help("a `*` segment stands for one or more whole segments of a permission id");
+            self.diags.push(d);
+        }
+        matches
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn collect_roles(
+        &mut self,
+        file: &PolicyFile,
+    ) -> (
+        Vec<Role>,
+        HashMap<String, RoleId>,
+        Vec<(RoleId, Span, PermId)>,
+    ) {
+        let mut roles: Vec<Role> = Vec::new();
+        let mut index: HashMap<String, RoleId> = HashMap::new();
+        let mut decls = Vec::new();
+        for item in &file.items {
+            let Item::Role(decl) = item else { continue };
+            if let Some(prev) = index.get(&decl.id.name) {
+                let prev_span = roles.get(prev.index()).map(|r| r.span);
+                let mut d = self
+                    .diag(
+                        Code::DuplicateRole,
+                        format!("role `{}` is declared twice", decl.id.name),
+                    )
+                    .primary(decl.id.span, "declared again here")
+                    .help("merge the two blocks into one, or rename one of the roles");
+                if let Some(s) = prev_span {
+                    d = d.secondary(s, "first declared here");
+                }
+                self.diags.push(d);
+                continue;
+            }
+            let tiers = self.tier_set(decl.tiers.as_ref(), &format!("role `{}`", decl.id.name));
+            let id = RoleId(roles.len() as u32);
+            index.insert(decl.id.name.clone(), id);
+            roles.push(Role {
+                id: decl.id.name.clone(),
+                label: decl.label.value.clone(),
+                description: decl.doc.as_ref().map(|d| d.text.clone()),
+                tiers,
+                tier_span: decl.tiers.as_ref().map(|c| c.span),
+                parents: Vec::new(),
+                grants: Vec::new(),
+                exclusions: Vec::new(),
+                span: decl.id.span,
+            });
+            decls.push((id, decl));
+        }
+        let mut role_names: Vec<String> = roles.iter().map(|r| r.id.clone()).collect();
+        role_names.sort_unstable();
+        let mut repeated = Vec::new();
+        for (id, decl) in decls {
+            let mut parents: Vec<Parent> = Vec::new();
+            let mut grants = Vec::new();
+            let mut exclusions = Vec::new();
+            let mut exact_granted: HashMap<PermId, Span> = HashMap::new();
+            for stmt in &decl.body {
+                match stmt {
+                    RoleStmt::Inherits { parents: names, .. } => {
+                        for n in names {
+                            let Some(pid) = index.get(&n.name).copied() else {
+                                let suggestion =
+                                    did_you_mean(&n.name, role_names.iter().map(|s| s.as_str()));
+                                let d = self
+                                    .diag(Code::UnknownRole, format!("unknown role `{}`", n.name))
+                                    .primary(n.span, "not a declared role")
+                                    .suggest(suggestion);
+                                self.diags.push(d);
+                                continue;
+                            };
+                            if let Some(prev) = parents.iter().find(|p| p.role == pid) {
+                                let d = self
+                                    .diag(
+                                        Code::DuplicateParent,
+                                        format!(
+                                            "role `{}` inherits from `{}` twice",
+                                            decl.id.name, n.name
+                                        ),
+                                    )
+                                    .primary(n.span, "inherited again here")
+                                    .secondary(prev.span, "first inherited here")
+                                    .help("remove the repeated parent");
+                                self.diags.push(d);
+                                continue;
+                            }
+                            parents.push(Parent {
+                                role: pid,
+                                span: n.span,
+                            });
+                        }
+                    }
+                    RoleStmt::Grants {
+                        patterns, tiers, ..
+                    } => {
+                        let set = self.tier_set(
+                            tiers.as_ref(),
+                            &format!("this grant of role `{}`", decl.id.name),
+                        );
+                        for p in patterns {
+                            let matches = self.resolve_pattern(p);
+                            if !p.is_wildcard() {
+                                if let Some(&perm) = matches.first() {
+                                    if let std::collections::hash_map::Entry::Vacant(e) = exact_granted.entry(perm) {
+                                        e.insert(p.span);
+                                    } else {
+                                        repeated.push((id, p.span, perm));
+                                    }
+                                }
+                            }
+                            grants.push(Grant {
+                                pattern: p.text.clone(),
+                                span: p.span,
+                                tiers: set,
+                                tier_span: tiers.as_ref().map(|c| c.span),
+                                matches,
+                            });
+                        }
+                    }
+                    RoleStmt::Excludes { patterns, .. } => {
+                        for p in patterns {
+                            let matches = self.resolve_pattern(p);
+                            if !p.is_wildcard() {
+                                if let Some(perm) = matches.first() {
+                                    if let Some(gspan) = exact_granted.get(perm) {
+                                        let d = self
+                                            .diag(
+                                                Code::GrantExcludeConflict,
+                                                format!(
+                                                    "role `{}` both grants and excludes `{}`",
+                                                    decl.id.name, p.text
+                                                ),
+                                            )
+                                            .primary(p.span, "excluded here")
+                                            .secondary(*gspan, "granted here")
+                                            .help("an exclusion only removes inherited permissions; remove either the grant or the exclusion");
+                                        self.diags.push(d);
+                                    }
+                                }
+                            }
+                            exclusions.push(Exclusion {
+                                pattern: p.text.clone(),
+                                span: p.span,
+                                matches,
+                            });
+                        }
+                    }
+                }
+            }
+            // A grant written after its exclusion conflicts too.
+            for e in &exclusions {
+                if e.pattern.contains('*') {
+                    continue;
+                }
+                if let Some(perm) = e.matches.first() {
+                    if let Some(g) = grants.iter().find(|g| {
+                        !g.pattern.contains('*')
+                            && g.matches.first() == Some(perm)
+                            && g.span.start > e.span.start
+                    }) {
+                        let d = self
+                            .diag(
+                                Code::GrantExcludeConflict,
+                                format!("role `{}` both grants and excludes `{}`", decl.id.name, e.pattern),
+                            )
+                            .primary(e.span, "excluded here")
+                            .secondary(g.span, "granted here")
+                            .help("an exclusion only removes inherited permissions; remove either the grant or the exclusion");
+                        self.diags.push(d);
+                    }
+                }
+            }
+            if let Some(r) = roles.get_mut(id.index()) {
+                r.parents = parents;
+                r.grants = grants;
+                r.exclusions = exclusions;
+            }
+        }
+        (roles, index, repeated)
+    }
+}
+
+/// An assertion with its names resolved.
+pub(crate) struct ResolvedAssert {
+    pub kind: AssertClaim,
+    pub pattern: String,
+    pub perms: Vec<PermId>,
+    pub tiers: TierSet,
+    pub span: Span,
+}
+
+/// The claim of an assertion.
+pub(crate) enum AssertClaim {
+    Only(Vec<RoleId>),
+    NoneBelow(RoleId),
+    Can(RoleId),
+    Cannot(RoleId),
+}
+
+impl Resolver<'_> {
+    fn lookup_role(
+        &mut self,
+        n: &Ident,
+        index: &HashMap<String, RoleId>,
+        sorted: &[String],
+    ) -> Option<RoleId> {
+        if let Some(id) = index.get(&n.name) {
+            return Some(*id);
+        }
+        let suggestion = did_you_mean(&n.name, sorted.iter().map(|s| s.as_str()));
+        let d = self
+            .diag(Code::UnknownRole, format!("unknown role `{}`", n.name))
+            .primary(n.span, "not a declared role")
+            .suggest(suggestion);
+        self.diags.push(d);
+        None
+    }
+
+    /// Resolves every `assert` declaration; unresolvable ones are dropped
+    /// after their diagnostics.
+    pub fn resolve_asserts(
+        &mut self,
+        file: &PolicyFile,
+        index: &HashMap<String, RoleId>,
+    ) -> Vec<ResolvedAssert> {
+        use policy_syntax::AssertKind;
+        let mut sorted: Vec<String> = index.keys().cloned().collect();
+        sorted.sort_unstable();
+        let mut out = Vec::new();
+        for item in &file.items {
+            let Item::Assert(a) = item else { continue };
+            let tiers = self.tier_set(a.tiers.as_ref(), "this assertion");
+            let (claim, pattern) = match &a.kind {
+                AssertKind::Only { roles, pattern } => {
+                    let ids: Vec<Option<RoleId>> = roles
+                        .iter()
+                        .map(|n| self.lookup_role(n, index, &sorted))
+                        .collect();
+                    if ids.iter().any(|i| i.is_none()) {
+                        continue;
+                    }
+                    (
+                        AssertClaim::Only(ids.into_iter().flatten().collect()),
+                        pattern,
+                    )
+                }
+                AssertKind::NoneBelow { role, pattern } => {
+                    let Some(id) = self.lookup_role(role, index, &sorted) else {
+                        continue;
+                    };
+                    (AssertClaim::NoneBelow(id), pattern)
+                }
+                AssertKind::Can {
+                    role,
+                    pattern,
+                    negated,
+                } => {
+                    let Some(id) = self.lookup_role(role, index, &sorted) else {
+                        continue;
+                    };
+                    if *negated {
+                        (AssertClaim::Cannot(id), pattern)
+                    } else {
+                        (AssertClaim::Can(id), pattern)
+                    }
+                }
+            };
+            let perms = self.resolve_pattern(pattern);
+            if perms.is_empty() {
+                continue;
+            }
+            out.push(ResolvedAssert {
+                kind: claim,
+                pattern: pattern.text.clone(),
+                perms,
+                tiers,
+                span: a.span,
+            });
+        }
+        out
+    }
+}

@@ -1,0 +1,228 @@
+//! The abstract syntax tree of a `.policy` file. Every node keeps its span.
+
+use crate::source::{SourceFile, Span};
+
+/// A name as written, with where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ident {
+    /// The name.
+    pub name: String,
+    /// Where it appears.
+    pub span: Span,
+}
+
+/// A quoted label, unescaped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    /// The text between the quotes, with escapes resolved.
+    pub value: String,
+    /// The span including the quotes.
+    pub span: Span,
+}
+
+/// A doc comment (`/// ...` lines) attached to the next declaration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Doc {
+    /// The lines without their `///` marker and one leading space, joined by `\n`.
+    pub text: String,
+    /// The span of all the lines.
+    pub span: Span,
+}
+
+/// A permission id or pattern in a grant, exclusion or assertion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pattern {
+    /// The text as written, e.g. `deployments.*`.
+    pub text: String,
+    /// Where it appears.
+    pub span: Span,
+}
+
+impl Pattern {
+    /// Whether the pattern contains a `*` segment.
+    pub fn is_wildcard(&self) -> bool {
+        self.text.split('.').any(|s| s == "*")
+    }
+}
+
+/// A comparison operator in a tier range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    /// `>=`
+    Ge,
+    /// `>`
+    Gt,
+    /// `<=`
+    Le,
+    /// `<`
+    Lt,
+}
+
+impl CmpOp {
+    /// The operator as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CmpOp::Ge => ">=",
+            CmpOp::Gt => ">",
+            CmpOp::Le => "<=",
+            CmpOp::Lt => "<",
+        }
+    }
+}
+
+/// The tiers a constraint selects, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TierSelector {
+    /// `on >= team`
+    Range {
+        /// The comparison.
+        op: CmpOp,
+        /// The tier compared with.
+        tier: Ident,
+    },
+    /// `on team, enterprise`
+    List(Vec<Ident>),
+}
+
+/// An `on ...` clause.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TierConstraint {
+    /// What it selects.
+    pub selector: TierSelector,
+    /// The span of the whole clause, `on` included.
+    pub span: Span,
+}
+
+/// `tiers free < team < enterprise`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TiersDecl {
+    /// Attached doc comment.
+    pub doc: Option<Doc>,
+    /// The tiers, lowest first.
+    pub tiers: Vec<Ident>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `permission billing.manage "Manage billing" on >= team`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PermissionDecl {
+    /// Attached doc comment (the permission's description).
+    pub doc: Option<Doc>,
+    /// The dotted id.
+    pub id: Ident,
+    /// The human label.
+    pub label: Label,
+    /// The tiers on which the permission exists (all when absent).
+    pub tiers: Option<TierConstraint>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// A statement in a role block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoleStmt {
+    /// `inherits a, b`
+    Inherits {
+        /// The parent roles.
+        parents: Vec<Ident>,
+        /// The whole statement.
+        span: Span,
+    },
+    /// `grants p, q.* on >= team`
+    Grants {
+        /// What is granted.
+        patterns: Vec<Pattern>,
+        /// From which tiers the grant holds (all when absent).
+        tiers: Option<TierConstraint>,
+        /// The whole statement.
+        span: Span,
+    },
+    /// `excludes p, q.*`
+    Excludes {
+        /// What is taken away from the inherited set.
+        patterns: Vec<Pattern>,
+        /// The whole statement.
+        span: Span,
+    },
+}
+
+/// `role admin "Admin" on enterprise { ... }`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleDecl {
+    /// Attached doc comment (the role's description).
+    pub doc: Option<Doc>,
+    /// The role id.
+    pub id: Ident,
+    /// The display label.
+    pub label: Label,
+    /// The tiers on which the role can be assigned (all when absent).
+    pub tiers: Option<TierConstraint>,
+    /// The statements of the block, in order.
+    pub body: Vec<RoleStmt>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// What an assertion claims.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssertKind {
+    /// `only a, b can P`
+    Only {
+        /// The only roles allowed to hold `pattern`.
+        roles: Vec<Ident>,
+        /// The permissions concerned.
+        pattern: Pattern,
+    },
+    /// `no role below R can P`
+    NoneBelow {
+        /// The role whose ancestors may not hold `pattern`.
+        role: Ident,
+        /// The permissions concerned.
+        pattern: Pattern,
+    },
+    /// `R can P` (every matched permission) or `R cannot P` (none of them).
+    Can {
+        /// The role.
+        role: Ident,
+        /// The permissions concerned.
+        pattern: Pattern,
+        /// `true` for `cannot`.
+        negated: bool,
+    },
+}
+
+/// `assert ... [on TIERS]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssertDecl {
+    /// Attached doc comment.
+    pub doc: Option<Doc>,
+    /// The claim.
+    pub kind: AssertKind,
+    /// The tiers the claim is checked on (all when absent).
+    pub tiers: Option<TierConstraint>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// A top-level declaration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    /// `tiers ...`
+    Tiers(TiersDecl),
+    /// `permission ...`
+    Permission(PermissionDecl),
+    /// `role ... { }`
+    Role(RoleDecl),
+    /// `assert ...`
+    Assert(AssertDecl),
+}
+
+/// A parsed file: its declarations in source order.
+#[derive(Debug, Clone)]
+pub struct PolicyFile {
+    /// The source it was parsed from.
+    pub source: SourceFile,
+    /// The declarations that parsed, in source order.
+    pub items: Vec<Item>,
+}

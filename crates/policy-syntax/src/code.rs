@@ -1,0 +1,140 @@
+//! The registry of stable diagnostic codes.
+//!
+//! Ranges: `P01xx` syntax, `P02xx` name resolution, `P03xx` graph and tier
+//! constraints, `P04xx` queries, `P05xx` test files and I/O. A code is never
+//! reused; retired codes stay in this list.
+
+use std::fmt;
+
+/// How serious a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// The policy is wrong; it cannot be used.
+    Error,
+    /// The policy compiles but is very likely not what the author meant.
+    Warning,
+}
+
+impl Severity {
+    /// `"error"` or `"warning"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $severity:ident, $title:literal; )*) => {
+        /// A stable diagnostic code such as `P0201`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Code {
+            /// Every code, in numeric order.
+            pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
+
+            /// The code as written in output and docs, e.g. `"P0201"`.
+            pub fn as_str(self) -> &'static str {
+                match self { $( Code::$variant => $code, )* }
+            }
+
+            /// The default severity of diagnostics with this code.
+            pub fn severity(self) -> Severity {
+                match self { $( Code::$variant => Severity::$severity, )* }
+            }
+
+            /// A one-line title of what the code means.
+            pub fn title(self) -> &'static str {
+                match self { $( Code::$variant => $title, )* }
+            }
+
+            /// The long explanation from `docs/errors/CODE.md`, as `policyc explain` prints it.
+            pub fn explanation(self) -> &'static str {
+                match self {
+                    $( Code::$variant => include_str!(concat!("../../../docs/errors/", $code, ".md")), )*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    /// The text does not follow the grammar.
+    Syntax = "P0101", Error, "syntax error";
+    /// A line is longer than the parser accepts.
+    LineTooLong = "P0102", Error, "line too long";
+    /// More tiers than the compiler supports.
+    TooManyTiers = "P0103", Error, "too many tiers";
+    /// A name that is not declared as a role.
+    UnknownRole = "P0201", Error, "unknown role";
+    /// A name that is not declared as a permission.
+    UnknownPermission = "P0202", Error, "unknown permission";
+    /// A name that is not declared as a tier.
+    UnknownTier = "P0203", Error, "unknown tier";
+    /// A role declared twice.
+    DuplicateRole = "P0204", Error, "duplicate role";
+    /// A permission declared twice.
+    DuplicatePermission = "P0205", Error, "duplicate permission";
+    /// A tier named twice, or a second `tiers` declaration.
+    DuplicateTier = "P0206", Error, "duplicate tier";
+    /// A wildcard pattern that matches no declared permission.
+    WildcardMatchesNothing = "P0207", Warning, "wildcard matches nothing";
+    /// Role inheritance forms a cycle.
+    InheritanceCycle = "P0301", Error, "inheritance cycle";
+    /// An exclusion that removes nothing the role would otherwise have.
+    UselessExclusion = "P0302", Warning, "exclusion never takes anything away";
+    /// A grant of a permission the role already has through inheritance.
+    RedundantGrant = "P0303", Warning, "redundant grant";
+    /// A permission that no role holds on any tier.
+    UngrantedPermission = "P0304", Warning, "permission granted to nobody";
+    /// A tier constraint that selects no tier.
+    EmptyTierConstraint = "P0305", Error, "tier constraint selects no tier";
+    /// A role that holds no permission on any tier where it is available.
+    EmptyRole = "P0306", Warning, "role has no permissions";
+    /// A role that both grants and excludes the same permission.
+    GrantExcludeConflict = "P0307", Error, "grant conflicts with exclusion";
+    /// A role that inherits from the same role twice, or from itself indirectly twice.
+    DuplicateParent = "P0308", Warning, "duplicate parent";
+    /// An assertion about the policy does not hold.
+    AssertionFailed = "P0309", Error, "assertion failed";
+    /// A query names a role, permission or tier the policy does not declare.
+    UnknownQueryName = "P0401", Error, "unknown name in query";
+    /// A query lacks a tier the policy needs, or gives one it cannot use.
+    QueryTier = "P0402", Error, "missing or unexpected tier in query";
+    /// A file or directory could not be read.
+    Io = "P0501", Error, "cannot read file";
+    /// A file is not valid UTF-8 text.
+    NotUtf8 = "P0502", Error, "file is not UTF-8";
+    /// A file contains a NUL byte.
+    NulByte = "P0503", Error, "file contains a NUL byte";
+    /// A file is larger than policyc accepts.
+    FileTooLarge = "P0504", Error, "file too large";
+    /// A path holds no `.policy` files.
+    NoPolicies = "P0505", Error, "no policy files found";
+    /// A policy file declares nothing.
+    EmptyFile = "P0506", Warning, "empty policy file";
+    /// A compiled artifact cannot be loaded.
+    BadArtifact = "P0507", Error, "invalid compiled policy";
+    /// A test file is malformed.
+    BadTestFile = "P0508", Error, "invalid test file";
+}
+
+impl Code {
+    /// Looks a code up by its text, case-insensitively (`p0201` works).
+    pub fn parse(text: &str) -> Option<Code> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,21 @@
+//! Parsing for the policyc policy language.
+//!
+//! [`parse`] turns a [`SourceFile`] into a [`PolicyFile`] (an AST whose
+//! nodes carry byte [`Span`]s) plus every syntax error as a [`Diagnostic`].
+//! This crate also owns the registry of stable diagnostic [`Code`]s shared by
+//! all later stages, and the did-you-mean helper [`did_you_mean`].
+#![deny(missing_docs)]
+
+mod ast;
+mod code;
+mod diagnostic;
+mod parser;
+mod source;
+mod suggest;
+
+pub use ast::*;
+pub use code::{Code, Severity};
+pub use diagnostic::{sort_diagnostics, Diagnostic, Label as DiagnosticLabel};
+pub use parser::{parse, MAX_LINE_BYTES};
+pub use source::{LineCol, SourceFile, Span};
+pub use suggest::did_you_mean;

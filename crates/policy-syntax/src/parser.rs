@@ -1,0 +1,351 @@
+//! The pest binding and the AST builder.
+
+use pest::iterators::Pair;
+use pest::Parser as _;
+
+use crate::ast::*;
+use crate::code::Code;
+use crate::diagnostic::Diagnostic;
+use crate::source::{SourceFile, Span};
+
+mod error;
+
+/// The longest line the parser accepts, in bytes.
+pub const MAX_LINE_BYTES: usize = 4096;
+/// The most syntax errors reported for one file.
+const MAX_SYNTAX_ERRORS: usize = 50;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../../grammar/policy.pest"]
+struct PolicyParser;
+
+/// Parses a policy file into its declarations.
+///
+/// Never fails as a whole: every declaration that parses is returned, and
+/// every syntax error is reported as a [`Diagnostic`] (code `P0101`, or
+/// `P0102` for an over-long line). After an error, parsing resumes at the
+/// next line that starts a declaration, so one file reports all of its
+/// syntax errors.
+pub fn parse(source: &SourceFile) -> (PolicyFile, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let text = source.text();
+    if let Some(d) = check_line_lengths(source) {
+        diags.push(d);
+        return (
+            PolicyFile {
+                source: source.clone(),
+                items: Vec::new(),
+            },
+            diags,
+        );
+    }
+    let mut items = Vec::new();
+    match parse_chunk(source, text, 0, &mut items) {
+        Ok(()) => {}
+        Err(_) => {
+            items.clear();
+            for (start, end) in chunks(text) {
+                let chunk = text.get(start..end).unwrap_or("");
+                if let Err(d) = parse_chunk(source, chunk, start, &mut items) {
+                    if diags.len() >= MAX_SYNTAX_ERRORS {
+                        break;
+                    }
+                    diags.push(*d);
+                }
+            }
+        }
+    }
+    (
+        PolicyFile {
+            source: source.clone(),
+            items,
+        },
+        diags,
+    )
+}
+
+fn check_line_lengths(source: &SourceFile) -> Option<Diagnostic> {
+    let (index, line) = source
+        .text()
+        .split('\n')
+        .enumerate()
+        .find(|(_, l)| l.len() > MAX_LINE_BYTES)?;
+    Some(
+        Diagnostic::new(
+            Code::LineTooLong,
+            format!(
+                "line {} of `{}` is {} bytes long; the limit is {MAX_LINE_BYTES}",
+                index + 1,
+                source.name(),
+                line.len()
+            ),
+        )
+        .with_source(source)
+        .help("break the line up; no name or label needs to be this long"),
+    )
+}
+
+/// Splits text into byte ranges that each start at a line opening a
+/// declaration (with its doc comment lines), for error recovery.
+fn chunks(text: &str) -> Vec<(usize, usize)> {
+    let mut starts = vec![0usize];
+    let mut offset = 0usize;
+    let mut doc_run_start: Option<usize> = None;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start_matches([' ', '\t', '\u{feff}']);
+        let is_doc = trimmed.starts_with("///") && !trimmed.starts_with("////");
+        let starts_decl = ["tiers", "permission", "role", "assert"].iter().any(|kw| {
+            trimmed.starts_with(kw)
+                && !trimmed
+                    .as_bytes()
+                    .get(kw.len())
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
+        });
+        if is_doc {
+            doc_run_start.get_or_insert(offset);
+        } else if starts_decl {
+            let start = doc_run_start.unwrap_or(offset);
+            if start > 0 {
+                starts.push(start);
+            }
+            doc_run_start = None;
+        } else if !trimmed.trim().is_empty() {
+            doc_run_start = None;
+        }
+        offset += line.len();
+    }
+    starts.dedup();
+    let mut out = Vec::with_capacity(starts.len());
+    for (i, s) in starts.iter().enumerate() {
+        let e = starts.get(i + 1).copied().unwrap_or(text.len());
+        out.push((*s, e));
+    }
+    out
+}
+
+fn parse_chunk(
+    source: &SourceFile,
+    chunk: &str,
+    base: usize,
+    items: &mut Vec<Item>,
+) -> Result<(), Box<Diagnostic>> {
+    let pairs = PolicyParser::parse(Rule::file, chunk)
+        .map_err(|e| Box::new(error::syntax_error(source, chunk, base, &e)))?;
+    let b = Builder { base };
+    for file in pairs {
+        for pair in file.into_inner() {
+            if let Some(item) = b.item(pair) {
+                items.push(item);
+            }
+        }
+    }
+    Ok(())
+}
+
+struct Builder {
+    base: usize,
+}
+
+impl Builder {
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(self.base + s.start(), self.base + s.end())
+    }
+
+    fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
+        Ident {
+            name: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
+    }
+
+    fn pattern(&self, pair: Pair<'_, Rule>) -> Pattern {
+        Pattern {
+            text: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
+    }
+
+    fn label(&self, pair: Pair<'_, Rule>) -> Label {
+        let span = self.span(&pair);
+        let inner = pair.into_inner().next().map(|p| p.as_str()).unwrap_or("");
+        let mut value = String::with_capacity(inner.len());
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                if let Some(n) = chars.next() {
+                    value.push(n);
+                }
+            } else {
+                value.push(c);
+            }
+        }
+        Label { value, span }
+    }
+
+    fn doc(&self, pair: Pair<'_, Rule>) -> Doc {
+        let span = self.span(&pair);
+        let lines: Vec<&str> = pair
+            .into_inner()
+            .map(|l| {
+                let t = l.as_str().trim_end_matches('\r');
+                let t = t.strip_prefix("///").unwrap_or(t);
+                t.strip_prefix(' ').unwrap_or(t).trim_end()
+            })
+            .collect();
+        Doc {
+            text: lines.join("\n"),
+            span,
+        }
+    }
+
+    fn tier_constraint(&self, pair: Pair<'_, Rule>) -> Option<TierConstraint> {
+        let span = self.span(&pair);
+        let sel = pair.into_inner().find(|p| p.as_rule() != Rule::kw_on)?;
+        let selector = match sel.as_rule() {
+            Rule::tier_range => {
+                let mut op = CmpOp::Ge;
+                let mut tier = None;
+                for p in sel.into_inner() {
+                    match p.as_rule() {
+                        Rule::cmp_op => {
+                            op = match p.as_str() {
+                                ">" => CmpOp::Gt,
+                                "<=" => CmpOp::Le,
+                                "<" => CmpOp::Lt,
+                                _ => CmpOp::Ge,
+                            }
+                        }
+                        Rule::ident => tier = Some(self.ident(p)),
+                        _ => {}
+                    }
+                }
+                TierSelector::Range { op, tier: tier? }
+            }
+            _ => TierSelector::List(
+                sel.into_inner()
+                    .filter(|p| p.as_rule() == Rule::ident)
+                    .map(|p| self.ident(p))
+                    .collect(),
+            ),
+        };
+        Some(TierConstraint { selector, span })
+    }
+
+    fn item(&self, pair: Pair<'_, Rule>) -> Option<Item> {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let mut doc = None;
+        let mut idents = Vec::new();
+        let mut perm_id = None;
+        let mut label = None;
+        let mut tiers = None;
+        let mut body = Vec::new();
+        let mut assertion = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::doc => doc = Some(self.doc(p)),
+                Rule::ident => idents.push(self.ident(p)),
+                Rule::perm_id => perm_id = Some(self.ident(p)),
+                Rule::string => label = Some(self.label(p)),
+                Rule::tier_clause => tiers = self.tier_constraint(p),
+                Rule::inherits_clause | Rule::grants_clause | Rule::excludes_clause => {
+                    body.extend(self.role_stmt(p));
+                }
+                Rule::assert_only | Rule::assert_none_below | Rule::assert_can => {
+                    assertion = self.assertion(p);
+                }
+                _ => {}
+            }
+        }
+        Some(match rule {
+            Rule::tiers_decl => Item::Tiers(TiersDecl {
+                doc,
+                tiers: idents,
+                span,
+            }),
+            Rule::permission_decl => Item::Permission(PermissionDecl {
+                doc,
+                id: perm_id?,
+                label: label?,
+                tiers,
+                span,
+            }),
+            Rule::role_decl => Item::Role(RoleDecl {
+                doc,
+                id: idents.into_iter().next()?,
+                label: label?,
+                tiers,
+                body,
+                span,
+            }),
+            Rule::assert_decl => Item::Assert(AssertDecl {
+                doc,
+                kind: assertion?,
+                tiers,
+                span,
+            }),
+            _ => return None,
+        })
+    }
+
+    fn role_stmt(&self, pair: Pair<'_, Rule>) -> Option<RoleStmt> {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let mut idents = Vec::new();
+        let mut patterns = Vec::new();
+        let mut tiers = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::ident => idents.push(self.ident(p)),
+                Rule::perm_pattern => patterns.push(self.pattern(p)),
+                Rule::tier_clause => tiers = self.tier_constraint(p),
+                _ => {}
+            }
+        }
+        Some(match rule {
+            Rule::inherits_clause => RoleStmt::Inherits {
+                parents: idents,
+                span,
+            },
+            Rule::grants_clause => RoleStmt::Grants {
+                patterns,
+                tiers,
+                span,
+            },
+            Rule::excludes_clause => RoleStmt::Excludes { patterns, span },
+            _ => return None,
+        })
+    }
+
+    fn assertion(&self, pair: Pair<'_, Rule>) -> Option<AssertKind> {
+        let rule = pair.as_rule();
+        let mut idents = Vec::new();
+        let mut pattern = None;
+        let mut negated = false;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::ident => idents.push(self.ident(p)),
+                Rule::perm_pattern => pattern = Some(self.pattern(p)),
+                Rule::kw_cannot => negated = true,
+                _ => {}
+            }
+        }
+        let pattern = pattern?;
+        Some(match rule {
+            Rule::assert_only => AssertKind::Only {
+                roles: idents,
+                pattern,
+            },
+            Rule::assert_none_below => AssertKind::NoneBelow {
+                role: idents.into_iter().next()?,
+                pattern,
+            },
+            _ => AssertKind::Can {
+                role: idents.into_iter().next()?,
+                pattern,
+                negated,
+            },
+        })
+    }
+}

@@ -1,0 +1,166 @@
+//! `policyc matrix FILE [--tier T] [--format markdown|json|csv]`.
+
+use std::fmt::Write as _;
+use std::io::Write;
+
+use policy_compiler::{Policy, RoleId, TierId};
+use policy_syntax::{did_you_mean, Code, Diagnostic};
+use serde::Serialize;
+
+use crate::cli::{MatrixArgs, MatrixFormat};
+use crate::exit::{CmdError, Exit};
+use crate::render::{self, Format};
+
+/// A role column (JSON contract).
+#[derive(Serialize)]
+struct JsonRole {
+    id: String,
+    label: String,
+}
+
+/// A permission row (JSON contract).
+#[derive(Serialize)]
+struct JsonRow {
+    permission: String,
+    label: String,
+    roles: Vec<String>,
+}
+
+/// The JSON contract of `policyc matrix --format json` (docs/cli.md).
+#[derive(Serialize)]
+struct JsonMatrix {
+    tiers: Vec<String>,
+    tier: Option<String>,
+    roles: Vec<JsonRole>,
+    rows: Vec<JsonRow>,
+}
+
+/// Resolves `--tier`: the named tier, or the highest one; an unknown or
+/// superfluous tier is a usage error (exit 2) with a suggestion.
+pub fn pick_tier(policy: &Policy, tier: Option<&str>, format: Format) -> Result<TierId, CmdError> {
+    match tier {
+        None => Ok(TierId(policy.tier_count() as u32 - 1)),
+        Some(name) => {
+            if let Some(t) = policy.tier_id(name) {
+                return Ok(t);
+            }
+            let mut names: Vec<&str> = policy.tiers().iter().map(|t| t.id.as_str()).collect();
+            let d = if names.is_empty() {
+                Diagnostic::new(
+                    Code::QueryTier,
+                    format!(
+                        "`{}` declares no tiers, so `--tier {name}` cannot apply",
+                        policy.source().name()
+                    ),
+                )
+                .help("leave out `--tier`")
+            } else {
+                let listed = names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                names.sort_unstable();
+                Diagnostic::new(Code::UnknownQueryName, format!("unknown tier `{name}`"))
+                    .suggest(did_you_mean(name, names.iter().copied()))
+                    .help(format!("the tiers of this policy are {listed}"))
+            };
+            Err(CmdError::new(d, format))
+        }
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+/// Runs the command.
+pub fn run(args: MatrixArgs) -> Result<Exit, CmdError> {
+    let diag_format = if args.format == MatrixFormat::Json {
+        Format::Json
+    } else {
+        Format::Human
+    };
+    let (policy, warnings) = super::load_policy(&args.file, diag_format)?;
+    if diag_format == Format::Human {
+        render::emit_diagnostics(&warnings, Format::Human);
+    }
+    let tier = pick_tier(&policy, args.tier.as_deref(), diag_format)?;
+    let roles: Vec<RoleId> = (0..policy.roles().len() as u32).map(RoleId).collect();
+    let mut out = String::new();
+    match args.format {
+        MatrixFormat::Json => {
+            let m = JsonMatrix {
+                tiers: policy.tiers().iter().map(|t| t.id.clone()).collect(),
+                tier: policy.tier(tier).map(|t| t.id.clone()),
+                roles: policy
+                    .roles()
+                    .iter()
+                    .map(|r| JsonRole {
+                        id: r.id.clone(),
+                        label: r.label.clone(),
+                    })
+                    .collect(),
+                rows: policy
+                    .permissions()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| JsonRow {
+                        permission: p.id.clone(),
+                        label: p.label.clone(),
+                        roles: policy
+                            .who_can(tier, policy_compiler::PermId(i as u32))
+                            .iter()
+                            .filter_map(|r| policy.role(*r).map(|x| x.id.clone()))
+                            .collect(),
+                    })
+                    .collect(),
+            };
+            render::print_json(&m);
+            return Ok(Exit::Ok);
+        }
+        MatrixFormat::Csv => {
+            let mut header = vec!["permission".to_string(), "label".to_string()];
+            header.extend(policy.roles().iter().map(|r| csv_field(&r.id)));
+            let _ = writeln!(out, "{}", header.join(","));
+            for (i, p) in policy.permissions().iter().enumerate() {
+                let mut row = vec![csv_field(&p.id), csv_field(&p.label)];
+                for r in &roles {
+                    let allowed = policy.allows(tier, *r, policy_compiler::PermId(i as u32));
+                    row.push(if allowed { "yes" } else { "no" }.to_string());
+                }
+                let _ = writeln!(out, "{}", row.join(","));
+            }
+        }
+        MatrixFormat::Markdown => {
+            if let Some(t) = policy.tier(tier) {
+                let _ = writeln!(out, "Tier: `{}`\n", t.id);
+            }
+            let mut header = String::from("| Permission |");
+            let mut rule = String::from("|---|");
+            for r in policy.roles() {
+                let _ = write!(header, " {} |", md_cell(&r.label));
+                rule.push_str(":-:|");
+            }
+            let _ = writeln!(out, "{header}\n{rule}");
+            for (i, p) in policy.permissions().iter().enumerate() {
+                let _ = write!(out, "| {} |", md_cell(&p.label));
+                for r in &roles {
+                    let allowed = policy.allows(tier, *r, policy_compiler::PermId(i as u32));
+                    out.push_str(if allowed { " ✔️ |" } else { "  |" });
+                }
+                out.push('\n');
+            }
+        }
+    }
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,183 @@
+//! Reading policy files defensively, discovering them, and writing atomically.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use policy_syntax::{Code, Diagnostic, SourceFile};
+
+/// The largest file policyc reads, in bytes.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Why a file could not be loaded.
+pub enum LoadError {
+    /// It could not be read at all (missing, a directory, permissions): exit 2.
+    Unreadable(Diagnostic),
+    /// It was read but is not usable text: a diagnostic like any other, exit 1.
+    Content(Diagnostic),
+}
+
+impl LoadError {
+    /// The diagnostic either way.
+    pub fn into_diagnostic(self) -> Diagnostic {
+        match self {
+            LoadError::Unreadable(d) | LoadError::Content(d) => d,
+        }
+    }
+}
+
+/// The name a path is shown under: as given, with `/` separators.
+pub fn display_name(path: &Path) -> String {
+    let s = path.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+}
+
+fn io_error(path: &Path, err: &std::io::Error) -> Diagnostic {
+    let why = match err.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => err.to_string().to_lowercase(),
+    };
+    Diagnostic::new(
+        Code::Io,
+        format!("cannot read `{}`: {why}", display_name(path)),
+    )
+    .help("check the path and that the file is readable")
+}
+
+/// Reads a policy file: at most [`MAX_FILE_BYTES`], valid UTF-8, no NUL bytes.
+pub fn load(path: &Path) -> Result<SourceFile, LoadError> {
+    let name = display_name(path);
+    let meta = std::fs::metadata(path).map_err(|e| LoadError::Unreadable(io_error(path, &e)))?;
+    if meta.is_dir() {
+        return Err(LoadError::Unreadable(
+            Diagnostic::new(Code::Io, format!("cannot read `{name}`: it is a directory")).help(
+                "pass the directory to `policyc check`, which searches it for `.policy` files",
+            ),
+        ));
+    }
+    let file = std::fs::File::open(path).map_err(|e| LoadError::Unreadable(io_error(path, &e)))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| LoadError::Unreadable(io_error(path, &e)))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(LoadError::Content(
+            Diagnostic::new(
+                Code::FileTooLarge,
+                format!(
+                    "`{name}` is larger than {} MiB",
+                    MAX_FILE_BYTES / (1024 * 1024)
+                ),
+            )
+            .help("split the policy into several files"),
+        ));
+    }
+    if let Some(pos) = bytes.iter().position(|b| *b == 0) {
+        let line = bytes
+            .get(..pos)
+            .map_or(0, |b| b.iter().filter(|c| **c == b'\n').count())
+            + 1;
+        return Err(LoadError::Content(
+            Diagnostic::new(
+                Code::NulByte,
+                format!(
+                    "`{name}` contains a NUL byte (line {line}, byte {pos}); it is not a text file"
+                ),
+            )
+            .help("policy files are UTF-8 text; check that this is the file you meant"),
+        ));
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(name, text)),
+        Err(e) => {
+            let pos = e.utf8_error().valid_up_to();
+            let bytes = e.as_bytes();
+            let line = bytes
+                .get(..pos)
+                .map_or(0, |b| b.iter().filter(|c| **c == b'\n').count())
+                + 1;
+            Err(LoadError::Content(
+                Diagnostic::new(
+                    Code::NotUtf8,
+                    format!("`{name}` is not valid UTF-8 (line {line}, byte {pos})"),
+                )
+                .help("save the file as UTF-8"),
+            ))
+        }
+    }
+}
+
+/// Expands files and directories into policy files, sorted by path.
+/// A directory is searched recursively for `*.policy` (symbolic links to
+/// directories are not followed). A path that does not exist, or a
+/// directory with no policy files, is an error (exit 2).
+pub fn discover(paths: &[PathBuf], ext: &str) -> Result<Vec<PathBuf>, Diagnostic> {
+    let mut out = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
+        if meta.is_dir() {
+            let before = out.len();
+            walk(path, ext, &mut out, 0).map_err(|e| io_error(path, &e))?;
+            if out.len() == before {
+                return Err(Diagnostic::new(
+                    Code::NoPolicies,
+                    format!("no `*.{ext}` files found under `{}`", display_name(path)),
+                )
+                .help("pass a policy file or a directory that contains one"));
+            }
+        } else {
+            out.push(path.clone());
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn walk(dir: &Path, ext: &str, out: &mut Vec<PathBuf>, depth: usize) -> std::io::Result<()> {
+    if depth > 64 {
+        return Ok(());
+    }
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let ty = entry.file_type()?;
+        let path = entry.path();
+        let name = entry.file_name();
+        let hidden = name.to_string_lossy().starts_with('.');
+        if ty.is_dir() {
+            if !hidden && name != "target" {
+                walk(&path, ext, out, depth + 1)?;
+            }
+        } else if path.extension().is_some_and(|e| e == ext) && (ty.is_file() || ty.is_symlink()) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same
+/// directory, flushed, then renamed over the target. On any error the
+/// target is left as it was.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let fail = |e: std::io::Error| {
+        Diagnostic::new(
+            Code::Io,
+            format!(
+                "cannot write `{}`: {}",
+                display_name(path),
+                e.to_string().to_lowercase()
+            ),
+        )
+        .help("check that the directory exists and is writable")
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(fail)?;
+    tmp.write_all(bytes).map_err(fail)?;
+    tmp.as_file().sync_all().map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}

@@ -1,0 +1,40 @@
+//! `policyc`: check, query and review access-control policies.
+//!
+//! `main.rs` only parses the command line and dispatches; each subcommand
+//! lives in `cmd/`. This is the only crate that reads or writes files,
+//! talks to the terminal, or knows about clap.
+#![deny(missing_docs)]
+
+mod artifact;
+mod cli;
+mod cmd;
+mod exit;
+mod files;
+mod render;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::exit::Exit;
+
+fn main() -> Exit {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                Exit::Error
+            } else {
+                Exit::Ok
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Check(args) => cmd::check::run(args),
+        Command::Matrix(args) => cmd::matrix::run(args),
+        Command::Compile(args) => cmd::compile::run(args),
+        Command::Explain(args) => cmd::explain::run(args),
+    };
+    result.unwrap_or_else(|e| e.report())
+}

@@ -1,0 +1,178 @@
+//! Rendering diagnostics: human (miette) and JSON.
+
+use std::io::{IsTerminal, Write};
+
+use miette::{GraphicalReportHandler, GraphicalTheme};
+use policy_syntax::Diagnostic;
+use serde::Serialize;
+
+use crate::cli::DiagFormat;
+
+/// How to print diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// miette reports on stderr.
+    Human,
+    /// A JSON document on stdout.
+    Json,
+}
+
+impl From<DiagFormat> for Format {
+    fn from(f: DiagFormat) -> Self {
+        match f {
+            DiagFormat::Human => Format::Human,
+            DiagFormat::Json => Format::Json,
+        }
+    }
+}
+
+/// Whether to colour output written to stderr.
+pub fn stderr_color() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+}
+
+/// Renders one diagnostic as rustc-like text.
+pub fn render_human(diag: &Diagnostic, color: bool) -> String {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .without_syntax_highlighting()
+        .with_links(false)
+        .with_width(100);
+    let mut out = String::new();
+    if handler.render_report(&mut out, diag).is_err() {
+        out = format!(
+            "{}[{}]: {}\n",
+            diag.severity().as_str(),
+            diag.code(),
+            diag.message()
+        );
+    }
+    out
+}
+
+/// A source location in JSON output.
+#[derive(Debug, Serialize)]
+pub struct JsonLocation {
+    /// The file, as displayed.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column (characters).
+    pub column: usize,
+    /// Byte offsets `[start, end)`.
+    pub start: usize,
+    /// End byte offset.
+    pub end: usize,
+}
+
+/// A label in JSON output.
+#[derive(Debug, Serialize)]
+pub struct JsonLabel {
+    /// What the label says.
+    pub message: String,
+    /// Whether it is the primary label.
+    pub primary: bool,
+    /// Where.
+    pub location: JsonLocation,
+}
+
+/// A diagnostic in JSON output.
+#[derive(Debug, Serialize)]
+pub struct JsonDiagnostic {
+    /// Stable code, e.g. `P0201`.
+    pub code: &'static str,
+    /// `error` or `warning`.
+    pub severity: &'static str,
+    /// The message.
+    pub message: String,
+    /// The file the diagnostic is about, if any.
+    pub file: Option<String>,
+    /// The primary location, if any.
+    pub location: Option<JsonLocation>,
+    /// Every label.
+    pub labels: Vec<JsonLabel>,
+    /// The help text, if any.
+    pub help: Option<String>,
+    /// The did-you-mean suggestion, if any.
+    pub suggestion: Option<String>,
+}
+
+impl JsonDiagnostic {
+    /// Converts a diagnostic.
+    pub fn from_diag(d: &Diagnostic, file_hint: Option<&str>) -> Self {
+        let src = d.source_file();
+        let loc = |span: policy_syntax::Span| {
+            src.map(|s| {
+                let lc = s.line_col(span.start);
+                JsonLocation {
+                    file: s.name().to_string(),
+                    line: lc.line,
+                    column: lc.column,
+                    start: span.start,
+                    end: span.end,
+                }
+            })
+        };
+        JsonDiagnostic {
+            code: d.code().as_str(),
+            severity: d.severity().as_str(),
+            message: d.message().to_string(),
+            file: src
+                .map(|s| s.name().to_string())
+                .or_else(|| file_hint.map(str::to_string)),
+            location: d.primary_span().and_then(loc),
+            labels: d
+                .labels()
+                .iter()
+                .filter_map(|l| {
+                    Some(JsonLabel {
+                        message: l.message.clone(),
+                        primary: l.primary,
+                        location: loc(l.span)?,
+                    })
+                })
+                .collect(),
+            help: d.help_text(),
+            suggestion: d.suggestion().map(str::to_string),
+        }
+    }
+}
+
+/// Prints diagnostics for a command that failed before producing output.
+pub fn emit_diagnostics(diags: &[Diagnostic], format: Format) {
+    match format {
+        Format::Human => {
+            let color = stderr_color();
+            let mut err = std::io::stderr().lock();
+            for d in diags {
+                let _ = write!(err, "{}", render_human(d, color));
+            }
+        }
+        Format::Json => {
+            #[derive(Serialize)]
+            struct Doc {
+                schema_version: u32,
+                diagnostics: Vec<JsonDiagnostic>,
+            }
+            let doc = Doc {
+                schema_version: 1,
+                diagnostics: diags
+                    .iter()
+                    .map(|d| JsonDiagnostic::from_diag(d, None))
+                    .collect(),
+            };
+            print_json(&doc);
+        }
+    }
+}
+
+/// Prints a value as pretty JSON with a trailing newline.
+pub fn print_json<T: Serialize>(value: &T) {
+    let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".to_string());
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+}
