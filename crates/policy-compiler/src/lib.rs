@@ -28,14 +28,22 @@
 #![deny(missing_docs)]
 
 mod assertions;
+mod diff;
 mod graph;
 mod model;
 mod pattern;
+mod recovery;
 mod resolve;
 mod sets;
+mod snapshot;
 
+pub use diff::{
+    diff_policies, AccessChange, AvailabilityChange, Change, ChangeReason, LabelChange,
+    PermissionEntry, PolicyDiff, RoleEntry, Subject, TierPermissions, DIFF_SCHEMA_VERSION,
+};
 pub use model::*;
 pub use pattern::matches as pattern_matches;
+pub use snapshot::{Snapshot, Source, TierSnapshot, SNAPSHOT_SCHEMA_VERSION};
 
 use policy_syntax::{sort_diagnostics, Code, Diagnostic, PolicyFile, Severity, SourceFile};
 
@@ -54,6 +62,9 @@ pub fn compile(source: &SourceFile) -> (Policy, Vec<Diagnostic>) {
 pub fn compile_file(file: &PolicyFile, parsed_cleanly: bool) -> (Policy, Vec<Diagnostic>) {
     let source = &file.source;
     let (mut resolved, mut diags) = resolve::Resolver::new(source).resolve(file);
+    if !parsed_cleanly {
+        recovery::drop_cascades(source, &mut diags);
+    }
     let asserts = std::mem::take(&mut resolved.asserts);
     let order = graph::order_roles(&mut resolved.roles, source, &mut diags);
     let tier_count = resolved.tiers.len().max(1);

@@ -31,6 +31,10 @@ pub(crate) struct Resolver<'a> {
     tiers: Vec<Tier>,
     perm_index: HashMap<String, PermId>,
     perm_ids_sorted: Vec<String>,
+    /// Permissions by their first and by their last segment, in declaration
+    /// order, so a wildcard with a literal end tests only its candidates.
+    perms_by_first: HashMap<String, Vec<PermId>>,
+    perms_by_last: HashMap<String, Vec<PermId>>,
     permissions: Vec<Permission>,
 }
 
@@ -43,6 +47,8 @@ impl<'a> Resolver<'a> {
             tiers: Vec::new(),
             perm_index: HashMap::new(),
             perm_ids_sorted: Vec::new(),
+            perms_by_first: HashMap::new(),
+            perms_by_last: HashMap::new(),
             permissions: Vec::new(),
         }
     }
@@ -243,6 +249,51 @@ impl<'a> Resolver<'a> {
         }
         self.perm_ids_sorted = self.permissions.iter().map(|p| p.id.clone()).collect();
         self.perm_ids_sorted.sort_unstable();
+        for (i, p) in self.permissions.iter().enumerate() {
+            let id = PermId(i as u32);
+            let first = p.id.split('.').next().unwrap_or_default();
+            let last = p.id.rsplit('.').next().unwrap_or_default();
+            self.perms_by_first
+                .entry(first.to_string())
+                .or_default()
+                .push(id);
+            self.perms_by_last
+                .entry(last.to_string())
+                .or_default()
+                .push(id);
+        }
+    }
+
+    /// The permissions wildcard `pattern` matches, in declaration order.
+    /// A literal first segment must equal the id's first segment (and
+    /// likewise the last), so only the permissions indexed under it are
+    /// tested; a pattern with `*` at both ends tests them all.
+    fn wildcard_matches(&self, pattern: &str) -> Vec<PermId> {
+        let first = pattern.split('.').next().unwrap_or("*");
+        let last = pattern.rsplit('.').next().unwrap_or("*");
+        let bucket = if first != "*" {
+            self.perms_by_first.get(first)
+        } else if last != "*" {
+            self.perms_by_last.get(last)
+        } else {
+            return self
+                .permissions
+                .iter()
+                .enumerate()
+                .filter(|(_, perm)| pattern::matches(pattern, &perm.id))
+                .map(|(i, _)| PermId(i as u32))
+                .collect();
+        };
+        bucket
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .copied()
+            .filter(|id| {
+                self.permissions
+                    .get(id.index())
+                    .is_some_and(|perm| pattern::matches(pattern, &perm.id))
+            })
+            .collect()
     }
 
     /// Resolves a pattern to the permissions it matches, reporting unknown
@@ -267,13 +318,7 @@ impl<'a> Resolver<'a> {
             self.diags.push(d);
             return Vec::new();
         }
-        let matches: Vec<PermId> = self
-            .permissions
-            .iter()
-            .enumerate()
-            .filter(|(_, perm)| pattern::matches(&p.text, &perm.id))
-            .map(|(i, _)| PermId(i as u32))
-            .collect();
+        let matches = self.wildcard_matches(&p.text);
         if matches.is_empty() {
             let prefix = p.text.split(".*").next().unwrap_or("");
             let suggestion = if prefix.is_empty() || prefix.contains('*') {
@@ -400,7 +445,9 @@ impl<'a> Resolver<'a> {
                             let matches = self.resolve_pattern(p);
                             if !p.is_wildcard() {
                                 if let Some(&perm) = matches.first() {
-                                    if let std::collections::hash_map::Entry::Vacant(e) = exact_granted.entry(perm) {
+                                    if let std::collections::hash_map::Entry::Vacant(e) =
+                                        exact_granted.entry(perm)
+                                    {
                                         e.insert(p.span);
                                     } else {
                                         repeated.push((id, p.span, perm));

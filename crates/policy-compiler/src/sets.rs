@@ -107,8 +107,18 @@ pub(crate) fn compute(
                     set.insert(p.index());
                 }
             }
-            let idx = sets.len() as u32;
-            sets.push(set);
+            // A variant role's set often equals its set on the tier below
+            // (a gate opens on one tier only): share it instead of storing a copy.
+            let below = t
+                .index()
+                .checked_sub(1)
+                .filter(|_| is_variant)
+                .and_then(|b| slots.get(b * n_roles + r).copied())
+                .filter(|&i| sets.get(i as usize) == Some(&set));
+            let idx = below.unwrap_or(sets.len() as u32);
+            if below.is_none() {
+                sets.push(set);
+            }
             if is_variant {
                 if let Some(s) = slots.get_mut(t.index() * n_roles + r) {
                     *s = idx;

@@ -105,6 +105,8 @@ codes! {
     UnknownQueryName = "P0401", Error, "unknown name in query";
     /// A query lacks a tier the policy needs, or gives one it cannot use.
     QueryTier = "P0402", Error, "missing or unexpected tier in query";
+    /// A batch request that is not a well-formed query.
+    MalformedQuery = "P0403", Error, "malformed query";
     /// A file or directory could not be read.
     Io = "P0501", Error, "cannot read file";
     /// A file is not valid UTF-8 text.

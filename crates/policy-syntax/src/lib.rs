@@ -9,6 +9,7 @@
 mod ast;
 mod code;
 mod diagnostic;
+mod format;
 mod parser;
 mod source;
 mod suggest;
@@ -16,6 +17,7 @@ mod suggest;
 pub use ast::*;
 pub use code::{Code, Severity};
 pub use diagnostic::{sort_diagnostics, Diagnostic, Label as DiagnosticLabel};
+pub use format::{format, MAX_WIDTH};
 pub use parser::{parse, MAX_LINE_BYTES};
 pub use source::{LineCol, SourceFile, Span};
 pub use suggest::did_you_mean;

@@ -142,6 +142,20 @@ fn parse_chunk(
     Ok(())
 }
 
+/// Where a pair's last token ends. pest keeps the whitespace and comments
+/// it skipped before a trailing optional or repetition that matched nothing
+/// (`ident ~ (comma ~ ident)*`), so a declaration's span would otherwise run
+/// on to the next declaration, and labels on it would cover several lines.
+fn content_end(pair: &Pair<'_, Rule>) -> usize {
+    if pair.as_rule() == Rule::string {
+        return pair.as_span().end();
+    }
+    match pair.clone().into_inner().last() {
+        Some(last) => content_end(&last),
+        None => pair.as_span().end(),
+    }
+}
+
 struct Builder {
     base: usize,
 }
@@ -149,7 +163,7 @@ struct Builder {
 impl Builder {
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.base + s.start(), self.base + s.end())
+        Span::new(self.base + s.start(), self.base + content_end(pair))
     }
 
     fn ident(&self, pair: Pair<'_, Rule>) -> Ident {

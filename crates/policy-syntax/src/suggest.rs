@@ -13,11 +13,19 @@ pub fn did_you_mean<'a>(
     if name.is_empty() || name.len() > 256 {
         return None;
     }
-    let threshold = (name.chars().count() / 3).clamp(1, 3);
+    let name_chars = name.chars().count();
+    let threshold = (name_chars / 3).clamp(1, 3);
     let lower = name.to_ascii_lowercase();
+    let name_bag = ascii_bag(&lower);
     let mut best: Option<(usize, &str)> = None;
     for cand in candidates {
-        if cand == name || cand.len() > name.len() + 8 || name.len() > cand.len() + 8 {
+        // Cheap lower bounds on the distance first: with thousands of
+        // candidates, the full distance for each one dominates a compile.
+        if cand == name
+            || cand.len().abs_diff(name.len()) > 4 * threshold
+            || cand.chars().count().abs_diff(name_chars) > threshold
+            || bag_distance(&name_bag, &ascii_bag(&cand.to_ascii_lowercase())) > threshold
+        {
             continue;
         }
         let d = if cand.eq_ignore_ascii_case(name) {
@@ -34,6 +42,32 @@ pub fn did_you_mean<'a>(
         };
     }
     best.map(|(_, c)| c.to_string())
+}
+
+/// How often each ASCII character occurs in `text` (other characters are ignored).
+fn ascii_bag(text: &str) -> [u16; 128] {
+    let mut bag = [0u16; 128];
+    for b in text.bytes() {
+        if let Some(n) = bag.get_mut(usize::from(b)) {
+            *n = n.saturating_add(1);
+        }
+    }
+    bag
+}
+
+/// A lower bound on the edit distance of two strings, from their character
+/// counts: each edit changes at most one character in and one out, and a
+/// transposition none.
+fn bag_distance(a: &[u16; 128], b: &[u16; 128]) -> usize {
+    let (mut more, mut fewer) = (0usize, 0usize);
+    for (x, y) in a.iter().zip(b.iter()) {
+        if x > y {
+            more += usize::from(x - y);
+        } else {
+            fewer += usize::from(y - x);
+        }
+    }
+    more.max(fewer)
 }
 
 #[cfg(test)]
@@ -59,6 +93,22 @@ mod tests {
     fn rejects_distant_names() {
         check("billing", &["admin", "member"], None);
         check("x", &[], None);
+    }
+
+    #[test]
+    fn prefilters_keep_close_candidates() {
+        let cands: Vec<String> = (0..200_000)
+            .map(|i| format!("area{i}.item.manage"))
+            .collect();
+        check_owned("area7.item.manag", &cands, Some("area7.item.manage"));
+        check_owned("area7.missing", &cands, None);
+    }
+
+    fn check_owned(name: &str, cands: &[String], expect: Option<&str>) {
+        assert_eq!(
+            did_you_mean(name, cands.iter().map(String::as_str)).as_deref(),
+            expect
+        );
     }
 
     #[test]

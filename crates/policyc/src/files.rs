@@ -165,13 +165,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
         _ => PathBuf::from("."),
     };
     let fail = |e: std::io::Error| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "the directory does not exist".to_string(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+            kind => kind.to_string().to_lowercase(),
+        };
         Diagnostic::new(
             Code::Io,
-            format!(
-                "cannot write `{}`: {}",
-                display_name(path),
-                e.to_string().to_lowercase()
-            ),
+            format!("cannot write `{}`: {why}", display_name(path)),
         )
         .help("check that the directory exists and is writable")
     };

@@ -35,6 +35,13 @@ fn main() -> Exit {
         Command::Matrix(args) => cmd::matrix::run(args),
         Command::Compile(args) => cmd::compile::run(args),
         Command::Explain(args) => cmd::explain::run(args),
+        Command::Test(args) => cmd::test::run(args),
+        Command::Snapshot(args) => cmd::snapshot::run(args),
+        Command::Query(args) => cmd::query::run(args),
+        Command::WhoCan(args) => cmd::who_can::run(args),
+        Command::WhatCan(args) => cmd::what_can::run(args),
+        Command::Fmt(args) => cmd::fmt::run(args),
+        Command::Diff(args) => cmd::diff::run(args),
     };
     result.unwrap_or_else(|e| e.report())
 }

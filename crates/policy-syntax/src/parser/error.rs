@@ -51,7 +51,9 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::comma => "`,`",
         Rule::lt => "`<`",
         Rule::cmp_op | Rule::tier_range => "a comparison (`>=`, `>`, `<=`, `<`)",
-        Rule::tiers_decl
+        // pest names the whole-file rule when nothing at all matched at the start.
+        Rule::file
+        | Rule::tiers_decl
         | Rule::permission_decl
         | Rule::role_decl
         | Rule::assert_decl
@@ -88,7 +90,12 @@ fn found_token(chunk: &str, pos: usize) -> (usize, String) {
         } else {
             line_end
         };
-        return (len.max(1), "a quoted label".to_string());
+        let what = if closed {
+            "a quoted label"
+        } else {
+            "an unclosed label"
+        };
+        return (len.max(1), what.to_string());
     }
     if first.is_ascii_alphanumeric() || first == '_' || first == '*' {
         let len = rest
@@ -129,8 +136,23 @@ pub(super) fn syntax_error(
             }
         }
     }
-    let (len, found) = found_token(chunk, pos);
+    let wants_declaration = expected.iter().any(|e| e.starts_with("a declaration"));
+    if wants_declaration {
+        for kw in ["`tiers`", "`permission`", "`role`", "`assert`"] {
+            expected.remove(kw);
+        }
+    }
+    // A chunk ends where the next declaration starts; what the parser ran
+    // into there is that declaration's keyword, not the end of the file.
+    let at_chunk_end = chunk.get(pos..).is_some_and(|rest| rest.trim().is_empty());
+    let (len, found) = found_token(source.text(), base + pos);
     let span = Span::new(base + pos, base + pos + len);
+    if found == "an unclosed label" {
+        return Diagnostic::new(Code::Syntax, "this label is not closed")
+            .with_source(source)
+            .primary(span, "the closing `\"` is missing")
+            .help("add a `\"` before the end of the line; labels cannot span lines");
+    }
     let expected_text = join_alternatives(&expected);
     let mut diag = Diagnostic::new(
         Code::Syntax,
@@ -139,23 +161,33 @@ pub(super) fn syntax_error(
     .with_source(source)
     .primary(span, format!("expected {expected_text}"));
 
-    let word = chunk.get(pos..pos + len).unwrap_or("").trim_matches('"');
+    let word = source
+        .text()
+        .get(base + pos..base + pos + len)
+        .unwrap_or("")
+        .trim_matches('"');
     let wants_name =
         expected.contains("a name") || expected.iter().any(|e| e.starts_with("a permission"));
-    if KEYWORDS.contains(&word) && wants_name {
+    let after_name_char = chunk
+        .get(..pos)
+        .and_then(|before| before.chars().next_back())
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if at_chunk_end {
+        // The declaration before `word` is incomplete; `word` itself is fine.
+    } else if KEYWORDS.contains(&word) && wants_name {
         diag = diag.help(format!(
             "`{word}` is a keyword and cannot be used as a name; choose another name"
         ));
-    } else if found == "a quoted label"
-        && len > 0
-        && !chunk.get(pos + 1..pos + len).unwrap_or("").contains('"')
-    {
-        diag = diag.help("this label is not closed: add a `\"` before the end of the line");
+    } else if after_name_char && word.chars().next().is_some_and(|c| !c.is_ascii()) {
+        diag = diag.help("names may only contain ASCII letters, digits, `_` and `-`");
     } else if !word.is_empty() {
         let keywords: Vec<&str> = KEYWORDS
             .iter()
             .copied()
-            .filter(|k| expected.contains(format!("`{k}`").as_str()))
+            .filter(|k| {
+                expected.contains(format!("`{k}`").as_str())
+                    || (wants_declaration && ["tiers", "permission", "role", "assert"].contains(k))
+            })
             .collect();
         if let Some(s) = did_you_mean(word, keywords.iter().copied()) {
             diag = diag.suggest(Some(s));

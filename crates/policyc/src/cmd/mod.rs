@@ -2,8 +2,15 @@
 
 pub mod check;
 pub mod compile;
+pub mod diff;
 pub mod explain;
+pub mod fmt;
 pub mod matrix;
+pub mod query;
+pub mod snapshot;
+pub mod test;
+pub mod what_can;
+pub mod who_can;
 
 use std::path::Path;
 

@@ -1,0 +1,752 @@
+//! Comparing two versions of a policy by their effective permissions.
+//!
+//! [`diff_policies`] matches roles, permissions and tiers by id and reports
+//! what a user of each role may do differently, on which tier, and why
+//! (attributed by comparing the derivations and declarations of the two
+//! versions). A refactor that changes no decision, label or availability
+//! gives an empty [`PolicyDiff`].
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::model::{PermId, Policy, RoleId, Step, TierId, TierSet};
+
+/// The version of the JSON shape of [`PolicyDiff`].
+pub const DIFF_SCHEMA_VERSION: u32 = 1;
+
+/// The effective difference between two versions of a policy.
+///
+/// Every list is sorted, so the value (and its JSON) is deterministic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyDiff {
+    /// [`DIFF_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The name of the old version's source.
+    pub old: String,
+    /// The name of the new version's source.
+    pub new: String,
+    /// Tiers only the new version declares.
+    pub tiers_added: Vec<String>,
+    /// Tiers only the old version declares.
+    pub tiers_removed: Vec<String>,
+    /// Roles only the new version declares.
+    pub roles_added: Vec<RoleEntry>,
+    /// Roles only the old version declares.
+    pub roles_removed: Vec<RoleEntry>,
+    /// Permissions only the new version declares.
+    pub permissions_added: Vec<PermissionEntry>,
+    /// Permissions only the old version declares.
+    pub permissions_removed: Vec<PermissionEntry>,
+    /// Roles and permissions whose label changed.
+    pub labels: Vec<LabelChange>,
+    /// Roles and permissions available on different tiers.
+    pub availability: Vec<AvailabilityChange>,
+    /// Permissions gained or lost by roles present in both versions.
+    pub access: Vec<AccessChange>,
+}
+
+impl PolicyDiff {
+    /// Whether the two versions are effectively the same: no decision,
+    /// label, availability, role, permission or tier differs.
+    pub fn is_empty(&self) -> bool {
+        self.tiers_added.is_empty()
+            && self.tiers_removed.is_empty()
+            && self.roles_added.is_empty()
+            && self.roles_removed.is_empty()
+            && self.permissions_added.is_empty()
+            && self.permissions_removed.is_empty()
+            && self.labels.is_empty()
+            && self.availability.is_empty()
+            && self.access.is_empty()
+    }
+}
+
+/// What a role may do on one tier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TierPermissions {
+    /// The tier (`None` for the implicit tier of a policy without tiers).
+    pub tier: Option<String>,
+    /// The permissions, in declaration order.
+    pub permissions: Vec<String>,
+}
+
+/// A role that exists in only one version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoleEntry {
+    /// Its id.
+    pub id: String,
+    /// Its label.
+    pub label: String,
+    /// The tiers on which it can be assigned.
+    pub available_on: Vec<Option<String>>,
+    /// What it may do, per tier on which it is available.
+    pub effective: Vec<TierPermissions>,
+    /// A role on the other side that is probably the same role, renamed:
+    /// it has the same label, or the same availability and effective permissions.
+    pub same_as: Option<String>,
+}
+
+/// A permission that exists in only one version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PermissionEntry {
+    /// Its id.
+    pub id: String,
+    /// Its label.
+    pub label: String,
+}
+
+/// Whether a change is about a role or a permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Subject {
+    /// A role.
+    Role,
+    /// A permission.
+    Permission,
+}
+
+impl Subject {
+    /// `"role"` or `"permission"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Subject::Role => "role",
+            Subject::Permission => "permission",
+        }
+    }
+}
+
+/// A label that changed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct LabelChange {
+    /// Role or permission.
+    pub subject: Subject,
+    /// Its id.
+    pub id: String,
+    /// The old label.
+    pub old: String,
+    /// The new label.
+    pub new: String,
+}
+
+/// A role or permission available on different tiers.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct AvailabilityChange {
+    /// Role or permission.
+    pub subject: Subject,
+    /// Its id.
+    pub id: String,
+    /// The tiers it was available on.
+    pub old: Vec<Option<String>>,
+    /// The tiers it is available on now.
+    pub new: Vec<Option<String>>,
+}
+
+/// Whether a role gained or lost a permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// The new version allows what the old one denied.
+    Gained,
+    /// The new version denies what the old one allowed.
+    Lost,
+}
+
+/// A permission a role gained or lost on some tiers, for the same reasons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessChange {
+    /// The role.
+    pub role: String,
+    /// The permission.
+    pub permission: String,
+    /// Gained or lost.
+    pub change: Change,
+    /// The tiers on which it changed (`None` for the implicit tier).
+    pub tiers: Vec<Option<String>>,
+    /// Why, as found by comparing the two versions.
+    pub reasons: Vec<ChangeReason>,
+}
+
+/// Why a decision changed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChangeReason {
+    /// A role grants it now.
+    GrantAdded {
+        /// The granting role.
+        role: String,
+        /// The pattern that matches.
+        pattern: String,
+    },
+    /// A role no longer grants it.
+    GrantRemoved {
+        /// The role that granted it.
+        role: String,
+        /// The pattern that matched.
+        pattern: String,
+    },
+    /// A grant holds on different tiers.
+    GrantTierGateChanged {
+        /// The granting role.
+        role: String,
+        /// The pattern (in the version that allows).
+        pattern: String,
+        /// The tiers the grant held on.
+        old_tiers: Vec<String>,
+        /// The tiers the grant holds on now.
+        new_tiers: Vec<String>,
+    },
+    /// `role` inherits from `parent` now.
+    InheritanceAdded {
+        /// The inheriting role.
+        role: String,
+        /// The parent.
+        parent: String,
+    },
+    /// `role` no longer inherits from `parent`.
+    InheritanceRemoved {
+        /// The inheriting role.
+        role: String,
+        /// The former parent.
+        parent: String,
+    },
+    /// An exclusion takes it away now.
+    ExclusionAdded {
+        /// The excluding role.
+        role: String,
+        /// The exclusion pattern.
+        pattern: String,
+    },
+    /// An exclusion that took it away is gone.
+    ExclusionRemoved {
+        /// The role that excluded it.
+        role: String,
+        /// The exclusion pattern.
+        pattern: String,
+    },
+    /// The role can be assigned on different tiers.
+    RoleTierGateChanged {
+        /// The role.
+        role: String,
+        /// Where it could be assigned.
+        old_tiers: Vec<Option<String>>,
+        /// Where it can be assigned now.
+        new_tiers: Vec<Option<String>>,
+    },
+    /// The permission exists on different tiers.
+    PermissionTierGateChanged {
+        /// The permission.
+        permission: String,
+        /// Where it existed.
+        old_tiers: Vec<Option<String>>,
+        /// Where it exists now.
+        new_tiers: Vec<Option<String>>,
+    },
+    /// The permission is new.
+    PermissionAdded,
+    /// The permission was removed.
+    PermissionRemoved,
+    /// The tier is new.
+    TierAdded,
+    /// The tier was removed.
+    TierRemoved,
+    /// The decision changed for a reason the comparison could not name.
+    Other,
+}
+
+fn tiers_text(tiers: &[Option<String>]) -> String {
+    if tiers.is_empty() {
+        return "no tier".to_string();
+    }
+    tiers
+        .iter()
+        .map(|t| t.as_deref().unwrap_or("default"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl ChangeReason {
+    /// A one-line English description, with names in backticks.
+    pub fn describe(&self) -> String {
+        match self {
+            ChangeReason::GrantAdded { role, pattern } => {
+                format!("new grant `{pattern}` in role `{role}`")
+            }
+            ChangeReason::GrantRemoved { role, pattern } => {
+                format!("grant `{pattern}` removed from role `{role}`")
+            }
+            ChangeReason::GrantTierGateChanged {
+                role,
+                pattern,
+                old_tiers,
+                new_tiers,
+            } => {
+                let o: Vec<Option<String>> = old_tiers.iter().cloned().map(Some).collect();
+                let n: Vec<Option<String>> = new_tiers.iter().cloned().map(Some).collect();
+                format!(
+                    "tier gate of grant `{pattern}` in role `{role}` changed: {} → {}",
+                    tiers_text(&o),
+                    tiers_text(&n)
+                )
+            }
+            ChangeReason::InheritanceAdded { role, parent } => {
+                format!("new inheritance edge: `{role}` inherits `{parent}`")
+            }
+            ChangeReason::InheritanceRemoved { role, parent } => {
+                format!("inheritance removed: `{role}` no longer inherits `{parent}`")
+            }
+            ChangeReason::ExclusionAdded { role, pattern } => {
+                format!("new exclusion `{pattern}` in role `{role}`")
+            }
+            ChangeReason::ExclusionRemoved { role, pattern } => {
+                format!("exclusion `{pattern}` removed from role `{role}`")
+            }
+            ChangeReason::RoleTierGateChanged {
+                role,
+                old_tiers,
+                new_tiers,
+            } => format!(
+                "tier gate of role `{role}` changed: {} → {}",
+                tiers_text(old_tiers),
+                tiers_text(new_tiers)
+            ),
+            ChangeReason::PermissionTierGateChanged {
+                permission,
+                old_tiers,
+                new_tiers,
+            } => format!(
+                "tier gate of permission `{permission}` changed: {} → {}",
+                tiers_text(old_tiers),
+                tiers_text(new_tiers)
+            ),
+            ChangeReason::PermissionAdded => "new permission".to_string(),
+            ChangeReason::PermissionRemoved => "permission removed".to_string(),
+            ChangeReason::TierAdded => "new tier".to_string(),
+            ChangeReason::TierRemoved => "tier removed".to_string(),
+            ChangeReason::Other => "derivation changed".to_string(),
+        }
+    }
+}
+
+/// The tiers of a policy by name: `None` for the implicit tier.
+fn tier_keys(p: &Policy) -> Vec<Option<String>> {
+    if p.tiers().is_empty() {
+        vec![None]
+    } else {
+        p.tiers().iter().map(|t| Some(t.id.clone())).collect()
+    }
+}
+
+fn tier_of(p: &Policy, key: &Option<String>) -> Option<TierId> {
+    match key {
+        None if p.tiers().is_empty() => Some(TierId(0)),
+        None => None,
+        Some(name) => p.tier_id(name),
+    }
+}
+
+fn set_names(p: &Policy, set: TierSet) -> Vec<Option<String>> {
+    p.tier_ids()
+        .filter(|t| set.contains(*t))
+        .map(|t| p.tier(t).map(|t| t.id.clone()))
+        .collect()
+}
+
+fn role_name(p: &Policy, r: RoleId) -> String {
+    p.role(r).map(|r| r.id.clone()).unwrap_or_default()
+}
+
+fn effective_of(p: &Policy, r: RoleId) -> Vec<TierPermissions> {
+    p.tier_ids()
+        .filter(|t| p.role_available(r, *t))
+        .map(|t| TierPermissions {
+            tier: p.tier(t).map(|t| t.id.clone()),
+            permissions: p
+                .effective(t, r)
+                .into_iter()
+                .filter_map(|perm| p.permission(perm).map(|x| x.id.clone()))
+                .collect(),
+        })
+        .collect()
+}
+
+fn role_entry(p: &Policy, r: RoleId) -> Option<RoleEntry> {
+    let role = p.role(r)?;
+    Some(RoleEntry {
+        id: role.id.clone(),
+        label: role.label.clone(),
+        available_on: set_names(p, role.tiers),
+        effective: effective_of(p, r),
+        same_as: None,
+    })
+}
+
+/// Compares `old` and `new` by what they allow. Both should have compiled
+/// without errors; with errors, the result describes what did compile.
+pub fn diff_policies(old: &Policy, new: &Policy) -> PolicyDiff {
+    let old_tiers = tier_keys(old);
+    let new_tiers = tier_keys(new);
+    let mut tiers: Vec<Option<String>> = new_tiers.clone();
+    tiers.extend(old_tiers.iter().filter(|t| !new_tiers.contains(t)).cloned());
+
+    let names = |v: &[Option<String>], other: &[Option<String>]| -> Vec<String> {
+        v.iter()
+            .filter(|t| !other.contains(t))
+            .filter_map(|t| t.clone())
+            .collect()
+    };
+    let mut diff = PolicyDiff {
+        schema_version: DIFF_SCHEMA_VERSION,
+        old: old.source().name().to_string(),
+        new: new.source().name().to_string(),
+        tiers_added: names(&new_tiers, &old_tiers),
+        tiers_removed: names(&old_tiers, &new_tiers),
+        roles_added: Vec::new(),
+        roles_removed: Vec::new(),
+        permissions_added: Vec::new(),
+        permissions_removed: Vec::new(),
+        labels: Vec::new(),
+        availability: Vec::new(),
+        access: Vec::new(),
+    };
+
+    // Roles.
+    for (i, role) in new.roles().iter().enumerate() {
+        let rn = RoleId(i as u32);
+        match old.role_id(&role.id) {
+            None => diff.roles_added.extend(role_entry(new, rn)),
+            Some(ro) => {
+                let Some(o) = old.role(ro) else { continue };
+                if o.label != role.label {
+                    diff.labels.push(LabelChange {
+                        subject: Subject::Role,
+                        id: role.id.clone(),
+                        old: o.label.clone(),
+                        new: role.label.clone(),
+                    });
+                }
+                let (a, b) = (set_names(old, o.tiers), set_names(new, role.tiers));
+                if a != b {
+                    diff.availability.push(AvailabilityChange {
+                        subject: Subject::Role,
+                        id: role.id.clone(),
+                        old: a,
+                        new: b,
+                    });
+                }
+            }
+        }
+    }
+    for (i, role) in old.roles().iter().enumerate() {
+        if new.role_id(&role.id).is_none() {
+            diff.roles_removed.extend(role_entry(old, RoleId(i as u32)));
+        }
+    }
+    pair_renames(&mut diff.roles_added, &mut diff.roles_removed);
+
+    // Permissions.
+    for perm in new.permissions() {
+        match old.perm_id(&perm.id).and_then(|p| old.permission(p)) {
+            None => diff.permissions_added.push(PermissionEntry {
+                id: perm.id.clone(),
+                label: perm.label.clone(),
+            }),
+            Some(o) => {
+                if o.label != perm.label {
+                    diff.labels.push(LabelChange {
+                        subject: Subject::Permission,
+                        id: perm.id.clone(),
+                        old: o.label.clone(),
+                        new: perm.label.clone(),
+                    });
+                }
+                let (a, b) = (set_names(old, o.tiers), set_names(new, perm.tiers));
+                if a != b {
+                    diff.availability.push(AvailabilityChange {
+                        subject: Subject::Permission,
+                        id: perm.id.clone(),
+                        old: a,
+                        new: b,
+                    });
+                }
+            }
+        }
+    }
+    for perm in old.permissions() {
+        if new.perm_id(&perm.id).is_none() {
+            diff.permissions_removed.push(PermissionEntry {
+                id: perm.id.clone(),
+                label: perm.label.clone(),
+            });
+        }
+    }
+
+    // Decisions of the roles both versions declare.
+    let mut perms: BTreeSet<String> = new.permissions().iter().map(|p| p.id.clone()).collect();
+    perms.extend(old.permissions().iter().map(|p| p.id.clone()));
+    let mut roles: Vec<&str> = new
+        .roles()
+        .iter()
+        .map(|r| r.id.as_str())
+        .filter(|id| old.role_id(id).is_some())
+        .collect();
+    roles.sort_unstable();
+    for role in roles {
+        for perm in &perms {
+            let mut current: Option<AccessChange> = None;
+            for tier in &tiers {
+                let before = allows(old, tier, role, perm);
+                let after = allows(new, tier, role, perm);
+                if before == after {
+                    continue;
+                }
+                let change = if after { Change::Gained } else { Change::Lost };
+                let reasons = attribute(old, new, tier, role, perm, change);
+                match &mut current {
+                    Some(c) if c.change == change && c.reasons == reasons => {
+                        c.tiers.push(tier.clone());
+                    }
+                    _ => {
+                        diff.access.extend(current.take());
+                        current = Some(AccessChange {
+                            role: role.to_string(),
+                            permission: perm.clone(),
+                            change,
+                            tiers: vec![tier.clone()],
+                            reasons,
+                        });
+                    }
+                }
+            }
+            diff.access.extend(current);
+        }
+    }
+
+    diff.labels.sort();
+    diff.availability.sort();
+    diff.roles_added.sort_by(|a, b| a.id.cmp(&b.id));
+    diff.roles_removed.sort_by(|a, b| a.id.cmp(&b.id));
+    diff.permissions_added.sort_by(|a, b| a.id.cmp(&b.id));
+    diff.permissions_removed.sort_by(|a, b| a.id.cmp(&b.id));
+    diff
+}
+
+/// Marks an added and a removed role as probably the same role renamed
+/// (one to one, in id order): identical availability and effective
+/// permissions first, then the same label.
+fn pair_renames(added: &mut [RoleEntry], removed: &mut [RoleEntry]) {
+    let same = |r: &RoleEntry, a: &RoleEntry| {
+        r.available_on == a.available_on && same_effective(&r.effective, &a.effective)
+    };
+    for pass in 0..2 {
+        for a in added.iter_mut().filter(|a| a.same_as.is_none()) {
+            let twin = removed
+                .iter_mut()
+                .filter(|r| r.same_as.is_none())
+                .find(|r| {
+                    if pass == 0 {
+                        same(r, a)
+                    } else {
+                        r.label == a.label
+                    }
+                });
+            if let Some(r) = twin {
+                r.same_as = Some(a.id.clone());
+                a.same_as = Some(r.id.clone());
+            }
+        }
+    }
+}
+
+fn same_effective(a: &[TierPermissions], b: &[TierPermissions]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| {
+            x.tier == y.tier
+                && x.permissions.iter().collect::<BTreeSet<_>>()
+                    == y.permissions.iter().collect::<BTreeSet<_>>()
+        })
+}
+
+fn ids(
+    p: &Policy,
+    tier: &Option<String>,
+    role: &str,
+    perm: &str,
+) -> Option<(TierId, RoleId, PermId)> {
+    Some((tier_of(p, tier)?, p.role_id(role)?, p.perm_id(perm)?))
+}
+
+fn allows(p: &Policy, tier: &Option<String>, role: &str, perm: &str) -> bool {
+    ids(p, tier, role, perm).is_some_and(|(t, r, x)| p.allows(t, r, x))
+}
+
+/// Why `role` gained or lost `perm` on `tier` between `old` and `new`.
+fn attribute(
+    old: &Policy,
+    new: &Policy,
+    tier: &Option<String>,
+    role: &str,
+    perm: &str,
+    change: Change,
+) -> Vec<ChangeReason> {
+    let gained = change == Change::Gained;
+    // `h` is the version that allows, `n` the one that denies.
+    let (h, n) = if gained { (new, old) } else { (old, new) };
+    let mut reasons = Vec::new();
+    if tier_of(n, tier).is_none() {
+        reasons.push(if gained {
+            ChangeReason::TierAdded
+        } else {
+            ChangeReason::TierRemoved
+        });
+    }
+    if n.perm_id(perm).is_none() {
+        reasons.push(if gained {
+            ChangeReason::PermissionAdded
+        } else {
+            ChangeReason::PermissionRemoved
+        });
+    }
+    let (Some((th, rh, ph)), Some((tn, rn, pn))) =
+        (ids(h, tier, role, perm), ids(n, tier, role, perm))
+    else {
+        if reasons.is_empty() {
+            reasons.push(ChangeReason::Other);
+        }
+        return reasons;
+    };
+    let ordered =
+        |a: Vec<Option<String>>, b: Vec<Option<String>>| if gained { (b, a) } else { (a, b) };
+    if h.role_available(rh, th) != n.role_available(rn, tn) {
+        let (old_tiers, new_tiers) = ordered(
+            set_names(h, h.role(rh).map(|r| r.tiers).unwrap_or_default()),
+            set_names(n, n.role(rn).map(|r| r.tiers).unwrap_or_default()),
+        );
+        reasons.push(ChangeReason::RoleTierGateChanged {
+            role: role.to_string(),
+            old_tiers,
+            new_tiers,
+        });
+    }
+    if h.perm_available(ph, th) != n.perm_available(pn, tn) {
+        let (old_tiers, new_tiers) = ordered(
+            set_names(h, h.permission(ph).map(|p| p.tiers).unwrap_or_default()),
+            set_names(n, n.permission(pn).map(|p| p.tiers).unwrap_or_default()),
+        );
+        reasons.push(ChangeReason::PermissionTierGateChanged {
+            permission: perm.to_string(),
+            old_tiers,
+            new_tiers,
+        });
+    }
+    if h.holds_raw(th, rh, ph) && !n.holds_raw(tn, rn, pn) {
+        raw_reasons(h, n, (th, rh, ph), (tn, rn, pn), gained, &mut reasons);
+    }
+    if reasons.is_empty() {
+        reasons.push(ChangeReason::Other);
+    }
+    reasons.sort();
+    reasons.dedup();
+    reasons
+}
+
+/// Why `h` holds `perm` through inheritance and grants while `n` does not.
+fn raw_reasons(
+    h: &Policy,
+    n: &Policy,
+    (th, rh, ph): (TierId, RoleId, PermId),
+    (tn, rn, pn): (TierId, RoleId, PermId),
+    gained: bool,
+    reasons: &mut Vec<ChangeReason>,
+) {
+    let perm_name = h.permission(ph).map(|p| p.id.as_str()).unwrap_or("");
+    for step in h.derivation(th, rh, ph).unwrap_or_default() {
+        match step {
+            Step::Inherited { role, parent, .. } => {
+                let (c, p) = (role_name(h, role), role_name(h, parent));
+                let edge_in_n = n
+                    .role_id(&c)
+                    .and_then(|c| n.role(c))
+                    .is_some_and(|c| c.parents.iter().any(|x| role_name(n, x.role) == p));
+                if !edge_in_n {
+                    reasons.push(if gained {
+                        ChangeReason::InheritanceAdded { role: c, parent: p }
+                    } else {
+                        ChangeReason::InheritanceRemoved { role: c, parent: p }
+                    });
+                }
+            }
+            Step::Granted { role, pattern, .. } => {
+                let g = role_name(h, role);
+                let h_tiers = h
+                    .role(role)
+                    .and_then(|r| r.grants.iter().find(|x| x.pattern == pattern))
+                    .map(|x| x.tiers)
+                    .unwrap_or_default();
+                let n_grant = n.role_id(&g).and_then(|r| n.role(r)).and_then(|r| {
+                    r.grants.iter().find(|x| {
+                        x.matches
+                            .iter()
+                            .any(|m| n.permission(*m).is_some_and(|m| m.id == perm_name))
+                    })
+                });
+                match n_grant {
+                    None => reasons.push(if gained {
+                        ChangeReason::GrantAdded { role: g, pattern }
+                    } else {
+                        ChangeReason::GrantRemoved { role: g, pattern }
+                    }),
+                    Some(x) if !x.tiers.contains(tn) => {
+                        let names = |p: &Policy, s: TierSet| -> Vec<String> {
+                            set_names(p, s).into_iter().flatten().collect()
+                        };
+                        let (a, b) = (names(h, h_tiers), names(n, x.tiers));
+                        let (old_tiers, new_tiers) = if gained { (b, a) } else { (a, b) };
+                        reasons.push(ChangeReason::GrantTierGateChanged {
+                            role: g,
+                            pattern,
+                            old_tiers,
+                            new_tiers,
+                        });
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+    // An exclusion in `n` along the role's ancestry that `h` does not have.
+    let mut chain = vec![rn];
+    chain.extend(n.ancestors(rn));
+    for a in chain {
+        let Some(ex) = n.exclusion_of(a, pn) else {
+            continue;
+        };
+        let parent_has = n
+            .role(a)
+            .is_some_and(|ar| ar.parents.iter().any(|p| n.holds_raw(tn, p.role, pn)));
+        if !parent_has {
+            continue;
+        }
+        let name = role_name(n, a);
+        let in_h = h
+            .role_id(&name)
+            .is_some_and(|x| h.exclusion_of(x, ph).is_some());
+        if !in_h {
+            let pattern = ex.pattern.clone();
+            reasons.push(if gained {
+                ChangeReason::ExclusionRemoved {
+                    role: name,
+                    pattern,
+                }
+            } else {
+                ChangeReason::ExclusionAdded {
+                    role: name,
+                    pattern,
+                }
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,220 @@
+use policy_syntax::SourceFile;
+
+use super::*;
+use crate::compile;
+
+const BASE: &str = r#"
+tiers free < team < enterprise
+permission files.manage "Files"
+permission deploy "Deploy"
+permission billing "Billing"
+role member "Member" on enterprise { grants files.manage }
+role developer "Developer" on enterprise { inherits member grants deploy }
+role admin "Admin" { inherits developer grants billing }
+"#;
+
+fn diff(old: &str, new: &str) -> PolicyDiff {
+    let (o, d1) = compile(&SourceFile::new("old.policy", old));
+    let (n, d2) = compile(&SourceFile::new("new.policy", new));
+    assert!(
+        !crate::has_errors(&d1) && !crate::has_errors(&d2),
+        "{d1:?} {d2:?}"
+    );
+    diff_policies(&o, &n)
+}
+
+type Expected<'a> = (&'a str, &'a str, Change, &'a [&'a str], &'a [ChangeReason]);
+
+fn check(new: &str, expect: &[Expected<'_>]) {
+    let d = diff(BASE, new);
+    let got: Vec<_> = d
+        .access
+        .iter()
+        .map(|a| {
+            (
+                a.role.as_str(),
+                a.permission.as_str(),
+                a.change,
+                a.tiers
+                    .iter()
+                    .map(|t| t.as_deref().unwrap_or("-"))
+                    .collect::<Vec<_>>(),
+                a.reasons.clone(),
+            )
+        })
+        .collect();
+    let want: Vec<_> = expect
+        .iter()
+        .map(|(r, p, c, t, why)| (*r, *p, *c, t.to_vec(), why.to_vec()))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn identical_and_refactored_policies_have_no_effective_change() {
+    assert!(diff(BASE, BASE).is_empty());
+    let refactored = r#"
+tiers free < team < enterprise
+permission files.manage "Files"
+permission deploy "Deploy"
+permission billing "Billing"
+role base "Base" on free { grants files.manage, deploy, billing }
+role member "Member" on enterprise { grants files.manage }
+role developer "Developer" on enterprise { inherits member grants deploy }
+role admin "Admin" { inherits base }
+"#;
+    let d = diff(BASE, refactored);
+    assert!(d.access.is_empty(), "{:?}", d.access);
+    assert_eq!(d.roles_added.len(), 1);
+}
+
+#[test]
+fn removed_grant_is_reported_for_every_heir() {
+    let s = |r: &str, p: &str| ChangeReason::GrantRemoved {
+        role: r.to_string(),
+        pattern: p.to_string(),
+    };
+    check(
+        &BASE.replace("grants deploy", ""),
+        &[
+            (
+                "admin",
+                "deploy",
+                Change::Lost,
+                &["free", "team", "enterprise"],
+                &[s("developer", "deploy")],
+            ),
+            (
+                "developer",
+                "deploy",
+                Change::Lost,
+                &["enterprise"],
+                &[s("developer", "deploy")],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn tier_gate_moves_are_attributed() {
+    let gate = ChangeReason::GrantTierGateChanged {
+        role: "admin".to_string(),
+        pattern: "billing".to_string(),
+        old_tiers: vec!["free".into(), "team".into(), "enterprise".into()],
+        new_tiers: vec!["enterprise".into()],
+    };
+    check(
+        &BASE.replace("grants billing", "grants billing on enterprise"),
+        &[("admin", "billing", Change::Lost, &["free", "team"], &[gate])],
+    );
+    let role_gate = ChangeReason::RoleTierGateChanged {
+        role: "developer".to_string(),
+        old_tiers: vec![Some("enterprise".into())],
+        new_tiers: vec![Some("team".into()), Some("enterprise".into())],
+    };
+    check(
+        &BASE.replace(
+            "role developer \"Developer\" on enterprise",
+            "role developer \"Developer\" on >= team",
+        ),
+        &[
+            (
+                "developer",
+                "deploy",
+                Change::Gained,
+                &["team"],
+                std::slice::from_ref(&role_gate),
+            ),
+            (
+                "developer",
+                "files.manage",
+                Change::Gained,
+                &["team"],
+                std::slice::from_ref(&role_gate),
+            ),
+        ],
+    );
+}
+
+#[test]
+fn inheritance_and_exclusions_are_attributed() {
+    let edge = ChangeReason::InheritanceRemoved {
+        role: "developer".to_string(),
+        parent: "member".to_string(),
+    };
+    check(
+        &BASE.replace("inherits member ", ""),
+        &[
+            (
+                "admin",
+                "files.manage",
+                Change::Lost,
+                &["free", "team", "enterprise"],
+                std::slice::from_ref(&edge),
+            ),
+            (
+                "developer",
+                "files.manage",
+                Change::Lost,
+                &["enterprise"],
+                std::slice::from_ref(&edge),
+            ),
+        ],
+    );
+    let ex = ChangeReason::ExclusionAdded {
+        role: "admin".to_string(),
+        pattern: "files.*".to_string(),
+    };
+    check(
+        &BASE.replace("grants billing", "grants billing excludes files.*"),
+        &[(
+            "admin",
+            "files.manage",
+            Change::Lost,
+            &["free", "team", "enterprise"],
+            &[ex],
+        )],
+    );
+}
+
+#[test]
+fn renames_labels_and_new_permissions() {
+    let new = BASE
+        .replace(
+            "role admin \"Admin\" { inherits developer",
+            "role owner \"Owner\" { inherits developer",
+        )
+        .replace("\"Files\"", "\"Manage files\"")
+        .replace("role member", "permission audit \"Audit\"\nrole member")
+        .replace("grants billing", "grants billing, audit");
+    let d = diff(BASE, &new);
+    assert_eq!(d.roles_removed.len(), 1);
+    assert_eq!(d.roles_removed[0].id, "admin");
+    assert_eq!(d.roles_removed[0].same_as, None);
+    assert_eq!(d.roles_added[0].id, "owner");
+    assert_eq!(d.permissions_added[0].id, "audit");
+    assert_eq!(d.labels.len(), 1);
+    assert_eq!(d.labels[0].new, "Manage files");
+    assert!(d.access.is_empty(), "{:?}", d.access);
+    // A pure rename is recognised as such.
+    let renamed = BASE.replace("role admin \"Admin\"", "role owner \"Admin\"");
+    let d = diff(BASE, &renamed);
+    assert_eq!(d.roles_added[0].same_as.as_deref(), Some("admin"));
+    assert_eq!(d.roles_removed[0].same_as.as_deref(), Some("owner"));
+}
+
+#[test]
+fn tierless_policies_compare_on_the_implicit_tier() {
+    let a = "permission p \"P\"\npermission q \"Q\"\nrole r \"R\" { grants p }";
+    let b = "permission p \"P\"\npermission q \"Q\"\nrole r \"R\" { grants p, q }";
+    let d = diff(a, b);
+    assert_eq!(d.access.len(), 1);
+    assert_eq!(d.access[0].tiers, vec![None]);
+    assert_eq!(
+        d.access[0].reasons,
+        vec![ChangeReason::GrantAdded {
+            role: "r".into(),
+            pattern: "q".into()
+        }]
+    );
+}

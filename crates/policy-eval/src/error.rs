@@ -1,0 +1,145 @@
+//! The evaluator's errors: unknown names, a missing or superfluous tier, and
+//! artifacts that cannot be loaded.
+
+use std::fmt;
+
+use policy_syntax::{Code, Diagnostic};
+
+/// What kind of name a query got wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameKind {
+    /// A role.
+    Role,
+    /// A permission (the query's action).
+    Permission,
+    /// A tier.
+    Tier,
+}
+
+impl NameKind {
+    /// `"role"`, `"permission"` or `"tier"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NameKind::Role => "role",
+            NameKind::Permission => "permission",
+            NameKind::Tier => "tier",
+        }
+    }
+}
+
+/// A query the evaluator cannot answer, or an artifact it cannot load.
+///
+/// The library never turns one of these into an allow: callers that want a
+/// boolean should treat an error as a deny (fail closed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EvalError {
+    /// A name the policy does not declare (`P0401`), with a did-you-mean.
+    UnknownName {
+        /// Role, permission or tier.
+        kind: NameKind,
+        /// The name as given.
+        name: String,
+        /// The closest declared name, if one is close enough.
+        suggestion: Option<String>,
+    },
+    /// The policy has tiers but the query names none (`P0402`).
+    MissingTier {
+        /// The declared tiers, lowest first.
+        tiers: Vec<String>,
+    },
+    /// The policy declares no tiers but the query names one (`P0402`).
+    UnexpectedTier {
+        /// The tier given.
+        tier: String,
+    },
+    /// The query names no role (`P0402` is about tiers, so this is `P0401`).
+    NoRoles,
+    /// A compiled artifact that cannot be loaded (`P0507`).
+    BadArtifact {
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+impl EvalError {
+    /// The stable diagnostic code.
+    pub fn code(&self) -> Code {
+        match self {
+            EvalError::UnknownName { .. } | EvalError::NoRoles => Code::UnknownQueryName,
+            EvalError::MissingTier { .. } | EvalError::UnexpectedTier { .. } => Code::QueryTier,
+            EvalError::BadArtifact { .. } => Code::BadArtifact,
+        }
+    }
+
+    /// The did-you-mean suggestion, if any.
+    pub fn suggestion(&self) -> Option<&str> {
+        match self {
+            EvalError::UnknownName { suggestion, .. } => suggestion.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The concrete fix, as help text.
+    pub fn help(&self) -> Option<String> {
+        match self {
+            EvalError::UnknownName { kind, .. } => Some(format!(
+                "run `policyc matrix` to list the declared {}s",
+                kind.as_str()
+            )),
+            EvalError::MissingTier { tiers } => Some(format!(
+                "pass `--tier` with one of {}",
+                tiers
+                    .iter()
+                    .map(|t| format!("`{t}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            EvalError::UnexpectedTier { .. } => Some("leave out the tier".to_string()),
+            EvalError::NoRoles => Some("name at least one role".to_string()),
+            EvalError::BadArtifact { .. } => {
+                Some("recompile the policy with `policyc compile`".to_string())
+            }
+        }
+    }
+
+    /// As a [`Diagnostic`] (no source spans: a query is not part of the policy).
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        let mut d = Diagnostic::new(self.code(), self.to_string())
+            .suggest(self.suggestion().map(str::to_string));
+        if let Some(h) = self.help() {
+            d = d.help(h);
+        }
+        d
+    }
+
+    pub(crate) fn bad_artifact(message: impl Into<String>) -> Self {
+        EvalError::BadArtifact {
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for EvalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EvalError::UnknownName { kind, name, .. } => {
+                write!(f, "unknown {} `{name}`", kind.as_str())
+            }
+            EvalError::MissingTier { .. } => {
+                f.write_str("this policy has tiers, so a query must name one")
+            }
+            EvalError::UnexpectedTier { tier } => {
+                write!(
+                    f,
+                    "this policy declares no tiers, so tier `{tier}` cannot apply"
+                )
+            }
+            EvalError::NoRoles => f.write_str("a query must name at least one role"),
+            EvalError::BadArtifact { message } => {
+                write!(f, "invalid compiled policy: {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for EvalError {}

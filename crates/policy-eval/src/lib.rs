@@ -1,0 +1,49 @@
+//! The policyc evaluator: answers access queries against a compiled policy
+//! and explains every decision.
+//!
+//! An [`Evaluator`] is built from a [`policy_compiler::Policy`] or from the
+//! versioned [`Artifact`] that `policyc compile` writes (JSON or YAML). It
+//! offers three ways to ask:
+//!
+//! - **by interned ids** — [`Evaluator::decide`]`(tier, &[role], perm) -> bool`:
+//!   resolve names once ([`Evaluator::role_id`], [`Evaluator::perm_id`],
+//!   [`Evaluator::tier_id`]), then each decision is one load and a mask per
+//!   role in a dense `tier × role × permission` bit table, with no allocation;
+//! - **by name** — [`Evaluator::decide_by_name`]: resolves through hash maps;
+//!   an unknown name is an [`EvalError`] (code `P0401`, with a did-you-mean),
+//!   never an allow;
+//! - **explained** — [`Evaluator::explain`] (ids) and [`Evaluator::query`]
+//!   (a [`Request`] by name) return a [`Decision`]: for an allow the shortest
+//!   derivation (inheritance steps, then the grant and the pattern that
+//!   matched); for a deny the decisive reason per role (role or permission
+//!   not available on the tier, an exclusion, a closed tier gate, or no
+//!   grant) and the nearest miss (who has it here, and on which tiers the
+//!   role would).
+//!
+//! ```
+//! use policy_eval::{Evaluator, Request};
+//! use policy_syntax::SourceFile;
+//!
+//! let src = SourceFile::new("demo.policy", r#"
+//!     tiers free < team
+//!     permission billing.manage "Manage billing" on team
+//!     role admin "Admin" { grants billing.* }
+//! "#);
+//! let eval = Evaluator::from_policy(&policy_compiler::compile(&src).0);
+//! let req = Request { roles: vec!["admin".into()], action: "billing.manage".into(), tier: Some("free".into()) };
+//! let d = eval.query(&req).unwrap();
+//! assert!(!d.allowed);
+//! assert_eq!(d.reasons[0].message, "permission `billing.manage` does not exist on tier `free`");
+//! ```
+#![deny(missing_docs)]
+
+mod artifact;
+mod error;
+mod explain;
+mod model;
+
+pub use artifact::*;
+pub use error::{EvalError, NameKind};
+pub use explain::{Decision, Reason, ReasonKind, Request};
+pub use model::{Evaluator, Location};
+pub use policy_compiler::{PermId, RoleId, TierId};

@@ -1,0 +1,188 @@
+//! `policyc fmt [PATH...]`: canonical formatting, in place or as a check.
+//!
+//! The formatting rules live in `policy_syntax::format`; this command does
+//! the I/O. Files are rewritten atomically, and only when they change; a
+//! file with syntax errors is reported and left untouched.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use policy_syntax::{Code, Diagnostic, SourceFile};
+
+use crate::cli::FmtArgs;
+use crate::exit::{CmdError, Exit};
+use crate::files::{self, LoadError, MAX_FILE_BYTES};
+use crate::render::{self, Format};
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// A unified diff from `old` to `new`, labelled with the file name.
+pub fn unified_diff(name: &str, old: &str, new: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(name, &format!("{name} (formatted)"))
+        .to_string()
+}
+
+fn usage(message: &str, help: &str) -> CmdError {
+    CmdError::new(Diagnostic::new(Code::Io, message).help(help), Format::Human)
+}
+
+/// Runs the command.
+pub fn run(args: FmtArgs) -> Result<Exit, CmdError> {
+    let dash = Path::new("-");
+    if args.stdin || args.paths.iter().any(|p| p == dash) {
+        if args.paths.iter().any(|p| p != dash) {
+            return Err(usage(
+                "`policyc fmt` cannot format stdin and files in one run",
+                "run `policyc fmt -` (or `--stdin`) with no other paths",
+            ));
+        }
+        return run_stdin(args.check);
+    }
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths
+    };
+    let files = files::discover(&paths, "policy").map_err(|d| CmdError::new(d, Format::Human))?;
+    let color = render::stderr_color();
+    let mut err = std::io::stderr().lock();
+    let mut out = std::io::stdout().lock();
+    let (mut unchanged, mut changed, mut failed, mut unreadable) = (0, 0, 0, false);
+    for path in &files {
+        let source = match files::load(path) {
+            Ok(s) => s,
+            Err(e) => {
+                unreadable |= matches!(e, LoadError::Unreadable(_));
+                failed += 1;
+                let _ = write!(err, "{}", render::render_human(&e.into_diagnostic(), color));
+                continue;
+            }
+        };
+        let formatted = match policy_syntax::format(&source) {
+            Ok(f) => f,
+            Err(diags) => {
+                failed += 1;
+                for d in &diags {
+                    let _ = write!(err, "{}", render::render_human(d, color));
+                }
+                let _ = writeln!(
+                    err,
+                    "`{}` has syntax errors; it was not formatted",
+                    source.name()
+                );
+                continue;
+            }
+        };
+        if formatted == source.text() {
+            unchanged += 1;
+            continue;
+        }
+        if args.check {
+            changed += 1;
+            let _ = write!(
+                out,
+                "{}",
+                unified_diff(source.name(), source.text(), &formatted)
+            );
+        } else if let Err(d) = files::write_atomic(path, formatted.as_bytes()) {
+            unreadable = true;
+            failed += 1;
+            let _ = write!(err, "{}", render::render_human(&d, color));
+        } else {
+            changed += 1;
+        }
+    }
+    let _ = out.flush();
+    let summary = if args.check {
+        format!(
+            "{} would be reformatted, {} already formatted",
+            plural(changed, "file"),
+            plural(unchanged, "file")
+        )
+    } else {
+        format!(
+            "{} reformatted, {} left unchanged",
+            plural(changed, "file"),
+            plural(unchanged, "file")
+        )
+    };
+    let failures = if failed > 0 {
+        format!(", {} could not be formatted", plural(failed, "file"))
+    } else {
+        String::new()
+    };
+    let _ = writeln!(err, "{summary}{failures}");
+    Ok(if unreadable {
+        Exit::Error
+    } else if failed > 0 || (args.check && changed > 0) {
+        Exit::Failure
+    } else {
+        Exit::Ok
+    })
+}
+
+fn run_stdin(check: bool) -> Result<Exit, CmdError> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| {
+            usage(
+                &format!("cannot read stdin: {}", e.to_string().to_lowercase()),
+                "pipe a policy into `policyc fmt -`",
+            )
+        })?;
+    let fail = |d: Diagnostic| CmdError {
+        diagnostics: vec![d],
+        format: Format::Human,
+        exit: Exit::Failure,
+    };
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(fail(Diagnostic::new(
+            Code::FileTooLarge,
+            format!(
+                "stdin is larger than {} MiB",
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        )));
+    }
+    if bytes.contains(&0) {
+        return Err(fail(Diagnostic::new(
+            Code::NulByte,
+            "stdin contains a NUL byte; it is not a policy",
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| {
+        fail(Diagnostic::new(Code::NotUtf8, "stdin is not valid UTF-8").help("send UTF-8 text"))
+    })?;
+    let source = SourceFile::new("<stdin>", text);
+    let formatted = policy_syntax::format(&source).map_err(|diags| CmdError {
+        diagnostics: diags,
+        format: Format::Human,
+        exit: Exit::Failure,
+    })?;
+    let mut out = std::io::stdout().lock();
+    if check {
+        if formatted == source.text() {
+            return Ok(Exit::Ok);
+        }
+        let _ = write!(
+            out,
+            "{}",
+            unified_diff(source.name(), source.text(), &formatted)
+        );
+        return Ok(Exit::Failure);
+    }
+    let _ = out.write_all(formatted.as_bytes());
+    Ok(Exit::Ok)
+}

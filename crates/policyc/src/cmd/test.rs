@@ -1,0 +1,358 @@
+//! `policyc test [PATH...]`: run `*.test.yaml` files against their policies.
+//!
+//! The file format is documented in docs/cli.md ("Test files"); parsing and
+//! name resolution live in [`schema`], evaluation in [`eval`]. Output is a
+//! block per failed test (expected, actual, and the derivation or deny
+//! reason), a line per file, and the closing line `N passed, N failed`.
+
+mod eval;
+mod schema;
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use policy_compiler::{compile, has_errors};
+use policy_syntax::{Code, Diagnostic, SourceFile};
+use serde::Serialize;
+
+use crate::cli::TestArgs;
+use crate::exit::{CmdError, Exit};
+use crate::files::{self, LoadError};
+use crate::render::{self, Format, JsonDiagnostic};
+
+use eval::{Position, TestResult};
+
+/// At most this many failed tests per file get a line and column.
+const MAX_LOCATED: usize = 100;
+
+/// The suffix that marks a test file.
+const SUFFIX: &str = ".test.yaml";
+
+#[derive(Serialize)]
+struct JsonFile {
+    path: String,
+    policy: Option<String>,
+    /// Whether the file could be run at all.
+    ran: bool,
+    passed: usize,
+    failed: usize,
+    results: Vec<TestResult>,
+}
+
+#[derive(Serialize)]
+struct JsonSummary {
+    files: usize,
+    passed: usize,
+    failed: usize,
+    errors: usize,
+}
+
+#[derive(Serialize)]
+struct JsonReport {
+    schema_version: u32,
+    files: Vec<JsonFile>,
+    diagnostics: Vec<JsonDiagnostic>,
+    summary: JsonSummary,
+}
+
+/// Why a file did not run, and how that affects the exit code.
+struct NotRun {
+    diagnostics: Vec<Diagnostic>,
+    exit: Exit,
+}
+
+impl NotRun {
+    fn error(d: Diagnostic) -> Self {
+        NotRun {
+            diagnostics: vec![d],
+            exit: Exit::Error,
+        }
+    }
+}
+
+/// Runs the command.
+pub fn run(args: TestArgs) -> Result<Exit, CmdError> {
+    let format = Format::from(args.format);
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths
+    };
+    let test_files = discover(&paths).map_err(|d| CmdError::new(d, format))?;
+    let mut report = JsonReport {
+        schema_version: 1,
+        files: Vec::new(),
+        diagnostics: Vec::new(),
+        summary: JsonSummary {
+            files: test_files.len(),
+            passed: 0,
+            failed: 0,
+            errors: 0,
+        },
+    };
+    let mut exit = Exit::Ok;
+    let mut text = String::new();
+    let color = render::stderr_color();
+    for path in &test_files {
+        let name = files::display_name(path);
+        match run_file(path) {
+            Ok((policy_name, mut results, source)) => {
+                // Each location costs one parse of the file: bound the work.
+                for r in results.iter_mut().filter(|r| !r.passed).take(MAX_LOCATED) {
+                    let section = match r.kind {
+                        "decision" => "cases",
+                        other => other,
+                    };
+                    r.location = schema::locate_entry(source.text(), section, r.index).map(|s| {
+                        let lc = source.line_col(s.start);
+                        Position {
+                            line: lc.line,
+                            column: lc.column,
+                        }
+                    });
+                }
+                let failed = results.iter().filter(|r| !r.passed).count();
+                let passed = results.len() - failed;
+                report.summary.passed += passed;
+                report.summary.failed += failed;
+                if failed > 0 && exit == Exit::Ok {
+                    exit = Exit::Failure;
+                }
+                if format == Format::Human {
+                    for r in results.iter().filter(|r| !r.passed) {
+                        write_failure(&mut text, &name, r);
+                    }
+                    let _ = if failed == 0 {
+                        writeln!(text, "ok     {name} ({})", tests(results.len()))
+                    } else {
+                        writeln!(
+                            text,
+                            "FAILED {name} ({failed} of {} failed)",
+                            tests(results.len())
+                        )
+                    };
+                }
+                report.files.push(JsonFile {
+                    path: name,
+                    policy: Some(policy_name),
+                    ran: true,
+                    passed,
+                    failed,
+                    results,
+                });
+            }
+            Err(not_run) => {
+                report.summary.errors += 1;
+                exit = match (exit, not_run.exit) {
+                    (Exit::Error, _) | (_, Exit::Error) => Exit::Error,
+                    _ => Exit::Failure,
+                };
+                match format {
+                    Format::Human => {
+                        let _ = writeln!(text, "ERROR  {name} (not run, see the errors above)");
+                        let mut err = std::io::stderr().lock();
+                        for d in &not_run.diagnostics {
+                            let _ = write!(err, "{}", render::render_human(d, color));
+                        }
+                    }
+                    Format::Json => report.diagnostics.extend(
+                        not_run
+                            .diagnostics
+                            .iter()
+                            .map(|d| JsonDiagnostic::from_diag(d, Some(&name))),
+                    ),
+                }
+                report.files.push(JsonFile {
+                    path: name,
+                    policy: None,
+                    ran: false,
+                    passed: 0,
+                    failed: 0,
+                    results: Vec::new(),
+                });
+            }
+        }
+    }
+    match format {
+        Format::Human => {
+            let s = &report.summary;
+            if s.errors > 0 {
+                let files = if s.errors == 1 { "file" } else { "files" };
+                let _ = writeln!(text, "error: {} test {files} could not be run", s.errors);
+            }
+            let _ = writeln!(text, "{} passed, {} failed", s.passed, s.failed);
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+        }
+        Format::Json => render::print_json(&report),
+    }
+    Ok(exit)
+}
+
+fn tests(n: usize) -> String {
+    if n == 1 {
+        "1 test".to_string()
+    } else {
+        format!("{n} tests")
+    }
+}
+
+/// Loads, parses and resolves one test file and its policy, then runs it.
+fn run_file(path: &Path) -> Result<(String, Vec<TestResult>, SourceFile), NotRun> {
+    let source = files::load(path).map_err(|e| match e {
+        LoadError::Unreadable(d) => NotRun::error(d),
+        LoadError::Content(d) => NotRun::error(d),
+    })?;
+    let parsed = schema::parse(&source).map_err(NotRun::error)?;
+    let policy_path = match parsed.policy() {
+        Some(p) => path.with_file_name("").join(p),
+        None => default_policy(path),
+    };
+    let policy_source = files::load(&policy_path).map_err(|e| {
+        let d = e.into_diagnostic();
+        let help = match parsed.policy() {
+            Some(_) => "check the `policy:` path; it is relative to the test file".to_string(),
+            None => format!(
+                "put `{}` beside the test file, or name the policy with `policy: PATH`",
+                policy_path
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+            ),
+        };
+        NotRun::error(d.help(help))
+    })?;
+    let (policy, diags) = compile(&policy_source);
+    if has_errors(&diags) {
+        return Err(NotRun {
+            diagnostics: diags,
+            exit: Exit::Failure,
+        });
+    }
+    let file = schema::resolve(&source, parsed, &policy).map_err(|diagnostics| NotRun {
+        diagnostics,
+        exit: Exit::Error,
+    })?;
+    let results = eval::run(&policy, &file);
+    debug_assert_eq!(results.len(), file.len());
+    Ok((files::display_name(&policy_path), results, source))
+}
+
+/// `dir/name.test.yaml` → `dir/name.policy`.
+fn default_policy(test: &Path) -> PathBuf {
+    let name = test
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let stem = name.strip_suffix(SUFFIX).unwrap_or(&name);
+    test.with_file_name(format!("{stem}.policy"))
+}
+
+fn is_test_file(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().ends_with(SUFFIX))
+}
+
+/// Expands files and directories into test files, sorted. Directories are
+/// searched recursively (hidden directories and `target` are skipped).
+fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostic> {
+    let mut out = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
+        if meta.is_dir() {
+            let before = out.len();
+            walk(path, &mut out, 0).map_err(|e| io_error(path, &e))?;
+            if out.len() == before {
+                return Err(Diagnostic::new(
+                    Code::NoPolicies,
+                    format!(
+                        "no `*{SUFFIX}` files found under `{}`",
+                        files::display_name(path)
+                    ),
+                )
+                .help("write a test file beside the policy, e.g. `humanloop.test.yaml` for `humanloop.policy`"));
+            }
+        } else {
+            out.push(path.clone());
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn io_error(path: &Path, err: &std::io::Error) -> Diagnostic {
+    let why = match err.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        _ => err.to_string().to_lowercase(),
+    };
+    Diagnostic::new(
+        Code::Io,
+        format!("cannot read `{}`: {why}", files::display_name(path)),
+    )
+    .help("check the path and that it is readable")
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> std::io::Result<()> {
+    if depth > 64 {
+        return Ok(());
+    }
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let ty = entry.file_type()?;
+        let path = entry.path();
+        let name = entry.file_name();
+        let hidden = name.to_string_lossy().starts_with('.');
+        if ty.is_dir() {
+            if !hidden && name != "target" {
+                walk(&path, out, depth + 1)?;
+            }
+        } else if is_test_file(&path) && (ty.is_file() || ty.is_symlink()) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Appends the human report of one failed test.
+fn write_failure(out: &mut String, file: &str, r: &TestResult) {
+    let at = r
+        .location
+        .map_or_else(String::new, |p| format!(":{}:{}", p.line, p.column));
+    let _ = writeln!(out, "FAIL {file}{at}: {}", r.name);
+    if let Some(d) = &r.decision {
+        let verdict = |v: &eval::Verdict| match v.reason {
+            Some(reason) => format!("{} ({reason})", v.decision),
+            None => v.decision.to_string(),
+        };
+        let _ = writeln!(out, "  expected: {}", verdict(&d.expected));
+        let _ = writeln!(out, "  actual:   {}", verdict(&d.actual));
+        for (i, line) in d.explanation.iter().enumerate() {
+            let head = if i == 0 {
+                "  because:  "
+            } else {
+                "            "
+            };
+            let _ = writeln!(out, "{head}{line}");
+        }
+    }
+    if let Some(s) = &r.set {
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "(none)".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        let _ = writeln!(out, "  expected: {}", list(&s.expected));
+        let _ = writeln!(out, "  actual:   {}", list(&s.actual));
+        for (head, entries) in [("missing", &s.missing), ("extra", &s.extra)] {
+            for e in entries {
+                let _ = writeln!(out, "  {:<10}{}", format!("{head}:"), e.name);
+                for line in &e.why {
+                    let _ = writeln!(out, "              because: {line}");
+                }
+            }
+        }
+    }
+    out.push('\n');
+}

@@ -1,0 +1,707 @@
+//! The `*.test.yaml` format: parsing with serde_yaml, then resolving every
+//! name against the policy. Every problem is a `P0508` diagnostic with a
+//! span into the YAML.
+//!
+//! serde_yaml reports where a structural error is (line and column). For
+//! semantic errors (an unknown role, say) found after parsing, the node's
+//! position is recovered by [`locate`]: it re-reads the document with a
+//! visitor that fails on purpose at the node's path, and serde_yaml attaches
+//! that node's mark to the error. Only problem nodes are located, so the
+//! cost is one extra parse per reported problem.
+
+use std::fmt;
+
+use policy_compiler::{PermId, Policy, RoleId, TierId};
+use policy_syntax::{did_you_mean, Code, Diagnostic, SourceFile, Span};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+/// At most this many semantic problems are reported per test file.
+const MAX_PROBLEMS: usize = 50;
+
+/// `allow` or `deny`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    /// The request is allowed.
+    Allow,
+    /// The request is denied.
+    Deny,
+}
+
+impl Decision {
+    /// `"allow"` or `"deny"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allow => "allow",
+            Decision::Deny => "deny",
+        }
+    }
+}
+
+/// Why a decision was made, as a stable kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReasonKind {
+    /// Allowed: the role grants it itself.
+    Granted,
+    /// Allowed: the role inherits it.
+    Inherited,
+    /// Denied: the role cannot be assigned on the tier.
+    RoleUnavailable,
+    /// Denied: the permission does not exist on the tier.
+    PermissionUnavailable,
+    /// Denied: an `excludes` takes it away.
+    Excluded,
+    /// Denied: a grant exists but its tier gate is closed on the tier.
+    GateClosed,
+    /// Denied: nothing grants it.
+    NotGranted,
+}
+
+impl ReasonKind {
+    /// The kind as written in test files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasonKind::Granted => "granted",
+            ReasonKind::Inherited => "inherited",
+            ReasonKind::RoleUnavailable => "role-unavailable",
+            ReasonKind::PermissionUnavailable => "permission-unavailable",
+            ReasonKind::Excluded => "excluded",
+            ReasonKind::GateClosed => "gate-closed",
+            ReasonKind::NotGranted => "not-granted",
+        }
+    }
+
+    /// The decision this kind explains.
+    pub fn decision(self) -> Decision {
+        match self {
+            ReasonKind::Granted | ReasonKind::Inherited => Decision::Allow,
+            _ => Decision::Deny,
+        }
+    }
+}
+
+/// One name, or a list of names.
+#[derive(Debug, Clone)]
+struct OneOrMany {
+    names: Vec<String>,
+    /// Written as a single scalar rather than a list.
+    scalar: bool,
+}
+
+impl<'de> Deserialize<'de> for OneOrMany {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = OneOrMany;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a role name or a list of role names")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<OneOrMany, E> {
+                Ok(OneOrMany {
+                    names: vec![v.to_string()],
+                    scalar: true,
+                })
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<OneOrMany, A::Error> {
+                let mut names = Vec::new();
+                while let Some(n) = seq.next_element::<String>()? {
+                    names.push(n);
+                }
+                Ok(OneOrMany {
+                    names,
+                    scalar: false,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    policy: Option<String>,
+    #[serde(default)]
+    cases: Vec<RawCase>,
+    #[serde(default, rename = "who-can")]
+    who_can: Vec<RawWhoCan>,
+    #[serde(default, rename = "what-can")]
+    what_can: Vec<RawWhatCan>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCase {
+    name: Option<String>,
+    #[serde(alias = "role")]
+    roles: OneOrMany,
+    action: String,
+    tier: Option<String>,
+    expect: Decision,
+    reason: Option<ReasonKind>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWhoCan {
+    action: String,
+    tier: Option<String>,
+    roles: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWhatCan {
+    role: String,
+    tier: Option<String>,
+    permissions: Vec<String>,
+}
+
+/// A test file as written, before names are resolved: only the `policy`
+/// key is read, so the policy can be found.
+pub struct Parsed {
+    raw: RawFile,
+}
+
+impl Parsed {
+    /// The `policy:` path as written, if any.
+    pub fn policy(&self) -> Option<&str> {
+        self.raw.policy.as_deref()
+    }
+}
+
+/// A decision test case with resolved names.
+pub struct Case {
+    /// Its position in `cases` (0-based).
+    pub index: usize,
+    /// The `name:` given, if any.
+    pub name: Option<String>,
+    /// The roles the user holds (at least one).
+    pub roles: Vec<RoleId>,
+    /// The permission asked for.
+    pub action: PermId,
+    /// The tier.
+    pub tier: TierId,
+    /// The expected decision.
+    pub expect: Decision,
+    /// The expected reason kind, if given.
+    pub reason: Option<ReasonKind>,
+}
+
+/// An expected `who-can` set.
+pub struct WhoCan {
+    /// Its position in `who-can`.
+    pub index: usize,
+    /// The permission.
+    pub action: PermId,
+    /// The tier.
+    pub tier: TierId,
+    /// Exactly the roles expected to hold it.
+    pub roles: Vec<RoleId>,
+}
+
+/// An expected `what-can` set.
+pub struct WhatCan {
+    /// Its position in `what-can`.
+    pub index: usize,
+    /// The role.
+    pub role: RoleId,
+    /// The tier.
+    pub tier: TierId,
+    /// Exactly the permissions expected.
+    pub permissions: Vec<PermId>,
+}
+
+/// A test file with every name resolved.
+pub struct TestFile {
+    /// The decision cases.
+    pub cases: Vec<Case>,
+    /// The `who-can` expectations.
+    pub who_can: Vec<WhoCan>,
+    /// The `what-can` expectations.
+    pub what_can: Vec<WhatCan>,
+}
+
+impl TestFile {
+    /// How many tests the file holds.
+    pub fn len(&self) -> usize {
+        self.cases.len() + self.who_can.len() + self.what_can.len()
+    }
+}
+
+fn bad(source: &SourceFile, span: Span, message: String, label: &str) -> Diagnostic {
+    Diagnostic::new(Code::BadTestFile, message)
+        .with_source(source)
+        .primary(span, label)
+}
+
+/// Parses the YAML structure. Errors point at the offending node.
+pub fn parse(source: &SourceFile) -> Result<Parsed, Diagnostic> {
+    let text = source.text();
+    if text.trim().is_empty()
+        || text
+            .lines()
+            .all(|l| l.trim_start().starts_with('#') || l.trim().is_empty())
+    {
+        return Err(
+            Diagnostic::new(Code::BadTestFile, format!("`{}` is empty", source.name()))
+                .with_source(source)
+                .help("add `cases:`, `who-can:` or `what-can:` (see `policyc explain P0508`)"),
+        );
+    }
+    match serde_yaml::from_str::<RawFile>(text) {
+        Ok(raw) => {
+            if raw.cases.is_empty() && raw.who_can.is_empty() && raw.what_can.is_empty() {
+                return Err(bad(
+                    source,
+                    Span::new(0, token_end(text, 0)),
+                    format!("`{}` holds no tests", source.name()),
+                    "no `cases`, `who-can` or `what-can` entries",
+                )
+                .help("a test file with no tests would pass without checking anything"));
+            }
+            Ok(Parsed { raw })
+        }
+        Err(e) => {
+            let (span, message) = match e.location() {
+                Some(loc) => {
+                    let start = offset_of(text, loc.line(), loc.column());
+                    let suffix = format!(" at line {} column {}", loc.line(), loc.column());
+                    let msg = e.to_string();
+                    let msg = msg.replacen(&suffix, "", 1);
+                    (Span::new(start, token_end(text, start)), msg)
+                }
+                None => (Span::new(0, 0), e.to_string()),
+            };
+            let message = message.replace('\n', " ");
+            Err(bad(
+                source,
+                span,
+                format!("invalid test file: {message}"),
+                "here",
+            )
+            .help("see the test file format in docs/cli.md (`policyc explain P0508`)"))
+        }
+    }
+}
+
+/// One segment of a path into the YAML document.
+#[derive(Debug, Clone, Copy)]
+enum Seg {
+    /// A mapping key; any of the names (aliases) matches.
+    Key(&'static [&'static str]),
+    /// A sequence index.
+    Index(usize),
+}
+
+const CASES: Seg = Seg::Key(&["cases"]);
+const WHO_CAN: Seg = Seg::Key(&["who-can"]);
+const WHAT_CAN: Seg = Seg::Key(&["what-can"]);
+
+/// Resolves every name against `policy`. Unknown names, a missing or
+/// superfluous tier, or a reason that contradicts the decision are errors,
+/// all reported (fail closed: a file with any error runs no test).
+pub fn resolve(
+    source: &SourceFile,
+    parsed: Parsed,
+    policy: &Policy,
+) -> Result<TestFile, Vec<Diagnostic>> {
+    let mut r = Resolver {
+        source,
+        policy,
+        problems: Vec::new(),
+    };
+    let raw = parsed.raw;
+    let mut out = TestFile {
+        cases: Vec::new(),
+        who_can: Vec::new(),
+        what_can: Vec::new(),
+    };
+    for (i, c) in raw.cases.into_iter().enumerate() {
+        let at = [CASES, Seg::Index(i)];
+        let mut roles = Vec::new();
+        if c.roles.names.is_empty() {
+            r.problem(
+                &[CASES, Seg::Index(i), Seg::Key(&["roles", "role"])],
+                "a case needs at least one role".into(),
+                "empty list",
+                None,
+                None,
+            );
+        }
+        for (j, name) in c.roles.names.iter().enumerate() {
+            let path: Vec<Seg> = if c.roles.scalar {
+                vec![CASES, Seg::Index(i), Seg::Key(&["roles", "role"])]
+            } else {
+                vec![
+                    CASES,
+                    Seg::Index(i),
+                    Seg::Key(&["roles", "role"]),
+                    Seg::Index(j),
+                ]
+            };
+            roles.extend(r.role(&path, name));
+        }
+        let action = r.perm(&[CASES, Seg::Index(i), Seg::Key(&["action"])], &c.action);
+        let tier = r.tier(&at, c.tier.as_deref());
+        if let Some(reason) = c.reason {
+            if reason.decision() != c.expect {
+                r.problem(
+                    &[CASES, Seg::Index(i), Seg::Key(&["reason"])],
+                    format!(
+                        "reason `{}` explains `{}`, but the case expects `{}`",
+                        reason.as_str(),
+                        reason.decision().as_str(),
+                        c.expect.as_str()
+                    ),
+                    "contradicts `expect`",
+                    None,
+                    None,
+                );
+            }
+        }
+        if let (Some(action), Some(tier)) = (action, tier) {
+            if roles.len() == c.roles.names.len() && !roles.is_empty() {
+                out.cases.push(Case {
+                    index: i,
+                    name: c.name,
+                    roles,
+                    action,
+                    tier,
+                    expect: c.expect,
+                    reason: c.reason,
+                });
+            }
+        }
+    }
+    for (i, w) in raw.who_can.into_iter().enumerate() {
+        let at = [WHO_CAN, Seg::Index(i)];
+        let action = r.perm(&[WHO_CAN, Seg::Index(i), Seg::Key(&["action"])], &w.action);
+        let tier = r.tier(&at, w.tier.as_deref());
+        let mut roles = Vec::new();
+        for (j, name) in w.roles.iter().enumerate() {
+            roles.extend(r.role(
+                &[WHO_CAN, Seg::Index(i), Seg::Key(&["roles"]), Seg::Index(j)],
+                name,
+            ));
+        }
+        if let (Some(action), Some(tier), true) = (action, tier, roles.len() == w.roles.len()) {
+            out.who_can.push(WhoCan {
+                index: i,
+                action,
+                tier,
+                roles,
+            });
+        }
+    }
+    for (i, w) in raw.what_can.into_iter().enumerate() {
+        let at = [WHAT_CAN, Seg::Index(i)];
+        let role = r.role(&[WHAT_CAN, Seg::Index(i), Seg::Key(&["role"])], &w.role);
+        let tier = r.tier(&at, w.tier.as_deref());
+        let mut perms = Vec::new();
+        for (j, name) in w.permissions.iter().enumerate() {
+            perms.extend(r.perm(
+                &[
+                    WHAT_CAN,
+                    Seg::Index(i),
+                    Seg::Key(&["permissions"]),
+                    Seg::Index(j),
+                ],
+                name,
+            ));
+        }
+        if let (Some(role), Some(tier), true) = (role, tier, perms.len() == w.permissions.len()) {
+            out.what_can.push(WhatCan {
+                index: i,
+                role,
+                tier,
+                permissions: perms,
+            });
+        }
+    }
+    if r.problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(r.problems)
+    }
+}
+
+struct Resolver<'a> {
+    source: &'a SourceFile,
+    policy: &'a Policy,
+    problems: Vec<Diagnostic>,
+}
+
+impl Resolver<'_> {
+    fn problem(
+        &mut self,
+        path: &[Seg],
+        message: String,
+        label: &str,
+        suggestion: Option<String>,
+        help: Option<String>,
+    ) {
+        if self.problems.len() >= MAX_PROBLEMS {
+            return;
+        }
+        let span = locate(self.source.text(), path).unwrap_or_default();
+        let mut d = bad(self.source, span, message, label).suggest(suggestion);
+        if let Some(h) = help {
+            d = d.help(h);
+        }
+        self.problems.push(d);
+    }
+
+    fn policy_name(&self) -> String {
+        self.policy.source().name().to_string()
+    }
+
+    fn role(&mut self, path: &[Seg], name: &str) -> Option<RoleId> {
+        if let Some(id) = self.policy.role_id(name) {
+            return Some(id);
+        }
+        let mut names: Vec<&str> = self.policy.roles().iter().map(|r| r.id.as_str()).collect();
+        names.sort_unstable();
+        let suggestion = did_you_mean(name, names.iter().copied());
+        let listed = quoted(&names);
+        self.problem(
+            path,
+            format!("unknown role `{name}`"),
+            &format!("not a role of `{}`", self.policy_name()),
+            suggestion,
+            Some(format!("the roles are {listed}")),
+        );
+        None
+    }
+
+    fn perm(&mut self, path: &[Seg], name: &str) -> Option<PermId> {
+        if let Some(id) = self.policy.perm_id(name) {
+            return Some(id);
+        }
+        let mut names: Vec<&str> = self
+            .policy
+            .permissions()
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect();
+        names.sort_unstable();
+        let suggestion = did_you_mean(name, names.iter().copied());
+        self.problem(
+            path,
+            format!("unknown permission `{name}`"),
+            &format!("not a permission of `{}`", self.policy_name()),
+            suggestion,
+            Some("tests name exact permission ids, not patterns".into()),
+        );
+        None
+    }
+
+    fn tier(&mut self, at: &[Seg], name: Option<&str>) -> Option<TierId> {
+        let tiers: Vec<&str> = self.policy.tiers().iter().map(|t| t.id.as_str()).collect();
+        let listed = quoted(&tiers);
+        match name {
+            None if tiers.is_empty() => Some(TierId(0)),
+            None => {
+                self.problem(
+                    at,
+                    format!("missing `tier`: `{}` declares tiers", self.policy_name()),
+                    "this entry names no tier",
+                    None,
+                    Some(format!("add `tier:` with one of {listed}")),
+                );
+                None
+            }
+            Some(name) => {
+                let mut path = at.to_vec();
+                path.push(Seg::Key(&["tier"]));
+                if tiers.is_empty() {
+                    self.problem(
+                        &path,
+                        format!(
+                            "`{}` declares no tiers, so `tier: {name}` cannot apply",
+                            self.policy_name()
+                        ),
+                        "remove this",
+                        None,
+                        Some("leave out `tier`".into()),
+                    );
+                    return None;
+                }
+                if let Some(t) = self.policy.tier_id(name) {
+                    return Some(t);
+                }
+                let mut sorted = tiers.clone();
+                sorted.sort_unstable();
+                let suggestion = did_you_mean(name, sorted.iter().copied());
+                self.problem(
+                    &path,
+                    format!("unknown tier `{name}`"),
+                    &format!("not a tier of `{}`", self.policy_name()),
+                    suggestion,
+                    Some(format!("the tiers are {listed}")),
+                );
+                None
+            }
+        }
+    }
+}
+
+fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The span of the node at `path` in the YAML `text`, if it exists.
+pub fn locate_entry(text: &str, section: &str, index: usize) -> Option<Span> {
+    let seg = match section {
+        "cases" => CASES,
+        "who-can" => WHO_CAN,
+        _ => WHAT_CAN,
+    };
+    locate(text, &[seg, Seg::Index(index)])
+}
+
+/// The message of the deliberate error raised at the target node.
+const FOUND: &str = "\u{0}policyc-locate";
+
+fn locate(text: &str, path: &[Seg]) -> Option<Span> {
+    let de = serde_yaml::Deserializer::from_str(text);
+    let err = Locate { path: Some(path) }.deserialize(de).err()?;
+    if !err.to_string().contains(FOUND) {
+        return None;
+    }
+    let loc = err.location()?;
+    let start = offset_of(text, loc.line(), loc.column());
+    Some(Span::new(start, token_end(text, start)))
+}
+
+/// Walks any YAML value; fails with [`FOUND`] at the node `path` leads to.
+/// `None` means "not on the path": walk without matching.
+struct Locate<'p> {
+    path: Option<&'p [Seg]>,
+}
+
+impl Locate<'_> {
+    fn here(&self) -> bool {
+        self.path.is_some_and(|p| p.is_empty())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Locate<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+macro_rules! scalar {
+    ($($name:ident: $ty:ty),*) => {$(
+        fn $name<E: de::Error>(self, _: $ty) -> Result<(), E> {
+            if self.here() { Err(E::custom(FOUND)) } else { Ok(()) }
+        }
+    )*};
+}
+
+impl<'de> Visitor<'de> for Locate<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any value")
+    }
+    scalar!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64, visit_str: &str, visit_i128: i128, visit_u128: u128);
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        if self.here() {
+            Err(E::custom(FOUND))
+        } else {
+            Ok(())
+        }
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        self.visit_unit()
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if self.here() {
+            return Err(de::Error::custom(FOUND));
+        }
+        let mut i = 0;
+        loop {
+            let sub = match self.path {
+                Some([Seg::Index(n), rest @ ..]) if *n == i => Some(rest),
+                _ => None,
+            };
+            if seq.next_element_seed(Locate { path: sub })?.is_none() {
+                return Ok(());
+            }
+            i += 1;
+        }
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        if self.here() {
+            return Err(de::Error::custom(FOUND));
+        }
+        while let Some(key) = map.next_key::<serde_yaml::Value>()? {
+            let sub = match (self.path, key.as_str()) {
+                (Some([Seg::Key(names), rest @ ..]), Some(k)) if names.contains(&k) => Some(rest),
+                _ => None,
+            };
+            map.next_value_seed(Locate { path: sub })?;
+        }
+        Ok(())
+    }
+}
+
+/// The byte offset of a 1-based line and column (in characters).
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let mut start = 0;
+    for _ in 1..line {
+        match text.get(start..).and_then(|t| t.find('\n')) {
+            Some(i) => start += i + 1,
+            None => return text.len(),
+        }
+    }
+    let rest = text.get(start..).unwrap_or("");
+    let col = rest
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(rest.len(), |(i, _)| i);
+    start + col
+}
+
+/// The end of the YAML token starting at `start`: a quoted scalar through
+/// its closing quote, else up to the end of the line, a flow delimiter or
+/// a comment; at least one character when the line is not empty.
+fn token_end(text: &str, start: usize) -> usize {
+    let rest = text.get(start..).unwrap_or("");
+    let line = rest.split(['\n', '\r']).next().unwrap_or("");
+    let end = match line.chars().next() {
+        Some(q @ ('"' | '\'')) => line
+            .char_indices()
+            .skip(1)
+            .find(|(_, c)| *c == q)
+            .map_or(line.len(), |(i, _)| i + 1),
+        Some('{' | '[') => line.len(),
+        Some(_) => {
+            let mut end = line.len();
+            for pat in [",", "]", "}", " #", ": "] {
+                if let Some(i) = line.find(pat) {
+                    end = end.min(i);
+                }
+            }
+            if line.ends_with(':') {
+                end = end.min(line.len() - 1);
+            }
+            line.get(..end).map_or(0, |s| s.trim_end().len())
+        }
+        None => 0,
+    };
+    let end = if end == 0 {
+        line.chars().next().map_or(0, char::len_utf8)
+    } else {
+        end
+    };
+    start + end
+}

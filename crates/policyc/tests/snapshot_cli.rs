@@ -1,0 +1,156 @@
+//! End-to-end tests of `policyc snapshot`: the committed seed snapshots are
+//! up to date (this is how CI guards them), a real change fails `--check`
+//! with a readable diff, and `--update` rewrites the file.
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test helpers: a failed lookup is a test failure"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tempfile::TempDir;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn policyc(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_policyc"))
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn transcript(out: &Output) -> String {
+    format!(
+        "exit: {}\n----- stdout -----\n{}----- stderr -----\n{}",
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn seed(name: &str) -> String {
+    std::fs::read_to_string(root().join("policies").join(name)).unwrap()
+}
+
+fn sandbox(files: &[(&str, &str)]) -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn committed_seed_snapshots_are_up_to_date() {
+    for name in ["humanloop", "vellum"] {
+        let policy = format!("policies/{name}.policy");
+        let out = policyc(&root(), &["snapshot", &policy, "--check"]);
+        assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+        // Printing gives exactly the committed bytes.
+        let out = policyc(&root(), &["snapshot", &policy]);
+        assert_eq!(out.status.code(), Some(0));
+        let committed = seed(&format!("{name}.snapshot.yaml")).replace("\r\n", "\n");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), committed);
+    }
+}
+
+#[test]
+fn snapshot_is_stable_under_a_harmless_refactor() {
+    // Reordered roles, a split grant line and new comments: same effective
+    // permissions, same snapshot.
+    let text = seed("humanloop.policy");
+    let admin_start = text.find("/// The highest level").unwrap();
+    let admin_end = text[admin_start..].find("}\n").unwrap() + admin_start + 2;
+    let admin = &text[admin_start..admin_end];
+    let mut refactored = String::from("// a comment\n");
+    refactored.push_str(&text[..admin_start].replace(
+        "grants api_keys.manage, deployments.manage, environments.manage",
+        "grants api_keys.manage\n  grants environments.manage, deployments.manage",
+    ));
+    refactored.push_str(&text[admin_end..]);
+    refactored.push_str(admin);
+    assert_ne!(refactored, text);
+    let dir = sandbox(&[("humanloop.policy", &refactored)]);
+    std::fs::copy(
+        root().join("policies/humanloop.snapshot.yaml"),
+        dir.path().join("humanloop.snapshot.yaml"),
+    )
+    .unwrap();
+    let out = policyc(dir.path(), &["snapshot", "humanloop.policy", "--check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+}
+
+#[test]
+fn a_removed_grant_fails_check_with_a_diff() {
+    let text = seed("humanloop.policy")
+        .replace(
+            "grants api_keys.manage, deployments.manage, environments.manage",
+            "grants api_keys.manage, environments.manage",
+        )
+        .lines()
+        .filter(|l| !l.starts_with("assert "))
+        .map(|l| format!("{l}\n"))
+        .collect::<String>();
+    let dir = sandbox(&[
+        ("humanloop.policy", &text),
+        ("humanloop.snapshot.yaml", &seed("humanloop.snapshot.yaml")),
+    ]);
+    let out = policyc(dir.path(), &["snapshot", "humanloop.policy", "--check"]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!(transcript(&out));
+
+    // --update accepts the change atomically; then --check passes.
+    let out = policyc(dir.path(), &["snapshot", "humanloop.policy", "--update"]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    let updated = std::fs::read_to_string(dir.path().join("humanloop.snapshot.yaml")).unwrap();
+    assert!(!updated.contains("deployments.manage: granted"));
+    let out = policyc(dir.path(), &["snapshot", "humanloop.policy", "--check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+}
+
+#[test]
+fn explicit_paths_and_missing_snapshots() {
+    let dir = sandbox(&[("vellum.policy", &seed("vellum.policy"))]);
+    let out = policyc(
+        dir.path(),
+        &["snapshot", "vellum.policy", "--check", "out.yaml"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--update out.yaml"));
+    let out = policyc(
+        dir.path(),
+        &["snapshot", "vellum.policy", "--update", "out.yaml"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out.yaml")).unwrap(),
+        seed("vellum.snapshot.yaml").replace("\r\n", "\n")
+    );
+    let out = policyc(
+        dir.path(),
+        &["snapshot", "vellum.policy", "--check", "out.yaml"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    // CRLF checkouts still match.
+    let crlf = seed("vellum.snapshot.yaml").replace('\n', "\r\n");
+    std::fs::write(dir.path().join("out.yaml"), crlf).unwrap();
+    let out = policyc(
+        dir.path(),
+        &["snapshot", "vellum.policy", "--check", "out.yaml"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    // --check and --update together are a usage error.
+    let out = policyc(
+        dir.path(),
+        &["snapshot", "vellum.policy", "--check", "--update"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
