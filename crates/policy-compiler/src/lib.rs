@@ -47,6 +47,11 @@ pub use snapshot::{Snapshot, Source, TierSnapshot, SNAPSHOT_SCHEMA_VERSION};
 
 use policy_syntax::{sort_diagnostics, Code, Diagnostic, PolicyFile, Severity, SourceFile};
 
+/// The largest roles × permissions product policyc computes (2³², i.e. at
+/// most 512 MiB of bitsets per distinct tier set). Larger policies get
+/// `P0509` and decide nothing, rather than exhausting memory.
+pub const MAX_ROLE_PERMISSION_CELLS: u64 = 1 << 32;
+
 /// Parses and compiles `source`. See [`compile_file`].
 pub fn compile(source: &SourceFile) -> (Policy, Vec<Diagnostic>) {
     let (file, mut diags) = policy_syntax::parse(source);
@@ -70,15 +75,35 @@ pub fn compile_file(file: &PolicyFile, parsed_cleanly: bool) -> (Policy, Vec<Dia
     let tier_count = resolved.tiers.len().max(1);
     let names_ok = !diags.iter().any(|d| d.severity() == Severity::Error);
     let mut lint_diags = Vec::new();
-    let sets = sets::compute(
-        tier_count,
-        &resolved.permissions,
-        &resolved.roles,
-        &resolved.repeated_grants,
-        &order,
-        source,
-        &mut lint_diags,
-    );
+    let cells = (resolved.roles.len() as u64).saturating_mul(resolved.permissions.len() as u64);
+    let sets = if cells > MAX_ROLE_PERMISSION_CELLS {
+        diags.push(
+            Diagnostic::new(
+                Code::PolicyTooLarge,
+                format!(
+                    "`{}` declares {} roles and {} permissions; policyc computes at most {} role × permission cells",
+                    source.name(),
+                    resolved.roles.len(),
+                    resolved.permissions.len(),
+                    MAX_ROLE_PERMISSION_CELLS
+                ),
+            )
+            .with_source(source)
+            .help("split the policy into several files, one per product or workspace"),
+        );
+        // Fail closed: no sets, so every decision is a deny.
+        sets::Sets::empty(tier_count, resolved.permissions.len())
+    } else {
+        sets::compute(
+            tier_count,
+            &resolved.permissions,
+            &resolved.roles,
+            &resolved.repeated_grants,
+            &order,
+            source,
+            &mut lint_diags,
+        )
+    };
     if parsed_cleanly && names_ok {
         diags.extend(lint_diags);
     }

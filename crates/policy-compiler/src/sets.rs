@@ -13,6 +13,19 @@ pub(crate) struct Sets {
     pub perm_avail: Vec<FixedBitSet>,
 }
 
+impl Sets {
+    /// No sets at all: every lookup misses, so every decision is a deny.
+    pub fn empty(tier_count: usize, n_perms: usize) -> Self {
+        Sets {
+            sets: Vec::new(),
+            slots: Vec::new(),
+            perm_avail: (0..tier_count)
+                .map(|_| FixedBitSet::with_capacity(n_perms))
+                .collect(),
+        }
+    }
+}
+
 /// Computes `raw(tier, role) = (⋃ raw(tier, parent) − exclusions) ∪ grants active on tier`
 /// in `order` (parents first). A role whose grants and ancestors' grants
 /// are all ungated shares one set across every tier.

@@ -2,7 +2,6 @@
 //! table built from it.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use policy_compiler::{PermId, Policy, RoleId, TierId, TierSet};
 use policy_syntax::{SourceFile, Span};
@@ -41,63 +40,13 @@ impl Location {
     }
 }
 
-/// A multiply-rotate hash in the style of rustc's FxHash, several times
-/// faster than SipHash on short keys. The keys are the policy's own names,
-/// so hash flooding is not a concern: a query name that collides only costs
-/// a string comparison.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct FxHasher {
-    hash: u64,
-}
-
-const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
-    }
-}
-
-impl Hasher for FxHasher {
-    /// Hashes the length and the first and last (up to) 8 bytes: O(1) per
-    /// name, which is enough to spread a policy's ids (equal hashes are
-    /// still told apart by comparing the names).
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let n = bytes.len();
-        self.add(n as u64);
-        if n >= 8 {
-            let mut w = [0u8; 8];
-            if let Some(head) = bytes.get(..8) {
-                w.copy_from_slice(head);
-            }
-            self.add(u64::from_le_bytes(w));
-            if let Some(tail) = bytes.get(n - 8..) {
-                w.copy_from_slice(tail);
-            }
-            self.add(u64::from_le_bytes(w));
-        } else {
-            let mut w = [0u8; 8];
-            if let Some(dst) = w.get_mut(..n) {
-                dst.copy_from_slice(bytes);
-            }
-            self.add(u64::from_le_bytes(w));
-        }
-    }
-
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.hash
-    }
-}
-
-pub(crate) type FxMap<V> = HashMap<Box<str>, V, BuildHasherDefault<FxHasher>>;
+/// The name maps of the by-name path. foldhash hashes every byte of a key
+/// (a hash of only part of a name would let names such as
+/// `workspace.p1.settings.view` and `workspace.p2.settings.view` collide and
+/// degrade lookups to a linear scan) and is several times faster than SipHash
+/// on short keys. Its per-process random seed makes collisions impossible to
+/// precompute; lookup results never depend on it.
+pub(crate) type FxMap<V> = HashMap<Box<str>, V, foldhash::fast::RandomState>;
 
 #[derive(Debug, Clone)]
 pub(crate) struct PermInfo {

@@ -123,6 +123,8 @@ codes! {
     BadArtifact = "P0507", Error, "invalid compiled policy";
     /// A test file is malformed.
     BadTestFile = "P0508", Error, "invalid test file";
+    /// A policy whose roles × permissions table is too large to compute.
+    PolicyTooLarge = "P0509", Error, "policy too large";
 }
 
 impl Code {

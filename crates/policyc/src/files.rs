@@ -31,7 +31,8 @@ pub fn display_name(path: &Path) -> String {
     s.strip_prefix("./").map(str::to_string).unwrap_or(s)
 }
 
-fn io_error(path: &Path, err: &std::io::Error) -> Diagnostic {
+/// The `P0501` diagnostic for a path that cannot be read.
+pub fn io_error(path: &Path, err: &std::io::Error) -> Diagnostic {
     let why = match err.kind() {
         std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
@@ -107,23 +108,41 @@ pub fn load(path: &Path) -> Result<SourceFile, LoadError> {
     }
 }
 
-/// Expands files and directories into policy files, sorted by path.
-/// A directory is searched recursively for `*.policy` (symbolic links to
-/// directories are not followed). A path that does not exist, or a
-/// directory with no policy files, is an error (exit 2).
-pub fn discover(paths: &[PathBuf], ext: &str) -> Result<Vec<PathBuf>, Diagnostic> {
+/// The policy sources: `*.policy`.
+pub const POLICY_FILES: Kind = Kind {
+    suffix: ".policy",
+    help: "pass a policy file or a directory that contains one",
+};
+
+/// What [`discover`] looks for.
+pub struct Kind {
+    /// The file-name suffix, e.g. `.policy`.
+    pub suffix: &'static str,
+    /// The help shown when a directory holds none.
+    pub help: &'static str,
+}
+
+/// Expands files and directories into the files of `kind`, sorted by path.
+/// A directory is searched recursively (hidden directories, `target` and
+/// symbolic links to directories are skipped). A path that does not exist,
+/// or a directory with no such files, is an error (exit 2).
+pub fn discover(paths: &[PathBuf], kind: &Kind) -> Result<Vec<PathBuf>, Diagnostic> {
     let mut out = Vec::new();
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
         if meta.is_dir() {
             let before = out.len();
-            walk(path, ext, &mut out, 0).map_err(|e| io_error(path, &e))?;
+            walk(path, kind.suffix, &mut out, 0).map_err(|e| io_error(path, &e))?;
             if out.len() == before {
                 return Err(Diagnostic::new(
                     Code::NoPolicies,
-                    format!("no `*.{ext}` files found under `{}`", display_name(path)),
+                    format!(
+                        "no `*{}` files found under `{}`",
+                        kind.suffix,
+                        display_name(path)
+                    ),
                 )
-                .help("pass a policy file or a directory that contains one"));
+                .help(kind.help));
             }
         } else {
             out.push(path.clone());
@@ -134,7 +153,7 @@ pub fn discover(paths: &[PathBuf], ext: &str) -> Result<Vec<PathBuf>, Diagnostic
     Ok(out)
 }
 
-fn walk(dir: &Path, ext: &str, out: &mut Vec<PathBuf>, depth: usize) -> std::io::Result<()> {
+fn walk(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>, depth: usize) -> std::io::Result<()> {
     if depth > 64 {
         return Ok(());
     }
@@ -144,12 +163,12 @@ fn walk(dir: &Path, ext: &str, out: &mut Vec<PathBuf>, depth: usize) -> std::io:
         let ty = entry.file_type()?;
         let path = entry.path();
         let name = entry.file_name();
-        let hidden = name.to_string_lossy().starts_with('.');
+        let name = name.to_string_lossy();
         if ty.is_dir() {
-            if !hidden && name != "target" {
-                walk(&path, ext, out, depth + 1)?;
+            if !name.starts_with('.') && name != "target" {
+                walk(&path, suffix, out, depth + 1)?;
             }
-        } else if path.extension().is_some_and(|e| e == ext) && (ty.is_file() || ty.is_symlink()) {
+        } else if name.ends_with(suffix) && (ty.is_file() || ty.is_symlink()) {
             out.push(path);
         }
     }

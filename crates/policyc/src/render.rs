@@ -31,17 +31,23 @@ pub fn stderr_color() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
 }
 
-/// Renders one diagnostic as rustc-like text.
-pub fn render_human(diag: &Diagnostic, color: bool) -> String {
+/// The miette handler every human report goes through: unicode, no
+/// syntax highlighting or links, 100 columns; colour only when asked.
+pub fn handler(color: bool) -> GraphicalReportHandler {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
         GraphicalTheme::unicode_nocolor()
     };
-    let handler = GraphicalReportHandler::new_themed(theme)
+    GraphicalReportHandler::new_themed(theme)
         .without_syntax_highlighting()
         .with_links(false)
-        .with_width(100);
+        .with_width(100)
+}
+
+/// Renders one diagnostic as rustc-like text.
+pub fn render_human(diag: &Diagnostic, color: bool) -> String {
+    let handler = handler(color);
     let mut out = String::new();
     if handler.render_report(&mut out, diag).is_err() {
         out = format!(

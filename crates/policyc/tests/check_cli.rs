@@ -464,6 +464,28 @@ fn deeply_nested_braces() {
 }
 
 #[test]
+fn too_many_roles_times_permissions() {
+    // 66,000 roles × 66,000 permissions is just over 2^32 cells: refused with
+    // P0509 instead of allocating half a gigabyte per tier.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut text = String::from("tiers free < team\n");
+    for i in 0..66_000 {
+        let _ = writeln!(text, "permission p{i}.x \"P{i}\"");
+    }
+    for i in 0..66_000 {
+        let _ = writeln!(text, "role r{i} \"R{i}\" {{ grants p{i}.x }}");
+    }
+    fs::write(tmp.path().join("large.policy"), text).unwrap();
+    let run = check_snapshot!(
+        "too_many_roles_times_permissions",
+        tmp.path(),
+        policyc(tmp.path(), &["check", "large.policy"])
+    );
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("P0509"));
+}
+
+#[test]
 fn two_mb_identifier() {
     let tmp = tempfile::tempdir().unwrap();
     let text = format!(

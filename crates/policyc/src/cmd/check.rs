@@ -53,7 +53,8 @@ pub fn run(args: CheckArgs) -> Result<Exit, CmdError> {
     } else {
         args.paths
     };
-    let files = files::discover(&paths, "policy").map_err(|d| CmdError::new(d, format))?;
+    let files =
+        files::discover(&paths, &files::POLICY_FILES).map_err(|d| CmdError::new(d, format))?;
     let color = render::stderr_color();
     let mut unreadable = false;
     let mut report = JsonReport {

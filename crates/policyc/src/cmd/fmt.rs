@@ -52,7 +52,8 @@ pub fn run(args: FmtArgs) -> Result<Exit, CmdError> {
     } else {
         args.paths
     };
-    let files = files::discover(&paths, "policy").map_err(|d| CmdError::new(d, Format::Human))?;
+    let files = files::discover(&paths, &files::POLICY_FILES)
+        .map_err(|d| CmdError::new(d, Format::Human))?;
     let color = render::stderr_color();
     let mut err = std::io::stderr().lock();
     let mut out = std::io::stdout().lock();

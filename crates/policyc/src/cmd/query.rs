@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use miette::{LabeledSpan, NamedSource, SourceCode};
 use policy_eval::{Decision, EvalError, Evaluator, Location, Reason, Request};
 use policy_syntax::{Code, Diagnostic};
 use serde::{Deserialize, Serialize};
@@ -272,15 +272,7 @@ pub fn render_explanation(eval: &Evaluator, d: &Decision, color: bool) -> String
             help: (!help.is_empty()).then(|| help.join("\n")),
             source: src.named_source(),
         };
-        let theme = if color {
-            GraphicalTheme::unicode()
-        } else {
-            GraphicalTheme::unicode_nocolor()
-        };
-        let handler = GraphicalReportHandler::new_themed(theme)
-            .without_syntax_highlighting()
-            .with_links(false)
-            .with_width(100);
+        let handler = crate::render::handler(color);
         let mut out = String::new();
         if handler.render_report(&mut out, &report).is_ok() {
             return out;

@@ -13,7 +13,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use policy_compiler::{compile, has_errors};
-use policy_syntax::{Code, Diagnostic, SourceFile};
+use policy_syntax::{Diagnostic, SourceFile};
 use serde::Serialize;
 
 use crate::cli::TestArgs;
@@ -79,7 +79,7 @@ pub fn run(args: TestArgs) -> Result<Exit, CmdError> {
     } else {
         args.paths
     };
-    let test_files = discover(&paths).map_err(|d| CmdError::new(d, format))?;
+    let test_files = files::discover(&paths, &TEST_FILES).map_err(|d| CmdError::new(d, format))?;
     let mut report = JsonReport {
         schema_version: 1,
         files: Vec::new(),
@@ -246,74 +246,12 @@ fn default_policy(test: &Path) -> PathBuf {
     test.with_file_name(format!("{stem}.policy"))
 }
 
-fn is_test_file(path: &Path) -> bool {
-    path.file_name()
-        .is_some_and(|n| n.to_string_lossy().ends_with(SUFFIX))
-}
+/// The test files: `*.test.yaml`.
+const TEST_FILES: files::Kind = files::Kind {
+    suffix: SUFFIX,
+    help: "write a test file beside the policy, e.g. `humanloop.test.yaml` for `humanloop.policy`",
+};
 
-/// Expands files and directories into test files, sorted. Directories are
-/// searched recursively (hidden directories and `target` are skipped).
-fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostic> {
-    let mut out = Vec::new();
-    for path in paths {
-        let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
-        if meta.is_dir() {
-            let before = out.len();
-            walk(path, &mut out, 0).map_err(|e| io_error(path, &e))?;
-            if out.len() == before {
-                return Err(Diagnostic::new(
-                    Code::NoPolicies,
-                    format!(
-                        "no `*{SUFFIX}` files found under `{}`",
-                        files::display_name(path)
-                    ),
-                )
-                .help("write a test file beside the policy, e.g. `humanloop.test.yaml` for `humanloop.policy`"));
-            }
-        } else {
-            out.push(path.clone());
-        }
-    }
-    out.sort();
-    out.dedup();
-    Ok(out)
-}
-
-fn io_error(path: &Path, err: &std::io::Error) -> Diagnostic {
-    let why = match err.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
-        _ => err.to_string().to_lowercase(),
-    };
-    Diagnostic::new(
-        Code::Io,
-        format!("cannot read `{}`: {why}", files::display_name(path)),
-    )
-    .help("check the path and that it is readable")
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> std::io::Result<()> {
-    if depth > 64 {
-        return Ok(());
-    }
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let ty = entry.file_type()?;
-        let path = entry.path();
-        let name = entry.file_name();
-        let hidden = name.to_string_lossy().starts_with('.');
-        if ty.is_dir() {
-            if !hidden && name != "target" {
-                walk(&path, out, depth + 1)?;
-            }
-        } else if is_test_file(&path) && (ty.is_file() || ty.is_symlink()) {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
-
-/// Appends the human report of one failed test.
 fn write_failure(out: &mut String, file: &str, r: &TestResult) {
     let at = r
         .location

@@ -1,8 +1,5 @@
 //! `policyc what-can FILE ROLE [--tier T] [--format human|json]`.
 
-use std::fmt::Write as _;
-use std::io::Write;
-
 use serde::Serialize;
 
 use crate::cli::{QueryFormat, WhatCanArgs};
@@ -10,7 +7,7 @@ use crate::exit::{CmdError, Exit};
 use crate::render::{self, Format};
 
 use super::query::{eval_error, load_evaluator};
-use super::who_can::{tiers_to_show, JsonNamed};
+use super::who_can::{print_listing, tiers_to_show, JsonNamed};
 
 /// One tier's answer (JSON contract).
 #[derive(Serialize)]
@@ -54,21 +51,12 @@ pub fn run(args: WhatCanArgs) -> Result<Exit, CmdError> {
             role: args.role,
             tiers: answer,
         }),
-        QueryFormat::Human => {
-            let mut out = String::new();
-            for t in &answer {
-                if let Some(name) = &t.tier {
-                    let _ = writeln!(out, "{name}:");
-                }
-                if t.permissions.is_empty() {
-                    let _ = writeln!(out, "  (nothing)");
-                }
-                for p in &t.permissions {
-                    let _ = writeln!(out, "  {}  {}", p.id, p.label);
-                }
-            }
-            let _ = std::io::stdout().lock().write_all(out.as_bytes());
-        }
+        QueryFormat::Human => print_listing(
+            answer
+                .iter()
+                .map(|t| (t.tier.as_deref(), t.permissions.as_slice())),
+            "(nothing)",
+        ),
     }
     Ok(Exit::Ok)
 }

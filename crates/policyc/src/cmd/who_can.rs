@@ -50,6 +50,27 @@ pub fn tiers_to_show(
     }
 }
 
+/// Prints a per-tier listing of `id  label` lines (the human format of
+/// `who-can` and `what-can`); `empty` stands in for an empty tier.
+pub fn print_listing<'a>(
+    tiers: impl Iterator<Item = (Option<&'a str>, &'a [JsonNamed])>,
+    empty: &str,
+) {
+    let mut out = String::new();
+    for (tier, items) in tiers {
+        if let Some(name) = tier {
+            let _ = writeln!(out, "{name}:");
+        }
+        if items.is_empty() {
+            let _ = writeln!(out, "  {empty}");
+        }
+        for item in items {
+            let _ = writeln!(out, "  {}  {}", item.id, item.label);
+        }
+    }
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+}
+
 /// Runs the command.
 pub fn run(args: WhoCanArgs) -> Result<Exit, CmdError> {
     let format = Format::from(args.format);
@@ -78,21 +99,12 @@ pub fn run(args: WhoCanArgs) -> Result<Exit, CmdError> {
             action: args.action,
             tiers: answer,
         }),
-        QueryFormat::Human => {
-            let mut out = String::new();
-            for t in &answer {
-                if let Some(name) = &t.tier {
-                    let _ = writeln!(out, "{name}:");
-                }
-                if t.roles.is_empty() {
-                    let _ = writeln!(out, "  (no role)");
-                }
-                for r in &t.roles {
-                    let _ = writeln!(out, "  {}  {}", r.id, r.label);
-                }
-            }
-            let _ = std::io::stdout().lock().write_all(out.as_bytes());
-        }
+        QueryFormat::Human => print_listing(
+            answer
+                .iter()
+                .map(|t| (t.tier.as_deref(), t.roles.as_slice())),
+            "(no role)",
+        ),
     }
     Ok(Exit::Ok)
 }
