@@ -132,8 +132,13 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    /// Resolves an optional `on ...` clause; `what` names the constrained thing.
-    fn tier_set(&mut self, constraint: Option<&TierConstraint>, what: &str) -> TierSet {
+    /// Resolves an optional `on ...` clause; `what` names the constrained
+    /// thing (built only when there is something to report).
+    fn tier_set(
+        &mut self,
+        constraint: Option<&TierConstraint>,
+        what: impl FnOnce() -> String,
+    ) -> TierSet {
         let all = TierSet::all(self.tier_count());
         let Some(c) = constraint else { return all };
         let mut set = TierSet::default();
@@ -168,7 +173,7 @@ impl<'a> Resolver<'a> {
             let d = self
                 .diag(
                     Code::EmptyTierConstraint,
-                    format!("{what} is available on no tier"),
+                    format!("{} is available on no tier", what()),
                 )
                 .primary(c.span, "this selects no tier")
                 .help(format!(
@@ -232,10 +237,9 @@ impl<'a> Resolver<'a> {
                 self.diags.push(d);
                 continue;
             }
-            let tiers = self.tier_set(
-                decl.tiers.as_ref(),
-                &format!("permission `{}`", decl.id.name),
-            );
+            let tiers = self.tier_set(decl.tiers.as_ref(), || {
+                format!("permission `{}`", decl.id.name)
+            });
             let id = PermId(self.permissions.len() as u32);
             self.perm_index.insert(decl.id.name.clone(), id);
             self.permissions.push(Permission {
@@ -375,7 +379,7 @@ impl<'a> Resolver<'a> {
                 self.diags.push(d);
                 continue;
             }
-            let tiers = self.tier_set(decl.tiers.as_ref(), &format!("role `{}`", decl.id.name));
+            let tiers = self.tier_set(decl.tiers.as_ref(), || format!("role `{}`", decl.id.name));
             let id = RoleId(roles.len() as u32);
             index.insert(decl.id.name.clone(), id);
             roles.push(Role {
@@ -437,10 +441,9 @@ impl<'a> Resolver<'a> {
                     RoleStmt::Grants {
                         patterns, tiers, ..
                     } => {
-                        let set = self.tier_set(
-                            tiers.as_ref(),
-                            &format!("this grant of role `{}`", decl.id.name),
-                        );
+                        let set = self.tier_set(tiers.as_ref(), || {
+                            format!("this grant of role `{}`", decl.id.name)
+                        });
                         for p in patterns {
                             let matches = self.resolve_pattern(p);
                             if !p.is_wildcard() {
@@ -575,7 +578,7 @@ impl Resolver<'_> {
         let mut out = Vec::new();
         for item in &file.items {
             let Item::Assert(a) = item else { continue };
-            let tiers = self.tier_set(a.tiers.as_ref(), "this assertion");
+            let tiers = self.tier_set(a.tiers.as_ref(), || "this assertion".to_string());
             let (claim, pattern) = match &a.kind {
                 AssertKind::Only { roles, pattern } => {
                     let ids: Vec<Option<RoleId>> = roles

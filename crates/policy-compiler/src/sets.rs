@@ -70,12 +70,6 @@ pub(crate) fn compute(
         if let Some(v) = variant.get_mut(r) {
             *v = is_variant;
         }
-        let mut excluded = FixedBitSet::with_capacity(n_perms);
-        for e in &role.exclusions {
-            for p in &e.matches {
-                excluded.insert(p.index());
-            }
-        }
         let tiers: Vec<TierId> = if is_variant {
             (0..tier_count as u32).map(TierId).collect()
         } else {
@@ -101,7 +95,11 @@ pub(crate) fn compute(
                     }
                 }
             }
-            set.difference_with(&excluded);
+            for e in &role.exclusions {
+                for p in &e.matches {
+                    set.set(p.index(), false);
+                }
+            }
             for (gi, g) in role.grants.iter().enumerate() {
                 if is_variant && !g.tiers.contains(t) {
                     continue;
@@ -203,11 +201,15 @@ fn lint(
             let (Some(set), Some(avail)) = (raw(t, r), sets.perm_avail.get(t)) else {
                 continue;
             };
-            let mut eff = set.clone();
-            eff.intersect_with(avail);
-            if eff.count_ones(..) > 0 {
-                has_any = true;
-                granted_somewhere.union_with(&eff);
+            // granted_somewhere |= set ∩ avail, word by word, without a temporary set.
+            let words = granted_somewhere
+                .as_mut_slice()
+                .iter_mut()
+                .zip(set.as_slice().iter().zip(avail.as_slice()));
+            for (g, (a, b)) in words {
+                let eff = a & b;
+                has_any |= eff != 0;
+                *g |= eff;
             }
         }
         if !has_any && !role.tiers.is_empty() {

@@ -133,8 +133,11 @@ fn parse_chunk(
         .map_err(|e| Box::new(error::syntax_error(source, chunk, base, &e)))?;
     let b = Builder { base };
     for file in pairs {
+        let mut doc = None;
         for pair in file.into_inner() {
-            if let Some(item) = b.item(pair) {
+            if pair.as_rule() == Rule::doc {
+                doc = Some(b.doc(pair));
+            } else if let Some(item) = b.item(pair, doc.take()) {
                 items.push(item);
             }
         }
@@ -246,10 +249,14 @@ impl Builder {
         Some(TierConstraint { selector, span })
     }
 
-    fn item(&self, pair: Pair<'_, Rule>) -> Option<Item> {
-        let span = self.span(&pair);
+    /// Builds a declaration; `doc` is the doc comment just before it, which
+    /// the declaration's span then includes.
+    fn item(&self, pair: Pair<'_, Rule>, doc: Option<Doc>) -> Option<Item> {
+        let mut span = self.span(&pair);
+        if let Some(d) = &doc {
+            span = Span::new(d.span.start, span.end);
+        }
         let rule = pair.as_rule();
-        let mut doc = None;
         let mut idents = Vec::new();
         let mut perm_id = None;
         let mut label = None;
@@ -258,7 +265,6 @@ impl Builder {
         let mut assertion = None;
         for p in pair.into_inner() {
             match p.as_rule() {
-                Rule::doc => doc = Some(self.doc(p)),
                 Rule::ident => idents.push(self.ident(p)),
                 Rule::perm_id => perm_id = Some(self.ident(p)),
                 Rule::string => label = Some(self.label(p)),
