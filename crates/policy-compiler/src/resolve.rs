@@ -350,7 +350,10 @@ impl<'a> Resolver<'a> {
         matches
     }
 
-    #[allow(clippy::type_complexity)]
+    #[expect(
+        clippy::type_complexity,
+        reason = "a private triple returned to one caller"
+    )]
     fn collect_roles(
         &mut self,
         file: &PolicyFile,
