@@ -65,7 +65,7 @@ pub fn pick_tier(policy: &Policy, tier: Option<&str>, format: Format) -> Result<
                     .suggest(did_you_mean(name, names.iter().copied()))
                     .help(format!("the tiers of this policy are {listed}"))
             };
-            Err(CmdError::new(d, format))
+            Err(CmdError::new(d.with_source(policy.source()), format))
         }
     }
 }
