@@ -57,7 +57,10 @@ pub fn load(path: &Path) -> Result<SourceFile, LoadError> {
         ));
     }
     let file = std::fs::File::open(path).map_err(|e| LoadError::Unreadable(io_error(path, &e)))?;
-    let mut bytes = Vec::new();
+    // One read for the common case: size the buffer from the metadata (capped,
+    // since the file may grow, or lie, between the stat and the read).
+    let expected = meta.len().min(MAX_FILE_BYTES + 1) as usize;
+    let mut bytes = Vec::with_capacity(expected + 1);
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| LoadError::Unreadable(io_error(path, &e)))?;

@@ -130,13 +130,14 @@ pub fn run(args: CheckArgs) -> Result<Exit, CmdError> {
             } else {
                 ""
             };
-            let _ = writeln!(
-                err,
-                "{verdict}: checked {}: {}, {}{denied}",
+            // One write: stderr is unbuffered.
+            let line = format!(
+                "{verdict}: checked {}: {}, {}{denied}\n",
                 plural(s.files, "file"),
                 plural(s.errors, "error"),
                 plural(s.warnings, "warning")
             );
+            let _ = err.write_all(line.as_bytes());
         }
         Format::Json => render::print_json(&report),
     }
