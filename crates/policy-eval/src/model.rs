@@ -48,6 +48,67 @@ impl Location {
 /// precompute; lookup results never depend on it.
 pub(crate) type FxMap<V> = HashMap<Box<str>, V, foldhash::fast::RandomState>;
 
+/// Name → index lookup for the by-name path. Up to [`NameIndex::SMALL`]
+/// names are found by a linear scan (length first, then bytes), which beats
+/// hashing for the handful of tiers and roles most policies have; larger
+/// sets go through an [`FxMap`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NameIndex {
+    names: Vec<Box<str>>,
+    /// Per name: its length and its first 8 bytes, compared before the name.
+    keys: Vec<(usize, u64)>,
+    map: Option<FxMap<u32>>,
+}
+
+/// A name's length and first (up to) 8 bytes, as one comparable key.
+#[inline]
+fn quick_key(name: &str) -> (usize, u64) {
+    let b = name.as_bytes();
+    let w = match b.first_chunk::<8>() {
+        Some(c) => u64::from_le_bytes(*c),
+        None => b
+            .iter()
+            .enumerate()
+            .fold(0u64, |acc, (i, &x)| acc | (u64::from(x) << (8 * i))),
+    };
+    (b.len(), w)
+}
+
+impl NameIndex {
+    /// The most names searched linearly.
+    pub(crate) const SMALL: usize = 16;
+
+    /// Indexes `names`; a name's index is its position.
+    pub(crate) fn new<'a>(names: impl Iterator<Item = &'a str>) -> Self {
+        let names: Vec<Box<str>> = names.map(Into::into).collect();
+        let map = (names.len() > Self::SMALL).then(|| {
+            let mut m = FxMap::default();
+            for (i, n) in names.iter().enumerate() {
+                m.entry(n.clone()).or_insert(i as u32);
+            }
+            m
+        });
+        let keys = names.iter().map(|n| quick_key(n)).collect();
+        NameIndex { names, keys, map }
+    }
+
+    /// The position of `name`, if indexed.
+    #[inline]
+    pub(crate) fn get(&self, name: &str) -> Option<u32> {
+        match &self.map {
+            Some(m) => m.get(name).copied(),
+            None => {
+                let key = quick_key(name);
+                self.keys
+                    .iter()
+                    .zip(&self.names)
+                    .position(|(k, n)| *k == key && (key.0 <= 8 || **n == *name))
+                    .map(|i| i as u32)
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct PermInfo {
     pub id: String,
@@ -142,9 +203,9 @@ pub struct Evaluator {
     /// Effective sets: raw ∩ available permissions, empty where the role is
     /// not available. `[tier][role][word]`.
     pub(crate) table: Vec<u64>,
-    pub(crate) role_index: FxMap<RoleId>,
-    pub(crate) perm_index: FxMap<PermId>,
-    pub(crate) tier_index: FxMap<TierId>,
+    pub(crate) role_index: NameIndex,
+    pub(crate) perm_index: NameIndex,
+    pub(crate) tier_index: NameIndex,
 }
 
 impl Evaluator {
@@ -229,9 +290,9 @@ impl Evaluator {
             words: 0,
             raw: Vec::new(),
             table: Vec::new(),
-            role_index: FxMap::default(),
-            perm_index: FxMap::default(),
-            tier_index: FxMap::default(),
+            role_index: NameIndex::default(),
+            perm_index: NameIndex::default(),
+            tier_index: NameIndex::default(),
         }
     }
 
@@ -304,18 +365,9 @@ impl Evaluator {
                 }
             }
         }
-        let mut role_index = FxMap::default();
-        for (i, r) in roles.iter().enumerate() {
-            role_index.insert(r.id.as_str().into(), RoleId(i as u32));
-        }
-        let mut perm_index = FxMap::default();
-        for (i, p) in perms.iter().enumerate() {
-            perm_index.insert(p.id.as_str().into(), PermId(i as u32));
-        }
-        let mut tier_index = FxMap::default();
-        for (i, t) in tiers.iter().enumerate() {
-            tier_index.insert(t.as_str().into(), TierId(i as u32));
-        }
+        let role_index = NameIndex::new(roles.iter().map(|r| r.id.as_str()));
+        let perm_index = NameIndex::new(perms.iter().map(|p| p.id.as_str()));
+        let tier_index = NameIndex::new(tiers.iter().map(String::as_str));
         Ok(Evaluator {
             source,
             source_name,
@@ -385,19 +437,19 @@ impl Evaluator {
     /// Interns a role name.
     #[inline]
     pub fn role_id(&self, name: &str) -> Option<RoleId> {
-        self.role_index.get(name).copied()
+        self.role_index.get(name).map(RoleId)
     }
 
     /// Interns a permission name.
     #[inline]
     pub fn perm_id(&self, name: &str) -> Option<PermId> {
-        self.perm_index.get(name).copied()
+        self.perm_index.get(name).map(PermId)
     }
 
     /// Interns a tier name (`None` for a tierless policy: use `TierId(0)`).
     #[inline]
     pub fn tier_id(&self, name: &str) -> Option<TierId> {
-        self.tier_index.get(name).copied()
+        self.tier_index.get(name).map(TierId)
     }
 
     /// The hot path: whether a user holding `roles` (their union) may use
@@ -481,6 +533,28 @@ impl Evaluator {
         roles: &[&str],
         perm: &str,
     ) -> Result<bool, EvalError> {
+        // Fast path: plain lookups; errors are built only on the slow path.
+        let fast_tier = match (tier, self.tiers.is_empty()) {
+            (None, true) => Some(TierId(0)),
+            (Some(t), false) => self.tier_id(t),
+            _ => None,
+        };
+        if let (Some(t), Some(p), false) = (fast_tier, self.perm_id(perm), roles.is_empty()) {
+            let mut allowed = false;
+            let mut known = true;
+            for name in roles {
+                match self.role_id(name) {
+                    Some(r) => allowed |= self.decide_one(t, r, p),
+                    None => {
+                        known = false;
+                        break;
+                    }
+                }
+            }
+            if known {
+                return Ok(allowed);
+            }
+        }
         let t = self.resolve_tier(tier)?;
         let p = self.resolve_perm(perm)?;
         if roles.is_empty() {
@@ -580,4 +654,49 @@ fn topological(roles: &[RoleInfo]) -> Result<Vec<usize>, EvalError> {
         ));
     }
     Ok(order)
+}
+
+#[cfg(test)]
+mod name_index_tests {
+    use super::NameIndex;
+
+    fn check(names: &[&str]) {
+        let index = NameIndex::new(names.iter().copied());
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(index.get(n), Some(i as u32), "{n}");
+        }
+        for missing in [
+            "",
+            "x",
+            "organization.settings",
+            "organization.settings.changes",
+            "ADMIN",
+        ] {
+            if !names.contains(&missing) {
+                assert_eq!(index.get(missing), None, "{missing}");
+            }
+        }
+    }
+
+    #[test]
+    fn small_sets_scan() {
+        // Same length and same first 8 bytes: the full name decides.
+        check(&[
+            "admin",
+            "member",
+            "workspace.p1.view",
+            "workspace.p2.view",
+            "a",
+            "",
+        ]);
+    }
+
+    #[test]
+    fn large_sets_hash() {
+        let names: Vec<String> = (0..NameIndex::SMALL * 3)
+            .map(|i| format!("workspace.p{i}.settings.view"))
+            .collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        check(&refs);
+    }
 }
