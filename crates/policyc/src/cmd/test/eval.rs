@@ -253,84 +253,92 @@ fn case(policy: &Policy, c: &Case) -> TestResult {
     }
 }
 
-fn who_can(policy: &Policy, w: &WhoCan) -> TestResult {
-    let expected: BTreeSet<RoleId> = w.roles.iter().copied().collect();
-    let actual: BTreeSet<RoleId> = policy.who_can(w.tier, w.action).into_iter().collect();
-    let names = |s: &BTreeSet<RoleId>| -> Vec<String> {
-        let mut v: Vec<String> = s.iter().map(|r| role_name(policy, *r)).collect();
+/// Compares an expected and an actual set of roles or permissions: both
+/// sorted by name, and every difference explained by `why`.
+fn compare_sets<T: Ord + Copy>(
+    subject: String,
+    tier: Option<String>,
+    expected: &BTreeSet<T>,
+    actual: &BTreeSet<T>,
+    name: impl Fn(T) -> String,
+    why: impl Fn(T) -> Vec<String>,
+) -> SetResult {
+    let names = |s: &BTreeSet<T>| -> Vec<String> {
+        let mut v: Vec<String> = s.iter().map(|x| name(*x)).collect();
         v.sort();
         v
     };
-    let explained = |s: Vec<&RoleId>| -> Vec<Explained> {
-        let mut v: Vec<Explained> = s
+    let explained = |diff: Vec<&T>| -> Vec<Explained> {
+        let mut v: Vec<Explained> = diff
             .into_iter()
-            .map(|r| Explained {
-                name: role_name(policy, *r),
-                why: explain(policy, w.tier, *r, w.action),
+            .map(|x| Explained {
+                name: name(*x),
+                why: why(*x),
             })
             .collect();
         v.sort_by(|a, b| a.name.cmp(&b.name));
         v
     };
+    SetResult {
+        subject,
+        tier,
+        expected: names(expected),
+        actual: names(actual),
+        missing: explained(expected.difference(actual).collect()),
+        extra: explained(actual.difference(expected).collect()),
+    }
+}
+
+fn who_can(policy: &Policy, w: &WhoCan) -> TestResult {
+    let expected: BTreeSet<RoleId> = w.roles.iter().copied().collect();
+    let actual: BTreeSet<RoleId> = policy.who_can(w.tier, w.action).into_iter().collect();
     let subject = perm_name(policy, w.action);
+    let tier = tier_name(policy, w.tier);
     TestResult {
         kind: "who-can",
         index: w.index,
         name: format!(
             "who can {subject}{}",
-            tier_name(policy, w.tier).map_or_else(String::new, |t| format!(" on {t}"))
+            tier.as_ref()
+                .map_or_else(String::new, |t| format!(" on {t}"))
         ),
         passed: expected == actual,
         location: None,
         decision: None,
-        set: Some(SetResult {
+        set: Some(compare_sets(
             subject,
-            tier: tier_name(policy, w.tier),
-            expected: names(&expected),
-            actual: names(&actual),
-            missing: explained(expected.difference(&actual).collect()),
-            extra: explained(actual.difference(&expected).collect()),
-        }),
+            tier,
+            &expected,
+            &actual,
+            |r| role_name(policy, r),
+            |r| explain(policy, w.tier, r, w.action),
+        )),
     }
 }
 
 fn what_can(policy: &Policy, w: &WhatCan) -> TestResult {
     let expected: BTreeSet<PermId> = w.permissions.iter().copied().collect();
     let actual: BTreeSet<PermId> = policy.effective(w.tier, w.role).into_iter().collect();
-    let names = |s: &BTreeSet<PermId>| -> Vec<String> {
-        let mut v: Vec<String> = s.iter().map(|p| perm_name(policy, *p)).collect();
-        v.sort();
-        v
-    };
-    let explained = |s: Vec<&PermId>| -> Vec<Explained> {
-        let mut v: Vec<Explained> = s
-            .into_iter()
-            .map(|p| Explained {
-                name: perm_name(policy, *p),
-                why: explain(policy, w.tier, w.role, *p),
-            })
-            .collect();
-        v.sort_by(|a, b| a.name.cmp(&b.name));
-        v
-    };
     let subject = role_name(policy, w.role);
+    let tier = tier_name(policy, w.tier);
     TestResult {
         kind: "what-can",
         index: w.index,
         name: format!(
             "what can {subject} do{}",
-            tier_name(policy, w.tier).map_or_else(String::new, |t| format!(" on {t}"))
+            tier.as_ref()
+                .map_or_else(String::new, |t| format!(" on {t}"))
         ),
         passed: expected == actual,
         location: None,
         decision: None,
-        set: Some(SetResult {
+        set: Some(compare_sets(
             subject,
-            tier: tier_name(policy, w.tier),
-            expected: names(&expected),
-            actual: names(&actual),
-            missing: explained(expected.difference(&actual).collect()),
-            extra: explained(actual.difference(&expected).collect()),
-        }),
+            tier,
+            &expected,
+            &actual,
+            |p| perm_name(policy, p),
+            |p| explain(policy, w.tier, w.role, p),
+        )),
     }
 }
