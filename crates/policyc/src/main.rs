@@ -10,6 +10,8 @@ mod cli;
 mod cmd;
 mod exit;
 mod files;
+mod load;
+mod output;
 mod render;
 
 use clap::Parser;

@@ -7,10 +7,23 @@ use policy_compiler::compile;
 use policy_syntax::{Diagnostic, Severity};
 use serde::Serialize;
 
-use crate::cli::CheckArgs;
 use crate::exit::{CmdError, Exit};
 use crate::files::{self, LoadError};
+use crate::output::{self, OutputFormat};
 use crate::render::{self, Format, JsonDiagnostic};
+
+/// `policyc check`
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Files or directories (searched recursively for `*.policy`). Defaults to `.`.
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, default_value = "human", value_parser = output::accepting(&[OutputFormat::Human, OutputFormat::Json]))]
+    pub format: OutputFormat,
+    /// Exit 1 when there are warnings, not only errors (for CI).
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
 
 /// At most this many diagnostics are rendered per file in human output.
 const MAX_RENDERED_PER_FILE: usize = 100;
@@ -31,7 +44,6 @@ struct JsonSummary {
 
 #[derive(Serialize)]
 struct JsonReport {
-    schema_version: u32,
     files: Vec<JsonFile>,
     diagnostics: Vec<JsonDiagnostic>,
     summary: JsonSummary,
@@ -46,8 +58,8 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// Runs the command.
-pub fn run(args: CheckArgs) -> Result<Exit, CmdError> {
-    let format = Format::from(args.format);
+pub fn run(args: Args) -> Result<Exit, CmdError> {
+    let format = args.format.diagnostics();
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -58,7 +70,6 @@ pub fn run(args: CheckArgs) -> Result<Exit, CmdError> {
     let color = render::stderr_color();
     let mut unreadable = false;
     let mut report = JsonReport {
-        schema_version: 1,
         files: Vec::new(),
         diagnostics: Vec::new(),
         summary: JsonSummary {
@@ -139,7 +150,7 @@ pub fn run(args: CheckArgs) -> Result<Exit, CmdError> {
             );
             let _ = err.write_all(line.as_bytes());
         }
-        Format::Json => render::print_json(&report),
+        Format::Json => output::print_json(&report),
     }
     Ok(exit)
 }

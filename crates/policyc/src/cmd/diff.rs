@@ -12,10 +12,27 @@ use std::process::Command;
 use policy_compiler::{compile, diff_policies, AccessChange, Change, PolicyDiff, RoleEntry};
 use policy_syntax::{Code, Diagnostic, Severity, SourceFile};
 
-use crate::cli::{DiffArgs, DiffFormat};
 use crate::exit::{CmdError, Exit};
 use crate::files::{self, MAX_FILE_BYTES};
-use crate::render::{self, Format};
+use crate::output::{self, OutputFormat};
+use crate::render::Format;
+
+/// `policyc diff`
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// OLD and NEW: files or `REV:PATH` git revisions. With `--git REV`, the one PATH to compare.
+    #[arg(value_name = "OLD NEW | PATH")]
+    pub versions: Vec<String>,
+    /// Compare PATH at git revision REV (old) with the working tree (new): `--git REV -- PATH`.
+    #[arg(long, value_name = "REV")]
+    pub git: Option<String>,
+    /// Output format.
+    #[arg(long, default_value = "human", value_parser = output::accepting(&[OutputFormat::Human, OutputFormat::Markdown, OutputFormat::Json]))]
+    pub format: OutputFormat,
+    /// Exit 1 when there is any effective change (0 otherwise).
+    #[arg(long)]
+    pub exit_code: bool,
+}
 
 /// Where one version of the policy comes from.
 enum Version {
@@ -103,10 +120,10 @@ fn git_show(rev: &str, path: &str, format: Format) -> Result<SourceFile, CmdErro
 }
 
 /// Runs the command.
-pub fn run(args: DiffArgs) -> Result<Exit, CmdError> {
+pub fn run(args: Args) -> Result<Exit, CmdError> {
     let format = match args.format {
-        DiffFormat::Json => Format::Json,
-        DiffFormat::Human | DiffFormat::Markdown => Format::Human,
+        OutputFormat::Json => Format::Json,
+        _ => Format::Human,
     };
     let (old, new) = match (&args.git, args.versions.as_slice()) {
         (Some(rev), [path]) => {
@@ -168,9 +185,9 @@ pub fn run(args: DiffArgs) -> Result<Exit, CmdError> {
         );
     }
     match args.format {
-        DiffFormat::Json => render::print_json(&diff),
-        DiffFormat::Human => print(&human(&diff)),
-        DiffFormat::Markdown => print(&markdown(&diff)),
+        OutputFormat::Json => output::print_versioned(&diff),
+        OutputFormat::Markdown => print(&markdown(&diff)),
+        _ => print(&human(&diff)),
     }
     Ok(if args.exit_code && !diff.is_empty() {
         Exit::Failure

@@ -2,75 +2,48 @@
 //! `policyc query FILE --batch REQUESTS`.
 
 use std::fmt;
-use std::io::{IsTerminal, Read, Write};
-use std::path::Path;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use miette::{LabeledSpan, NamedSource, SourceCode};
-use policy_eval::{Decision, EvalError, Evaluator, Location, Reason, Request};
+use policy_eval::{Decision, Evaluator, Location, Reason, Request};
 use policy_syntax::{Code, Diagnostic};
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{QueryArgs, QueryFormat};
 use crate::exit::{CmdError, Exit};
 use crate::files::{self, LoadError};
+use crate::load::{eval_error, load_evaluator};
+use crate::output::{self, OutputFormat};
 use crate::render::Format;
+
+/// `policyc query`
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The policy: a `.policy` source, or a compiled artifact (`.json`, `.yaml`, `.yml`).
+    pub file: PathBuf,
+    /// A role the user holds; repeat for several (their union applies).
+    #[arg(long = "role", value_name = "ROLE", required_unless_present = "batch")]
+    pub roles: Vec<String>,
+    /// The permission asked for.
+    #[arg(long, value_name = "PERMISSION", required_unless_present = "batch")]
+    pub action: Option<String>,
+    /// The tier (required when the policy declares tiers).
+    #[arg(long)]
+    pub tier: Option<String>,
+    /// Explain an allow too (a deny is always explained).
+    #[arg(long)]
+    pub explain: bool,
+    /// Output format.
+    #[arg(long, default_value = "human", value_parser = output::accepting(&[OutputFormat::Human, OutputFormat::Json]))]
+    pub format: OutputFormat,
+    /// Answer many requests: JSON Lines or a YAML list, `-` for stdin; one JSON decision per line.
+    #[arg(long, value_name = "REQUESTS", conflicts_with_all = ["roles", "action", "tier", "explain"])]
+    pub batch: Option<PathBuf>,
+}
 
 /// The largest batch read from stdin, in bytes (files use the usual limit).
 const MAX_STDIN_BYTES: u64 = files::MAX_FILE_BYTES;
-
-impl From<QueryFormat> for Format {
-    fn from(f: QueryFormat) -> Self {
-        match f {
-            QueryFormat::Human => Format::Human,
-            QueryFormat::Json => Format::Json,
-        }
-    }
-}
-
-/// Loads FILE as an evaluator: a compiled artifact when it ends in `.json`,
-/// `.yaml` or `.yml`, else a policy source. Any problem is exit 2, so that
-/// it cannot be mistaken for a deny (exit 1).
-pub fn load_evaluator(path: &Path, format: Format) -> Result<Evaluator, CmdError> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    match ext.as_deref() {
-        Some(kind @ ("json" | "yaml" | "yml")) => {
-            let source = files::load(path)
-                .map_err(|e| CmdError::new(LoadError::into_diagnostic(e), format))?;
-            let loaded = if kind == "json" {
-                Evaluator::from_artifact_json(source.text())
-            } else {
-                Evaluator::from_artifact_yaml(source.text())
-            };
-            loaded.map_err(|e| {
-                let d = Diagnostic::new(
-                    Code::BadArtifact,
-                    format!("`{}`: {e}", files::display_name(path)),
-                );
-                let d = match e.help() {
-                    Some(h) => d.help(h),
-                    None => d,
-                };
-                CmdError::new(d, format)
-            })
-        }
-        _ => match super::load_policy(path, format) {
-            Ok((policy, _warnings)) => Ok(Evaluator::from_policy(&policy)),
-            Err(mut e) => {
-                e.exit = Exit::Error;
-                Err(e)
-            }
-        },
-    }
-}
-
-/// An [`EvalError`] as a command error (exit 2).
-pub fn eval_error(e: &EvalError, format: Format) -> CmdError {
-    CmdError::new(e.to_diagnostic(), format)
-}
 
 /// A location in the JSON contract.
 #[derive(Debug, Serialize)]
@@ -299,13 +272,9 @@ fn brief(eval: &Evaluator, d: &Decision) -> String {
     out
 }
 
-fn stdout_color() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
-}
-
 /// Runs the command.
-pub fn run(args: QueryArgs) -> Result<Exit, CmdError> {
-    let format = Format::from(args.format);
+pub fn run(args: Args) -> Result<Exit, CmdError> {
+    let format = args.format.diagnostics();
     let eval = load_evaluator(&args.file, format)?;
     if let Some(batch) = &args.batch {
         return run_batch(&eval, batch);
@@ -318,16 +287,20 @@ pub fn run(args: QueryArgs) -> Result<Exit, CmdError> {
     let decision = eval.query(&request).map_err(|e| eval_error(&e, format))?;
     let mut out = String::new();
     match args.format {
-        QueryFormat::Json => {
+        OutputFormat::Json => {
             let doc = json_decision(&eval, &decision, None);
-            out = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_string());
+            out = output::json_document(&doc);
             out.push('\n');
         }
-        QueryFormat::Human => {
+        _ => {
             out.push_str(&verdict(&decision));
             out.push('\n');
             if args.explain {
-                out.push_str(&render_explanation(&eval, &decision, stdout_color()));
+                out.push_str(&render_explanation(
+                    &eval,
+                    &decision,
+                    output::stdout_color(),
+                ));
             } else if !decision.allowed {
                 out.push_str(&brief(&eval, &decision));
             }
@@ -446,13 +419,13 @@ fn run_batch(eval: &Evaluator, path: &Path) -> Result<Exit, CmdError> {
                 })
             });
         let line = match answer {
-            Ok(d) => serde_json::to_string(&json_decision(eval, &d, Some(n))),
+            Ok(d) => output::json_line(&json_decision(eval, &d, Some(n))),
             Err(error) => {
                 failed = true;
-                serde_json::to_string(&JsonBatchFailure { request: n, error })
+                output::json_line(&JsonBatchFailure { request: n, error })
             }
         };
-        let _ = writeln!(out, "{}", line.unwrap_or_else(|_| "{}".to_string()));
+        let _ = writeln!(out, "{line}");
     }
     let _ = out.flush();
     Ok(if failed { Exit::Error } else { Exit::Ok })

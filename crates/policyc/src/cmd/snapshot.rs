@@ -13,10 +13,22 @@ use policy_compiler::Snapshot;
 use policy_syntax::{Code, Diagnostic};
 use similar::{ChangeTag, TextDiff};
 
-use crate::cli::SnapshotArgs;
 use crate::exit::{CmdError, Exit};
 use crate::files::{self, LoadError};
 use crate::render::{self, Format};
+
+/// `policyc snapshot`
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The policy file.
+    pub file: PathBuf,
+    /// Compare with a committed snapshot (default `NAME.snapshot.yaml` beside the policy); exit 1 with a diff when it differs.
+    #[arg(long, value_name = "SNAPSHOT", num_args = 0..=1, conflicts_with = "update")]
+    pub check: Option<Option<PathBuf>>,
+    /// Rewrite the snapshot file atomically (default `NAME.snapshot.yaml` beside the policy).
+    #[arg(long, value_name = "SNAPSHOT", num_args = 0..=1)]
+    pub update: Option<Option<PathBuf>>,
+}
 
 /// The default snapshot path of a policy: `humanloop.policy` →
 /// `humanloop.snapshot.yaml`, beside it.
@@ -45,8 +57,8 @@ pub fn render(policy_path: &Path, snapshot: &Snapshot) -> Result<String, Diagnos
 }
 
 /// Runs the command.
-pub fn run(args: SnapshotArgs) -> Result<Exit, CmdError> {
-    let (policy, warnings) = super::load_policy(&args.file, Format::Human)?;
+pub fn run(args: Args) -> Result<Exit, CmdError> {
+    let (policy, warnings) = crate::load::load_policy(&args.file, Format::Human)?;
     render::emit_diagnostics(&warnings, Format::Human);
     let text = render(&args.file, &Snapshot::from_policy(&policy))
         .map_err(|d| CmdError::new(d, Format::Human))?;

@@ -16,12 +16,22 @@ use policy_compiler::{compile, has_errors};
 use policy_syntax::{Diagnostic, SourceFile};
 use serde::Serialize;
 
-use crate::cli::TestArgs;
 use crate::exit::{CmdError, Exit};
 use crate::files::{self, LoadError};
+use crate::output::{self, OutputFormat};
 use crate::render::{self, Format, JsonDiagnostic};
 
 use eval::{Position, TestResult};
+
+/// `policyc test`
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Test files or directories (searched recursively for `*.test.yaml`). Defaults to `.`.
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, default_value = "human", value_parser = output::accepting(&[OutputFormat::Human, OutputFormat::Json]))]
+    pub format: OutputFormat,
+}
 
 /// At most this many failed tests per file get a line and column.
 const MAX_LOCATED: usize = 100;
@@ -50,7 +60,6 @@ struct JsonSummary {
 
 #[derive(Serialize)]
 struct JsonReport {
-    schema_version: u32,
     files: Vec<JsonFile>,
     diagnostics: Vec<JsonDiagnostic>,
     summary: JsonSummary,
@@ -72,8 +81,8 @@ impl NotRun {
 }
 
 /// Runs the command.
-pub fn run(args: TestArgs) -> Result<Exit, CmdError> {
-    let format = Format::from(args.format);
+pub fn run(args: Args) -> Result<Exit, CmdError> {
+    let format = args.format.diagnostics();
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -81,7 +90,6 @@ pub fn run(args: TestArgs) -> Result<Exit, CmdError> {
     };
     let test_files = files::discover(&paths, &TEST_FILES).map_err(|d| CmdError::new(d, format))?;
     let mut report = JsonReport {
-        schema_version: 1,
         files: Vec::new(),
         diagnostics: Vec::new(),
         summary: JsonSummary {
@@ -184,7 +192,7 @@ pub fn run(args: TestArgs) -> Result<Exit, CmdError> {
             let _ = writeln!(text, "{} passed, {} failed", s.passed, s.failed);
             let _ = std::io::stdout().lock().write_all(text.as_bytes());
         }
-        Format::Json => render::print_json(&report),
+        Format::Json => output::print_json(&report),
     }
     Ok(exit)
 }
