@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::cmd;
+use crate::global::ColorChoice;
 
 /// policyc: a compiler, checker and evaluator for access-control policies.
 #[derive(Debug, Parser)]
@@ -11,6 +12,18 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// When to colour output: `auto` (a terminal, and `NO_COLOR` unset), `always` or `never`.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: ColorChoice,
+    /// Print only problems: no progress or all-clear lines (for hooks).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
 }
 
 /// The subcommands.
@@ -38,4 +51,8 @@ pub enum Command {
     Fmt(cmd::fmt::Args),
     /// Compare two versions of a policy by their effective permissions.
     Diff(cmd::diff::Args),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(cmd::completions::Args),
+    /// Write man pages: `policyc.1` and one `policyc-COMMAND.1` per subcommand.
+    Man(cmd::man::Args),
 }

@@ -24,6 +24,12 @@ pub enum OutputFormat {
     Csv,
     /// YAML.
     Yaml,
+    /// SARIF 2.1.0, for code-scanning tools.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=…::…`).
+    Github,
+    /// JUnit XML, for CI test reports.
+    Junit,
 }
 
 impl OutputFormat {
@@ -96,7 +102,7 @@ pub fn print_text(text: &str) {
 
 /// Whether to colour output written to stdout.
 pub fn stdout_color() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+    crate::global::color(std::io::stdout().is_terminal())
 }
 
 /// A role or permission in a listing (JSON contract of `who-can` and `what-can`).

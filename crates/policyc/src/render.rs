@@ -17,7 +17,7 @@ pub enum Format {
 
 /// Whether to colour output written to stderr.
 pub fn stderr_color() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+    crate::global::color(std::io::stderr().is_terminal())
 }
 
 /// The miette handler every human report goes through: unicode, no

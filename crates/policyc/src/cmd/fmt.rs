@@ -133,7 +133,9 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     } else {
         String::new()
     };
-    let _ = writeln!(err, "{summary}{failures}");
+    if !(crate::global::quiet() && failed == 0) {
+        let _ = writeln!(err, "{summary}{failures}");
+    }
     Ok(if unreadable {
         Exit::Error
     } else if failed > 0 || (args.check && changed > 0) {

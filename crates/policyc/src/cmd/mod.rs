@@ -2,9 +2,11 @@
 
 pub mod check;
 pub mod compile;
+pub mod completions;
 pub mod diff;
 pub mod explain;
 pub mod fmt;
+pub mod man;
 pub mod matrix;
 pub mod query;
 pub mod snapshot;

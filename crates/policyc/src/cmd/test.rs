@@ -5,8 +5,9 @@
 //! block per failed test (expected, actual, and the derivation or deny
 //! reason), a line per file, and the closing line `N passed, N failed`.
 
-mod eval;
+pub(crate) mod eval;
 mod schema;
+pub(crate) mod snapshots;
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -20,6 +21,7 @@ use crate::exit::{CmdError, Exit};
 use crate::files::{self, LoadError};
 use crate::output::{self, OutputFormat};
 use crate::render::{self, Format, JsonDiagnostic};
+use crate::report::junit::Junit;
 
 use eval::{Position, TestResult};
 
@@ -29,8 +31,11 @@ pub struct Args {
     /// Test files or directories (searched recursively for `*.test.yaml`). Defaults to `.`.
     pub paths: Vec<PathBuf>,
     /// Output format.
-    #[arg(long, default_value = "human", value_parser = output::accepting(&[OutputFormat::Human, OutputFormat::Json]))]
+    #[arg(long, default_value = "human", value_parser = output::accepting(&[OutputFormat::Human, OutputFormat::Json, OutputFormat::Junit]))]
     pub format: OutputFormat,
+    /// Also check every `NAME.snapshot.yaml` under the paths against `NAME.policy` beside it.
+    #[arg(long)]
+    pub snapshots: bool,
 }
 
 /// At most this many failed tests per file get a line and column.
@@ -62,6 +67,8 @@ struct JsonSummary {
 struct JsonReport {
     files: Vec<JsonFile>,
     diagnostics: Vec<JsonDiagnostic>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snapshots: Option<Vec<snapshots::SnapshotResult>>,
     summary: JsonSummary,
 }
 
@@ -89,9 +96,17 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         args.paths
     };
     let test_files = files::discover(&paths, &TEST_FILES).map_err(|d| CmdError::new(d, format))?;
+    let snapshot_files = if args.snapshots {
+        snapshots::discover(&paths).map_err(|d| CmdError::new(d, format))?
+    } else {
+        Vec::new()
+    };
+    let mut junit = (args.format == OutputFormat::Junit).then(Junit::new);
+    let quiet = crate::global::quiet();
     let mut report = JsonReport {
         files: Vec::new(),
         diagnostics: Vec::new(),
+        snapshots: None,
         summary: JsonSummary {
             files: test_files.len(),
             passed: 0,
@@ -127,11 +142,19 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                 if failed > 0 && exit == Exit::Ok {
                     exit = Exit::Failure;
                 }
-                if format == Format::Human {
+                if let Some(j) = junit.as_mut() {
+                    j.file(&name, &results, |r| {
+                        let mut block = String::new();
+                        write_failure(&mut block, &name, r);
+                        block
+                    });
+                } else if format == Format::Human {
                     for r in results.iter().filter(|r| !r.passed) {
                         write_failure(&mut text, &name, r);
                     }
-                    let _ = if failed == 0 {
+                    let _ = if failed == 0 && quiet {
+                        Ok(())
+                    } else if failed == 0 {
                         writeln!(text, "ok     {name} ({})", tests(results.len()))
                     } else {
                         writeln!(
@@ -156,6 +179,9 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                     (Exit::Error, _) | (_, Exit::Error) => Exit::Error,
                     _ => Exit::Failure,
                 };
+                if let Some(j) = junit.as_mut() {
+                    j.not_run(&name, &not_run.diagnostics);
+                }
                 match format {
                     Format::Human => {
                         let _ = writeln!(text, "ERROR  {name} (not run, see the errors above)");
@@ -182,6 +208,31 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
             }
         }
     }
+    if args.snapshots {
+        let results: Vec<_> = snapshot_files.iter().map(|p| snapshots::check(p)).collect();
+        for r in &results {
+            if r.passed {
+                report.summary.passed += 1;
+            } else {
+                report.summary.failed += 1;
+                exit = match exit {
+                    Exit::Error => Exit::Error,
+                    _ => Exit::Failure,
+                };
+            }
+            if format == Format::Human && junit.is_none() {
+                write_snapshot(&mut text, r, quiet, color);
+            }
+        }
+        if let Some(j) = junit.as_mut() {
+            j.snapshots(&results);
+        }
+        report.snapshots = Some(results);
+    }
+    if let Some(j) = &junit {
+        output::print_text(&j.render());
+        return Ok(exit);
+    }
     match format {
         Format::Human => {
             let s = &report.summary;
@@ -189,7 +240,9 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                 let files = if s.errors == 1 { "file" } else { "files" };
                 let _ = writeln!(text, "error: {} test {files} could not be run", s.errors);
             }
-            let _ = writeln!(text, "{} passed, {} failed", s.passed, s.failed);
+            if !(quiet && exit == Exit::Ok) {
+                let _ = writeln!(text, "{} passed, {} failed", s.passed, s.failed);
+            }
             let _ = std::io::stdout().lock().write_all(text.as_bytes());
         }
         Format::Json => output::print_json(&report),
@@ -260,7 +313,45 @@ const TEST_FILES: files::Kind = files::Kind {
     help: "write a test file beside the policy, e.g. `humanloop.test.yaml` for `humanloop.policy`",
 };
 
-fn write_failure(out: &mut String, file: &str, r: &TestResult) {
+/// The human lines of one snapshot check (diagnostics go to stderr).
+fn write_snapshot(out: &mut String, r: &snapshots::SnapshotResult, quiet: bool, color: bool) {
+    if r.passed {
+        if !quiet {
+            let _ = writeln!(out, "ok     {} (snapshot)", r.path);
+        }
+        return;
+    }
+    if let Some(diff) = &r.diff {
+        let _ = writeln!(
+            out,
+            "FAIL {}: does not match the effective permissions of `{}` (`-` committed, `+` now)",
+            r.path, r.policy
+        );
+        out.push_str(diff);
+        if !diff.ends_with('\n') {
+            out.push('\n');
+        }
+        let _ = writeln!(
+            out,
+            "  help: if the change is intended, run `policyc snapshot {} --update`\n",
+            r.policy
+        );
+        let _ = writeln!(out, "FAILED {} (snapshot differs)", r.path);
+    } else {
+        let mut err = std::io::stderr().lock();
+        for d in &r.diagnostics {
+            let _ = write!(err, "{}", render::render_human(d, color));
+        }
+        let _ = writeln!(
+            out,
+            "FAILED {} (snapshot not checked, see the errors above)",
+            r.path
+        );
+    }
+}
+
+/// The human block of one failed test (also the JUnit failure text).
+pub(crate) fn write_failure(out: &mut String, file: &str, r: &TestResult) {
     let at = r
         .location
         .map_or_else(String::new, |p| format!(":{}:{}", p.line, p.column));
