@@ -18,8 +18,6 @@ use serde_json::Value;
 
 mod common;
 
-/// A generous bound that only a hang or a pathological slowdown exceeds.
-
 /// The workspace root (for the shipped seed policies).
 fn workspace() -> PathBuf {
     common::root()

@@ -79,6 +79,8 @@ impl Run {
 
 /// A command line to run: `policyc ARGS` in `dir`.
 pub struct Cli {
+    program: PathBuf,
+    timeout: Duration,
     dir: PathBuf,
     args: Vec<String>,
     stdin: Option<Vec<u8>>,
@@ -89,11 +91,42 @@ impl Cli {
     /// `policyc ARGS` in `dir`, stdin empty.
     pub fn new(dir: &Path, args: &[&str]) -> Self {
         Cli {
+            program: PathBuf::from(binary()),
+            timeout: TIMEOUT,
             dir: dir.to_path_buf(),
             args: args.iter().map(|a| (*a).to_string()).collect(),
             stdin: None,
             env: Vec::new(),
         }
+    }
+
+    /// `sh -c SCRIPT` in `dir`, with the `policyc` under test first on
+    /// `PATH` (and in `$POLICYC`): for pipes, `ulimit`, `umask` and the
+    /// console examples of the docs.
+    pub fn shell(dir: &Path, script: &str) -> Self {
+        let bin_dir = Path::new(binary()).parent().unwrap().to_path_buf();
+        let mut path = std::ffi::OsString::from(bin_dir);
+        if let Some(rest) = std::env::var_os("PATH") {
+            path.push(":");
+            path.push(rest);
+        }
+        Cli {
+            program: PathBuf::from("sh"),
+            timeout: TIMEOUT,
+            dir: dir.to_path_buf(),
+            args: vec!["-c".to_string(), script.to_string()],
+            stdin: None,
+            env: vec![
+                ("PATH".to_string(), path.to_string_lossy().into_owned()),
+                ("POLICYC".to_string(), binary().to_string()),
+            ],
+        }
+    }
+
+    /// Fails the test when the run takes longer than `limit`.
+    pub fn timeout(mut self, limit: Duration) -> Self {
+        self.timeout = limit;
+        self
     }
 
     /// Feeds `bytes` on stdin.
@@ -113,7 +146,7 @@ impl Cli {
         let out_dir = tempfile::tempdir().unwrap();
         let out_path = out_dir.path().join("stdout");
         let err_path = out_dir.path().join("stderr");
-        let mut cmd = Command::new(binary());
+        let mut cmd = Command::new(&self.program);
         cmd.env_clear()
             .env("NO_COLOR", "1")
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -143,10 +176,15 @@ impl Cli {
             if let Some(status) = child.try_wait().unwrap() {
                 break status;
             }
-            if start.elapsed() > TIMEOUT {
+            if start.elapsed() > self.timeout {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("policyc {:?} did not finish within {TIMEOUT:?}", self.args);
+                panic!(
+                    "{} {:?} did not finish within {:?}",
+                    self.program.display(),
+                    self.args,
+                    self.timeout
+                );
             }
             std::thread::sleep(Duration::from_millis(2));
         };
@@ -162,6 +200,11 @@ impl Cli {
             status,
         }
     }
+}
+
+/// Runs `sh -c SCRIPT` in `dir` (see [`Cli::shell`]).
+pub fn sh(dir: &Path, script: &str) -> Run {
+    Cli::shell(dir, script).run()
 }
 
 /// Runs `policyc ARGS` in `dir` (empty stdin).
