@@ -67,7 +67,9 @@ fn snapshot_check_hunks_name_the_tier_and_role_that_changed() {
         out.stdout()
     );
     assert!(
-        hunks.iter().all(|h| h.starts_with("starter") || h.starts_with("business")),
+        hunks
+            .iter()
+            .all(|h| h.starts_with("starter") || h.starts_with("business")),
         "{hunks:?}"
     );
     let viewer = run(dir.path(), &["snapshot", "p.policy", "--update"]);
@@ -75,11 +77,23 @@ fn snapshot_check_hunks_name_the_tier_and_role_that_changed() {
     // Only the availability of the viewer on starter changes.
     let v3 = std::fs::read_to_string(dir.path().join("p.policy"))
         .unwrap()
-        .replace("role viewer \"Viewer\" {", "role viewer \"Viewer\" on business {");
+        .replace(
+            "role viewer \"Viewer\" {",
+            "role viewer \"Viewer\" on business {",
+        );
     std::fs::write(dir.path().join("p.policy"), v3).unwrap();
     let out = run(dir.path(), &["snapshot", "p.policy", "--check"]);
-    let first = out.stdout().lines().find(|l| l.starts_with("@@")).unwrap().to_string();
-    assert!(first.ends_with("@@ starter › viewer"), "{first}\n{}", out.stdout());
+    let first = out
+        .stdout()
+        .lines()
+        .find(|l| l.starts_with("@@"))
+        .unwrap()
+        .to_string();
+    assert!(
+        first.ends_with("@@ starter › viewer"),
+        "{first}\n{}",
+        out.stdout()
+    );
 }
 
 #[test]
@@ -94,7 +108,10 @@ fn snapshot_usage_shows_argument_orders_that_work() {
         .collect();
     assert!(usage.len() >= 2, "{help}");
     // Each usage form, filled in, runs.
-    assert_eq!(run(dir.path(), &["snapshot", "humanloop.policy", "--update"]).code, 0);
+    assert_eq!(
+        run(dir.path(), &["snapshot", "humanloop.policy", "--update"]).code,
+        0
+    );
     for form in usage {
         let line = form
             .replace("<FILE>", "humanloop.policy")
@@ -107,11 +124,17 @@ fn snapshot_usage_shows_argument_orders_that_work() {
 
 #[test]
 fn the_same_file_named_twice_is_checked_once() {
-    let dir = sandbox(&[("a.policy", "permission a.b \"A\"\nrole r \"R\" { grants a.b }\n")]);
+    let dir = sandbox(&[(
+        "a.policy",
+        "permission a.b \"A\"\nrole r \"R\" { grants a.b }\n",
+    )]);
     let out = run(dir.path(), &["check", "a.policy", "./a.policy", "."]);
     assert_eq!(out.code, 0, "{}", out.transcript());
     assert!(out.stderr().contains("checked 1 file:"), "{}", out.stderr());
-    let out = run(dir.path(), &["check", "--format", "json", "a.policy", "./a.policy"]);
+    let out = run(
+        dir.path(),
+        &["check", "--format", "json", "a.policy", "./a.policy"],
+    );
     let doc: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
     assert_eq!(doc["files"].as_array().unwrap().len(), 1, "{doc}");
 }
@@ -130,7 +153,10 @@ fn git(dir: &Path, script: &str) {
 fn diff_git_on_an_added_file_is_all_additions_and_on_a_deleted_one_all_removals() {
     let policy = "permission a.b \"A\"\nrole r \"R\" { grants a.b }\n";
     let dir = sandbox(&[("kept.policy", policy), ("gone.policy", policy)]);
-    git(dir.path(), "add . && git -c user.name=t -c user.email=t@example.invalid commit -q -m one");
+    git(
+        dir.path(),
+        "add . && git -c user.name=t -c user.email=t@example.invalid commit -q -m one",
+    );
     std::fs::remove_file(dir.path().join("gone.policy")).unwrap();
     std::fs::write(dir.path().join("added.policy"), policy).unwrap();
 
@@ -150,7 +176,10 @@ fn diff_git_on_an_added_file_is_all_additions_and_on_a_deleted_one_all_removals(
     // In neither: still an error; a bad revision too.
     let out = run(dir.path(), &["diff", "--git", "HEAD", "--", "never.policy"]);
     assert_eq!(out.code, 2, "{}", out.transcript());
-    let out = run(dir.path(), &["diff", "--git", "nosuchrev", "--", "added.policy"]);
+    let out = run(
+        dir.path(),
+        &["diff", "--git", "nosuchrev", "--", "added.policy"],
+    );
     assert_eq!(out.code, 2, "{}", out.transcript());
 }
 
@@ -188,7 +217,13 @@ fn what_can_says_why_a_tier_is_empty_and_who_can_aligns_its_columns() {
     assert!(!text.contains("(nothing)\n"), "{text}");
 
     for args in [
-        &["who-can", "humanloop.policy", "files.manage", "--tier", "enterprise"][..],
+        &[
+            "who-can",
+            "humanloop.policy",
+            "files.manage",
+            "--tier",
+            "enterprise",
+        ][..],
         &["what-can", "humanloop.policy", "admin", "--tier", "free"][..],
     ] {
         let out = run(dir.path(), args);
@@ -208,6 +243,10 @@ fn what_can_says_why_a_tier_is_empty_and_who_can_aligns_its_columns() {
                 id_end + r[id_end..].len() - r[id_end..].trim_start().len()
             })
             .collect();
-        assert!(starts.windows(2).all(|w| w[0] == w[1]), "{args:?}:\n{}", out.stdout());
+        assert!(
+            starts.windows(2).all(|w| w[0] == w[1]),
+            "{args:?}:\n{}",
+            out.stdout()
+        );
     }
 }
