@@ -365,3 +365,60 @@ fn create_named(dir: &Path, target: &Path) -> std::io::Result<(File, PathBuf)> {
     }
     Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_temporary_file_has_no_name_until_it_replaces_the_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.json");
+        let mut tmp = Temp::create(dir.path(), &target).unwrap();
+        assert!(tmp.named.is_none(), "O_TMPFILE is used on Linux");
+        tmp.file.write_all(b"new").unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        tmp.commit(&target).unwrap();
+        drop(tmp);
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["out.json"]);
+    }
+
+    #[test]
+    fn a_named_temporary_file_is_removed_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.json");
+        let (file, name) = create_named(dir.path(), &target).unwrap();
+        let shown = name.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            shown.starts_with(".out.json.policyc-") && shown.ends_with(".tmp"),
+            "{shown}"
+        );
+        drop(Temp {
+            file,
+            named: Some(name),
+        });
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn links_are_followed_to_the_file_they_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("a");
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("b", &link).unwrap();
+            std::os::unix::fs::symlink("c", dir.path().join("b")).unwrap();
+            let (target, via_device) = resolve(&link).unwrap();
+            assert_eq!(target, dir.path().join("c"));
+            assert!(!via_device);
+            std::os::unix::fs::symlink("loop", dir.path().join("loop")).unwrap();
+            assert!(resolve(&dir.path().join("loop")).is_err());
+        }
+    }
+}
