@@ -125,6 +125,14 @@ codes! {
     BadTestFile = "P0508", Error, "invalid test file";
     /// A policy whose roles × permissions table is too large to compute.
     PolicyTooLarge = "P0509", Error, "policy too large";
+    /// A file could not be written (a directory, read-only, no permission).
+    CannotWrite = "P0520", Error, "cannot write file";
+    /// A path names a FIFO, device or socket where a file was expected.
+    NotRegularFile = "P0521", Error, "not a regular file";
+    /// An output path is one of the command's inputs.
+    OutputIsInput = "P0522", Error, "output would overwrite an input";
+    /// A test file's `policy:` names something other than a policy in its tree.
+    PolicyOutsideTree = "P0523", Error, "test file names a policy outside its tree";
 }
 
 impl Code {

@@ -40,6 +40,9 @@ pub enum Command {
     /// Run `*.test.yaml` files against their policies (exit 0 pass, 1 failures, 2 bad input).
     Test(cmd::test::Args),
     /// Print, check or update the effective-permission snapshot of a policy.
+    #[command(
+        override_usage = "policyc snapshot <FILE>\n       policyc snapshot <FILE> --check [SNAPSHOT]\n       policyc snapshot <FILE> --update [SNAPSHOT]"
+    )]
     Snapshot(cmd::snapshot::Args),
     /// Ask whether roles may use a permission, and why (exit 0 allow, 1 deny).
     Query(cmd::query::Args),

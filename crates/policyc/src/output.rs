@@ -52,6 +52,18 @@ pub fn accepting(allowed: &'static [OutputFormat]) -> impl TypedValueParser<Valu
     PossibleValuesParser::new(names).try_map(|s| OutputFormat::from_str(&s, true))
 }
 
+/// Like [`accepting`], with this command's own description of each format
+/// in `--help` (e.g. what `who-can --format human` prints).
+pub fn accepting_described(
+    allowed: &'static [(OutputFormat, &'static str)],
+) -> impl TypedValueParser<Value = OutputFormat> {
+    let names = allowed
+        .iter()
+        .filter_map(|(f, help)| f.to_possible_value().map(|v| v.help(*help)))
+        .collect::<Vec<_>>();
+    PossibleValuesParser::new(names).try_map(|s| OutputFormat::from_str(&s, true))
+}
+
 /// The `schema_version` of every JSON document policyc prints that is not
 /// a library type with its own version (the artifact, the snapshot, the
 /// policy diff). Raised on any incompatible change of one of those shapes.
@@ -115,21 +127,26 @@ pub struct JsonNamed {
 }
 
 /// Prints a per-tier listing of `id  label` lines (the human format of
-/// `who-can` and `what-can`); `empty` stands in for an empty tier.
-pub fn print_listing<'a>(
-    tiers: impl Iterator<Item = (Option<&'a str>, &'a [JsonNamed])>,
-    empty: &str,
-) {
+/// `who-can` and `what-can`), the labels aligned in one column; a tier with
+/// no items shows its `empty` text.
+pub fn print_listing<'a>(tiers: impl Iterator<Item = (Option<&'a str>, &'a [JsonNamed], String)>) {
+    let tiers: Vec<_> = tiers.collect();
+    let width = tiers
+        .iter()
+        .flat_map(|(_, items, _)| items.iter())
+        .map(|i| i.id.chars().count())
+        .max()
+        .unwrap_or(0);
     let mut out = String::new();
-    for (tier, items) in tiers {
+    for (tier, items, empty) in &tiers {
         if let Some(name) = tier {
             let _ = writeln!(out, "{name}:");
         }
         if items.is_empty() {
             let _ = writeln!(out, "  {empty}");
         }
-        for item in items {
-            let _ = writeln!(out, "  {}  {}", item.id, item.label);
+        for item in items.iter() {
+            let _ = writeln!(out, "  {:<width$}  {}", item.id, item.label);
         }
     }
     print_text(&out);

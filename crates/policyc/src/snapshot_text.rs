@@ -37,14 +37,20 @@ pub fn normalize(text: &str) -> String {
 pub fn unified_diff(old: &str, new: &str, name: &str) -> String {
     let diff = TextDiff::from_lines(old, new);
     let old_lines: Vec<&str> = old.lines().collect();
+    let new_lines: Vec<&str> = new.lines().collect();
     let mut out = format!("--- {name} (committed)\n+++ {name} (policy)\n");
     for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
-        let first_change = hunk
+        // The first changed line, in the text it belongs to: an insertion's
+        // index is into the new text, not the old one.
+        let context = hunk
             .iter_changes()
             .find(|c| c.tag() != ChangeTag::Equal)
-            .and_then(|c| c.old_index().or(c.new_index()))
-            .unwrap_or(0);
-        let context = section_of(&old_lines, first_change);
+            .map(|c| match (c.tag(), c.old_index(), c.new_index()) {
+                (ChangeTag::Insert, _, Some(i)) => section_of(&new_lines, i),
+                (_, Some(i), _) => section_of(&old_lines, i),
+                _ => String::new(),
+            })
+            .unwrap_or_default();
         let _ = writeln!(
             out,
             "{}{}",
@@ -72,11 +78,32 @@ pub fn unified_diff(old: &str, new: &str, name: &str) -> String {
 }
 
 /// The keys of the YAML mappings enclosing line `index` (outermost first,
-/// without the top-level `tiers`/`roles`), joined by ` › `.
+/// without the top-level `tiers`/`roles`), joined by ` › `; when the line
+/// is itself a tier or role entry (`    viewer: not available`), its key too.
 fn section_of(lines: &[&str], index: usize) -> String {
     let indent = |l: &str| l.len() - l.trim_start().len();
     let mut limit = lines.get(index).map_or(usize::MAX, |l| indent(l));
     let mut keys = Vec::new();
+    if let Some(line) = lines.get(index) {
+        let level = indent(line);
+        // Tier and role entries are at depth 2 and 4 under `tiers:`, role
+        // entries at depth 2 under `roles:`; deeper lines are permissions.
+        let top = lines
+            .iter()
+            .take(index)
+            .rev()
+            .find(|l| !l.trim().is_empty() && !l.starts_with(' ') && !l.starts_with('#'));
+        let deepest = if top.is_some_and(|t| t.trim() == "tiers:") {
+            4
+        } else {
+            2
+        };
+        if (1..=deepest).contains(&level) {
+            if let Some((key, _)) = line.trim().split_once(':') {
+                keys.push(key.to_string());
+            }
+        }
+    }
     for line in lines.iter().take(index).rev() {
         let trimmed = line.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {

@@ -45,7 +45,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         )
     })?;
     match &args.output {
-        Some(out) => files::write_atomic(out, text.as_bytes())
+        Some(out) => files::write_atomic(out, text.as_bytes(), &[&args.file])
             .map_err(|d| CmdError::new(d, Format::Human))?,
         None => {
             let _ = std::io::stdout().lock().write_all(text.as_bytes());

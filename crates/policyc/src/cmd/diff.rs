@@ -70,6 +70,26 @@ fn load(version: &Version, format: Format) -> Result<SourceFile, CmdError> {
     }
 }
 
+/// Whether `rev` names a commit (quietly: a bad revision is reported by
+/// the `git show` that follows).
+fn git_is_commit(rev: &str) -> bool {
+    !rev.starts_with('-')
+        && Command::new("git")
+            .args(["rev-parse", "--verify", "--quiet"])
+            .arg(format!("{rev}^{{commit}}"))
+            .output()
+            .is_ok_and(|o| o.status.success())
+}
+
+/// Whether `REV:PATH` exists in git.
+fn git_has(spec: &str) -> bool {
+    Command::new("git")
+        .args(["cat-file", "-e"])
+        .arg(spec)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 /// Reads `REV:PATH` with `git show`.
 fn git_show(rev: &str, path: &str, format: Format) -> Result<SourceFile, CmdError> {
     let spec = format!("{rev}:{path}");
@@ -158,8 +178,22 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
             ))
         }
     };
-    let old = load(&old, format)?;
-    let new = load(&new, format)?;
+    // `--git REV -- PATH`: a file added since REV is compared with an empty
+    // policy (all additions), a file deleted since REV the other way round.
+    let absent = |name: String| SourceFile::new(name, String::new());
+    let (old, new) = match (&args.git, &old, &new) {
+        (Some(rev), Version::Git { path: in_git, .. }, Version::File(path)) => {
+            let spec = format!("{rev}:{in_git}");
+            let on_disk = Path::new(path).exists();
+            let in_rev = git_is_commit(rev) && git_has(&spec);
+            match (in_rev, on_disk) {
+                (false, true) if git_is_commit(rev) => (absent(spec), load(&new, format)?),
+                (true, false) => (load(&old, format)?, absent(path.clone())),
+                _ => (load(&old, format)?, load(&new, format)?),
+            }
+        }
+        _ => (load(&old, format)?, load(&new, format)?),
+    };
     let (old_policy, mut diags) = compile(&old);
     let (new_policy, more) = compile(&new);
     diags.extend(more);

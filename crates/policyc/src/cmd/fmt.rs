@@ -106,7 +106,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                 "{}",
                 unified_diff(source.name(), source.text(), &formatted)
             );
-        } else if let Err(d) = files::write_atomic(path, formatted.as_bytes()) {
+        } else if let Err(d) = files::write_atomic(path, formatted.as_bytes(), &[]) {
             unreadable = true;
             failed += 1;
             let _ = write!(err, "{}", render::render_human(&d, color));

@@ -56,7 +56,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     })?;
     let pages = pages();
     for (name, text) in &pages {
-        files::write_atomic(&args.out_dir.join(name), text)
+        files::write_atomic(&args.out_dir.join(name), text, &[])
             .map_err(|d| CmdError::new(d, Format::Human))?;
     }
     if !crate::global::quiet() {

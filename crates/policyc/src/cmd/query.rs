@@ -2,7 +2,7 @@
 //! `policyc query FILE --batch REQUESTS`.
 
 use std::fmt;
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -42,8 +42,12 @@ pub struct Args {
     pub batch: Option<PathBuf>,
 }
 
-/// The largest batch read from stdin, in bytes (files use the usual limit).
-const MAX_STDIN_BYTES: u64 = files::MAX_FILE_BYTES;
+/// The largest YAML batch read from stdin, in bytes (a YAML list is parsed
+/// whole; JSON Lines are streamed with no total limit).
+const MAX_STDIN_YAML_BYTES: u64 = files::MAX_FILE_BYTES;
+
+/// The longest request line of a JSON Lines batch, in bytes.
+const MAX_LINE_BYTES: usize = 64 * 1024;
 
 /// A location in the JSON contract.
 #[derive(Debug, Serialize)]
@@ -355,37 +359,122 @@ struct JsonBatchFailure {
     error: JsonBatchError,
 }
 
-fn read_batch(path: &Path) -> Result<(String, bool), CmdError> {
+fn stdin_error(e: &std::io::Error) -> CmdError {
+    let d = Diagnostic::new(
+        Code::Io,
+        format!("cannot read the requests from stdin: {e}"),
+    );
+    CmdError::new(d, Format::Json)
+}
+
+/// Where the requests come from.
+enum Batch {
+    /// A whole text (a file, or a YAML list on stdin) and whether it is YAML.
+    Text(String, bool),
+    /// JSON Lines on stdin, answered line by line as they arrive.
+    Stream(std::io::StdinLock<'static>),
+}
+
+fn read_batch(path: &Path) -> Result<Batch, CmdError> {
     if path.as_os_str() == "-" {
+        let mut stdin = std::io::stdin().lock();
+        // Peek past leading whitespace: `-` or `[` starts a YAML list.
+        let first = loop {
+            let buf = stdin.fill_buf().map_err(|e| stdin_error(&e))?;
+            match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+                Some(i) => break buf.get(i).copied(),
+                None if buf.is_empty() => break None,
+                None => {
+                    let n = buf.len();
+                    stdin.consume(n);
+                }
+            }
+        };
+        if !matches!(first, Some(b'-' | b'[')) {
+            return Ok(Batch::Stream(stdin));
+        }
         let mut text = String::new();
-        let read = std::io::stdin()
-            .lock()
-            .take(MAX_STDIN_BYTES)
-            .read_to_string(&mut text);
-        if let Err(e) = read {
+        stdin
+            .take(MAX_STDIN_YAML_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(|e| stdin_error(&e))?;
+        if text.len() as u64 > MAX_STDIN_YAML_BYTES {
             let d = Diagnostic::new(
-                Code::Io,
-                format!("cannot read the requests from stdin: {e}"),
-            );
+                Code::FileTooLarge,
+                format!(
+                    "the YAML list on stdin is larger than {} MiB",
+                    MAX_STDIN_YAML_BYTES / (1024 * 1024)
+                ),
+            )
+            .help("send JSON Lines instead (one request per line), which have no total limit");
             return Err(CmdError::new(d, Format::Json));
         }
-        return Ok((text, false));
+        return Ok(Batch::Text(text, true));
     }
     let yaml_ext = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
     let source = files::load(path)
         .map_err(|e| CmdError::new(LoadError::into_diagnostic(e), Format::Json))?;
-    Ok((source.text().to_string(), yaml_ext))
+    Ok(Batch::Text(source.text().to_string(), yaml_ext))
+}
+
+/// The next line of a JSON Lines stream, without its line ending: `None` at
+/// the end, `Some(Err(()))` for a line over [`MAX_LINE_BYTES`] (skipped to
+/// its end) or not UTF-8.
+fn next_line(
+    input: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Option<Result<String, String>>> {
+    buf.clear();
+    let limit = MAX_LINE_BYTES as u64 + 1;
+    let n = input.by_ref().take(limit).read_until(b'\n', buf)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.len() > MAX_LINE_BYTES && buf.last() != Some(&b'\n') {
+        // Discard the rest of the overlong line.
+        loop {
+            let chunk = input.fill_buf()?;
+            if chunk.is_empty() {
+                break;
+            }
+            match chunk.iter().position(|b| *b == b'\n') {
+                Some(i) => {
+                    input.consume(i + 1);
+                    break;
+                }
+                None => {
+                    let len = chunk.len();
+                    input.consume(len);
+                }
+            }
+        }
+        return Ok(Some(Err(format!(
+            "the line is longer than {} KiB",
+            MAX_LINE_BYTES / 1024
+        ))));
+    }
+    while matches!(buf.last(), Some(b'\n' | b'\r')) {
+        buf.pop();
+    }
+    Ok(Some(
+        String::from_utf8(std::mem::take(buf)).map_err(|_| "the line is not UTF-8".to_string()),
+    ))
 }
 
 /// `--batch`: one compact JSON decision per request on stdout, in input
 /// order. A malformed request gives an error object on its line and exit 2
 /// at the end; it does not stop the batch.
 fn run_batch(eval: &Evaluator, path: &Path) -> Result<Exit, CmdError> {
-    let (text, yaml_ext) = read_batch(path)?;
-    let first = text.trim_start().chars().next();
-    let is_yaml = yaml_ext || matches!(first, Some('-' | '['));
+    let (text, is_yaml) = match read_batch(path)? {
+        Batch::Text(text, yaml_ext) => {
+            let first = text.trim_start().chars().next();
+            let is_yaml = yaml_ext || matches!(first, Some('-' | '['));
+            (text, is_yaml)
+        }
+        Batch::Stream(mut stdin) => return stream_batch(eval, &mut stdin),
+    };
     let items: Vec<(usize, Result<BatchRequest, String>)> = if is_yaml {
         match serde_yaml::from_str::<Vec<serde_yaml::Value>>(&text) {
             Ok(values) => values
@@ -405,28 +494,63 @@ fn run_batch(eval: &Evaluator, path: &Path) -> Result<Exit, CmdError> {
     let mut failed = false;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for (n, item) in items {
-        let answer = item
-            .map_err(|message| JsonBatchError {
-                code: Code::MalformedQuery.as_str(),
-                message: format!("malformed request: {message}"),
-                suggestion: None,
-            })
-            .and_then(|req| {
-                eval.query(&req.into_request()).map_err(|e| JsonBatchError {
-                    code: e.code().as_str(),
-                    message: e.to_string(),
-                    suggestion: e.suggestion().map(str::to_string),
-                })
-            });
-        let line = match answer {
-            Ok(d) => output::json_line(&json_decision(eval, &d, Some(n))),
-            Err(error) => {
-                failed = true;
-                output::json_line(&JsonBatchFailure { request: n, error })
-            }
-        };
+        let (line, bad) = answer(eval, n, item);
+        failed |= bad;
         let _ = writeln!(out, "{line}");
     }
     let _ = out.flush();
     Ok(if failed { Exit::Error } else { Exit::Ok })
+}
+
+/// JSON Lines from stdin: each line is answered as it is read (and the
+/// answers flushed whenever no more input is waiting), with no limit on the
+/// number of lines; a line over the per-line limit is an error on its line.
+fn stream_batch(eval: &Evaluator, input: &mut impl BufRead) -> Result<Exit, CmdError> {
+    let mut failed = false;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut buf = Vec::new();
+    let mut n = 0;
+    while let Some(line) = next_line(input, &mut buf).map_err(|e| stdin_error(&e))? {
+        n += 1;
+        let item = match line {
+            Ok(l) if l.trim().is_empty() => continue,
+            Ok(l) => serde_json::from_str(&l).map_err(|e| e.to_string()),
+            Err(why) => Err(why),
+        };
+        let (answer, bad) = answer(eval, n, item);
+        failed |= bad;
+        if writeln!(out, "{answer}").is_err() {
+            // The reader went away: stop answering.
+            break;
+        }
+        if input.fill_buf().map_or(true, <[u8]>::is_empty) {
+            let _ = out.flush();
+        }
+    }
+    let _ = out.flush();
+    Ok(if failed { Exit::Error } else { Exit::Ok })
+}
+
+/// The output line for request `n`, and whether it failed.
+fn answer(eval: &Evaluator, n: usize, item: Result<BatchRequest, String>) -> (String, bool) {
+    let answer = item
+        .map_err(|message| JsonBatchError {
+            code: Code::MalformedQuery.as_str(),
+            message: format!("malformed request: {message}"),
+            suggestion: None,
+        })
+        .and_then(|req| {
+            eval.query(&req.into_request()).map_err(|e| JsonBatchError {
+                code: e.code().as_str(),
+                message: e.to_string(),
+                suggestion: e.suggestion().map(str::to_string),
+            })
+        });
+    match answer {
+        Ok(d) => (output::json_line(&json_decision(eval, &d, Some(n))), false),
+        Err(error) => (
+            output::json_line(&JsonBatchFailure { request: n, error }),
+            true,
+        ),
+    }
 }

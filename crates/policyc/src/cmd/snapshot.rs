@@ -56,7 +56,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         if same {
             let _ = writeln!(err, "`{name}` is up to date");
         } else {
-            files::write_atomic(&path, text.as_bytes())
+            files::write_atomic(&path, text.as_bytes(), &[&args.file])
                 .map_err(|d| CmdError::new(d, Format::Human))?;
             let _ = writeln!(err, "updated `{name}`");
         }

@@ -14,7 +14,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use policy_compiler::{compile, has_errors};
-use policy_syntax::{Diagnostic, SourceFile};
+use policy_syntax::{Code, Diagnostic, SourceFile};
 use serde::Serialize;
 
 use crate::exit::{CmdError, Exit};
@@ -119,7 +119,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     let color = render::stderr_color();
     for path in &test_files {
         let name = files::display_name(path);
-        match run_file(path) {
+        match run_file(path, &files::discovery_root(path, &paths)) {
             Ok((policy_name, mut results, source)) => {
                 // Each location costs one parse of the file: bound the work.
                 for r in results.iter_mut().filter(|r| !r.passed).take(MAX_LOCATED) {
@@ -259,14 +259,31 @@ fn tests(n: usize) -> String {
 }
 
 /// Loads, parses and resolves one test file and its policy, then runs it.
-fn run_file(path: &Path) -> Result<(String, Vec<TestResult>, SourceFile), NotRun> {
+fn run_file(path: &Path, tree: &Path) -> Result<(String, Vec<TestResult>, SourceFile), NotRun> {
     let source = files::load(path).map_err(|e| match e {
         LoadError::Unreadable(d) => NotRun::error(d),
         LoadError::Content(d) => NotRun::error(d),
     })?;
     let parsed = schema::parse(&source).map_err(NotRun::error)?;
     let policy_path = match parsed.policy() {
-        Some(p) => path.with_file_name("").join(p),
+        Some(p) => {
+            let policy_path = path.with_file_name("").join(p);
+            files::inside_tree(&policy_path, tree, ".policy").map_err(|why| {
+                NotRun::error(
+                    Diagnostic::new(
+                        Code::PolicyOutsideTree,
+                        format!(
+                            "`{}` names `{p}` as its policy: {why}",
+                            files::display_name(path)
+                        ),
+                    )
+                    .help(
+                        "`policy:` must name a `.policy` file inside the tree the test file was found in",
+                    ),
+                )
+            })?;
+            policy_path
+        }
         None => default_policy(path),
     };
     let policy_source = files::load(&policy_path).map_err(|e| {

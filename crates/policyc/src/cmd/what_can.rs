@@ -1,5 +1,6 @@
 //! `policyc what-can FILE ROLE [--tier T] [--format human|json]`.
 
+use policy_eval::{Evaluator, PermId, ReasonKind, RoleId, TierId};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -20,7 +21,10 @@ pub struct Args {
     #[arg(long)]
     pub tier: Option<String>,
     /// Output format.
-    #[arg(long, default_value = "human", value_parser = output::accepting(&[OutputFormat::Human, OutputFormat::Json]))]
+    #[arg(long, default_value = "human", value_parser = output::accepting_described(&[
+        (OutputFormat::Human, "Per tier, the permissions ROLE may use: `id  label`, aligned; where it has none, why"),
+        (OutputFormat::Json, "One JSON document: `role` and, per tier, its `permissions` (docs/cli.md)"),
+    ]))]
     pub format: OutputFormat,
 }
 
@@ -66,12 +70,30 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
             role: args.role,
             tiers: answer,
         }),
-        _ => print_listing(
-            answer
-                .iter()
-                .map(|t| (t.tier.as_deref(), t.permissions.as_slice())),
-            "(nothing)",
-        ),
+        _ => print_listing(answer.iter().zip(&tiers).map(|(t, &tier)| {
+            (
+                t.tier.as_deref(),
+                t.permissions.as_slice(),
+                nothing(&eval, tier, role),
+            )
+        })),
     }
     Ok(Exit::Ok)
+}
+
+/// What a tier with no permissions for `role` shows: `(nothing)`, and why
+/// when the role is not available on that tier at all.
+fn nothing(eval: &Evaluator, tier: TierId, role: RoleId) -> String {
+    if eval.perm_count() == 0 {
+        return "(nothing: the policy declares no permissions)".to_string();
+    }
+    let decision = eval.explain(tier, &[role], PermId(0));
+    match decision
+        .reasons
+        .iter()
+        .find(|r| r.kind == ReasonKind::RoleUnavailable)
+    {
+        Some(r) => format!("(nothing: {})", r.message),
+        None => "(nothing)".to_string(),
+    }
 }

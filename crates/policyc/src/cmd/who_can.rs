@@ -21,7 +21,10 @@ pub struct Args {
     #[arg(long)]
     pub tier: Option<String>,
     /// Output format.
-    #[arg(long, default_value = "human", value_parser = output::accepting(&[OutputFormat::Human, OutputFormat::Json]))]
+    #[arg(long, default_value = "human", value_parser = output::accepting_described(&[
+        (OutputFormat::Human, "Per tier, the roles that may use ACTION: `id  label`, aligned"),
+        (OutputFormat::Json, "One JSON document: `action` and, per tier, its `roles` (docs/cli.md)"),
+    ]))]
     pub format: OutputFormat,
 }
 
@@ -67,12 +70,13 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
             action: args.action,
             tiers: answer,
         }),
-        _ => print_listing(
-            answer
-                .iter()
-                .map(|t| (t.tier.as_deref(), t.roles.as_slice())),
-            "(no role)",
-        ),
+        _ => print_listing(answer.iter().map(|t| {
+            (
+                t.tier.as_deref(),
+                t.roles.as_slice(),
+                "(no role)".to_string(),
+            )
+        })),
     }
     Ok(Exit::Ok)
 }
