@@ -41,9 +41,11 @@ mod artifact;
 mod error;
 mod explain;
 mod model;
+mod name_index;
 
 pub use artifact::*;
 pub use error::{EvalError, NameKind};
-pub use explain::{Decision, Reason, ReasonKind, Request};
-pub use model::{Evaluator, Location};
+pub use explain::Request;
+pub use model::Evaluator;
+pub use policy_compiler::{Decision, Location, Reason, ReasonKind};
 pub use policy_compiler::{PermId, RoleId, TierId};

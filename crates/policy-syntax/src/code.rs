@@ -125,6 +125,8 @@ codes! {
     BadTestFile = "P0508", Error, "invalid test file";
     /// A policy whose roles × permissions table is too large to compute.
     PolicyTooLarge = "P0509", Error, "policy too large";
+    /// A compiled artifact written with a schema version this policyc does not read.
+    ArtifactVersion = "P0570", Error, "unsupported artifact version";
 }
 
 impl Code {

@@ -168,7 +168,11 @@ mod tests {
         ] {
             let src = SourceFile::new("t.policy", text);
             for offset in 0..=text.len() + 2 {
-                assert_eq!(src.line_col(offset), naive(text, offset), "{text:?} @ {offset}");
+                assert_eq!(
+                    src.line_col(offset),
+                    naive(text, offset),
+                    "{text:?} @ {offset}"
+                );
             }
         }
     }

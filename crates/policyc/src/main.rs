@@ -11,6 +11,7 @@ mod cmd;
 mod exit;
 mod files;
 mod render;
+mod yaml;
 
 use clap::Parser;
 

@@ -19,7 +19,7 @@ pub fn run(args: CompileArgs) -> Result<Exit, CmdError> {
         ArtifactFormat::Json => serde_json::to_string_pretty(&artifact)
             .map(|s| s + "\n")
             .map_err(|e| e.to_string()),
-        ArtifactFormat::Yaml => serde_yaml::to_string(&artifact).map_err(|e| e.to_string()),
+        ArtifactFormat::Yaml => crate::artifact::to_yaml(&artifact).map_err(|e| e.to_string()),
     }
     .map_err(|e| {
         CmdError::new(

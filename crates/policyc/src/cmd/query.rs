@@ -43,13 +43,10 @@ pub fn load_evaluator(path: &Path, format: Format) -> Result<Evaluator, CmdError
             let loaded = if kind == "json" {
                 Evaluator::from_artifact_json(source.text())
             } else {
-                Evaluator::from_artifact_yaml(source.text())
+                crate::artifact::evaluator_from_yaml(source.text())
             };
             loaded.map_err(|e| {
-                let d = Diagnostic::new(
-                    Code::BadArtifact,
-                    format!("`{}`: {e}", files::display_name(path)),
-                );
+                let d = Diagnostic::new(e.code(), format!("`{}`: {e}", files::display_name(path)));
                 let d = match e.help() {
                     Some(h) => d.help(h),
                     None => d,
@@ -414,11 +411,11 @@ fn run_batch(eval: &Evaluator, path: &Path) -> Result<Exit, CmdError> {
     let first = text.trim_start().chars().next();
     let is_yaml = yaml_ext || matches!(first, Some('-' | '['));
     let items: Vec<(usize, Result<BatchRequest, String>)> = if is_yaml {
-        match serde_yaml::from_str::<Vec<serde_yaml::Value>>(&text) {
+        match crate::yaml::from_str::<Vec<crate::yaml::Value>>(&text) {
             Ok(values) => values
                 .into_iter()
                 .enumerate()
-                .map(|(i, v)| (i + 1, serde_yaml::from_value(v).map_err(|e| e.to_string())))
+                .map(|(i, v)| (i + 1, crate::yaml::from_value(v).map_err(|e| e.to_string())))
                 .collect(),
             Err(e) => vec![(1, Err(format!("the requests are not a YAML list: {e}")))],
         }

@@ -232,7 +232,7 @@ fn run_file(path: &Path) -> Result<(String, Vec<TestResult>, SourceFile), NotRun
         diagnostics,
         exit: Exit::Error,
     })?;
-    let results = eval::run(&policy, &file);
+    let results = eval::run(&policy_eval::Evaluator::from_owned_policy(policy), &file);
     debug_assert_eq!(results.len(), file.len());
     Ok((files::display_name(&policy_path), results, source))
 }

@@ -251,7 +251,7 @@ pub fn parse(source: &SourceFile) -> Result<Parsed, Diagnostic> {
                 .help("add `cases:`, `who-can:` or `what-can:` (see `policyc explain P0508`)"),
         );
     }
-    match serde_yaml::from_str::<RawFile>(text) {
+    match crate::yaml::from_str::<RawFile>(text) {
         Ok(raw) => {
             if raw.cases.is_empty() && raw.who_can.is_empty() && raw.what_can.is_empty() {
                 return Err(bad(
@@ -570,7 +570,7 @@ pub fn locate_entry(text: &str, section: &str, index: usize) -> Option<Span> {
 const FOUND: &str = "\u{0}policyc-locate";
 
 fn locate(text: &str, path: &[Seg]) -> Option<Span> {
-    let de = serde_yaml::Deserializer::from_str(text);
+    let de = crate::yaml::Deserializer::from_str(text);
     let err = Locate { path: Some(path) }.deserialize(de).err()?;
     if !err.to_string().contains(FOUND) {
         return None;
@@ -643,7 +643,7 @@ impl<'de> Visitor<'de> for Locate<'_> {
         if self.here() {
             return Err(de::Error::custom(FOUND));
         }
-        while let Some(key) = map.next_key::<serde_yaml::Value>()? {
+        while let Some(key) = map.next_key::<crate::yaml::Value>()? {
             let sub = match (self.path, key.as_str()) {
                 (Some([Seg::Key(names), rest @ ..]), Some(k)) if names.contains(&k) => Some(rest),
                 _ => None,
