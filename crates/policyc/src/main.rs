@@ -5,6 +5,8 @@
 //! talks to the terminal, or knows about clap.
 #![deny(missing_docs)]
 
+#[cfg(test)]
+mod agreement_tests;
 mod artifact;
 mod cli;
 mod cmd;

@@ -5,8 +5,8 @@
 //! block per failed test (expected, actual, and the derivation or deny
 //! reason), a line per file, and the closing line `N passed, N failed`.
 
-mod eval;
-mod schema;
+pub(crate) mod eval;
+pub(crate) mod schema;
 
 use std::fmt::Write as _;
 use std::io::Write;
