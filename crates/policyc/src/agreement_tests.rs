@@ -6,10 +6,9 @@
 //! the explanation from source. The CLI paths are exercised through the
 //! functions the commands call; `tests/agreement_cli.rs` runs the real
 //! binary on fewer policies.
-#![expect(
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    reason = "test helpers outside #[test] functions: a failure should fail the test"
+#![allow(
+    clippy::needless_range_loop,
+    reason = "cells are indexed by (tier, role, permission) numbers, as the reference takes them"
 )]
 
 #[path = "../tests/common/policy_gen.rs"]

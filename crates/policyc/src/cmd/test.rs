@@ -6,6 +6,7 @@
 //! reason), a line per file, and the closing line `N passed, N failed`.
 
 pub(crate) mod eval;
+mod locate;
 pub(crate) mod schema;
 
 use std::fmt::Write as _;
