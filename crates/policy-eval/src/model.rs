@@ -13,9 +13,11 @@ use crate::name_index::NameIndex;
 ///
 /// Build it with [`Evaluator::from_policy`] (from source, through the
 /// compiler) or [`Evaluator::from_artifact_json`] /
-/// [`Evaluator::from_artifact_yaml`] (from `policyc compile` output, without
-/// the source). It holds one dense bitset per tier × role of the
-/// permissions that role may use there, so [`Evaluator::decide`] is a load
+/// [`Evaluator::from_artifact`] (from `policyc compile` output, without the
+/// source; a YAML artifact is parsed by the caller into an [`crate::Artifact`]).
+/// It owns the resolved [`Policy`] — every explanation comes from it — and
+/// one dense bitset per tier × role of the permissions that role may use
+/// there, copied from the policy's sets, so [`Evaluator::decide`] is a load
 /// and a mask per role.
 ///
 /// ```
