@@ -24,6 +24,7 @@ use policy_compiler::{PermId, Policy, RoleId, TierId};
 use policy_eval::Evaluator;
 use policy_syntax::SourceFile;
 
+#[derive(Clone)]
 struct Req {
     tier: String,
     role: String,
@@ -72,9 +73,8 @@ fn mix(policy: &Policy) -> Vec<Req> {
     let mut out = Vec::new();
     for i in 0..64usize {
         let k = i.wrapping_mul(2_654_435_761) >> 3;
-        let pool = if i % 2 == 0 { &mut allows } else { &mut denies };
-        let n = pool.len();
-        out.push(pool.swap_remove(k % n));
+        let pool = if i % 2 == 0 { &allows } else { &denies };
+        out.push(pool[k % pool.len()].clone());
     }
     out
 }

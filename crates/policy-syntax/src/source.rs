@@ -1,6 +1,6 @@
 //! Source files and byte spans.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use miette::NamedSource;
 
@@ -61,9 +61,11 @@ pub struct SourceFile {
     name: Arc<str>,
     text: Arc<str>,
     named: Arc<NamedSource<Arc<str>>>,
-    /// Byte offset of the start of every line (the first is 0), built once
-    /// so that [`SourceFile::line_col`] is a binary search, not a scan.
-    line_starts: Arc<[usize]>,
+    /// Byte offset of the start of every line (the first is 0), built on
+    /// the first [`SourceFile::line_col`] and shared by every clone, so a
+    /// lookup is a binary search, not a scan (and a file whose positions
+    /// are never asked for pays nothing).
+    line_starts: Arc<OnceLock<Vec<usize>>>,
 }
 
 impl SourceFile {
@@ -72,14 +74,11 @@ impl SourceFile {
         let name: Arc<str> = Arc::from(name.into());
         let text: Arc<str> = Arc::from(text.into());
         let named = Arc::new(NamedSource::new(&name, text.clone()));
-        let line_starts = std::iter::once(0)
-            .chain(newline_offsets(&text).map(|i| i + 1))
-            .collect();
         SourceFile {
             name,
             text,
             named,
-            line_starts,
+            line_starts: Arc::new(OnceLock::new()),
         }
     }
 
@@ -116,9 +115,14 @@ impl SourceFile {
         while !self.text.is_char_boundary(offset) {
             offset -= 1;
         }
-        // The last line start at or before `offset` (line_starts[0] == 0).
-        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
-        let line_start = self.line_starts.get(line - 1).copied().unwrap_or(0);
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(newline_offsets(&self.text).map(|i| i + 1))
+                .collect()
+        });
+        // The last line start at or before `offset` (starts[0] == 0).
+        let line = starts.partition_point(|&s| s <= offset).max(1);
+        let line_start = starts.get(line - 1).copied().unwrap_or(0);
         let column = self
             .text
             .get(line_start..offset)
