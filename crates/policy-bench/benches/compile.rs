@@ -4,7 +4,10 @@
 //! ```text
 //! cargo bench -p policy-bench --features bench --bench compile -- --warm-up-time 1 --measurement-time 3
 //! ```
-#![allow(missing_docs)]
+#![allow(
+    missing_docs,
+    reason = "criterion benchmark harness: its generated items have no docs"
+)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use policy_bench::{generate, Spec};

@@ -2,6 +2,8 @@
 
 use policy_syntax::{Code, Diagnostic};
 
+use crate::explain::wording::label;
+use crate::explain::{DenyReason, Step};
 use crate::model::*;
 use crate::resolve::{AssertClaim, ResolvedAssert};
 
@@ -17,10 +19,9 @@ fn label_derivation(
         d = match step {
             Step::Inherited { role, parent, span } => d.secondary(
                 span,
-                format!(
-                    "`{}` inherits `{}`",
+                label::inherited(
                     policy.role(role).map_or("?", |x| &x.id),
-                    policy.role(parent).map_or("?", |x| &x.id)
+                    policy.role(parent).map_or("?", |x| &x.id),
                 ),
             ),
             Step::Granted {
@@ -29,10 +30,7 @@ fn label_derivation(
                 span,
             } => d.secondary(
                 span,
-                format!(
-                    "`{}` is granted `{pattern}` here",
-                    policy.role(role).map_or("?", |x| &x.id)
-                ),
+                label::granted(policy.role(role).map_or("?", |x| &x.id), &pattern),
             ),
         };
     }
@@ -43,23 +41,20 @@ fn label_denial(policy: &Policy, mut d: Diagnostic, t: TierId, r: RoleId, p: Per
     let tier = policy.tier_name(t).to_string();
     match policy.why_not(t, r, p) {
         Some(DenyReason::RoleUnavailable { span: Some(s) }) => {
-            d = d.secondary(s, format!("the role is not available on `{tier}`"));
+            d = d.secondary(s, label::role_unavailable(&tier));
         }
         Some(DenyReason::PermissionUnavailable { span: Some(s) }) => {
-            d = d.secondary(s, format!("the permission does not exist on `{tier}`"));
+            d = d.secondary(s, label::permission_unavailable(&tier));
         }
-        Some(DenyReason::Excluded { span, .. }) => d = d.secondary(span, "excluded here"),
+        Some(DenyReason::Excluded { span, .. }) => d = d.secondary(span, label::excluded()),
         Some(DenyReason::GateClosed {
             span, tier_span, ..
         }) => {
-            d = d.secondary(
-                tier_span.unwrap_or(span),
-                format!("this grant does not hold on `{tier}`"),
-            );
+            d = d.secondary(tier_span.unwrap_or(span), label::gate_closed(&tier));
         }
         _ => {
             if let Some(role) = policy.role(r) {
-                d = d.secondary(role.span, "nothing grants it to this role");
+                d = d.secondary(role.span, label::not_granted());
             }
         }
     }

@@ -10,7 +10,8 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::model::{PermId, Policy, RoleId, Step, TierId, TierSet};
+use crate::explain::Step;
+use crate::model::{PermId, Policy, RoleId, TierId, TierSet};
 
 /// The version of the JSON shape of [`PolicyDiff`].
 pub const DIFF_SCHEMA_VERSION: u32 = 1;
@@ -714,19 +715,9 @@ fn raw_reasons(
             }
         }
     }
-    // An exclusion in `n` along the role's ancestry that `h` does not have.
-    let mut chain = vec![rn];
-    chain.extend(n.ancestors(rn));
-    for a in chain {
-        let Some(ex) = n.exclusion_of(a, pn) else {
-            continue;
-        };
-        let parent_has = n
-            .role(a)
-            .is_some_and(|ar| ar.parents.iter().any(|p| n.holds_raw(tn, p.role, pn)));
-        if !parent_has {
-            continue;
-        }
+    // The exclusions in effect in `n` (the one rule,
+    // `Policy::exclusions_in_effect`) that `h` does not have.
+    for (a, ex) in n.exclusions_in_effect(tn, rn, pn) {
         let name = role_name(n, a);
         let in_h = h
             .role_id(&name)

@@ -27,8 +27,10 @@
 //! ```
 #![deny(missing_docs)]
 
+mod assemble;
 mod assertions;
 mod diff;
+mod explain;
 mod graph;
 mod model;
 mod pattern;
@@ -37,10 +39,13 @@ mod resolve;
 mod sets;
 mod snapshot;
 
+pub use assemble::{assemble, AssembleError, Declarations};
 pub use diff::{
     diff_policies, AccessChange, AvailabilityChange, Change, ChangeReason, LabelChange,
     PermissionEntry, PolicyDiff, RoleEntry, Subject, TierPermissions, DIFF_SCHEMA_VERSION,
 };
+pub use explain::wording;
+pub use explain::{Decision, DenyReason, Location, NearestMiss, Reason, ReasonKind, Step};
 pub use model::*;
 pub use pattern::matches as pattern_matches;
 pub use snapshot::{Snapshot, Source, TierSnapshot, SNAPSHOT_SCHEMA_VERSION};
@@ -119,6 +124,8 @@ pub fn compile_file(file: &PolicyFile, parsed_cleanly: bool) -> (Policy, Vec<Dia
         slots: sets.slots,
         perm_avail: sets.perm_avail,
         asserts: asserts.len(),
+        order,
+        locations: None,
     };
     if parsed_cleanly && names_ok {
         assertions::check(&policy, &asserts, &mut diags);

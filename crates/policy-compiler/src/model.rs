@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use fixedbitset::FixedBitSet;
-use policy_syntax::{SourceFile, Span};
+use policy_syntax::{LineCol, SourceFile, Span};
+
+use crate::explain::Location;
 
 /// Index of a tier in [`Policy::tiers`], lowest tier first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -161,29 +163,6 @@ pub struct Role {
     pub span: Span,
 }
 
-/// One step of a derivation: why a role holds a permission on a tier.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
-    /// `role` inherits from `parent`, at `span`.
-    Inherited {
-        /// The inheriting role.
-        role: RoleId,
-        /// The role inherited from.
-        parent: RoleId,
-        /// Where `parent` is named in `role`'s `inherits`.
-        span: Span,
-    },
-    /// `role` grants the permission itself, through `pattern` at `span`.
-    Granted {
-        /// The granting role.
-        role: RoleId,
-        /// The pattern that matched (`deployments.*` or the exact id).
-        pattern: String,
-        /// Where the pattern is written.
-        span: Span,
-    },
-}
-
 /// A compiled policy: every name resolved and the effective permission set
 /// of every role on every tier precomputed as a bitset.
 ///
@@ -207,12 +186,49 @@ pub struct Policy {
     /// Per tier: the permissions that exist on it.
     pub(crate) perm_avail: Vec<FixedBitSet>,
     pub(crate) asserts: usize,
+    /// Every role, parents before children: the one resolution order
+    /// (`graph.rs`), used to compute the sets.
+    pub(crate) order: Vec<RoleId>,
+    /// Line and column of every declared span, for a policy loaded from a
+    /// compiled artifact (which has no source text); `None` when the
+    /// source text is at hand.
+    pub(crate) locations: Option<HashMap<Span, LineCol>>,
 }
 
 impl Policy {
     /// The source it was compiled from.
     pub fn source(&self) -> &SourceFile {
         &self.source
+    }
+
+    /// Where `span` is in the source: line and column (from the source
+    /// text, or from the artifact the policy was loaded from).
+    pub fn location(&self, span: Span) -> Location {
+        let lc = match &self.locations {
+            Some(table) => table
+                .get(&span)
+                .copied()
+                .unwrap_or(LineCol { line: 0, column: 0 }),
+            None => self.source.line_col(span.start),
+        };
+        Location {
+            line: lc.line,
+            column: lc.column,
+            span: Some(span),
+        }
+    }
+
+    /// The roles in resolution order: every role after all of its parents.
+    pub fn resolution_order(&self) -> &[RoleId] {
+        &self.order
+    }
+
+    /// The raw set of `role` on `tier` (inheritance, grants and
+    /// exclusions, before availability) as blocks of `usize::BITS` bits:
+    /// bit `i` of block `k` is permission `k * usize::BITS + i`. What the
+    /// evaluator's dense table is built from. Empty for unknown ids.
+    pub fn raw_blocks(&self, tier: TierId, role: RoleId) -> &[usize] {
+        self.raw_set(tier, role).map_or(&[], |s| s.as_slice())
     }
 
     /// The declared tiers, lowest first; empty when the policy has none.
@@ -332,167 +348,9 @@ impl Policy {
             .filter(|r| self.allows(tier, *r, perm))
             .collect()
     }
-
-    /// The roles `role` inherits from, directly or not, nearest first.
-    pub fn ancestors(&self, role: RoleId) -> Vec<RoleId> {
-        let mut seen = vec![false; self.roles.len()];
-        let mut out = Vec::new();
-        let mut queue = std::collections::VecDeque::from([role]);
-        if let Some(s) = seen.get_mut(role.index()) {
-            *s = true;
-        }
-        while let Some(r) = queue.pop_front() {
-            for p in self.role(r).map(|r| r.parents.as_slice()).unwrap_or(&[]) {
-                if let Some(s) = seen.get_mut(p.role.index()) {
-                    if !*s {
-                        *s = true;
-                        out.push(p.role);
-                        queue.push_back(p.role);
-                    }
-                }
-            }
-        }
-        out
-    }
-
-    /// The shortest derivation of `perm` for `role` on `tier`, ignoring
-    /// availability: inheritance steps from `role` up to the role that
-    /// grants it, ending with the grant. `None` when the role does not hold it.
-    pub fn derivation(&self, tier: TierId, role: RoleId, perm: PermId) -> Option<Vec<Step>> {
-        if !self.holds_raw(tier, role, perm) {
-            return None;
-        }
-        let mut prev: HashMap<RoleId, (RoleId, Span)> = HashMap::new();
-        let mut queue = std::collections::VecDeque::from([role]);
-        prev.insert(role, (role, Span::default()));
-        while let Some(r) = queue.pop_front() {
-            let decl = self.role(r)?;
-            let grant = decl
-                .grants
-                .iter()
-                .find(|g| g.tiers.contains(tier) && g.matches.contains(&perm));
-            if let Some(g) = grant {
-                let mut steps = vec![Step::Granted {
-                    role: r,
-                    pattern: g.pattern.clone(),
-                    span: g.span,
-                }];
-                let mut cur = r;
-                while cur != role {
-                    let (child, span) = *prev.get(&cur)?;
-                    steps.push(Step::Inherited {
-                        role: child,
-                        parent: cur,
-                        span,
-                    });
-                    cur = child;
-                }
-                steps.reverse();
-                return Some(steps);
-            }
-            for p in &decl.parents {
-                if !prev.contains_key(&p.role) && self.holds_raw(tier, p.role, perm) {
-                    prev.insert(p.role, (r, p.span));
-                    queue.push_back(p.role);
-                }
-            }
-        }
-        None
-    }
-
-    /// The exclusion in `role` that removes `perm`, if any.
-    pub fn exclusion_of(&self, role: RoleId, perm: PermId) -> Option<&Exclusion> {
-        self.role(role)?
-            .exclusions
-            .iter()
-            .find(|e| e.matches.contains(&perm))
-    }
-}
-
-/// Why a role may not use a permission on a tier: the decisive reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DenyReason {
-    /// The role cannot be assigned on this tier.
-    RoleUnavailable {
-        /// The role's `on ...` clause.
-        span: Option<Span>,
-    },
-    /// The permission does not exist on this tier.
-    PermissionUnavailable {
-        /// The permission's `on ...` clause.
-        span: Option<Span>,
-    },
-    /// An exclusion takes the permission away.
-    Excluded {
-        /// The role whose `excludes` removes it.
-        role: RoleId,
-        /// The exclusion pattern.
-        span: Span,
-    },
-    /// A grant exists (in the role or an ancestor) but its tier gate does not open on this tier.
-    GateClosed {
-        /// The role with the gated grant.
-        role: RoleId,
-        /// The grant's pattern.
-        span: Span,
-        /// The grant's `on ...` clause.
-        tier_span: Option<Span>,
-    },
-    /// Nothing grants it to this role.
-    NotGranted,
 }
 
 impl Policy {
-    /// The decisive reason `role` may not use `perm` on `tier`, or `None`
-    /// when it may. Checked in order: role availability, permission
-    /// availability, exclusions, closed tier gates, no grant at all.
-    pub fn why_not(&self, tier: TierId, role: RoleId, perm: PermId) -> Option<DenyReason> {
-        if self.allows(tier, role, perm) {
-            return None;
-        }
-        let r = self.role(role)?;
-        if !r.tiers.contains(tier) {
-            return Some(DenyReason::RoleUnavailable { span: r.tier_span });
-        }
-        if !self.perm_available(perm, tier) {
-            return Some(DenyReason::PermissionUnavailable {
-                span: self.permission(perm).and_then(|p| p.tier_span),
-            });
-        }
-        let mut chain = vec![role];
-        chain.extend(self.ancestors(role));
-        for &a in &chain {
-            if let Some(e) = self.exclusion_of(a, perm) {
-                let parent_has = self.role(a).is_some_and(|ar| {
-                    ar.parents
-                        .iter()
-                        .any(|p| self.holds_raw(tier, p.role, perm))
-                });
-                if parent_has {
-                    return Some(DenyReason::Excluded {
-                        role: a,
-                        span: e.span,
-                    });
-                }
-            }
-        }
-        for &a in &chain {
-            let gated = self.role(a).and_then(|ar| {
-                ar.grants
-                    .iter()
-                    .find(|g| !g.tiers.contains(tier) && g.matches.contains(&perm))
-            });
-            if let Some(g) = gated {
-                return Some(DenyReason::GateClosed {
-                    role: a,
-                    span: g.span,
-                    tier_span: g.tier_span,
-                });
-            }
-        }
-        Some(DenyReason::NotGranted)
-    }
-
     /// The name of a tier for messages: its id, or `default` for the implicit tier.
     pub fn tier_name(&self, tier: TierId) -> &str {
         self.tier(tier).map_or("default", |t| t.id.as_str())

@@ -57,6 +57,17 @@ impl<'a> Resolver<'a> {
         Diagnostic::new(code, message).with_source(self.source)
     }
 
+    /// An `on ...` clause's span without the whitespace the grammar
+    /// includes after it, so labels and locations stay on the clause.
+    fn clause_span(&self, span: Span) -> Span {
+        let trimmed = self.source.slice(span).trim_end().len();
+        if trimmed > 0 {
+            Span::new(span.start, span.start + trimmed)
+        } else {
+            span
+        }
+    }
+
     fn tier_count(&self) -> usize {
         self.tiers.len().max(1)
     }
@@ -247,7 +258,7 @@ impl<'a> Resolver<'a> {
                 label: decl.label.value.clone(),
                 description: decl.doc.as_ref().map(|d| d.text.clone()),
                 tiers,
-                tier_span: decl.tiers.as_ref().map(|c| c.span),
+                tier_span: decl.tiers.as_ref().map(|c| self.clause_span(c.span)),
                 span: decl.id.span,
             });
         }
@@ -390,7 +401,7 @@ impl<'a> Resolver<'a> {
                 label: decl.label.value.clone(),
                 description: decl.doc.as_ref().map(|d| d.text.clone()),
                 tiers,
-                tier_span: decl.tiers.as_ref().map(|c| c.span),
+                tier_span: decl.tiers.as_ref().map(|c| self.clause_span(c.span)),
                 parents: Vec::new(),
                 grants: Vec::new(),
                 exclusions: Vec::new(),
@@ -464,7 +475,7 @@ impl<'a> Resolver<'a> {
                                 pattern: p.text.clone(),
                                 span: p.span,
                                 tiers: set,
-                                tier_span: tiers.as_ref().map(|c| c.span),
+                                tier_span: tiers.as_ref().map(|c| self.clause_span(c.span)),
                                 matches,
                             });
                         }

@@ -1,26 +1,54 @@
-//! The compiled-policy artifact written by `policyc compile`: a deliberate,
-//! versioned serialization type (not the compiler's internal types).
+//! The compiled-policy artifact written by `policyc compile`: the resolved
+//! policy as a deliberate, versioned serialization type (not the
+//! compiler's internal types).
+//!
+//! It is lossless: every declaration, grant, exclusion, `inherits` edge and
+//! `on` clause keeps its source position (byte span, line and column), so
+//! [`Evaluator::from_artifact`] rebuilds the same [`Policy`] the source
+//! compiles to, and an explanation from an artifact equals the one from
+//! source. Loading re-derives what it can — every pattern is re-expanded
+//! against the permissions, the order and the sets are recomputed by the
+//! compiler's code, the `effective` table and the content hash are checked
+//! — and refuses an artifact that disagrees with itself.
 
-use policy_compiler::{PermId, Policy, RoleId, TierId, TierSet};
-use policy_syntax::Span;
+use std::collections::HashMap;
+
+use policy_compiler::{
+    assemble, Declarations, Exclusion, Grant, Parent, PermId, Permission, Policy, Role, RoleId,
+    Tier, TierId, TierSet,
+};
+use policy_syntax::{LineCol, Span};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::error::EvalError;
-use crate::model::{
-    Evaluator, ExclusionInfo, FxMap, GrantInfo, Location as EvalLocation, ParentInfo, PermInfo,
-    RoleInfo,
-};
+use crate::model::Evaluator;
 
 /// The artifact's schema version; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version 2 added source spans of every declaration, `inherits` edge and
+/// `on` clause, tier declarations with positions, and the content hash.
+pub const SCHEMA_VERSION: u32 = 2;
 
-/// Where a declaration is written.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ArtifactLocation {
-    /// 1-based line.
+/// Where something is written in the source: byte span, line and column.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ArtifactSpan {
+    /// Byte offset of the first byte.
+    pub start: usize,
+    /// Byte offset one past the last byte.
+    pub end: usize,
+    /// 1-based line of `start`.
     pub line: usize,
-    /// 1-based column.
+    /// 1-based column of `start`, in characters.
     pub column: usize,
+}
+
+/// A declared tier.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ArtifactTierDecl {
+    /// Tier id.
+    pub id: String,
+    /// Where it is named in the `tiers` declaration.
+    pub at: ArtifactSpan,
 }
 
 /// A permission.
@@ -35,8 +63,20 @@ pub struct ArtifactPermission {
     pub description: Option<String>,
     /// Tiers on which it exists.
     pub tiers: Vec<String>,
-    /// Where it is declared.
-    pub at: ArtifactLocation,
+    /// Its `on ...` clause, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on: Option<ArtifactSpan>,
+    /// Where its id is written.
+    pub at: ArtifactSpan,
+}
+
+/// An `inherits` edge.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ArtifactParent {
+    /// The parent role's id.
+    pub role: String,
+    /// Where the parent is named.
+    pub at: ArtifactSpan,
 }
 
 /// A grant.
@@ -46,10 +86,13 @@ pub struct ArtifactGrant {
     pub pattern: String,
     /// Tiers on which it holds.
     pub tiers: Vec<String>,
-    /// The permissions it matches.
+    /// Its `on ...` clause, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on: Option<ArtifactSpan>,
+    /// The permissions it matches (re-derived from `pattern` on load).
     pub permissions: Vec<String>,
-    /// Where it is written.
-    pub at: ArtifactLocation,
+    /// Where the pattern is written.
+    pub at: ArtifactSpan,
 }
 
 /// An exclusion.
@@ -57,10 +100,10 @@ pub struct ArtifactGrant {
 pub struct ArtifactExclusion {
     /// The pattern as written.
     pub pattern: String,
-    /// The permissions it matches.
+    /// The permissions it matches (re-derived from `pattern` on load).
     pub permissions: Vec<String>,
-    /// Where it is written.
-    pub at: ArtifactLocation,
+    /// Where the pattern is written.
+    pub at: ArtifactSpan,
 }
 
 /// A role.
@@ -75,14 +118,17 @@ pub struct ArtifactRole {
     pub description: Option<String>,
     /// Tiers on which it can be assigned.
     pub tiers: Vec<String>,
-    /// Parent roles.
-    pub inherits: Vec<String>,
-    /// Grants.
+    /// Its `on ...` clause, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on: Option<ArtifactSpan>,
+    /// Parent roles, in order.
+    pub inherits: Vec<ArtifactParent>,
+    /// Grants, in order.
     pub grants: Vec<ArtifactGrant>,
-    /// Exclusions.
+    /// Exclusions, in order.
     pub excludes: Vec<ArtifactExclusion>,
-    /// Where it is declared.
-    pub at: ArtifactLocation,
+    /// Where its id is written.
+    pub at: ArtifactSpan,
 }
 
 /// A role's effective permissions on one tier.
@@ -108,15 +154,20 @@ pub struct ArtifactTier {
 pub struct Artifact {
     /// [`SCHEMA_VERSION`].
     pub schema_version: u32,
+    /// `sha256:` and the hex SHA-256 of the artifact's canonical bytes
+    /// (compact JSON, with this field empty). The same for the JSON and
+    /// the YAML form.
+    pub content_hash: String,
     /// The source file it was compiled from.
     pub source: String,
-    /// Tier ids, lowest first.
-    pub tiers: Vec<String>,
+    /// Tiers, lowest first.
+    pub tiers: Vec<ArtifactTierDecl>,
     /// Permissions in declaration order.
     pub permissions: Vec<ArtifactPermission>,
     /// Roles in declaration order.
     pub roles: Vec<ArtifactRole>,
-    /// Effective permissions per tier.
+    /// Effective permissions per tier (checked against the recomputed sets
+    /// on load).
     pub effective: Vec<ArtifactTier>,
 }
 
@@ -127,17 +178,18 @@ fn tier_names(policy: &Policy, set: TierSet) -> Vec<String> {
 }
 
 impl Artifact {
-    /// Builds the artifact of a compiled policy.
+    /// Builds the artifact of a compiled policy, with its content hash.
     pub fn from_policy(policy: &Policy) -> Self {
-        let src = policy.source();
         let at = |s: Span| {
-            let lc = src.line_col(s.start);
-            ArtifactLocation {
-                line: lc.line,
-                column: lc.column,
+            let l = policy.location(s);
+            ArtifactSpan {
+                start: s.start,
+                end: s.end,
+                line: l.line,
+                column: l.column,
             }
         };
-        let perm_name = |p: &policy_compiler::PermId| {
+        let perm_name = |p: &PermId| {
             policy
                 .permission(*p)
                 .map(|x| x.id.clone())
@@ -151,6 +203,7 @@ impl Artifact {
                 label: p.label.clone(),
                 description: p.description.clone(),
                 tiers: tier_names(policy, p.tiers),
+                on: p.tier_span.map(at),
                 at: at(p.span),
             })
             .collect();
@@ -162,10 +215,16 @@ impl Artifact {
                 label: r.label.clone(),
                 description: r.description.clone(),
                 tiers: tier_names(policy, r.tiers),
+                on: r.tier_span.map(at),
                 inherits: r
                     .parents
                     .iter()
-                    .filter_map(|p| policy.role(p.role).map(|x| x.id.clone()))
+                    .filter_map(|p| {
+                        policy.role(p.role).map(|x| ArtifactParent {
+                            role: x.id.clone(),
+                            at: at(p.span),
+                        })
+                    })
                     .collect(),
                 grants: r
                     .grants
@@ -173,6 +232,7 @@ impl Artifact {
                     .map(|g| ArtifactGrant {
                         pattern: g.pattern.clone(),
                         tiers: tier_names(policy, g.tiers),
+                        on: g.tier_span.map(at),
                         permissions: g.matches.iter().map(perm_name).collect(),
                         at: at(g.span),
                     })
@@ -202,19 +262,50 @@ impl Artifact {
                     .collect(),
             })
             .collect();
-        Artifact {
+        let mut artifact = Artifact {
             schema_version: SCHEMA_VERSION,
-            source: src.name().to_string(),
-            tiers: policy.tiers().iter().map(|t| t.id.clone()).collect(),
+            content_hash: String::new(),
+            source: policy.source().name().to_string(),
+            tiers: policy
+                .tiers()
+                .iter()
+                .map(|t| ArtifactTierDecl {
+                    id: t.id.clone(),
+                    at: at(t.span),
+                })
+                .collect(),
             permissions,
             roles,
             effective,
-        }
+        };
+        artifact.content_hash = artifact.computed_hash();
+        artifact
     }
-}
 
-impl Artifact {
+    /// The hash of the canonical bytes: compact JSON of the artifact with
+    /// `content_hash` empty.
+    pub fn computed_hash(&self) -> String {
+        let mut hasher = Sha256::new();
+        let blank = Artifact {
+            content_hash: String::new(),
+            ..self.clone()
+        };
+        // Serializing plain structs of strings and integers cannot fail;
+        // if it somehow did, the hash of nothing would never match.
+        let bytes = serde_json::to_vec(&blank).unwrap_or_default();
+        hasher.update(&bytes);
+        let digest = hasher.finalize();
+        let mut out = String::with_capacity(7 + 64);
+        out.push_str("sha256:");
+        for b in digest {
+            out.push_str(&format!("{b:02x}"));
+        }
+        out
+    }
+
     /// Parses an artifact from `policyc compile --format json` output.
+    /// The version is read first, so an artifact of another version is
+    /// reported as such (`P0570`) rather than as a missing field.
     pub fn from_json(text: &str) -> Result<Self, EvalError> {
         check_version(
             serde_json::from_str::<VersionOnly>(text)
@@ -224,41 +315,22 @@ impl Artifact {
         serde_json::from_str(text)
             .map_err(|e| EvalError::bad_artifact(format!("not a compiled policy: {e}")))
     }
-
-    /// Parses an artifact from `policyc compile --format yaml` output.
-    pub fn from_yaml(text: &str) -> Result<Self, EvalError> {
-        check_version(
-            serde_yaml::from_str::<VersionOnly>(text)
-                .map_err(|e| EvalError::bad_artifact(format!("not a compiled policy: {e}")))?
-                .schema_version,
-        )?;
-        serde_yaml::from_str(text)
-            .map_err(|e| EvalError::bad_artifact(format!("not a compiled policy: {e}")))
-    }
 }
 
-/// Read first, so that a future schema is reported as a version mismatch
-/// rather than as a missing field.
+/// Read first, so that another schema is reported as a version mismatch.
 #[derive(Deserialize)]
 struct VersionOnly {
     schema_version: Option<u32>,
 }
 
-fn check_version(v: Option<u32>) -> Result<(), EvalError> {
+/// Checks an artifact's `schema_version` (`None`: the field is missing):
+/// another version is [`EvalError::ArtifactVersion`] (`P0570`). Callers
+/// that parse another format (YAML) check the version with this first.
+pub fn check_version(v: Option<u32>) -> Result<(), EvalError> {
     match v {
         Some(SCHEMA_VERSION) => Ok(()),
-        Some(other) => Err(EvalError::bad_artifact(format!(
-            "schema version {other} is not supported (this policyc reads version {SCHEMA_VERSION})"
-        ))),
+        Some(found) => Err(EvalError::ArtifactVersion { found }),
         None => Err(EvalError::bad_artifact("it has no `schema_version`")),
-    }
-}
-
-fn loc(at: &ArtifactLocation) -> EvalLocation {
-    EvalLocation {
-        line: at.line,
-        column: at.column,
-        span: None,
     }
 }
 
@@ -277,144 +349,171 @@ impl Evaluator {
     /// let json = serde_json::to_string(&Artifact::from_policy(&policy)).unwrap();
     /// let eval = Evaluator::from_artifact_json(&json).unwrap();
     /// assert_eq!(eval.decide_by_name(None, &["r"], "a.b"), Ok(true));
+    /// assert_eq!(eval.content_hash(), Evaluator::from_policy(&policy).content_hash());
     /// ```
     pub fn from_artifact_json(text: &str) -> Result<Self, EvalError> {
         Self::from_artifact(&Artifact::from_json(text)?)
     }
 
-    /// Loads `policyc compile --format yaml` output, without the source.
-    pub fn from_artifact_yaml(text: &str) -> Result<Self, EvalError> {
-        Self::from_artifact(&Artifact::from_yaml(text)?)
-    }
-
-    /// Builds an evaluator from a parsed artifact. Every name is checked;
-    /// the permission sets are recomputed from the declarations and must
-    /// match the artifact's `effective` table, so a hand-edited artifact
-    /// that contradicts itself is rejected (`P0507`) rather than trusted.
+    /// Builds an evaluator from a parsed artifact: the declarations are
+    /// checked and assembled by the compiler (patterns re-expanded, order
+    /// and sets recomputed), then the artifact's `effective` table and
+    /// content hash must agree with the result. A hand-edited artifact that
+    /// contradicts itself is refused (`P0507`) rather than trusted.
     pub fn from_artifact(a: &Artifact) -> Result<Self, EvalError> {
-        if a.schema_version != SCHEMA_VERSION {
-            check_version(Some(a.schema_version))?;
+        check_version(Some(a.schema_version))?;
+        if a.content_hash != a.computed_hash() {
+            return Err(EvalError::bad_artifact(
+                "its `content_hash` does not match its content (it was edited after `policyc compile`)",
+            ));
         }
-        let tierless = a.tiers.is_empty();
-        let mut tier_index: FxMap<TierId> = FxMap::default();
-        for (i, t) in a.tiers.iter().enumerate() {
-            if i >= policy_compiler::MAX_TIERS {
-                return Err(EvalError::bad_artifact("too many tiers"));
-            }
-            if tier_index
-                .insert(t.as_str().into(), TierId(i as u32))
-                .is_some()
-            {
-                return Err(EvalError::bad_artifact(format!(
-                    "tier `{t}` is listed twice"
-                )));
-            }
-        }
-        let tier_set = |names: &[String]| -> Result<TierSet, EvalError> {
-            if tierless {
-                return Ok(TierSet::all(1));
-            }
-            let mut set = TierSet::default();
-            for n in names {
-                let id = tier_index
-                    .get(n.as_str())
-                    .ok_or_else(|| EvalError::bad_artifact(format!("unknown tier `{n}`")))?;
-                set.insert(*id);
-            }
-            Ok(set)
-        };
-        let mut perm_index: FxMap<PermId> = FxMap::default();
-        let mut perms = Vec::with_capacity(a.permissions.len());
-        for (i, p) in a.permissions.iter().enumerate() {
-            if perm_index
-                .insert(p.id.as_str().into(), PermId(i as u32))
-                .is_some()
-            {
-                return Err(EvalError::bad_artifact(format!(
-                    "permission `{}` is listed twice",
-                    p.id
-                )));
-            }
-            perms.push(PermInfo {
-                id: p.id.clone(),
-                label: p.label.clone(),
-                tiers: tier_set(&p.tiers)?,
-                tier_at: None,
-                at: loc(&p.at),
-            });
-        }
-        let perm = |n: &String| -> Result<PermId, EvalError> {
-            perm_index
-                .get(n.as_str())
-                .copied()
-                .ok_or_else(|| EvalError::bad_artifact(format!("unknown permission `{n}`")))
-        };
-        let mut role_index: FxMap<RoleId> = FxMap::default();
-        for (i, r) in a.roles.iter().enumerate() {
-            if role_index
-                .insert(r.id.as_str().into(), RoleId(i as u32))
-                .is_some()
-            {
-                return Err(EvalError::bad_artifact(format!(
-                    "role `{}` is listed twice",
-                    r.id
-                )));
-            }
-        }
-        let mut roles = Vec::with_capacity(a.roles.len());
-        for r in &a.roles {
-            let parents = r
-                .inherits
-                .iter()
-                .map(|n| {
-                    role_index
-                        .get(n.as_str())
-                        .map(|id| ParentInfo {
-                            role: *id,
-                            at: None,
-                        })
-                        .ok_or_else(|| EvalError::bad_artifact(format!("unknown role `{n}`")))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let grants = r
-                .grants
-                .iter()
-                .map(|g| {
-                    Ok(GrantInfo {
-                        pattern: g.pattern.clone(),
-                        tiers: tier_set(&g.tiers)?,
-                        tier_at: None,
-                        matches: g.permissions.iter().map(perm).collect::<Result<_, _>>()?,
-                        at: loc(&g.at),
-                    })
-                })
-                .collect::<Result<Vec<_>, EvalError>>()?;
-            let exclusions = r
-                .excludes
-                .iter()
-                .map(|e| {
-                    Ok(ExclusionInfo {
-                        pattern: e.pattern.clone(),
-                        matches: e.permissions.iter().map(perm).collect::<Result<_, _>>()?,
-                        at: loc(&e.at),
-                    })
-                })
-                .collect::<Result<Vec<_>, EvalError>>()?;
-            roles.push(RoleInfo {
-                id: r.id.clone(),
-                label: r.label.clone(),
-                tiers: tier_set(&r.tiers)?,
-                tier_at: None,
-                parents,
-                grants,
-                exclusions,
-                at: loc(&r.at),
-            });
-        }
-        let eval = Evaluator::build(None, a.source.clone(), a.tiers.clone(), perms, roles)?;
+        let policy = assemble(declarations(a)?).map_err(|e| EvalError::bad_artifact(e.message))?;
+        let eval = Evaluator::new(policy, true);
         verify_effective(&eval, a)?;
+        // The artifact the loaded policy writes must be this one: nothing
+        // was lost or reinterpreted on the way in.
+        if Artifact::from_policy(&eval.policy) != *a {
+            return Err(EvalError::bad_artifact(
+                "it does not describe the policy its declarations resolve to",
+            ));
+        }
+        let _ = eval.hash.set(a.content_hash.clone());
         Ok(eval)
     }
+}
+
+/// The artifact's declarations with names resolved to ids.
+fn declarations(a: &Artifact) -> Result<Declarations, EvalError> {
+    let tierless = a.tiers.is_empty();
+    let mut locations: HashMap<Span, LineCol> = HashMap::new();
+    let mut span = |s: &ArtifactSpan| {
+        let sp = Span::new(s.start, s.end);
+        locations.insert(
+            sp,
+            LineCol {
+                line: s.line,
+                column: s.column,
+            },
+        );
+        sp
+    };
+    let tier_index: HashMap<&str, TierId> = a
+        .tiers
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.id.as_str(), TierId(i as u32)))
+        .collect();
+    let tier_set = |names: &[String]| -> Result<TierSet, EvalError> {
+        if tierless {
+            return if names.is_empty() {
+                Ok(TierSet::all(1))
+            } else {
+                Err(EvalError::bad_artifact(
+                    "a policy without tiers names a tier",
+                ))
+            };
+        }
+        let mut set = TierSet::default();
+        for n in names {
+            let id = tier_index
+                .get(n.as_str())
+                .ok_or_else(|| EvalError::bad_artifact(format!("unknown tier `{n}`")))?;
+            set.insert(*id);
+        }
+        Ok(set)
+    };
+    let tiers = a
+        .tiers
+        .iter()
+        .map(|t| Tier {
+            id: t.id.clone(),
+            span: span(&t.at),
+        })
+        .collect();
+    let perm_index: HashMap<&str, PermId> = a
+        .permissions
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id.as_str(), PermId(i as u32)))
+        .collect();
+    let perms = |names: &[String]| -> Result<Vec<PermId>, EvalError> {
+        names
+            .iter()
+            .map(|n| {
+                perm_index
+                    .get(n.as_str())
+                    .copied()
+                    .ok_or_else(|| EvalError::bad_artifact(format!("unknown permission `{n}`")))
+            })
+            .collect()
+    };
+    let role_index: HashMap<&str, RoleId> = a
+        .roles
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), RoleId(i as u32)))
+        .collect();
+    let mut permissions = Vec::with_capacity(a.permissions.len());
+    for p in &a.permissions {
+        permissions.push(Permission {
+            id: p.id.clone(),
+            label: p.label.clone(),
+            description: p.description.clone(),
+            tiers: tier_set(&p.tiers)?,
+            tier_span: p.on.as_ref().map(&mut span),
+            span: span(&p.at),
+        });
+    }
+    let mut roles = Vec::with_capacity(a.roles.len());
+    for r in &a.roles {
+        let mut parents = Vec::with_capacity(r.inherits.len());
+        for p in &r.inherits {
+            let role = role_index
+                .get(p.role.as_str())
+                .copied()
+                .ok_or_else(|| EvalError::bad_artifact(format!("unknown role `{}`", p.role)))?;
+            parents.push(Parent {
+                role,
+                span: span(&p.at),
+            });
+        }
+        let mut grants = Vec::with_capacity(r.grants.len());
+        for g in &r.grants {
+            grants.push(Grant {
+                pattern: g.pattern.clone(),
+                span: span(&g.at),
+                tiers: tier_set(&g.tiers)?,
+                tier_span: g.on.as_ref().map(&mut span),
+                matches: perms(&g.permissions)?,
+            });
+        }
+        let mut exclusions = Vec::with_capacity(r.excludes.len());
+        for e in &r.excludes {
+            exclusions.push(Exclusion {
+                pattern: e.pattern.clone(),
+                span: span(&e.at),
+                matches: perms(&e.permissions)?,
+            });
+        }
+        roles.push(Role {
+            id: r.id.clone(),
+            label: r.label.clone(),
+            description: r.description.clone(),
+            tiers: tier_set(&r.tiers)?,
+            tier_span: r.on.as_ref().map(&mut span),
+            parents,
+            grants,
+            exclusions,
+            span: span(&r.at),
+        });
+    }
+    Ok(Declarations {
+        source_name: a.source.clone(),
+        tiers,
+        permissions,
+        roles,
+        locations,
+    })
 }
 
 /// Checks the recomputed table against the artifact's `effective` section.

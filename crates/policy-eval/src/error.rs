@@ -54,6 +54,11 @@ pub enum EvalError {
     },
     /// The query names no role (`P0402` is about tiers, so this is `P0401`).
     NoRoles,
+    /// A compiled artifact of a schema version this policyc does not read (`P0570`).
+    ArtifactVersion {
+        /// The version it declares.
+        found: u32,
+    },
     /// A compiled artifact that cannot be loaded (`P0507`).
     BadArtifact {
         /// What is wrong with it.
@@ -68,6 +73,7 @@ impl EvalError {
             EvalError::UnknownName { .. } | EvalError::NoRoles => Code::UnknownQueryName,
             EvalError::MissingTier { .. } | EvalError::UnexpectedTier { .. } => Code::QueryTier,
             EvalError::BadArtifact { .. } => Code::BadArtifact,
+            EvalError::ArtifactVersion { .. } => Code::ArtifactVersion,
         }
     }
 
@@ -96,7 +102,7 @@ impl EvalError {
             )),
             EvalError::UnexpectedTier { .. } => Some("leave out the tier".to_string()),
             EvalError::NoRoles => Some("name at least one role".to_string()),
-            EvalError::BadArtifact { .. } => {
+            EvalError::BadArtifact { .. } | EvalError::ArtifactVersion { .. } => {
                 Some("recompile the policy with `policyc compile`".to_string())
             }
         }
@@ -112,7 +118,8 @@ impl EvalError {
         d
     }
 
-    pub(crate) fn bad_artifact(message: impl Into<String>) -> Self {
+    /// An artifact that cannot be loaded, with what is wrong.
+    pub fn bad_artifact(message: impl Into<String>) -> Self {
         EvalError::BadArtifact {
             message: message.into(),
         }
@@ -138,6 +145,11 @@ impl fmt::Display for EvalError {
             EvalError::BadArtifact { message } => {
                 write!(f, "invalid compiled policy: {message}")
             }
+            EvalError::ArtifactVersion { found } => write!(
+                f,
+                "artifact schema version {found} is not supported (this policyc reads version {})",
+                crate::SCHEMA_VERSION
+            ),
         }
     }
 }

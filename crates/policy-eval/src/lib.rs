@@ -2,7 +2,11 @@
 //! and explains every decision.
 //!
 //! An [`Evaluator`] is built from a [`policy_compiler::Policy`] or from the
-//! versioned [`Artifact`] that `policyc compile` writes (JSON or YAML). It
+//! versioned [`Artifact`] that `policyc compile` writes (JSON; or YAML,
+//! parsed by the caller), which is the resolved policy itself, so both give
+//! the same decisions, the same explanations and the same
+//! [`Evaluator::content_hash`]. Decisions and explanations come from the
+//! compiler's one resolution ([`policy_compiler::Policy::explain`]). It
 //! offers three ways to ask:
 //!
 //! - **by interned ids** — [`Evaluator::decide`]`(tier, &[role], perm) -> bool`:
@@ -41,9 +45,11 @@ mod artifact;
 mod error;
 mod explain;
 mod model;
+mod name_index;
 
 pub use artifact::*;
 pub use error::{EvalError, NameKind};
-pub use explain::{Decision, Reason, ReasonKind, Request};
-pub use model::{Evaluator, Location};
+pub use explain::Request;
+pub use model::Evaluator;
+pub use policy_compiler::{Decision, Location, Reason, ReasonKind};
 pub use policy_compiler::{PermId, RoleId, TierId};

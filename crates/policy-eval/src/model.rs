@@ -1,164 +1,23 @@
-//! The evaluator's own model of a resolved policy, and the dense decision
-//! table built from it.
+//! The evaluator: the resolved [`Policy`] plus a dense decision table built
+//! from its sets.
 
-use std::collections::HashMap;
+use std::sync::OnceLock;
 
-use policy_compiler::{PermId, Policy, RoleId, TierId, TierSet};
-use policy_syntax::{SourceFile, Span};
+use policy_compiler::{PermId, Policy, RoleId, TierId};
+use policy_syntax::SourceFile;
 
 use crate::error::EvalError;
-
-/// Where something is written in the policy source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Location {
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column, in characters.
-    pub column: usize,
-    /// The byte span, when the evaluator was built from source (an artifact
-    /// keeps only lines and columns).
-    pub span: Option<Span>,
-}
-
-impl Location {
-    /// From a span, trimmed of trailing whitespace (the parser's spans of
-    /// `on ...` clauses include it) so labels stay on one line.
-    fn of(source: &SourceFile, span: Span) -> Self {
-        let lc = source.line_col(span.start);
-        let text = source.slice(span);
-        let trimmed = text.trim_end().len();
-        let span = if trimmed > 0 {
-            Span::new(span.start, span.start + trimmed)
-        } else {
-            span
-        };
-        Location {
-            line: lc.line,
-            column: lc.column,
-            span: Some(span),
-        }
-    }
-}
-
-/// The name maps of the by-name path. foldhash hashes every byte of a key
-/// (a hash of only part of a name would let names such as
-/// `workspace.p1.settings.view` and `workspace.p2.settings.view` collide and
-/// degrade lookups to a linear scan) and is several times faster than SipHash
-/// on short keys. Its per-process random seed makes collisions impossible to
-/// precompute; lookup results never depend on it.
-pub(crate) type FxMap<V> = HashMap<Box<str>, V, foldhash::fast::RandomState>;
-
-/// Name → index lookup for the by-name path. Up to [`NameIndex::SMALL`]
-/// names are found by a linear scan (length first, then bytes), which beats
-/// hashing for the handful of tiers and roles most policies have; larger
-/// sets go through an [`FxMap`].
-#[derive(Debug, Clone, Default)]
-pub(crate) struct NameIndex {
-    names: Vec<Box<str>>,
-    /// Per name: its length and its first 8 bytes, compared before the name.
-    keys: Vec<(usize, u64)>,
-    map: Option<FxMap<u32>>,
-}
-
-/// A name's length and first (up to) 8 bytes, as one comparable key.
-#[inline]
-fn quick_key(name: &str) -> (usize, u64) {
-    let b = name.as_bytes();
-    let w = match b.first_chunk::<8>() {
-        Some(c) => u64::from_le_bytes(*c),
-        None => b
-            .iter()
-            .enumerate()
-            .fold(0u64, |acc, (i, &x)| acc | (u64::from(x) << (8 * i))),
-    };
-    (b.len(), w)
-}
-
-impl NameIndex {
-    /// The most names searched linearly.
-    pub(crate) const SMALL: usize = 16;
-
-    /// Indexes `names`; a name's index is its position.
-    pub(crate) fn new<'a>(names: impl Iterator<Item = &'a str>) -> Self {
-        let names: Vec<Box<str>> = names.map(Into::into).collect();
-        let map = (names.len() > Self::SMALL).then(|| {
-            let mut m = FxMap::default();
-            for (i, n) in names.iter().enumerate() {
-                m.entry(n.clone()).or_insert(i as u32);
-            }
-            m
-        });
-        let keys = names.iter().map(|n| quick_key(n)).collect();
-        NameIndex { names, keys, map }
-    }
-
-    /// The position of `name`, if indexed.
-    #[inline]
-    pub(crate) fn get(&self, name: &str) -> Option<u32> {
-        match &self.map {
-            Some(m) => m.get(name).copied(),
-            None => {
-                let key = quick_key(name);
-                self.keys
-                    .iter()
-                    .zip(&self.names)
-                    .position(|(k, n)| *k == key && (key.0 <= 8 || **n == *name))
-                    .map(|i| i as u32)
-            }
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct PermInfo {
-    pub id: String,
-    pub label: String,
-    pub tiers: TierSet,
-    pub tier_at: Option<Location>,
-    pub at: Location,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct ParentInfo {
-    pub role: RoleId,
-    pub at: Option<Location>,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct GrantInfo {
-    pub pattern: String,
-    pub tiers: TierSet,
-    pub tier_at: Option<Location>,
-    pub matches: Vec<PermId>,
-    pub at: Location,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct ExclusionInfo {
-    pub pattern: String,
-    pub matches: Vec<PermId>,
-    pub at: Location,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct RoleInfo {
-    pub id: String,
-    pub label: String,
-    pub tiers: TierSet,
-    pub tier_at: Option<Location>,
-    pub parents: Vec<ParentInfo>,
-    pub grants: Vec<GrantInfo>,
-    pub exclusions: Vec<ExclusionInfo>,
-    pub at: Location,
-}
+use crate::name_index::NameIndex;
 
 /// A policy ready to answer queries.
 ///
 /// Build it with [`Evaluator::from_policy`] (from source, through the
 /// compiler) or [`Evaluator::from_artifact_json`] /
-/// [`Evaluator::from_artifact_yaml`] (from `policyc compile` output, without
-/// the source). It holds one dense bitset per tier × role of the
-/// permissions that role may use there, so [`Evaluator::decide`] is a load
+/// [`Evaluator::from_artifact`] (from `policyc compile` output, without the
+/// source; a YAML artifact is parsed by the caller into an [`crate::Artifact`]).
+/// It owns the resolved [`Policy`] — every explanation comes from it — and
+/// one dense bitset per tier × role of the permissions that role may use
+/// there, copied from the policy's sets, so [`Evaluator::decide`] is a load
 /// and a mask per role.
 ///
 /// ```
@@ -190,208 +49,112 @@ pub(crate) struct RoleInfo {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Evaluator {
-    pub(crate) source: Option<SourceFile>,
-    pub(crate) source_name: String,
+    /// The one resolved policy: declarations, resolution order, raw sets.
+    pub(crate) policy: Policy,
+    /// Whether it was loaded from a compiled artifact (no source text).
+    pub(crate) from_artifact: bool,
     pub(crate) tiers: Vec<String>,
     pub(crate) n_tiers: usize,
-    pub(crate) perms: Vec<PermInfo>,
-    pub(crate) roles: Vec<RoleInfo>,
+    pub(crate) n_roles: usize,
+    pub(crate) n_perms: usize,
     /// `u64` words per (tier, role) row.
     pub(crate) words: usize,
-    /// Raw sets (inheritance, grants, exclusions), `[tier][role][word]`.
-    pub(crate) raw: Vec<u64>,
-    /// Effective sets: raw ∩ available permissions, empty where the role is
-    /// not available. `[tier][role][word]`.
+    /// Effective sets: the policy's raw sets ∩ available permissions, empty
+    /// where the role is not available. `[tier][role][word]`.
     pub(crate) table: Vec<u64>,
     pub(crate) role_index: NameIndex,
     pub(crate) perm_index: NameIndex,
     pub(crate) tier_index: NameIndex,
+    pub(crate) hash: OnceLock<String>,
 }
 
 impl Evaluator {
-    /// Builds an evaluator from a compiled policy. The policy should have
-    /// compiled without errors; if it did not, what was dropped grants
-    /// nothing (fail closed).
+    /// Builds an evaluator from a compiled policy (cloned). The policy
+    /// should have compiled without errors; if it did not, what was dropped
+    /// grants nothing (fail closed).
     pub fn from_policy(policy: &Policy) -> Self {
-        let src = policy.source();
-        let loc = |s: Span| Location::of(src, s);
-        let perms = policy
-            .permissions()
-            .iter()
-            .map(|p| PermInfo {
-                id: p.id.clone(),
-                label: p.label.clone(),
-                tiers: p.tiers,
-                tier_at: p.tier_span.map(loc),
-                at: loc(p.span),
-            })
-            .collect();
-        let roles = policy
-            .roles()
-            .iter()
-            .map(|r| RoleInfo {
-                id: r.id.clone(),
-                label: r.label.clone(),
-                tiers: r.tiers,
-                tier_at: r.tier_span.map(loc),
-                parents: r
-                    .parents
-                    .iter()
-                    .map(|p| ParentInfo {
-                        role: p.role,
-                        at: Some(loc(p.span)),
-                    })
-                    .collect(),
-                grants: r
-                    .grants
-                    .iter()
-                    .map(|g| GrantInfo {
-                        pattern: g.pattern.clone(),
-                        tiers: g.tiers,
-                        tier_at: g.tier_span.map(loc),
-                        matches: g.matches.clone(),
-                        at: loc(g.span),
-                    })
-                    .collect(),
-                exclusions: r
-                    .exclusions
-                    .iter()
-                    .map(|e| ExclusionInfo {
-                        pattern: e.pattern.clone(),
-                        matches: e.matches.clone(),
-                        at: loc(e.span),
-                    })
-                    .collect(),
-                at: loc(r.span),
-            })
-            .collect();
-        let tiers = policy.tiers().iter().map(|t| t.id.clone()).collect();
-        // A compiled policy's graph is acyclic (the compiler removed cycle
-        // edges), so building cannot fail; fall back to an empty table
-        // (deny everything) if it somehow did.
-        Self::build(
-            Some(src.clone()),
-            src.name().to_string(),
-            tiers,
-            perms,
-            roles,
-        )
-        .unwrap_or_else(|_| Self::empty(src.name().to_string()))
+        Self::new(policy.clone(), false)
     }
 
-    fn empty(source_name: String) -> Self {
-        Evaluator {
-            source: None,
-            source_name,
-            tiers: Vec::new(),
-            n_tiers: 1,
-            perms: Vec::new(),
-            roles: Vec::new(),
-            words: 0,
-            raw: Vec::new(),
-            table: Vec::new(),
-            role_index: NameIndex::default(),
-            perm_index: NameIndex::default(),
-            tier_index: NameIndex::default(),
-        }
+    /// Builds an evaluator that owns `policy`, without copying it.
+    pub fn from_owned_policy(policy: Policy) -> Self {
+        Self::new(policy, false)
     }
 
-    /// Computes the tables: `raw(t, r) = (⋃ raw(t, parent) − exclusions(r)) ∪
-    /// grants of r active on t`, parents first; then the effective table.
-    pub(crate) fn build(
-        source: Option<SourceFile>,
-        source_name: String,
-        tiers: Vec<String>,
-        perms: Vec<PermInfo>,
-        roles: Vec<RoleInfo>,
-    ) -> Result<Self, EvalError> {
-        let n_tiers = tiers.len().max(1);
-        let n_roles = roles.len();
-        let words = perms.len().div_ceil(64);
-        let order = topological(&roles)?;
-        let row = |t: usize, r: usize| (t * n_roles + r) * words;
-        let mut raw = vec![0u64; n_tiers * n_roles * words];
-        let mut scratch = vec![0u64; words];
-        let mut excluded = vec![0u64; words];
-        for &r in &order {
-            let Some(role) = roles.get(r) else { continue };
-            excluded.iter_mut().for_each(|w| *w = 0);
-            for e in &role.exclusions {
-                for p in &e.matches {
-                    set_bit(&mut excluded, p.index());
+    /// Flattens the policy's raw sets into the dense effective table:
+    /// `table(t, r) = raw(t, r) ∩ available(t)` where `r` is available on
+    /// `t`, else empty. Nothing is recomputed from declarations.
+    pub(crate) fn new(policy: Policy, from_artifact: bool) -> Self {
+        let n_tiers = policy.tier_count();
+        let n_roles = policy.roles().len();
+        let n_perms = policy.permissions().len();
+        let words = n_perms.div_ceil(64);
+        let mut table = vec![0u64; n_tiers * n_roles * words];
+        let mut avail = vec![0u64; words];
+        for t in policy.tier_ids() {
+            avail.iter_mut().for_each(|w| *w = 0);
+            for p in 0..n_perms as u32 {
+                if policy.perm_available(PermId(p), t) {
+                    set_bit(&mut avail, p as usize);
                 }
             }
-            for t in 0..n_tiers {
-                scratch.iter_mut().for_each(|w| *w = 0);
-                for p in &role.parents {
-                    let base = row(t, p.role.index());
-                    if let Some(src) = raw.get(base..base + words) {
-                        for (d, s) in scratch.iter_mut().zip(src) {
-                            *d |= *s;
-                        }
-                    }
+            for r in 0..n_roles as u32 {
+                let role = RoleId(r);
+                if !policy.role_available(role, t) {
+                    continue;
                 }
-                for (d, e) in scratch.iter_mut().zip(&excluded) {
-                    *d &= !*e;
-                }
-                for g in &role.grants {
-                    if g.tiers.contains(TierId(t as u32)) {
-                        for p in &g.matches {
-                            set_bit(&mut scratch, p.index());
-                        }
-                    }
-                }
-                let base = row(t, r);
-                if let Some(dst) = raw.get_mut(base..base + words) {
-                    dst.copy_from_slice(&scratch);
+                let base = (t.index() * n_roles + role.index()) * words;
+                let Some(row) = table.get_mut(base..base + words) else {
+                    continue;
+                };
+                copy_blocks(row, policy.raw_blocks(t, role));
+                for (d, a) in row.iter_mut().zip(&avail) {
+                    *d &= *a;
                 }
             }
         }
-        let mut table = raw.clone();
-        for t in 0..n_tiers {
-            let mut avail = vec![0u64; words];
-            for (i, p) in perms.iter().enumerate() {
-                if p.tiers.contains(TierId(t as u32)) {
-                    set_bit(&mut avail, i);
-                }
-            }
-            for (r, role) in roles.iter().enumerate() {
-                let on = role.tiers.contains(TierId(t as u32));
-                let base = row(t, r);
-                if let Some(dst) = table.get_mut(base..base + words) {
-                    for (d, a) in dst.iter_mut().zip(&avail) {
-                        *d = if on { *d & *a } else { 0 };
-                    }
-                }
-            }
-        }
-        let role_index = NameIndex::new(roles.iter().map(|r| r.id.as_str()));
-        let perm_index = NameIndex::new(perms.iter().map(|p| p.id.as_str()));
+        let role_index = NameIndex::new(policy.roles().iter().map(|r| r.id.as_str()));
+        let perm_index = NameIndex::new(policy.permissions().iter().map(|p| p.id.as_str()));
+        let tiers: Vec<String> = policy.tiers().iter().map(|t| t.id.clone()).collect();
         let tier_index = NameIndex::new(tiers.iter().map(String::as_str));
-        Ok(Evaluator {
-            source,
-            source_name,
+        Evaluator {
+            policy,
+            from_artifact,
             tiers,
             n_tiers,
-            perms,
-            roles,
+            n_roles,
+            n_perms,
             words,
-            raw,
             table,
             role_index,
             perm_index,
             tier_index,
-        })
+            hash: OnceLock::new(),
+        }
     }
 
     /// The policy source, when built from source (not from an artifact).
     pub fn source(&self) -> Option<&SourceFile> {
-        self.source.as_ref()
+        (!self.from_artifact).then(|| self.policy.source())
     }
 
     /// The name of the source file the policy was compiled from.
     pub fn source_name(&self) -> &str {
-        &self.source_name
+        self.policy.source().name()
+    }
+
+    /// The resolved policy every decision and explanation comes from.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The content hash of the policy's compiled artifact,
+    /// `sha256:` and 64 hex digits: the same whether the evaluator was built
+    /// from source or loaded from the artifact (JSON or YAML), so a fleet
+    /// can tell policy versions apart. Computed on first use.
+    pub fn content_hash(&self) -> &str {
+        self.hash
+            .get_or_init(|| crate::artifact::Artifact::from_policy(&self.policy).content_hash)
     }
 
     /// The declared tiers, lowest first; empty for a tierless policy.
@@ -407,12 +170,12 @@ impl Evaluator {
 
     /// How many roles the policy declares (ids are `0..role_count`).
     pub fn role_count(&self) -> usize {
-        self.roles.len()
+        self.n_roles
     }
 
     /// How many permissions the policy declares (ids are `0..perm_count`).
     pub fn perm_count(&self) -> usize {
-        self.perms.len()
+        self.n_perms
     }
 
     /// A tier's name, or `None` for the implicit tier of a tierless policy.
@@ -422,15 +185,15 @@ impl Evaluator {
 
     /// A role's id and label.
     pub fn role_name(&self, role: RoleId) -> Option<(&str, &str)> {
-        self.roles
-            .get(role.index())
+        self.policy
+            .role(role)
             .map(|r| (r.id.as_str(), r.label.as_str()))
     }
 
     /// A permission's id and label.
     pub fn perm_name(&self, perm: PermId) -> Option<(&str, &str)> {
-        self.perms
-            .get(perm.index())
+        self.policy
+            .permission(perm)
             .map(|p| (p.id.as_str(), p.label.as_str()))
     }
 
@@ -464,10 +227,10 @@ impl Evaluator {
     #[inline]
     pub fn decide_one(&self, tier: TierId, role: RoleId, perm: PermId) -> bool {
         let (t, r, p) = (tier.index(), role.index(), perm.index());
-        if t >= self.n_tiers || r >= self.roles.len() || p >= self.perms.len() {
+        if t >= self.n_tiers || r >= self.n_roles || p >= self.n_perms {
             return false;
         }
-        let idx = (t * self.roles.len() + r) * self.words + (p >> 6);
+        let idx = (t * self.n_roles + r) * self.words + (p >> 6);
         self.table
             .get(idx)
             .is_some_and(|w| w & (1u64 << (p & 63)) != 0)
@@ -476,14 +239,7 @@ impl Evaluator {
     /// Whether `role` holds `perm` on `tier` through grants and inheritance,
     /// ignoring availability (what it passes on to roles inheriting from it).
     pub fn holds_raw(&self, tier: TierId, role: RoleId, perm: PermId) -> bool {
-        let (t, r, p) = (tier.index(), role.index(), perm.index());
-        if t >= self.n_tiers || r >= self.roles.len() || p >= self.perms.len() {
-            return false;
-        }
-        let idx = (t * self.roles.len() + r) * self.words + (p >> 6);
-        self.raw
-            .get(idx)
-            .is_some_and(|w| w & (1u64 << (p & 63)) != 0)
+        self.policy.holds_raw(tier, role, perm)
     }
 
     /// Resolves the tier of a query: required (and checked) when the policy
@@ -510,7 +266,7 @@ impl Evaluator {
         self.role_id(name).ok_or_else(|| EvalError::UnknownName {
             kind: crate::NameKind::Role,
             name: name.to_string(),
-            suggestion: suggest(name, self.roles.iter().map(|r| r.id.as_str())),
+            suggestion: suggest(name, self.policy.roles().iter().map(|r| r.id.as_str())),
         })
     }
 
@@ -519,7 +275,10 @@ impl Evaluator {
         self.perm_id(name).ok_or_else(|| EvalError::UnknownName {
             kind: crate::NameKind::Permission,
             name: name.to_string(),
-            suggestion: suggest(name, self.perms.iter().map(|p| p.id.as_str())),
+            suggestion: suggest(
+                name,
+                self.policy.permissions().iter().map(|p| p.id.as_str()),
+            ),
         })
     }
 
@@ -570,7 +329,7 @@ impl Evaluator {
 
     /// The permissions `role` may use on `tier`, in declaration order.
     pub fn what_can(&self, tier: TierId, role: RoleId) -> Vec<PermId> {
-        (0..self.perms.len() as u32)
+        (0..self.n_perms as u32)
             .map(PermId)
             .filter(|p| self.decide_one(tier, role, *p))
             .collect()
@@ -578,33 +337,10 @@ impl Evaluator {
 
     /// The roles that may use `perm` on `tier`, in declaration order.
     pub fn who_can(&self, tier: TierId, perm: PermId) -> Vec<RoleId> {
-        (0..self.roles.len() as u32)
+        (0..self.n_roles as u32)
             .map(RoleId)
             .filter(|r| self.decide_one(tier, *r, perm))
             .collect()
-    }
-
-    /// The roles `role` inherits from, directly or not, nearest first.
-    pub(crate) fn ancestors(&self, role: RoleId) -> Vec<RoleId> {
-        let mut seen = vec![false; self.roles.len()];
-        let mut out = Vec::new();
-        let mut queue = std::collections::VecDeque::from([role]);
-        if let Some(s) = seen.get_mut(role.index()) {
-            *s = true;
-        }
-        while let Some(r) = queue.pop_front() {
-            let parents = self.roles.get(r.index()).map_or(&[][..], |x| &x.parents);
-            for p in parents {
-                if let Some(s) = seen.get_mut(p.role.index()) {
-                    if !*s {
-                        *s = true;
-                        out.push(p.role);
-                        queue.push_back(p.role);
-                    }
-                }
-            }
-        }
-        out
     }
 }
 
@@ -620,83 +356,21 @@ fn set_bit(words: &mut [u64], bit: usize) {
     }
 }
 
-/// Kahn's algorithm, parents first; a cycle is an error.
-fn topological(roles: &[RoleInfo]) -> Result<Vec<usize>, EvalError> {
-    let n = roles.len();
-    let mut pending: Vec<usize> = roles.iter().map(|r| r.parents.len()).collect();
-    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (i, r) in roles.iter().enumerate() {
-        for p in &r.parents {
-            match children.get_mut(p.role.index()) {
-                Some(c) => c.push(i),
-                None => return Err(EvalError::bad_artifact("a role inherits from no role")),
-            }
+/// Copies a bitset given as `usize` blocks into `u64` words.
+fn copy_blocks(row: &mut [u64], blocks: &[usize]) {
+    const BITS: usize = usize::BITS as usize;
+    if BITS == 64 {
+        for (d, b) in row.iter_mut().zip(blocks) {
+            *d = *b as u64;
         }
+        return;
     }
-    let mut queue: std::collections::VecDeque<usize> = (0..n)
-        .filter(|&i| pending.get(i).copied() == Some(0))
-        .collect();
-    let mut order = Vec::with_capacity(n);
-    while let Some(r) = queue.pop_front() {
-        order.push(r);
-        for &c in children.get(r).map_or(&[][..], |v| v.as_slice()) {
-            if let Some(p) = pending.get_mut(c) {
-                *p -= 1;
-                if *p == 0 {
-                    queue.push_back(c);
-                }
-            }
+    for (k, &b) in blocks.iter().enumerate() {
+        let mut rest = b;
+        while rest != 0 {
+            let i = rest.trailing_zeros() as usize;
+            set_bit(row, k * BITS + i);
+            rest &= rest - 1;
         }
-    }
-    if order.len() != n {
-        return Err(EvalError::bad_artifact(
-            "roles inherit from each other in a cycle",
-        ));
-    }
-    Ok(order)
-}
-
-#[cfg(test)]
-mod name_index_tests {
-    use super::NameIndex;
-
-    fn check(names: &[&str]) {
-        let index = NameIndex::new(names.iter().copied());
-        for (i, n) in names.iter().enumerate() {
-            assert_eq!(index.get(n), Some(i as u32), "{n}");
-        }
-        for missing in [
-            "",
-            "x",
-            "organization.settings",
-            "organization.settings.changes",
-            "ADMIN",
-        ] {
-            if !names.contains(&missing) {
-                assert_eq!(index.get(missing), None, "{missing}");
-            }
-        }
-    }
-
-    #[test]
-    fn small_sets_scan() {
-        // Same length and same first 8 bytes: the full name decides.
-        check(&[
-            "admin",
-            "member",
-            "workspace.p1.view",
-            "workspace.p2.view",
-            "a",
-            "",
-        ]);
-    }
-
-    #[test]
-    fn large_sets_hash() {
-        let names: Vec<String> = (0..NameIndex::SMALL * 3)
-            .map(|i| format!("workspace.p{i}.settings.view"))
-            .collect();
-        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        check(&refs);
     }
 }

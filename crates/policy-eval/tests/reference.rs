@@ -281,13 +281,14 @@ proptest! {
         let from_json = Evaluator::from_artifact_json(&json).unwrap();
         check_all(&g, &from_json, "json artifact");
         let yaml = serde_yaml::to_string(&artifact).unwrap();
-        let from_yaml = Evaluator::from_artifact_yaml(&yaml).unwrap();
+        let from_yaml =
+            Evaluator::from_artifact(&serde_yaml::from_str::<Artifact>(&yaml).unwrap()).unwrap();
         check_all(&g, &from_yaml, "yaml artifact");
     }
 }
 
 #[test]
-fn artifact_version_mismatch_is_p0507() {
+fn artifact_version_mismatch_is_p0570() {
     let src = SourceFile::new(
         "p.policy",
         "permission a.b \"A\"\nrole r \"R\" { grants a.b }\n",
@@ -297,8 +298,17 @@ fn artifact_version_mismatch_is_p0507() {
     artifact.schema_version = 99;
     let json = serde_json::to_string(&artifact).unwrap();
     let err = Evaluator::from_artifact_json(&json).unwrap_err();
-    assert_eq!(err.code().as_str(), "P0507");
+    assert_eq!(err.code().as_str(), "P0570");
     assert!(err.to_string().contains("schema version 99"), "{err}");
+    artifact.schema_version = 1;
+    let json = serde_json::to_string(&artifact).unwrap();
+    let err = Evaluator::from_artifact_json(&json).unwrap_err();
+    assert_eq!(err.code().as_str(), "P0570");
+    assert!(
+        err.to_string()
+            .contains("schema version 1 is not supported"),
+        "{err}"
+    );
     let err = Evaluator::from_artifact_json("{\"tiers\": []}").unwrap_err();
     assert_eq!(err.code().as_str(), "P0507");
 }
@@ -358,4 +368,108 @@ fn tier_rules_and_suggestions() {
         .unwrap_err();
     assert_eq!(err.code().as_str(), "P0402");
     assert_eq!(eval.decide_by_name(None, &["r"], "a.b"), Ok(true));
+}
+
+/// The issue's hand edit: `billing.manage` added to a grant whose pattern is
+/// `files.manage`, and to the `effective` table, with the content hash
+/// recomputed so that only the contradiction can give it away.
+#[test]
+fn artifact_whose_grant_lists_what_its_pattern_does_not_match_is_refused() {
+    let src = SourceFile::new(
+        "p.policy",
+        "permission billing.manage \"Billing\"\npermission files.manage \"Files\"\n\
+         role admin \"Admin\" { grants billing.manage }\nrole member \"Member\" { grants files.manage }\n",
+    );
+    let policy = policy_compiler::compile(&src).0;
+    let mut artifact = Artifact::from_policy(&policy);
+    let member = &mut artifact.roles[1];
+    assert_eq!(member.grants[0].pattern, "files.manage");
+    member.grants[0]
+        .permissions
+        .insert(0, "billing.manage".to_string());
+    artifact.effective[0].roles[1]
+        .permissions
+        .insert(0, "billing.manage".to_string());
+    artifact.content_hash = artifact.computed_hash();
+    let json = serde_json::to_string(&artifact).unwrap();
+    let err = Evaluator::from_artifact_json(&json).unwrap_err();
+    assert_eq!(err.code().as_str(), "P0507");
+    assert!(
+        err.to_string()
+            .contains("the grant `files.manage` of role `member` lists permissions its pattern does not match"),
+        "{err}"
+    );
+
+    // Editing only the effective table (hash recomputed) is refused too.
+    let mut artifact = Artifact::from_policy(&policy);
+    artifact.effective[0].roles[1]
+        .permissions
+        .insert(0, "billing.manage".to_string());
+    artifact.content_hash = artifact.computed_hash();
+    let err = Evaluator::from_artifact(&artifact).unwrap_err();
+    assert!(
+        err.to_string().contains("contradict its declarations"),
+        "{err}"
+    );
+
+    // A stale hash is refused before anything else.
+    let mut artifact = Artifact::from_policy(&policy);
+    artifact.roles[1].label = "Edited".to_string();
+    let err = Evaluator::from_artifact(&artifact).unwrap_err();
+    assert!(err.to_string().contains("content_hash"), "{err}");
+}
+
+#[test]
+fn artifact_with_an_inheritance_cycle_is_refused() {
+    let src = SourceFile::new(
+        "p.policy",
+        "permission a.b \"A\"\nrole r \"R\" { grants a.b }\nrole s \"S\" { inherits r }\n",
+    );
+    let policy = policy_compiler::compile(&src).0;
+    let mut artifact = Artifact::from_policy(&policy);
+    let edge = artifact.roles[1].inherits[0].clone();
+    artifact.roles[0]
+        .inherits
+        .push(policy_eval::ArtifactParent {
+            role: "s".to_string(),
+            ..edge
+        });
+    artifact.content_hash = artifact.computed_hash();
+    let err = Evaluator::from_artifact(&artifact).unwrap_err();
+    assert_eq!(err.code().as_str(), "P0507");
+    assert!(err.to_string().contains("cycle"), "{err}");
+}
+
+#[test]
+fn content_hash_is_the_same_from_source_json_and_yaml() {
+    let src = SourceFile::new(
+        "p.policy",
+        "tiers free < team\npermission a.b \"A\" on team\nrole r \"R\" { grants a.* on team }\n",
+    );
+    let policy = policy_compiler::compile(&src).0;
+    let from_source = Evaluator::from_policy(&policy);
+    let artifact = Artifact::from_policy(&policy);
+    let hash = from_source.content_hash().to_string();
+    assert!(
+        hash.starts_with("sha256:") && hash.len() == 7 + 64,
+        "{hash}"
+    );
+    assert_eq!(artifact.content_hash, hash);
+    let json = serde_json::to_string_pretty(&artifact).unwrap();
+    assert_eq!(
+        Evaluator::from_artifact_json(&json).unwrap().content_hash(),
+        hash
+    );
+    let yaml = serde_yaml::to_string(&artifact).unwrap();
+    let from_yaml = Evaluator::from_artifact(&serde_yaml::from_str(&yaml).unwrap()).unwrap();
+    assert_eq!(from_yaml.content_hash(), hash);
+    // A different policy has a different hash.
+    let other = SourceFile::new(
+        "p.policy",
+        "permission a.b \"A\"\nrole r \"R\" { grants a.b }\n",
+    );
+    assert_ne!(
+        Evaluator::from_policy(&policy_compiler::compile(&other).0).content_hash(),
+        hash
+    );
 }

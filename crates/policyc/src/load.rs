@@ -5,7 +5,7 @@ use std::path::Path;
 
 use policy_compiler::{compile, has_errors, Policy};
 use policy_eval::{EvalError, Evaluator, TierId};
-use policy_syntax::{Code, Diagnostic};
+use policy_syntax::Diagnostic;
 
 use crate::exit::{CmdError, Exit};
 use crate::files::{self, LoadError};
@@ -52,13 +52,10 @@ pub fn load_evaluator(path: &Path, format: Format) -> Result<Evaluator, CmdError
             let loaded = if kind == "json" {
                 Evaluator::from_artifact_json(source.text())
             } else {
-                Evaluator::from_artifact_yaml(source.text())
+                crate::artifact::evaluator_from_yaml(source.text())
             };
             loaded.map_err(|e| {
-                let d = Diagnostic::new(
-                    Code::BadArtifact,
-                    format!("`{}`: {e}", files::display_name(path)),
-                );
+                let d = Diagnostic::new(e.code(), format!("`{}`: {e}", files::display_name(path)));
                 let d = match e.help() {
                     Some(h) => d.help(h),
                     None => d,

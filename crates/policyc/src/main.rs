@@ -5,6 +5,8 @@
 //! talks to the terminal, or knows about clap.
 #![deny(missing_docs)]
 
+#[cfg(test)]
+mod agreement_tests;
 mod artifact;
 mod cli;
 mod cmd;
@@ -17,6 +19,7 @@ mod render;
 mod report;
 mod snapshot_text;
 mod stdin;
+mod yaml;
 
 use clap::Parser;
 

@@ -11,7 +11,7 @@ use similar::{ChangeTag, TextDiff};
 
 /// The canonical text of a policy's snapshot: a header comment, then YAML.
 pub fn render(policy_path: &Path, snapshot: &Snapshot) -> Result<String, Diagnostic> {
-    let yaml = serde_yaml::to_string(snapshot).map_err(|e| {
+    let yaml = crate::yaml::to_string(snapshot).map_err(|e| {
         Diagnostic::new(
             Code::BadArtifact,
             format!("cannot serialize the snapshot: {e}"),

@@ -30,7 +30,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     render::emit_diagnostics(&warnings, Format::Human);
     let artifact = Artifact::from_policy(&policy);
     let text = match args.format {
-        OutputFormat::Yaml => serde_yaml::to_string(&artifact).map_err(|e| e.to_string()),
+        OutputFormat::Yaml => crate::artifact::to_yaml(&artifact).map_err(|e| e.to_string()),
         _ => serde_json::to_string_pretty(&artifact)
             .map(|s| s + "\n")
             .map_err(|e| e.to_string()),

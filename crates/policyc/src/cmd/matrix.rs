@@ -96,6 +96,27 @@ fn md_cell(s: &str) -> String {
     s.replace('|', "\\|")
 }
 
+/// The matrix of `tier`: per permission (declaration order), per role
+/// (declaration order), whether the evaluator allows it.
+pub fn grid(eval: &policy_eval::Evaluator, tier: TierId) -> Vec<Vec<bool>> {
+    (0..eval.perm_count() as u32)
+        .map(|p| {
+            (0..eval.role_count() as u32)
+                .map(|r| eval.decide_one(tier, RoleId(r), policy_compiler::PermId(p)))
+                .collect()
+        })
+        .collect()
+}
+
+/// The ids of the roles marked in one row of [`grid`].
+fn allowed_roles(policy: &Policy, row: &[bool]) -> Vec<String> {
+    row.iter()
+        .zip(policy.roles())
+        .filter(|(a, _)| **a)
+        .map(|(_, r)| r.id.clone())
+        .collect()
+}
+
 /// Runs the command.
 pub fn run(args: Args) -> Result<Exit, CmdError> {
     let diag_format = if args.format == OutputFormat::Json {
@@ -108,7 +129,10 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         render::emit_diagnostics(&warnings, Format::Human);
     }
     let tier = pick_tier(&policy, args.tier.as_deref(), diag_format)?;
-    let roles: Vec<RoleId> = (0..policy.roles().len() as u32).map(RoleId).collect();
+    // Every cell is decided by the evaluator a service loads.
+    let eval = policy_eval::Evaluator::from_owned_policy(policy);
+    let cells = grid(&eval, tier);
+    let policy = eval.policy();
     let mut out = String::new();
     match args.format {
         OutputFormat::Json => {
@@ -130,11 +154,10 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                     .map(|(i, p)| JsonRow {
                         permission: p.id.clone(),
                         label: p.label.clone(),
-                        roles: policy
-                            .who_can(tier, policy_compiler::PermId(i as u32))
-                            .iter()
-                            .filter_map(|r| policy.role(*r).map(|x| x.id.clone()))
-                            .collect(),
+                        roles: cells
+                            .get(i)
+                            .map(|row| allowed_roles(policy, row))
+                            .unwrap_or_default(),
                     })
                     .collect(),
             };
@@ -147,8 +170,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
             let _ = writeln!(out, "{}", header.join(","));
             for (i, p) in policy.permissions().iter().enumerate() {
                 let mut row = vec![csv_field(&p.id), csv_field(&p.label)];
-                for r in &roles {
-                    let allowed = policy.allows(tier, *r, policy_compiler::PermId(i as u32));
+                for &allowed in cells.get(i).map_or(&[][..], Vec::as_slice) {
                     row.push(if allowed { "yes" } else { "no" }.to_string());
                 }
                 let _ = writeln!(out, "{}", row.join(","));
@@ -167,8 +189,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
             let _ = writeln!(out, "{header}\n{rule}");
             for (i, p) in policy.permissions().iter().enumerate() {
                 let _ = write!(out, "| {} |", md_cell(&p.label));
-                for r in &roles {
-                    let allowed = policy.allows(tier, *r, policy_compiler::PermId(i as u32));
+                for &allowed in cells.get(i).map_or(&[][..], Vec::as_slice) {
                     out.push_str(if allowed { " ✔️ |" } else { "  |" });
                 }
                 out.push('\n');

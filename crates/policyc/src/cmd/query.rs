@@ -476,11 +476,11 @@ fn run_batch(eval: &Evaluator, path: &Path) -> Result<Exit, CmdError> {
         Batch::Stream(mut stdin) => return stream_batch(eval, &mut stdin),
     };
     let items: Vec<(usize, Result<BatchRequest, String>)> = if is_yaml {
-        match serde_yaml::from_str::<Vec<serde_yaml::Value>>(&text) {
+        match crate::yaml::from_str::<Vec<crate::yaml::Value>>(&text) {
             Ok(values) => values
                 .into_iter()
                 .enumerate()
-                .map(|(i, v)| (i + 1, serde_yaml::from_value(v).map_err(|e| e.to_string())))
+                .map(|(i, v)| (i + 1, crate::yaml::from_value(v).map_err(|e| e.to_string())))
                 .collect(),
             Err(e) => vec![(1, Err(format!("the requests are not a YAML list: {e}")))],
         }

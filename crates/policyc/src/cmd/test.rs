@@ -6,7 +6,8 @@
 //! reason), a line per file, and the closing line `N passed, N failed`.
 
 pub(crate) mod eval;
-mod schema;
+mod locate;
+pub(crate) mod schema;
 pub(crate) mod snapshots;
 
 use std::fmt::Write as _;
@@ -310,7 +311,7 @@ fn run_file(path: &Path, tree: &Path) -> Result<(String, Vec<TestResult>, Source
         diagnostics,
         exit: Exit::Error,
     })?;
-    let results = eval::run(&policy, &file);
+    let results = eval::run(&policy_eval::Evaluator::from_owned_policy(policy), &file);
     debug_assert_eq!(results.len(), file.len());
     Ok((files::display_name(&policy_path), results, source))
 }

@@ -1,10 +1,11 @@
-//! Running resolved test cases against a compiled policy, with the
-//! derivation (for an allow) or the deny reason behind every actual answer.
+//! Running resolved test cases against the [`Evaluator`] a service loads,
+//! with the derivation (for an allow) or the deny reason behind every
+//! actual answer, worded as `policyc query` words them.
 
 use std::collections::BTreeSet;
 
-use policy_compiler::{DenyReason, PermId, Policy, RoleId, Step, TierId};
-use policy_syntax::Span;
+use policy_compiler::{PermId, RoleId, TierId};
+use policy_eval::Evaluator;
 use serde::Serialize;
 
 use super::schema::{Case, Decision, ReasonKind, TestFile, WhatCan, WhoCan};
@@ -92,132 +93,84 @@ pub struct TestResult {
 }
 
 /// Runs every test of a file, in file order: cases, `who-can`, `what-can`.
-pub fn run(policy: &Policy, file: &TestFile) -> Vec<TestResult> {
-    let mut out: Vec<TestResult> = file.cases.iter().map(|c| case(policy, c)).collect();
-    out.extend(file.who_can.iter().map(|w| who_can(policy, w)));
-    out.extend(file.what_can.iter().map(|w| what_can(policy, w)));
+/// Every answer comes from the [`Evaluator`] a service would load, and
+/// every explanation from its [`Evaluator::explain`].
+pub fn run(eval: &Evaluator, file: &TestFile) -> Vec<TestResult> {
+    let mut out: Vec<TestResult> = file.cases.iter().map(|c| case(eval, c)).collect();
+    out.extend(file.who_can.iter().map(|w| who_can(eval, w)));
+    out.extend(file.what_can.iter().map(|w| what_can(eval, w)));
     out
 }
 
-fn role_name(policy: &Policy, r: RoleId) -> String {
-    policy.role(r).map_or_else(|| "?".into(), |x| x.id.clone())
+fn role_name(eval: &Evaluator, r: RoleId) -> String {
+    eval.role_name(r)
+        .map_or_else(|| "?".into(), |x| x.0.to_string())
 }
 
-fn perm_name(policy: &Policy, p: PermId) -> String {
-    policy
-        .permission(p)
-        .map_or_else(|| "?".into(), |x| x.id.clone())
+fn perm_name(eval: &Evaluator, p: PermId) -> String {
+    eval.perm_name(p)
+        .map_or_else(|| "?".into(), |x| x.0.to_string())
 }
 
-fn tier_name(policy: &Policy, t: TierId) -> Option<String> {
-    policy.tier(t).map(|x| x.id.clone())
+fn tier_name(eval: &Evaluator, t: TierId) -> Option<String> {
+    eval.tier_name(t).map(str::to_string)
 }
 
-fn on(policy: &Policy, t: TierId) -> String {
-    tier_name(policy, t).map_or_else(String::new, |t| format!(" on `{t}`"))
+/// The reason kind of one role's decision: the kind of the first reason
+/// of its explanation (`granted` or `inherited` for an allow).
+pub fn reason_kind(eval: &Evaluator, t: TierId, r: RoleId, p: PermId) -> ReasonKind {
+    let d = eval.explain(t, &[r], p);
+    d.reasons
+        .first()
+        .map_or(ReasonKind::NotGranted, |x| ReasonKind::from(x.kind))
 }
 
-fn at(policy: &Policy, span: Span) -> String {
-    let lc = policy.source().line_col(span.start);
-    format!("{}:{}:{}", policy.source().name(), lc.line, lc.column)
+/// One line per reason of the decision for `r` alone (the nearest miss
+/// left out), each with `file:line:column` where it applies: the wording
+/// of `policyc query`, which is the evaluator's.
+pub fn explain(eval: &Evaluator, t: TierId, r: RoleId, p: PermId) -> Vec<String> {
+    lines(eval, &eval.explain(t, &[r], p))
 }
 
-/// The reason kind of one role's decision.
-pub fn reason_kind(policy: &Policy, t: TierId, r: RoleId, p: PermId) -> ReasonKind {
-    if policy.allows(t, r, p) {
-        return match policy.derivation(t, r, p).as_deref() {
-            Some([Step::Granted { .. }, ..]) => ReasonKind::Granted,
-            _ => ReasonKind::Inherited,
-        };
-    }
-    match policy.why_not(t, r, p) {
-        Some(DenyReason::RoleUnavailable { .. }) => ReasonKind::RoleUnavailable,
-        Some(DenyReason::PermissionUnavailable { .. }) => ReasonKind::PermissionUnavailable,
-        Some(DenyReason::Excluded { .. }) => ReasonKind::Excluded,
-        Some(DenyReason::GateClosed { .. }) => ReasonKind::GateClosed,
-        _ => ReasonKind::NotGranted,
-    }
+fn lines(eval: &Evaluator, d: &policy_eval::Decision) -> Vec<String> {
+    d.reasons
+        .iter()
+        .filter(|x| !x.kind.is_nearest_miss())
+        .map(|x| match x.location {
+            Some(l) => format!(
+                "{} ({}:{}:{})",
+                x.message,
+                eval.source_name(),
+                l.line,
+                l.column
+            ),
+            None => x.message.clone(),
+        })
+        .collect()
 }
 
-/// One line per step: why `r` holds `p` on `t`, or why it may not.
-pub fn explain(policy: &Policy, t: TierId, r: RoleId, p: PermId) -> Vec<String> {
-    let role = role_name(policy, r);
-    let perm = perm_name(policy, p);
-    let tier = on(policy, t);
-    if policy.allows(t, r, p) {
-        return policy
-            .derivation(t, r, p)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|step| match step {
-                Step::Inherited { role, parent, span } => format!(
-                    "`{}` inherits `{}` ({})",
-                    role_name(policy, role),
-                    role_name(policy, parent),
-                    at(policy, span)
-                ),
-                Step::Granted {
-                    role,
-                    pattern,
-                    span,
-                } => format!(
-                    "`{}` grants `{pattern}`{tier} ({})",
-                    role_name(policy, role),
-                    at(policy, span)
-                ),
-            })
-            .collect();
-    }
-    let line = match policy.why_not(t, r, p) {
-        Some(DenyReason::RoleUnavailable { span }) => format!(
-            "`{role}` cannot be assigned{tier}{}",
-            span.map_or_else(String::new, |s| format!(" ({})", at(policy, s)))
-        ),
-        Some(DenyReason::PermissionUnavailable { span }) => format!(
-            "`{perm}` does not exist{tier}{}",
-            span.map_or_else(String::new, |s| format!(" ({})", at(policy, s)))
-        ),
-        Some(DenyReason::Excluded { role: by, span }) => format!(
-            "`{}` excludes `{perm}` ({})",
-            role_name(policy, by),
-            at(policy, span)
-        ),
-        Some(DenyReason::GateClosed {
-            role: by,
-            span,
-            tier_span,
-        }) => format!(
-            "`{}` grants `{perm}`, but not{tier} ({})",
-            role_name(policy, by),
-            at(policy, tier_span.unwrap_or(span))
-        ),
-        _ => format!("nothing grants `{perm}` to `{role}` or a role it inherits"),
-    };
-    vec![line]
-}
-
-fn case(policy: &Policy, c: &Case) -> TestResult {
-    let roles: Vec<String> = c.roles.iter().map(|r| role_name(policy, *r)).collect();
-    let action = perm_name(policy, c.action);
+fn case(eval: &Evaluator, c: &Case) -> TestResult {
+    let roles: Vec<String> = c.roles.iter().map(|r| role_name(eval, *r)).collect();
+    let action = perm_name(eval, c.action);
     let deciding = c
         .roles
         .iter()
         .copied()
-        .find(|r| policy.allows(c.tier, *r, c.action));
+        .find(|r| eval.decide_one(c.tier, *r, c.action));
     let decision = if deciding.is_some() {
         Decision::Allow
     } else {
         Decision::Deny
     };
     let first = deciding.or_else(|| c.roles.first().copied());
-    let reason = first.map(|r| reason_kind(policy, c.tier, r, c.action));
+    let reason = first.map(|r| reason_kind(eval, c.tier, r, c.action));
     let explanation = match (deciding, c.roles.as_slice()) {
-        (Some(r), _) | (None, &[r]) => explain(policy, c.tier, r, c.action),
+        (Some(r), _) | (None, &[r]) => explain(eval, c.tier, r, c.action),
         (None, all) => all
             .iter()
             .flat_map(|r| {
-                let kind = reason_kind(policy, c.tier, *r, c.action);
-                explain(policy, c.tier, *r, c.action)
+                let kind = reason_kind(eval, c.tier, *r, c.action);
+                explain(eval, c.tier, *r, c.action)
                     .into_iter()
                     .map(move |l| format!("{}: {l}", kind.as_str()))
             })
@@ -226,7 +179,7 @@ fn case(policy: &Policy, c: &Case) -> TestResult {
     let passed = decision == c.expect && c.reason.is_none_or(|want| Some(want) == reason);
     let name = c.name.clone().unwrap_or_else(|| {
         format!("{} → {}{}", roles.join(" + "), action, {
-            tier_name(policy, c.tier).map_or_else(String::new, |t| format!(" on {t}"))
+            tier_name(eval, c.tier).map_or_else(String::new, |t| format!(" on {t}"))
         })
     });
     TestResult {
@@ -238,7 +191,7 @@ fn case(policy: &Policy, c: &Case) -> TestResult {
         decision: Some(DecisionResult {
             roles,
             action,
-            tier: tier_name(policy, c.tier),
+            tier: tier_name(eval, c.tier),
             expected: Verdict {
                 decision: c.expect.as_str(),
                 reason: c.reason.map(ReasonKind::as_str),
@@ -289,11 +242,11 @@ fn compare_sets<T: Ord + Copy>(
     }
 }
 
-fn who_can(policy: &Policy, w: &WhoCan) -> TestResult {
+fn who_can(eval: &Evaluator, w: &WhoCan) -> TestResult {
     let expected: BTreeSet<RoleId> = w.roles.iter().copied().collect();
-    let actual: BTreeSet<RoleId> = policy.who_can(w.tier, w.action).into_iter().collect();
-    let subject = perm_name(policy, w.action);
-    let tier = tier_name(policy, w.tier);
+    let actual: BTreeSet<RoleId> = eval.who_can(w.tier, w.action).into_iter().collect();
+    let subject = perm_name(eval, w.action);
+    let tier = tier_name(eval, w.tier);
     TestResult {
         kind: "who-can",
         index: w.index,
@@ -310,17 +263,17 @@ fn who_can(policy: &Policy, w: &WhoCan) -> TestResult {
             tier,
             &expected,
             &actual,
-            |r| role_name(policy, r),
-            |r| explain(policy, w.tier, r, w.action),
+            |r| role_name(eval, r),
+            |r| explain(eval, w.tier, r, w.action),
         )),
     }
 }
 
-fn what_can(policy: &Policy, w: &WhatCan) -> TestResult {
+fn what_can(eval: &Evaluator, w: &WhatCan) -> TestResult {
     let expected: BTreeSet<PermId> = w.permissions.iter().copied().collect();
-    let actual: BTreeSet<PermId> = policy.effective(w.tier, w.role).into_iter().collect();
-    let subject = role_name(policy, w.role);
-    let tier = tier_name(policy, w.tier);
+    let actual: BTreeSet<PermId> = eval.what_can(w.tier, w.role).into_iter().collect();
+    let subject = role_name(eval, w.role);
+    let tier = tier_name(eval, w.tier);
     TestResult {
         kind: "what-can",
         index: w.index,
@@ -337,8 +290,23 @@ fn what_can(policy: &Policy, w: &WhatCan) -> TestResult {
             tier,
             &expected,
             &actual,
-            |p| perm_name(policy, p),
-            |p| explain(policy, w.tier, w.role, p),
+            |p| perm_name(eval, p),
+            |p| explain(eval, w.tier, w.role, p),
         )),
+    }
+}
+
+impl From<policy_eval::ReasonKind> for ReasonKind {
+    fn from(kind: policy_eval::ReasonKind) -> Self {
+        use policy_eval::ReasonKind as K;
+        match kind {
+            K::Granted => ReasonKind::Granted,
+            K::Inherited => ReasonKind::Inherited,
+            K::RoleUnavailable => ReasonKind::RoleUnavailable,
+            K::PermissionUnavailable => ReasonKind::PermissionUnavailable,
+            K::Excluded => ReasonKind::Excluded,
+            K::GateClosed => ReasonKind::GateClosed,
+            K::NotGranted | K::OtherRoles | K::OtherTiers => ReasonKind::NotGranted,
+        }
     }
 }

@@ -1,0 +1,129 @@
+//! policyc alone: one decision by id and by name, and building the
+//! evaluator, on the Humanloop seed policy and on a generated policy of
+//! 1,000 roles (inheritance depth up to 50) and 5,000 permissions. The
+//! same request mix as the `decision` bench, without the peer engines, so
+//! it builds in a minute:
+//!
+//! ```text
+//! cargo bench -p policy-bench --features bench --bench evaluator -- --warm-up-time 1 --measurement-time 3
+//! ```
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "benchmark harness: a failed setup should stop the run"
+)]
+
+use std::cell::Cell;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use policy_bench::{generate, Spec};
+use policy_compiler::{PermId, Policy, RoleId, TierId};
+use policy_eval::Evaluator;
+use policy_syntax::SourceFile;
+
+#[derive(Clone)]
+struct Req {
+    tier: String,
+    role: String,
+    perm: String,
+    ids: (TierId, RoleId, PermId),
+}
+
+fn subjects() -> Vec<(&'static str, Policy)> {
+    let seed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../policies/humanloop.policy"
+    ))
+    .expect("policies/humanloop.policy");
+    let gen = generate(&Spec::new(1_000, 5_000, 50));
+    [("humanloop", seed), ("generated-1000", gen)]
+        .into_iter()
+        .map(|(name, text)| {
+            let (policy, diags) = policy_compiler::compile(&SourceFile::new(name, text));
+            assert!(diags.is_empty(), "{name}: {:?}", diags.first());
+            (name, policy)
+        })
+        .collect()
+}
+
+/// 64 requests, half allowed and half denied, in a fixed order.
+fn mix(policy: &Policy) -> Vec<Req> {
+    let (mut allows, mut denies) = (Vec::new(), Vec::new());
+    let nt = policy.tier_count();
+    for r in 0..policy.roles().len().min(200) {
+        for p in 0..policy.permissions().len().min(200) {
+            let ids = (TierId((nt - 1) as u32), RoleId(r as u32), PermId(p as u32));
+            let req = Req {
+                tier: policy.tier_name(ids.0).to_string(),
+                role: policy.roles()[r].id.clone(),
+                perm: policy.permissions()[p].id.clone(),
+                ids,
+            };
+            if policy.allows(ids.0, ids.1, ids.2) {
+                allows.push(req);
+            } else {
+                denies.push(req);
+            }
+        }
+    }
+    assert!(!allows.is_empty() && !denies.is_empty());
+    let mut out = Vec::new();
+    for i in 0..64usize {
+        let k = i.wrapping_mul(2_654_435_761) >> 3;
+        let pool = if i % 2 == 0 { &allows } else { &denies };
+        out.push(pool[k % pool.len()].clone());
+    }
+    out
+}
+
+fn cycle<'a, T>(items: &'a [T], i: &Cell<usize>) -> &'a T {
+    let k = i.get();
+    i.set(k + 1);
+    &items[k % items.len()]
+}
+
+fn evaluator(c: &mut Criterion) {
+    for (name, policy) in subjects() {
+        let eval = Evaluator::from_policy(&policy);
+        let tiered = !policy.tiers().is_empty();
+        let reqs = mix(&policy);
+        for r in &reqs {
+            let (t, ro, p) = r.ids;
+            let tier = tiered.then_some(r.tier.as_str());
+            assert_eq!(
+                eval.decide_by_name(tier, &[r.role.as_str()], &r.perm),
+                Ok(eval.decide_one(t, ro, p))
+            );
+            assert_eq!(eval.decide_one(t, ro, p), policy.allows(t, ro, p));
+        }
+        let i = Cell::new(0usize);
+        let mut g = c.benchmark_group(format!("evaluator/{name}"));
+        g.bench_function("policyc-ids", |b| {
+            b.iter(|| {
+                let r = cycle(&reqs, &i);
+                let (t, ro, p) = std::hint::black_box(r.ids);
+                eval.decide_one(t, ro, p)
+            })
+        });
+        g.bench_function("policyc-by-name", |b| {
+            b.iter(|| {
+                let r = std::hint::black_box(cycle(&reqs, &i));
+                let tier = tiered.then_some(r.tier.as_str());
+                eval.decide_by_name(tier, &[r.role.as_str()], &r.perm)
+            })
+        });
+        if policy.roles().len() > 100 {
+            g.sample_size(10);
+        }
+        g.bench_function("from_policy", |b| {
+            b.iter(|| Evaluator::from_policy(std::hint::black_box(&policy)))
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, evaluator);
+criterion_main!(benches);

@@ -1,0 +1,191 @@
+//! Building a [`Policy`] from declarations that were resolved elsewhere —
+//! a compiled artifact — through the same ordering (`graph.rs`) and set
+//! computation (`sets.rs`) as [`crate::compile`]. Everything that can be
+//! re-derived is, and must agree with what the declarations say: a
+//! pattern's `matches` are re-expanded from the pattern, names are unique,
+//! references are in range and inheritance is acyclic.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+use policy_syntax::{LineCol, SourceFile, Span};
+
+use crate::model::*;
+use crate::{graph, pattern, sets, MAX_ROLE_PERMISSION_CELLS};
+
+/// Resolved declarations, as a compiled artifact carries them.
+#[derive(Debug, Clone, Default)]
+pub struct Declarations {
+    /// The name of the source file they were compiled from.
+    pub source_name: String,
+    /// The tiers, lowest first.
+    pub tiers: Vec<Tier>,
+    /// The permissions, in declaration order.
+    pub permissions: Vec<Permission>,
+    /// The roles, in declaration order, with their grants' and exclusions'
+    /// `matches` as the artifact lists them (checked, not trusted).
+    pub roles: Vec<Role>,
+    /// Line and column of every span above.
+    pub locations: HashMap<Span, LineCol>,
+}
+
+/// Declarations that contradict themselves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssembleError {
+    /// What is wrong, for people.
+    pub message: String,
+}
+
+impl fmt::Display for AssembleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for AssembleError {}
+
+fn err<T>(message: impl Into<String>) -> Result<T, AssembleError> {
+    Err(AssembleError {
+        message: message.into(),
+    })
+}
+
+/// Checks `decls` and builds the policy they describe.
+pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
+    let Declarations {
+        source_name,
+        tiers,
+        permissions,
+        mut roles,
+        locations,
+    } = decls;
+    if tiers.len() > MAX_TIERS {
+        return err(format!("it declares more than {MAX_TIERS} tiers"));
+    }
+    let tier_count = tiers.len().max(1);
+    let all = TierSet::all(tier_count);
+    let tier_index = unique(tiers.iter().map(|t| t.id.as_str()), "tier", TierId)?;
+    let perm_index = unique(
+        permissions.iter().map(|p| p.id.as_str()),
+        "permission",
+        PermId,
+    )?;
+    let role_index = unique(roles.iter().map(|r| r.id.as_str()), "role", RoleId)?;
+    let in_range = |set: TierSet| set.0 & !all.0 == 0;
+    for p in &permissions {
+        if !in_range(p.tiers) {
+            return err(format!(
+                "permission `{}` names a tier that does not exist",
+                p.id
+            ));
+        }
+    }
+    let cells = (roles.len() as u64).saturating_mul(permissions.len() as u64);
+    if cells > MAX_ROLE_PERMISSION_CELLS {
+        return err("it has more role × permission cells than policyc computes");
+    }
+    let mut expanded: HashMap<String, Vec<PermId>> = HashMap::new();
+    let mut expand = |pat: &str| -> Vec<PermId> {
+        expanded
+            .entry(pat.to_string())
+            .or_insert_with(|| {
+                if pat.contains('*') {
+                    (0..permissions.len() as u32)
+                        .map(PermId)
+                        .filter(|p| {
+                            permissions
+                                .get(p.index())
+                                .is_some_and(|x| pattern::matches(pat, &x.id))
+                        })
+                        .collect()
+                } else {
+                    perm_index.get(pat).copied().into_iter().collect()
+                }
+            })
+            .clone()
+    };
+    for r in &roles {
+        if !in_range(r.tiers) {
+            return err(format!("role `{}` names a tier that does not exist", r.id));
+        }
+        let mut parents = HashSet::new();
+        for p in &r.parents {
+            if p.role.index() >= roles.len() || !parents.insert(p.role) {
+                return err(format!(
+                    "role `{}` inherits from an unknown or repeated role",
+                    r.id
+                ));
+            }
+        }
+        for g in &r.grants {
+            if !in_range(g.tiers) {
+                return err(format!(
+                    "a grant of role `{}` names a tier that does not exist",
+                    r.id
+                ));
+            }
+            if g.matches != expand(&g.pattern) {
+                return err(format!(
+                    "the grant `{}` of role `{}` lists permissions its pattern does not match",
+                    g.pattern, r.id
+                ));
+            }
+        }
+        for e in &r.exclusions {
+            if e.matches != expand(&e.pattern) {
+                return err(format!(
+                    "the exclusion `{}` of role `{}` lists permissions its pattern does not match",
+                    e.pattern, r.id
+                ));
+            }
+        }
+    }
+    let source = SourceFile::new(source_name, "");
+    let mut cycle = Vec::new();
+    let order = graph::order_roles(&mut roles, &source, &mut cycle);
+    if !cycle.is_empty() || order.len() != roles.len() {
+        return err("roles inherit from each other in a cycle");
+    }
+    // The lints that fall out of the computation were reported when the
+    // policy was compiled; they are not a property of the artifact.
+    let mut lints = Vec::new();
+    let sets = sets::compute(
+        tier_count,
+        &permissions,
+        &roles,
+        &[],
+        &order,
+        &source,
+        &mut lints,
+    );
+    Ok(Policy {
+        source,
+        tiers,
+        permissions,
+        roles,
+        role_index,
+        perm_index,
+        tier_index,
+        sets: sets.sets,
+        slots: sets.slots,
+        perm_avail: sets.perm_avail,
+        asserts: 0,
+        order,
+        locations: Some(locations),
+    })
+}
+
+/// Indexes names by position, refusing a repeated one.
+fn unique<'a, I>(
+    names: impl Iterator<Item = &'a str>,
+    kind: &str,
+    id: impl Fn(u32) -> I,
+) -> Result<HashMap<String, I>, AssembleError> {
+    let mut index = HashMap::new();
+    for (i, n) in names.enumerate() {
+        if index.insert(n.to_string(), id(i as u32)).is_some() {
+            return err(format!("{kind} `{n}` is listed twice"));
+        }
+    }
+    Ok(index)
+}

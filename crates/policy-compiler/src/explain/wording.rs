@@ -1,0 +1,122 @@
+//! The one place where reasons are put into words. Explanations (`query`,
+//! `test`, the evaluator) and the labels of failed assertions take their
+//! text from here, so a reason reads the same wherever it is shown.
+
+fn quoted(items: &[impl AsRef<str>]) -> String {
+    items
+        .iter()
+        .map(|t| format!("`{}`", t.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `` `admin` inherits `developer` ``.
+pub fn inherited(role: &str, parent: &str) -> String {
+    format!("`{role}` inherits `{parent}`")
+}
+
+/// `` `admin` grants `billing.manage` `` or, through a wildcard,
+/// `` `admin` grants `billing.*`, which matches `billing.manage` ``.
+pub fn granted(role: &str, pattern: &str, perm: &str) -> String {
+    if pattern == perm {
+        format!("`{role}` grants `{perm}`")
+    } else {
+        format!("`{role}` grants `{pattern}`, which matches `{perm}`")
+    }
+}
+
+/// The role cannot be assigned on the tier.
+pub fn role_unavailable(role: &str, tier: &str) -> String {
+    format!("role `{role}` is not available on tier `{tier}`")
+}
+
+/// The permission does not exist on the tier.
+pub fn permission_unavailable(perm: &str, tier: &str) -> String {
+    format!("permission `{perm}` does not exist on tier `{tier}`")
+}
+
+/// `role` loses `perm` to an exclusion: its own (`by` is `None`) or an
+/// ancestor's; `pattern` is the exclusion as written.
+pub fn excluded(role: &str, by: Option<&str>, perm: &str, pattern: &str) -> String {
+    let how = if pattern == perm {
+        String::new()
+    } else {
+        format!(" through `{pattern}`")
+    };
+    match by {
+        None => format!("role `{role}` excludes `{perm}`{how}"),
+        Some(by) => format!("role `{role}` inherits from `{by}`, which excludes `{perm}`{how}"),
+    }
+}
+
+/// `by` grants `pattern` only on the tiers `on`, not on `tier`.
+pub fn gate_closed(by: &str, pattern: &str, on: &[&str], tier: &str) -> String {
+    format!(
+        "`{by}` grants `{pattern}` only on {}, not on `{tier}`",
+        quoted(on)
+    )
+}
+
+/// Nothing grants the permission to the role or its ancestors.
+pub fn not_granted(perm: &str, role: &str) -> String {
+    format!("nothing grants `{perm}` to role `{role}`")
+}
+
+/// The nearest miss: which roles can use the permission (on the tier).
+pub fn other_roles(others: &[String], perm: &str, tier: Option<&str>) -> String {
+    let on = tier.map(|t| format!(" on `{t}`")).unwrap_or_default();
+    if others.is_empty() {
+        format!("no role can use `{perm}`{on}")
+    } else {
+        format!("{} can use `{perm}`{on}", quoted(others))
+    }
+}
+
+/// The nearest miss: the tiers on which the role would have the permission.
+pub fn other_tiers(role: &str, perm: &str, tiers: &[String]) -> String {
+    format!("`{role}` would have `{perm}` on {}", quoted(tiers))
+}
+
+/// A decision about ids the policy does not have.
+pub fn nothing_known() -> String {
+    "the query names no role or permission of this policy".to_string()
+}
+
+/// Labels on a failed assertion's source spans: short, since the span
+/// says which declaration.
+pub mod label {
+    /// An inheritance step of the counterexample's derivation.
+    pub fn inherited(role: &str, parent: &str) -> String {
+        super::inherited(role, parent)
+    }
+
+    /// The grant of the counterexample's derivation.
+    pub fn granted(role: &str, pattern: &str) -> String {
+        format!("`{role}` is granted `{pattern}` here")
+    }
+
+    /// The role's `on` clause shuts it out of the tier.
+    pub fn role_unavailable(tier: &str) -> String {
+        format!("the role is not available on `{tier}`")
+    }
+
+    /// The permission's `on` clause shuts it out of the tier.
+    pub fn permission_unavailable(tier: &str) -> String {
+        format!("the permission does not exist on `{tier}`")
+    }
+
+    /// The decisive exclusion.
+    pub fn excluded() -> String {
+        "excluded here".to_string()
+    }
+
+    /// The closed gate of a grant.
+    pub fn gate_closed(tier: &str) -> String {
+        format!("this grant does not hold on `{tier}`")
+    }
+
+    /// Nothing grants it.
+    pub fn not_granted() -> String {
+        "nothing grants it to this role".to_string()
+    }
+}
