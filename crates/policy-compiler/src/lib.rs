@@ -120,6 +120,9 @@ pub fn compile_file(file: &PolicyFile, parsed_cleanly: bool) -> (Policy, Vec<Dia
         perm_avail: sets.perm_avail,
         asserts: asserts.len(),
     };
+    if parsed_cleanly {
+        assertions::check_vacuous(&policy, &asserts, &mut diags);
+    }
     if parsed_cleanly && names_ok {
         assertions::check(&policy, &asserts, &mut diags);
     }

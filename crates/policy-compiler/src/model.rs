@@ -463,10 +463,16 @@ impl Policy {
         chain.extend(self.ancestors(role));
         for &a in &chain {
             if let Some(e) = self.exclusion_of(a, perm) {
+                let pid = self.permission(perm).map_or("", |x| x.id.as_str());
                 let parent_has = self.role(a).is_some_and(|ar| {
                     ar.parents
                         .iter()
                         .any(|p| self.holds_raw(tier, p.role, perm))
+                        || ar.grants.iter().any(|g| {
+                            g.pattern.contains('*')
+                                && g.tiers.contains(tier)
+                                && crate::pattern::matches(&g.pattern, pid)
+                        })
                 });
                 if parent_has {
                     return Some(DenyReason::Excluded {

@@ -54,9 +54,23 @@ pub(crate) fn compute(
                 .collect()
         })
         .collect();
+    // An exclusion that takes something out of the role's own wildcard
+    // grant does something even when the role inherits nothing.
     let mut exclusion_used: Vec<Vec<bool>> = roles
         .iter()
-        .map(|r| vec![false; r.exclusions.len()])
+        .map(|r| {
+            r.exclusions
+                .iter()
+                .map(|e| {
+                    e.matches.iter().any(|p| {
+                        let id = permissions.get(p.index()).map_or("", |x| x.id.as_str());
+                        r.grants
+                            .iter()
+                            .any(|g| g.pattern.contains('*') && crate::pattern::matches(&g.pattern, id))
+                    })
+                })
+                .collect()
+        })
         .collect();
 
     for &rid in order {

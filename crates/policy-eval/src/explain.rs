@@ -283,10 +283,17 @@ impl Evaluator {
             let Some(e) = ar.exclusions.iter().find(|e| e.matches.contains(&perm)) else {
                 continue;
             };
+            // The exclusion took it away from a parent's set, or from one
+            // of the role's own wildcard grants on this tier.
             if ar
                 .parents
                 .iter()
                 .any(|pp| self.holds_raw(tier, pp.role, perm))
+                || ar.grants.iter().any(|g| {
+                    g.pattern.contains('*')
+                        && g.tiers.contains(tier)
+                        && policy_compiler::pattern_matches(&g.pattern, &p.id)
+                })
             {
                 let how = if e.pattern == p.id {
                     String::new()
