@@ -64,9 +64,9 @@ pub(crate) fn compute(
                 .map(|e| {
                     e.matches.iter().any(|p| {
                         let id = permissions.get(p.index()).map_or("", |x| x.id.as_str());
-                        r.grants
-                            .iter()
-                            .any(|g| g.pattern.contains('*') && crate::pattern::matches(&g.pattern, id))
+                        r.grants.iter().any(|g| {
+                            g.pattern.contains('*') && crate::pattern::matches(&g.pattern, id)
+                        })
                     })
                 })
                 .collect()

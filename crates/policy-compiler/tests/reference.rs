@@ -297,9 +297,9 @@ impl Spec {
         let id = &self.perms[p].id;
         self.roles[r].grants.iter().any(|g| {
             g.tiers.contains(&t)
-                && g.patterns.iter().any(|pat| {
-                    matches_id(pat, id) && (!pat.contains('*') || !self.excluded(r, p))
-                })
+                && g.patterns
+                    .iter()
+                    .any(|pat| matches_id(pat, id) && (!pat.contains('*') || !self.excluded(r, p)))
         })
     }
 
@@ -340,9 +340,11 @@ impl Spec {
     fn grant_exclude_conflict(&self) -> bool {
         self.roles.iter().any(|role| {
             role.excludes.iter().any(|e| {
-                role.grants
-                    .iter()
-                    .any(|g| g.patterns.iter().any(|p| !p.contains('*') && matches_id(e, p)))
+                role.grants.iter().any(|g| {
+                    g.patterns
+                        .iter()
+                        .any(|p| !p.contains('*') && matches_id(e, p))
+                })
             })
         })
     }

@@ -208,9 +208,9 @@ fn arb_gen() -> impl Strategy<Value = Gen> {
                             .map(|(k, wild)| pick(*k, *wild))
                             .filter(|e| {
                                 let pat: Vec<&str> = e.split('.').collect();
-                                !exact_grants.iter().any(|x| {
-                                    matches(&pat, &x.split('.').collect::<Vec<_>>())
-                                })
+                                !exact_grants
+                                    .iter()
+                                    .any(|x| matches(&pat, &x.split('.').collect::<Vec<_>>()))
                             })
                             .collect();
                         GenRole {

@@ -79,7 +79,11 @@ fn is_name_byte(b: u8) -> bool {
 pub fn declaration_keyword(line: &str) -> Option<&'static str> {
     let trimmed = line.trim_start_matches([' ', '\t', '\u{feff}']);
     declaration_keywords().iter().copied().find(|kw| {
-        trimmed.starts_with(kw) && !trimmed.as_bytes().get(kw.len()).is_some_and(|b| is_name_byte(*b))
+        trimmed.starts_with(kw)
+            && !trimmed
+                .as_bytes()
+                .get(kw.len())
+                .is_some_and(|b| is_name_byte(*b))
     })
 }
 
@@ -171,7 +175,8 @@ mod tests {
 
     #[test]
     fn declared_names_reads_each_declaration_kind() {
-        let names = declared_names("tiers a < b\r  permission x.y \"X\"\nrole r \"R\" {\n// role q\n");
+        let names =
+            declared_names("tiers a < b\r  permission x.y \"X\"\nrole r \"R\" {\n// role q\n");
         let want: BTreeSet<(NameKind, &str)> = [
             (NameKind::Tier, "a"),
             (NameKind::Tier, "b"),

@@ -124,10 +124,10 @@ impl SourceCode for RenderSource {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner = self
-            .text
-            .as_ref()
-            .read_span(span, context_lines_before, context_lines_after)?;
+        let inner =
+            self.text
+                .as_ref()
+                .read_span(span, context_lines_before, context_lines_after)?;
         let data = inner.data();
         let breaks = data.iter().filter(|b| **b == b'\n').count();
         let line_count = (breaks + usize::from(!data.ends_with(b"\n"))).max(1);
@@ -238,7 +238,11 @@ mod tests {
             let src = SourceFile::new("t", text);
             let ef = text.find('e').unwrap();
             assert_eq!(src.line_col(ef), LineCol { line: 3, column: 1 }, "{text:?}");
-            assert_eq!(lines(text).collect::<Vec<_>>(), ["ab", "cd", "ef"], "{text:?}");
+            assert_eq!(
+                lines(text).collect::<Vec<_>>(),
+                ["ab", "cd", "ef"],
+                "{text:?}"
+            );
             assert_eq!(lines_inclusive(text).collect::<String>(), text);
         }
     }
@@ -257,7 +261,10 @@ mod tests {
         let text: String = (1..=60).map(|i| format!("line {i}\n")).collect();
         let src = SourceFile::new("t", text.clone());
         let at = text.find("line 50").unwrap();
-        let contents = src.render_source().read_span(&(at, 4).into(), 1, 1).unwrap();
+        let contents = src
+            .render_source()
+            .read_span(&(at, 4).into(), 1, 1)
+            .unwrap();
         assert_eq!(contents.line(), 48);
         assert_eq!(contents.line_count(), 3);
     }

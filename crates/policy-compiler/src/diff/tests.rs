@@ -232,7 +232,10 @@ role base "Base" {
 }
 role user "User" { inherits base }
 "#;
-    let new = old.replace("role user \"User\" { inherits base }", "role user \"User\" {}");
+    let new = old.replace(
+        "role user \"User\" { inherits base }",
+        "role user \"User\" {}",
+    );
     let d = diff(old, &new);
     assert!(!d.access.is_empty());
     for a in &d.access {

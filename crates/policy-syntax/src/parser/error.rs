@@ -220,9 +220,7 @@ fn slip_help(before: &str, after: &str, expected: &BTreeSet<&'static str>) -> Op
         );
     }
     if after.starts_with(';') {
-        return Some(
-            "statements end at the end of the line without a `;`; remove it".to_string(),
-        );
+        return Some("statements end at the end of the line without a `;`; remove it".to_string());
     }
     if expected.contains("`below`") && last_word(before) == "role" {
         return Some(
@@ -231,9 +229,13 @@ fn slip_help(before: &str, after: &str, expected: &BTreeSet<&'static str>) -> Op
                 .to_string(),
         );
     }
-    let wants_item = expected.iter().any(|e| e.starts_with("a permission") || *e == "a name");
+    let wants_item = expected
+        .iter()
+        .any(|e| e.starts_with("a permission") || *e == "a name");
     if wants_item && before.trim_end().ends_with(',') {
-        return Some("remove the trailing `,`: commas go only between the items of a list".to_string());
+        return Some(
+            "remove the trailing `,`: commas go only between the items of a list".to_string(),
+        );
     }
     if after.starts_with(['>', '<']) && last_word(before) == "on" {
         let rest = before.trim_end();
@@ -311,7 +313,10 @@ fn unclosed_brace(source: &SourceFile, chunk: &str, base: usize) -> Option<Diagn
         format!("unclosed `{{`: the body of {what} has no closing `}}`"),
     )
     .with_source(source)
-    .primary(Span::new(base + brace, base + brace + 1), "this `{` is never closed");
+    .primary(
+        Span::new(base + brace, base + brace + 1),
+        "this `{` is never closed",
+    );
     if last_content > brace + 1 {
         let end = base + last_content;
         let start = source

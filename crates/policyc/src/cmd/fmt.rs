@@ -32,7 +32,10 @@ pub fn unified_diff(name: &str, old: &str, new: &str) -> String {
 }
 
 fn usage(message: &str, help: &str) -> CmdError {
-    CmdError::new(Diagnostic::new(Code::Usage, message).help(help), Format::Human)
+    CmdError::new(
+        Diagnostic::new(Code::Usage, message).help(help),
+        Format::Human,
+    )
 }
 
 fn read_error(message: &str, help: &str) -> CmdError {
