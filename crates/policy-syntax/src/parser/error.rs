@@ -299,9 +299,12 @@ fn unclosed_brace(source: &SourceFile, chunk: &str, base: usize) -> Option<Diagn
         }
     }
     let brace = *open.last()?;
-    let name = chunk
-        .get(..brace)
-        .and_then(|head| head.split_whitespace().nth(1))
+    // The name after the keyword of the declaration the `{` belongs to
+    // (the chunk may start with its doc comment).
+    let name = crate::source::lines(chunk.get(..brace).unwrap_or(""))
+        .filter(|l| keywords::declaration_keyword(l).is_some())
+        .last()
+        .and_then(|l| l.split_whitespace().nth(1))
         .unwrap_or("");
     let what = if name.is_empty() {
         "this block".to_string()
