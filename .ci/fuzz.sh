@@ -13,6 +13,6 @@ fuzz/seed-corpus.sh
 cd fuzz
 for target in $(cargo +nightly fuzz list); do
     echo "fuzzing \`$target\` for ${seconds}s"
-    cargo +nightly fuzz run --release "$target" "corpus/$target" -- \
+    cargo +nightly fuzz run --release --sanitizer none "$target" "corpus/$target" -- \
         -max_total_time="$seconds" -max_len=16384 -timeout=10 -print_final_stats=1
 done

@@ -9,7 +9,7 @@ use policy_eval::{Artifact, Evaluator, ReasonKind};
 
 /// The largest tiers × roles × permissions table the targets check cell by
 /// cell; bigger policies are only compiled (the check is quadratic).
-pub const MAX_CELLS: usize = 20_000;
+pub const MAX_CELLS: usize = 5_000;
 
 /// Decodes fuzz bytes as text: UTF-8 as is, anything else lossily, so every
 /// input reaches the parser.
