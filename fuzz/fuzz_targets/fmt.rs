@@ -15,7 +15,10 @@ fuzz_target!(|data: &[u8]| {
     let again = SourceFile::new("fuzz.policy", formatted.clone());
     match policy_syntax::format(&again) {
         Ok(twice) => assert_eq!(twice, formatted, "fmt is not idempotent"),
-        Err(d) => panic!("formatted text does not parse: {:?}", d.first().map(|d| d.message().to_string())),
+        Err(d) => panic!(
+            "formatted text does not parse: {:?}",
+            d.first().map(|d| d.message().to_string())
+        ),
     }
     policyc_fuzz::check_same_meaning(&source, &again);
 });

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use policy_compiler::{Policy, PermId, RoleId, TierId};
+use policy_compiler::{PermId, Policy, RoleId, TierId};
 use policy_eval::{Artifact, Evaluator, ReasonKind};
 
 /// The largest tiers × roles × permissions table the targets check cell by
@@ -22,7 +22,9 @@ pub fn text_of(data: &[u8]) -> String {
 pub fn naive_matches(pattern: &[&str], id: &[&str]) -> bool {
     match (pattern.split_first(), id.is_empty()) {
         (None, empty) => empty,
-        (Some((&"*", rest)), _) => (1..=id.len()).any(|k| naive_matches(rest, id.get(k..).unwrap_or(&[]))),
+        (Some((&"*", rest)), _) => {
+            (1..=id.len()).any(|k| naive_matches(rest, id.get(k..).unwrap_or(&[])))
+        }
         (Some((seg, rest)), false) => {
             id.first() == Some(seg) && naive_matches(rest, id.get(1..).unwrap_or(&[]))
         }
@@ -64,7 +66,10 @@ pub fn reference_raw(policy: &Policy, t: TierId, r: RoleId, p: usize, depth: usi
     if depth > policy.roles().len() {
         return false;
     }
-    let excluded = role.exclusions.iter().any(|e| matches_id(&e.pattern, &perm.id));
+    let excluded = role
+        .exclusions
+        .iter()
+        .any(|e| matches_id(&e.pattern, &perm.id));
     let granted = role.grants.iter().any(|g| {
         g.tiers.contains(t)
             && matches_id(&g.pattern, &perm.id)
@@ -97,7 +102,13 @@ pub fn check_expansions(policy: &Policy) {
             .collect();
         for e in &role.exclusions {
             let got: BTreeSet<usize> = e.matches.iter().map(|m| m.index()).collect();
-            assert_eq!(got, expand(policy, &e.pattern), "exclusion `{}` of `{}`", e.pattern, role.id);
+            assert_eq!(
+                got,
+                expand(policy, &e.pattern),
+                "exclusion `{}` of `{}`",
+                e.pattern,
+                role.id
+            );
         }
         for g in &role.grants {
             let got: BTreeSet<usize> = g.matches.iter().map(|m| m.index()).collect();
@@ -143,26 +154,63 @@ pub fn check_decisions(policy: &Policy) {
                         policy.permission(pid).map_or("?", |x| x.id.as_str())
                     )
                 };
-                assert_eq!(compiled, reference_allows(policy, t, r, p), "compiler vs reference, {}", ctx());
-                assert_eq!(compiled, eval.decide_one(t, r, pid), "evaluator vs compiler, {}", ctx());
-                assert_eq!(compiled, loaded.decide_one(t, r, pid), "artifact round trip, {}", ctx());
+                assert_eq!(
+                    compiled,
+                    reference_allows(policy, t, r, p),
+                    "compiler vs reference, {}",
+                    ctx()
+                );
+                assert_eq!(
+                    compiled,
+                    eval.decide_one(t, r, pid),
+                    "evaluator vs compiler, {}",
+                    ctx()
+                );
+                assert_eq!(
+                    compiled,
+                    loaded.decide_one(t, r, pid),
+                    "artifact round trip, {}",
+                    ctx()
+                );
                 let d = eval.explain(t, &[r], pid);
                 assert_eq!(d.allowed, compiled, "explanation vs decision, {}", ctx());
-                assert!(!d.reasons.is_empty(), "an explanation without a reason, {}", ctx());
+                assert!(
+                    !d.reasons.is_empty(),
+                    "an explanation without a reason, {}",
+                    ctx()
+                );
                 let last = d.reasons.last().map(|x| x.kind);
                 if compiled {
-                    assert_eq!(last, Some(ReasonKind::Granted), "an allow ends in a grant, {}", ctx());
+                    assert_eq!(
+                        last,
+                        Some(ReasonKind::Granted),
+                        "an allow ends in a grant, {}",
+                        ctx()
+                    );
                 } else {
                     assert!(
-                        d.reasons.iter().all(|x| !matches!(x.kind, ReasonKind::Granted | ReasonKind::Inherited)),
+                        d.reasons.iter().all(|x| !matches!(
+                            x.kind,
+                            ReasonKind::Granted | ReasonKind::Inherited
+                        )),
                         "a deny explained by a grant, {}: {:?}",
                         ctx(),
                         d.reasons
                     );
                 }
                 let c = policy.derivation(t, r, pid).is_some();
-                assert_eq!(c, policy.holds_raw(t, r, pid), "derivation vs raw set, {}", ctx());
-                assert_eq!(policy.why_not(t, r, pid).is_none(), compiled, "why_not vs decision, {}", ctx());
+                assert_eq!(
+                    c,
+                    policy.holds_raw(t, r, pid),
+                    "derivation vs raw set, {}",
+                    ctx()
+                );
+                assert_eq!(
+                    policy.why_not(t, r, pid).is_none(),
+                    compiled,
+                    "why_not vs decision, {}",
+                    ctx()
+                );
             }
         }
     }
@@ -197,7 +245,9 @@ pub fn meaning(source: &policy_syntax::SourceFile) -> Meaning {
             policy_syntax::Item::Assert(a) => {
                 // The assertion's words, with layout and comments removed.
                 let text = source.slice(a.span);
-                let text = text.strip_prefix(a.doc.as_ref().map_or("", |d| source.slice(d.span))).unwrap_or(text);
+                let text = text
+                    .strip_prefix(a.doc.as_ref().map_or("", |d| source.slice(d.span)))
+                    .unwrap_or(text);
                 Some(
                     text.split(['\n', '\r'])
                         .map(|l| l.split("//").next().unwrap_or(""))
