@@ -253,6 +253,8 @@ pub fn meaning(source: &policy_syntax::SourceFile) -> Meaning {
                         .map(|l| l.split("//").next().unwrap_or(""))
                         .collect::<Vec<_>>()
                         .join(" ")
+                        // The grammar skips a byte-order mark like a space.
+                        .replace('\u{feff}', " ")
                         .split_whitespace()
                         .collect::<Vec<_>>()
                         .join(" ")
