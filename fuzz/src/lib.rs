@@ -242,26 +242,7 @@ pub fn meaning(source: &policy_syntax::SourceFile) -> Meaning {
         .items
         .iter()
         .filter_map(|i| match i {
-            policy_syntax::Item::Assert(a) => {
-                // The assertion's words, with layout and comments removed.
-                let text = source.slice(a.span);
-                let text = text
-                    .strip_prefix(a.doc.as_ref().map_or("", |d| source.slice(d.span)))
-                    .unwrap_or(text);
-                Some(
-                    text.split(['\n', '\r'])
-                        .map(|l| l.split("//").next().unwrap_or(""))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                        // The grammar skips a byte-order mark like a space.
-                        .replace('\u{feff}', " ")
-                        .split_whitespace()
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                        .replace(" ,", ",")
-                        .replace(", ", ","),
-                )
-            }
+            policy_syntax::Item::Assert(a) => Some(assertion_text(a)),
             _ => None,
         })
         .collect();
@@ -296,6 +277,42 @@ pub fn meaning(source: &policy_syntax::SourceFile) -> Meaning {
         assertions,
         effective,
     }
+}
+
+/// An assertion as a canonical text built from its syntax tree (names,
+/// pattern, tier clause), so layout and comments do not count.
+fn assertion_text(a: &policy_syntax::AssertDecl) -> String {
+    use policy_syntax::{AssertKind, TierSelector};
+    let names = |ids: &[policy_syntax::Ident]| {
+        ids.iter()
+            .map(|i| i.name.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let claim = match &a.kind {
+        AssertKind::Only { roles, pattern } => {
+            format!("only {} can {}", names(roles), pattern.text)
+        }
+        AssertKind::NoneBelow { role, pattern } => {
+            format!("no role below {} can {}", role.name, pattern.text)
+        }
+        AssertKind::Can {
+            role,
+            pattern,
+            negated,
+        } => format!(
+            "{} {} {}",
+            role.name,
+            if *negated { "cannot" } else { "can" },
+            pattern.text
+        ),
+    };
+    let on = match a.tiers.as_ref().map(|t| &t.selector) {
+        None => String::new(),
+        Some(TierSelector::Range { op, tier }) => format!(" on {op:?} {}", tier.name),
+        Some(TierSelector::List(list)) => format!(" on {}", names(list)),
+    };
+    format!("assert {claim}{on}")
 }
 
 /// Formatting kept the meaning of `before` in `after`.
