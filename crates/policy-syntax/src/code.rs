@@ -136,6 +136,14 @@ codes! {
     Usage = "P0510", Error, "invalid command-line arguments";
     /// `policyc diff` could not read a version of a policy from git.
     GitRead = "P0511", Error, "cannot read a version from git";
+    /// A file could not be written (a directory, read-only, no permission).
+    CannotWrite = "P0520", Error, "cannot write file";
+    /// A path names a FIFO, device or socket where a file was expected.
+    NotRegularFile = "P0521", Error, "not a regular file";
+    /// An output path is one of the command's inputs.
+    OutputIsInput = "P0522", Error, "output would overwrite an input";
+    /// A test file's `policy:` names something other than a policy in its tree.
+    PolicyOutsideTree = "P0523", Error, "test file names a policy outside its tree";
 }
 
 impl Code {

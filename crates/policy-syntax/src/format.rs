@@ -9,7 +9,8 @@
 //!   own (an empty block stays `{}`);
 //! - one space between tokens, none before `,`;
 //! - a statement longer than [`MAX_WIDTH`] columns is wrapped after a comma,
-//!   continuation lines indented four spaces deeper than the statement;
+//!   continuation lines indented four spaces deeper than the statement; the
+//!   tier list of an `on` clause is never split;
 //! - a blank line in the source between two lines is kept as exactly one
 //!   blank line, except right after `{` or right before `}`; blank lines at
 //!   the start and end of the file are dropped;
@@ -304,17 +305,24 @@ impl Formatter {
                     line.push('}');
                     line.push_str(&trailing);
                     self.open_header = None;
+                    // The block is closed: a blank line may follow it.
+                    self.after_open = false;
                     return;
                 }
             }
         }
         // Segments end after each comma: the only places a line may break.
+        // An `on` list (always last, before any `{`) is kept on one line.
         let mut segments: Vec<String> = Vec::new();
         let mut cur = String::new();
+        let mut in_on = false;
         for t in &stmt.tokens {
+            in_on |= t == "on";
             if t == "," {
                 cur.push(',');
-                segments.push(std::mem::take(&mut cur));
+                if !in_on {
+                    segments.push(std::mem::take(&mut cur));
+                }
             } else {
                 if !cur.is_empty() {
                     cur.push(' ');

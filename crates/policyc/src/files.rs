@@ -1,9 +1,12 @@
-//! Reading policy files defensively, discovering them, and writing atomically.
+//! Reading policy files defensively, discovering them, and writing them
+//! safely (see [`write`]).
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use policy_syntax::{Code, Diagnostic, SourceFile};
+
+mod write;
 
 /// The largest file policyc reads, in bytes.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -45,18 +48,59 @@ pub fn io_error(path: &Path, err: &std::io::Error) -> Diagnostic {
     .help("check the path and that the file is readable")
 }
 
+/// The `P0521` diagnostic for a FIFO, device or socket where a file was expected.
+fn not_regular(path: &Path) -> Diagnostic {
+    Diagnostic::new(
+        Code::NotRegularFile,
+        format!(
+            "cannot read `{}`: it is not a regular file (a FIFO, device or socket)",
+            display_name(path)
+        ),
+    )
+    .help("policyc reads regular files only; copy the content into a file")
+}
+
+/// Opens without blocking: opening a FIFO would otherwise wait for a writer.
+#[cfg(unix)]
+fn open_for_reading(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_for_reading(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
+}
+
 /// Reads a policy file: at most [`MAX_FILE_BYTES`], valid UTF-8, no NUL bytes.
 pub fn load(path: &Path) -> Result<SourceFile, LoadError> {
     let name = display_name(path);
     let meta = std::fs::metadata(path).map_err(|e| LoadError::Unreadable(io_error(path, &e)))?;
     if meta.is_dir() {
+        // A directory found by discovery that could not be listed.
+        if let Err(e) = std::fs::read_dir(path) {
+            return Err(LoadError::Unreadable(io_error(path, &e)));
+        }
         return Err(LoadError::Unreadable(
             Diagnostic::new(Code::Io, format!("cannot read `{name}`: it is a directory")).help(
                 "pass the directory to `policyc check`, which searches it for `.policy` files",
             ),
         ));
     }
-    let file = std::fs::File::open(path).map_err(|e| LoadError::Unreadable(io_error(path, &e)))?;
+    if !meta.is_file() {
+        return Err(LoadError::Unreadable(not_regular(path)));
+    }
+    let file = open_for_reading(path).map_err(|e| LoadError::Unreadable(io_error(path, &e)))?;
+    // It may have been swapped for a FIFO or device since the `stat`.
+    let meta = file
+        .metadata()
+        .map_err(|e| LoadError::Unreadable(io_error(path, &e)))?;
+    if !meta.is_file() {
+        return Err(LoadError::Unreadable(not_regular(path)));
+    }
     // One read for the common case: size the buffer from the metadata (capped,
     // since the file may grow, or lie, between the stat and the read).
     let expected = meta.len().min(MAX_FILE_BYTES + 1) as usize;
@@ -125,10 +169,13 @@ pub struct Kind {
     pub help: &'static str,
 }
 
-/// Expands files and directories into the files of `kind`, sorted by path.
-/// A directory is searched recursively (hidden directories, `target` and
-/// symbolic links to directories are skipped). A path that does not exist,
-/// or a directory with no such files, is an error (exit 2).
+/// Expands files and directories into the files of `kind`, sorted by path,
+/// each file once (`a.policy` and `./a.policy` are one file). A directory is
+/// searched recursively (hidden directories, `target` and symbolic links to
+/// directories are skipped); a subdirectory that cannot be listed is kept in
+/// the list, so that [`load`] reports it by name while the rest is checked.
+/// A path that does not exist, or a directory with no such files, is an
+/// error (exit 2).
 pub fn discover(paths: &[PathBuf], kind: &Kind) -> Result<Vec<PathBuf>, Diagnostic> {
     let mut out = Vec::new();
     for path in paths {
@@ -153,7 +200,46 @@ pub fn discover(paths: &[PathBuf], kind: &Kind) -> Result<Vec<PathBuf>, Diagnost
     }
     out.sort();
     out.dedup();
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
     Ok(out)
+}
+
+/// Checks that `path` names a file ending in `suffix` inside the directory
+/// `tree` (after following links); the reason when it does not. Nothing of
+/// the file is read.
+pub fn inside_tree(path: &Path, tree: &Path, suffix: &str) -> Result<(), String> {
+    let ends = |p: &Path| {
+        p.file_name()
+            .is_some_and(|n| n.to_string_lossy().ends_with(suffix))
+    };
+    if !ends(path) {
+        return Err(format!("not a `{suffix}` file"));
+    }
+    let (Ok(real), Ok(root)) = (std::fs::canonicalize(path), std::fs::canonicalize(tree)) else {
+        // Missing: the load that follows says so, showing nothing.
+        return Ok(());
+    };
+    if !real.starts_with(&root) {
+        return Err(format!("outside `{}`", display_name(tree)));
+    }
+    if !ends(&real) {
+        return Err(format!("it links to a file that is not a `{suffix}` file"));
+    }
+    Ok(())
+}
+
+/// The directory tree `file` was discovered from: the first of `given`
+/// that is a directory holding it, else the file's own directory.
+pub fn discovery_root(file: &Path, given: &[PathBuf]) -> PathBuf {
+    given
+        .iter()
+        .find(|g| g.is_dir() && file.starts_with(g))
+        .cloned()
+        .unwrap_or_else(|| match file.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        })
 }
 
 fn walk(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>, depth: usize) -> std::io::Result<()> {
@@ -168,8 +254,12 @@ fn walk(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>, depth: usize) -> std::
         let name = entry.file_name();
         let name = name.to_string_lossy();
         if ty.is_dir() {
-            if !name.starts_with('.') && name != "target" {
-                walk(&path, suffix, out, depth + 1)?;
+            if !name.starts_with('.')
+                && name != "target"
+                && walk(&path, suffix, out, depth + 1).is_err()
+            {
+                // Unreadable: [`load`] names it; the rest is still searched.
+                out.push(path);
             }
         } else if name.ends_with(suffix) && (ty.is_file() || ty.is_symlink()) {
             out.push(path);
@@ -178,29 +268,8 @@ fn walk(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>, depth: usize) -> std::
     Ok(())
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same
-/// directory, flushed, then renamed over the target. On any error the
-/// target is left as it was.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let fail = |e: std::io::Error| {
-        let why = match e.kind() {
-            std::io::ErrorKind::NotFound => "the directory does not exist".to_string(),
-            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-            kind => kind.to_string().to_lowercase(),
-        };
-        Diagnostic::new(
-            Code::Io,
-            format!("cannot write `{}`: {why}", display_name(path)),
-        )
-        .help("check that the directory exists and is writable")
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(fail)?;
-    tmp.write_all(bytes).map_err(fail)?;
-    tmp.as_file().sync_all().map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
+/// Writes `bytes` to `path` safely (see [`write`]); `inputs` are the files
+/// the command read, which it must not overwrite.
+pub fn write_atomic(path: &Path, bytes: &[u8], inputs: &[&Path]) -> Result<(), Diagnostic> {
+    write::write_file(path, bytes, inputs)
 }

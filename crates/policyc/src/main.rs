@@ -10,7 +10,13 @@ mod cli;
 mod cmd;
 mod exit;
 mod files;
+mod global;
+mod load;
+mod output;
 mod render;
+mod report;
+mod snapshot_text;
+mod stdin;
 
 use clap::Parser;
 
@@ -30,6 +36,7 @@ fn main() -> Exit {
             return code;
         }
     };
+    global::set(cli.color, cli.quiet);
     let result = match cli.command {
         Command::Check(args) => cmd::check::run(args),
         Command::Matrix(args) => cmd::matrix::run(args),
@@ -42,6 +49,8 @@ fn main() -> Exit {
         Command::WhatCan(args) => cmd::what_can::run(args),
         Command::Fmt(args) => cmd::fmt::run(args),
         Command::Diff(args) => cmd::diff::run(args),
+        Command::Completions(args) => cmd::completions::run(args),
+        Command::Man(args) => cmd::man::run(args),
     };
     result.unwrap_or_else(|e| e.report())
 }

@@ -6,8 +6,6 @@ use miette::{GraphicalReportHandler, GraphicalTheme};
 use policy_syntax::Diagnostic;
 use serde::Serialize;
 
-use crate::cli::DiagFormat;
-
 /// How to print diagnostics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -17,18 +15,9 @@ pub enum Format {
     Json,
 }
 
-impl From<DiagFormat> for Format {
-    fn from(f: DiagFormat) -> Self {
-        match f {
-            DiagFormat::Human => Format::Human,
-            DiagFormat::Json => Format::Json,
-        }
-    }
-}
-
 /// Whether to colour output written to stderr.
 pub fn stderr_color() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+    crate::global::color(std::io::stderr().is_terminal())
 }
 
 /// The miette handler every human report goes through: unicode, no
@@ -151,24 +140,15 @@ pub fn emit_diagnostics(diags: &[Diagnostic], format: Format) {
         Format::Json => {
             #[derive(Serialize)]
             struct Doc {
-                schema_version: u32,
                 diagnostics: Vec<JsonDiagnostic>,
             }
             let doc = Doc {
-                schema_version: 1,
                 diagnostics: diags
                     .iter()
                     .map(|d| JsonDiagnostic::from_diag(d, None))
                     .collect(),
             };
-            print_json(&doc);
+            crate::output::print_json(&doc);
         }
     }
-}
-
-/// Prints a value as pretty JSON with a trailing newline.
-pub fn print_json<T: Serialize>(value: &T) {
-    let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".to_string());
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{text}");
 }

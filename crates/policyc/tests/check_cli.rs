@@ -12,17 +12,15 @@
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
-/// A generous bound that only a hang or a pathological slowdown exceeds.
-const TIMEOUT: Duration = Duration::from_secs(60);
+mod common;
 
 /// The workspace root (for the shipped seed policies).
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    common::root()
 }
 
 /// The result of one run.
@@ -47,62 +45,21 @@ impl Run {
 }
 
 /// Runs `policyc ARGS` in `dir` with an empty environment (plus `NO_COLOR`),
-/// killing it if it runs longer than [`TIMEOUT`]. Output goes to files, so a
+/// killing it if it runs longer than [`common::TIMEOUT`]. Output goes to files, so a
 /// chatty process cannot block on a full pipe.
 fn policyc(dir: &Path, args: &[&str]) -> Run {
-    let out_dir = tempfile::tempdir().unwrap();
-    let out_path = out_dir.path().join("stdout");
-    let err_path = out_dir.path().join("stderr");
-    let start = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_policyc"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(fs::File::create(&out_path).unwrap())
-        .stderr(fs::File::create(&err_path).unwrap())
-        .spawn()
-        .unwrap();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("policyc {args:?} did not finish within {TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let elapsed = start.elapsed();
+    let run = common::run(dir, args);
     Run {
-        code: status.code().expect("policyc exited normally"),
-        stdout: String::from_utf8(fs::read(&out_path).unwrap()).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(fs::read(&err_path).unwrap()).expect("stderr is UTF-8"),
-        elapsed,
+        code: run.code,
+        stdout: String::from_utf8(run.stdout_bytes).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(run.stderr_bytes).expect("stderr is UTF-8"),
+        elapsed: run.elapsed,
     }
 }
 
 /// Snapshot settings with the temporary directory replaced by `[TMP]`.
 fn settings(tmp: &Path) -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.set_omit_expression(true);
-    for p in [tmp.to_path_buf(), tmp.canonicalize().unwrap()] {
-        s.add_filter(&regex_escape(&p.to_string_lossy()), "[TMP]");
-    }
-    s
-}
-
-fn regex_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if "\\.+*?()|[]{}^$#&-~".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
+    common::settings(tmp)
 }
 
 /// Snapshots a run as `check_cli__NAME.snap`, with the temporary directory

@@ -9,12 +9,13 @@
     reason = "test helpers: a failed lookup is a test failure"
 )]
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+mod common;
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    common::root()
 }
 
 fn read(rel: &str) -> String {
@@ -23,28 +24,14 @@ fn read(rel: &str) -> String {
 
 /// Runs `policyc` in `dir`; returns (exit code, transcript).
 fn policyc(dir: &Path, args: &[&str], stdin: Option<&str>) -> (i32, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_policyc"));
-    cmd.env_clear()
-        .env("NO_COLOR", "1")
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
-    drop(input);
-    let out = child.wait_with_output().unwrap();
-    let code = out.status.code().unwrap_or(-1);
+    let out = common::Cli::new(dir, args).stdin(stdin.unwrap_or("")).run();
     let transcript = format!(
-        "exit: {code}\n--- stdout\n{}--- stderr\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        out.code,
+        out.stdout(),
+        out.stderr()
     );
-    (code, transcript)
+    (out.code, transcript)
 }
 
 fn tempdir() -> tempfile::TempDir {

@@ -7,9 +7,11 @@
 )]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use tempfile::TempDir;
+
+mod common;
 
 /// A policy with a misspelt parent role (`P0201`, did you mean `member`?).
 const BROKEN: &str = r#"tiers free < team
@@ -44,13 +46,7 @@ impl Sandbox {
 
     /// Runs `policyc ARGS` in the sandbox with an empty environment.
     fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_policyc"))
-            .env_clear()
-            .env("NO_COLOR", "1")
-            .current_dir(self.dir.path())
-            .args(args)
-            .output()
-            .unwrap()
+        common::policyc(self.dir.path(), args)
     }
 
     /// The sorted names of the files in the sandbox.
@@ -74,30 +70,13 @@ impl Sandbox {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr),
         );
-        let mut settings = insta::Settings::clone_current();
-        let tmp = regex_escape(&self.dir.path().to_string_lossy());
-        settings.add_filter(&tmp, "[TMP]");
-        settings.add_filter(&regex_escape(env!("CARGO_PKG_VERSION")), "[VERSION]");
-        settings.set_omit_expression(true);
-        settings.bind(|| insta::assert_snapshot!(name, text));
+        common::settings(self.dir.path()).bind(|| insta::assert_snapshot!(name, text));
         out
     }
 }
 
 fn exit_code(out: &Output) -> i32 {
     out.status.code().unwrap_or(-1)
-}
-
-fn regex_escape(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '/' || c == '_' || c == '-' {
-                c.to_string()
-            } else {
-                format!("\\{c}")
-            }
-        })
-        .collect()
 }
 
 fn stderr(out: &Output) -> String {

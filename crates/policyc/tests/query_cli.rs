@@ -2,8 +2,8 @@
 //! binary in a temporary directory with a cleared environment.
 //!
 //! Every cell of both seed tables, on every tier, is asked through `policyc
-//! query`, with expectations derived from the seed documents in
-//! `shared/seeds/` (not from the policies under test): once in bulk through
+//! query`, with expectations derived from the seed tables in
+//! `tests/fixtures/seeds/` (the documents' facts, not the policies under test): once in bulk through
 //! `--batch` (the JSON decision and its reasons) and once per cell as its own
 //! process (the exit code).
 #![expect(
@@ -14,12 +14,13 @@
 )]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use serde_json::Value;
 use tempfile::TempDir;
+
+mod common;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -48,23 +49,7 @@ impl Sandbox {
     }
 
     fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_policyc"))
-            .env_clear()
-            .env("NO_COLOR", "1")
-            .current_dir(self.dir.path())
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+        common::run_with_stdin(self.dir.path(), args, stdin).output()
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -107,10 +92,18 @@ fn labels(policy: &str, keyword: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn seed(name: &str) -> String {
-    let path = root().join("../shared/seeds").join(name);
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("the seed document {} is needed: {e}", path.display()))
+/// A seed table of `tests/fixtures/seeds/` (checked against the original
+/// documents by `.ci/run`).
+fn seed_table(name: &str) -> serde_yaml::Value {
+    serde_yaml::from_str(&common::fixture(&format!("seeds/{name}"))).unwrap()
+}
+
+fn strings(v: &serde_yaml::Value) -> Vec<String> {
+    v.as_sequence()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
 }
 
 /// One expected cell: (tier, role, permission) → allowed.
@@ -120,18 +113,18 @@ type Expected = BTreeMap<(Option<String>, String, String), bool>;
 /// columns Member, Developer, Admin; Developer and Member exist only on
 /// Enterprise.
 fn humanloop_expected() -> Expected {
-    let text = seed("humanloop-access-roles.txt");
+    let table = seed_table("humanloop.table.yaml");
     let by_label: BTreeMap<String, String> = labels("humanloop.policy", "permission")
         .into_iter()
         .map(|(id, label)| (label, id))
         .collect();
     let columns = ["member", "developer", "admin"];
-    let table = text.split("ActionMemberDeveloperAdmin").nth(1).unwrap();
+    assert_eq!(strings(&table["columns"]), ["Member", "Developer", "Admin"]);
     let mut rows = Vec::new();
-    for line in table.lines().filter(|l| l.contains("✔️")) {
-        let label = line.split("✔️").next().unwrap().trim();
-        let marks = line.matches("✔️").count();
-        assert!((1..=3).contains(&marks), "{line}");
+    for row in table["rows"].as_sequence().unwrap() {
+        let label = row["action"].as_str().unwrap();
+        let marks = strings(&row["roles"]).len();
+        assert!((1..=3).contains(&marks), "{row:?}");
         let id = by_label
             .get(label)
             .unwrap_or_else(|| panic!("no permission is labelled {label:?}"));
@@ -162,7 +155,7 @@ fn humanloop_expected() -> Expected {
 /// Vellum: Admin holds everything; each editor its bullets plus every
 /// "View …" permission; Member only the "View …" permissions.
 fn vellum_expected() -> Expected {
-    let text = seed("vellum-rbac.txt");
+    let table = seed_table("vellum.table.yaml");
     let perms = labels("vellum.policy", "permission");
     let by_label: BTreeMap<&str, &str> = perms
         .iter()
@@ -174,20 +167,17 @@ fn vellum_expected() -> Expected {
         .map(|(id, l)| (l.as_str(), id.as_str()))
         .collect();
     let mut bullets: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-    let mut current: Option<&str> = None;
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        if let Some(role) = role_by_label.get(line) {
-            current = Some(role);
-            bullets.entry(role).or_default();
-        } else if let Some(item) = line.strip_prefix('•') {
-            if let Some(role) = current {
-                let id = by_label
-                    .get(item.trim())
-                    .unwrap_or_else(|| panic!("no permission is labelled {item:?}"));
-                bullets.get_mut(role).unwrap().insert(id.to_string());
-            }
-        } else if !line.ends_with(':') {
-            current = None;
+    for section in table["roles"].as_sequence().unwrap() {
+        let label = section["role"].as_str().unwrap();
+        let role = role_by_label
+            .get(label)
+            .unwrap_or_else(|| panic!("no role is labelled {label:?}"));
+        let held = bullets.entry(role).or_default();
+        for item in strings(&section["bullets"]) {
+            let id = by_label
+                .get(item.as_str())
+                .unwrap_or_else(|| panic!("no permission is labelled {item:?}"));
+            held.insert(id.to_string());
         }
     }
     assert_eq!(

@@ -1,13 +1,12 @@
 //! The seed policies against the seed documents they were written from.
 //!
-//! `policies/humanloop.policy` and `policies/vellum.policy` encode the
-//! access-control pages in `shared/seeds/`. These tests parse the pages
-//! themselves (the Humanloop table row by row, the Vellum role sections bullet
-//! by bullet), run the real `policyc matrix --format json` binary, and compare
-//! cell by cell. A failure names the row, role and tier that broke.
-//!
-//! The seed directory defaults to `<workspace>/../shared/seeds`; set
-//! `POLICYC_SEEDS_DIR` to point elsewhere. A missing directory fails the test.
+//! `policies/humanloop.policy` and `policies/vellum.policy` encode two real
+//! products' access-control pages. The facts of those pages (the Humanloop
+//! table row by row, the Vellum role sections bullet by bullet) are kept as
+//! data in `tests/fixtures/seeds/*.table.yaml`; `.ci/run` checks that data
+//! against the original documents. These tests run the real `policyc matrix
+//! --format json` binary and compare it with the data cell by cell. A failure
+//! names the row, role and tier that broke.
 #![expect(
     clippy::unwrap_used,
     clippy::indexing_slicing,
@@ -16,39 +15,15 @@
 )]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
-/// The mark the seed pages use for "this role has it" (U+2714 U+FE0F).
-const CHECK: &str = "\u{2714}\u{fe0f}";
+mod common;
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn seeds_dir() -> PathBuf {
-    match std::env::var_os("POLICYC_SEEDS_DIR") {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/seeds"
-        )),
-    }
-}
-
-fn read_seed(name: &str) -> String {
-    let dir = seeds_dir();
-    assert!(
-        dir.is_dir(),
-        "seed directory `{}` does not exist: the seed tests cannot run without the seed \
-         documents; set POLICYC_SEEDS_DIR to the directory holding `{name}`",
-        dir.display()
-    );
-    let path = dir.join(name);
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read seed document `{}`: {e}", path.display()))
+/// A seed table of `tests/fixtures/seeds/`.
+fn table<T: serde::de::DeserializeOwned>(name: &str) -> T {
+    serde_yaml::from_str(&common::fixture(&format!("seeds/{name}")))
+        .unwrap_or_else(|e| panic!("tests/fixtures/seeds/{name}: {e}"))
 }
 
 /// The `policyc matrix --format json` document of one policy (and tier).
@@ -62,15 +37,11 @@ struct Matrix {
 }
 
 fn matrix(policy: &str, tier: Option<&str>) -> Matrix {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_policyc"));
-    cmd.env_clear()
-        .env("NO_COLOR", "1")
-        .current_dir(workspace_root())
-        .args(["matrix", policy, "--format", "json"]);
+    let mut args = vec!["matrix", policy, "--format", "json"];
     if let Some(t) = tier {
-        cmd.args(["--tier", t]);
+        args.extend(["--tier", t]);
     }
-    let out = cmd.output().unwrap();
+    let out = common::policyc(&common::root(), &args);
     let what = format!("`policyc matrix {policy} --tier {tier:?} --format json`");
     assert!(
         out.status.success(),
@@ -122,109 +93,61 @@ fn matrix(policy: &str, tier: Option<&str>) -> Matrix {
 const HUMANLOOP_COLUMNS: [&str; 3] = ["Member", "Developer", "Admin"];
 
 /// One row of the Humanloop table.
-#[derive(Debug)]
+#[derive(Debug, serde::Deserialize)]
 struct TableRow {
-    line: usize,
     action: String,
     /// The columns that carry a mark.
-    roles: BTreeSet<&'static str>,
+    roles: BTreeSet<String>,
 }
 
-/// Parses the table after the `ActionMemberDeveloperAdmin` header. Each row
-/// is the action followed by one mark per role that has it; the page drops
-/// empty cells, so the marks fill the columns from the right.
-fn parse_humanloop_table(text: &str) -> Vec<TableRow> {
-    let header = format!("Action{}", HUMANLOOP_COLUMNS.concat());
-    let lines: Vec<&str> = text.lines().collect();
-    let start = lines
-        .iter()
-        .position(|l| l.trim() == header)
-        .unwrap_or_else(|| panic!("the Humanloop seed has no `{header}` table header"));
-    let mut rows = Vec::new();
-    for (i, raw) in lines.iter().enumerate().skip(start + 1) {
-        let line = raw.trim();
-        if line.is_empty() {
-            break;
-        }
-        let lineno = i + 1;
-        let first = line
-            .find(CHECK)
-            .unwrap_or_else(|| panic!("seed line {lineno}: table row {line:?} has no ✔️ mark"));
-        let action = line[..first].trim().to_string();
-        let mut rest = &line[first..];
-        let mut marks = 0;
-        while let Some(r) = rest.strip_prefix(CHECK) {
-            marks += 1;
-            rest = r.trim_start();
-        }
-        assert!(
-            rest.is_empty(),
-            "seed line {lineno}: unexpected text {rest:?} after the marks of {action:?}"
-        );
-        assert!(
-            !action.is_empty() && marks <= HUMANLOOP_COLUMNS.len(),
-            "seed line {lineno}: malformed row {line:?} ({marks} marks)"
-        );
-        let roles = HUMANLOOP_COLUMNS[HUMANLOOP_COLUMNS.len() - marks..]
-            .iter()
-            .copied()
-            .collect();
-        rows.push(TableRow {
-            line: lineno,
-            action,
-            roles,
-        });
-    }
-    assert!(!rows.is_empty(), "the Humanloop table has no rows");
-    rows
+/// `humanloop.table.yaml`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Humanloop {
+    document: String,
+    columns: Vec<String>,
+    enterprise_only: BTreeSet<String>,
+    rows: Vec<TableRow>,
 }
 
-/// The roles the prose marks `(Enterprise tier only)`, e.g.
-/// `Developer: (Enterprise tier only) Can deploy Files, ...`.
-fn humanloop_enterprise_only(text: &str) -> BTreeSet<&'static str> {
-    HUMANLOOP_COLUMNS
-        .iter()
-        .copied()
-        .filter(|role| {
-            text.lines().any(|l| {
-                l.trim()
-                    .strip_prefix(role)
-                    .and_then(|r| r.strip_prefix(':'))
-                    .is_some_and(|r| r.trim_start().starts_with("(Enterprise tier only)"))
-            })
-        })
-        .collect()
+fn humanloop() -> Humanloop {
+    let h: Humanloop = table("humanloop.table.yaml");
+    assert_eq!(h.document, "humanloop-access-roles.txt");
+    assert_eq!(h.columns, HUMANLOOP_COLUMNS);
+    h
 }
 
 #[test]
-fn humanloop_table_parses_as_the_page_shows_it() {
-    let rows = parse_humanloop_table(&read_seed("humanloop-access-roles.txt"));
-    let summary: Vec<(String, usize)> = rows
+fn humanloop_table_holds_the_page_as_it_shows_it() {
+    let h = humanloop();
+    let summary: Vec<(&str, usize)> = h
+        .rows
         .iter()
-        .map(|r| (r.action.clone(), r.roles.len()))
+        .map(|r| (r.action.as_str(), r.roles.len()))
         .collect();
     assert_eq!(summary.len(), 12, "{summary:#?}");
-    assert_eq!(
-        summary.first(),
-        Some(&("Create and manage Files".to_string(), 3))
-    );
-    assert_eq!(
-        summary.last(),
-        Some(&("Change Organization settings".to_string(), 1))
-    );
-    // Marks fill from the right: a one-mark row is Admin's alone.
-    let last = rows.last().unwrap();
-    assert_eq!(last.roles, BTreeSet::from(["Admin"]));
-    let enterprise_only = humanloop_enterprise_only(&read_seed("humanloop-access-roles.txt"));
-    assert_eq!(enterprise_only, BTreeSet::from(["Developer", "Member"]));
+    assert_eq!(summary.first(), Some(&("Create and manage Files", 3)));
+    assert_eq!(summary.last(), Some(&("Change Organization settings", 1)));
+    // Every row names known columns, and the page's marks fill from the
+    // right: a role with a mark implies every column to its right has one.
+    for r in &h.rows {
+        let marks = r.roles.len();
+        let from_right: BTreeSet<String> = HUMANLOOP_COLUMNS[HUMANLOOP_COLUMNS.len() - marks..]
+            .iter()
+            .map(|c| (*c).to_string())
+            .collect();
+        assert_eq!(r.roles, from_right, "row {:?}", r.action);
+    }
+    let expected: BTreeSet<String> = ["Developer", "Member"].map(String::from).into();
+    assert_eq!(h.enterprise_only, expected);
 }
 
 #[test]
 fn humanloop_matrix_matches_the_seed_table_on_every_tier() {
     const POLICY: &str = "policies/humanloop.policy";
-    let text = read_seed("humanloop-access-roles.txt");
-    let table = parse_humanloop_table(&text);
-    let enterprise_only = humanloop_enterprise_only(&text);
+    let h = humanloop();
+    let table = &h.rows;
+    let enterprise_only = &h.enterprise_only;
     let tiers = matrix(POLICY, None).tiers;
     assert_eq!(
         tiers.last().map(String::as_str),
@@ -249,11 +172,11 @@ fn humanloop_matrix_matches_the_seed_table_on_every_tier() {
             );
         }
         let mut cells = 0;
-        for row in &table {
+        for row in table {
             let (perm, holders) = m.rows.get(&row.action).unwrap_or_else(|| {
                 panic!(
-                    "tier {tier}: seed row {:?} (line {}) has no permission with that label",
-                    row.action, row.line
+                    "tier {tier}: seed row {:?} has no permission with that label",
+                    row.action
                 )
             });
             for column in HUMANLOOP_COLUMNS {
@@ -266,9 +189,9 @@ fn humanloop_matrix_matches_the_seed_table_on_every_tier() {
                 let actual = holders.contains(role);
                 assert_eq!(
                     actual, expected,
-                    "tier {tier}, row {:?} (`{perm}`, seed line {}), column {column} (`{role}`): \
+                    "tier {tier}, row {:?} (`{perm}`), column {column} (`{role}`): \
                      matrix says {actual}, seed says {expected}",
-                    row.action, row.line
+                    row.action
                 );
                 cells += 1;
             }
@@ -289,48 +212,36 @@ const VELLUM_ROLES: [&str; 6] = [
     "Member",
 ];
 
-/// Parses the "Available Roles" part of the Vellum page into its role
-/// sections and their bullets, in order. It ends at the next part
-/// ("Managing User Roles" or "Best Practices").
-fn parse_vellum_sections(text: &str) -> Vec<(String, Vec<String>)> {
-    let mut sections: Vec<(String, Vec<String>)> = Vec::new();
-    let mut inside = false;
-    for (i, raw) in text.lines().enumerate() {
-        let line = raw.trim();
-        if line == "Available Roles" {
-            inside = true;
-            continue;
-        }
-        if !inside {
-            continue;
-        }
-        if line == "Managing User Roles" || line == "Best Practices" {
-            break;
-        }
-        if VELLUM_ROLES.contains(&line) {
-            sections.push((line.to_string(), Vec::new()));
-        } else if let Some(bullet) = line.strip_prefix('•') {
-            let (role, bullets) = sections
-                .last_mut()
-                .unwrap_or_else(|| panic!("seed line {}: bullet before any role section", i + 1));
-            let bullet = bullet.trim().to_string();
-            assert!(
-                !bullets.contains(&bullet),
-                "seed line {}: {role} lists {bullet:?} twice",
-                i + 1
-            );
-            bullets.push(bullet);
-        }
-    }
-    assert!(inside, "the Vellum seed has no `Available Roles` part");
+/// One role section of the Vellum page.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VellumRole {
+    role: String,
+    bullets: Vec<String>,
+}
+
+/// `vellum.table.yaml`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Vellum {
+    document: String,
+    roles: Vec<VellumRole>,
+}
+
+/// The role sections and their bullets, in page order.
+fn vellum_sections() -> Vec<(String, Vec<String>)> {
+    let v: Vellum = table("vellum.table.yaml");
+    assert_eq!(v.document, "vellum-rbac.txt");
+    let sections: Vec<(String, Vec<String>)> =
+        v.roles.into_iter().map(|r| (r.role, r.bullets)).collect();
     let names: Vec<&str> = sections.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, VELLUM_ROLES, "role sections of the Vellum seed");
     sections
 }
 
 #[test]
-fn vellum_sections_parse_as_the_page_shows_them() {
-    let sections = parse_vellum_sections(&read_seed("vellum-rbac.txt"));
+fn vellum_sections_hold_the_page_as_it_shows_them() {
+    let sections = vellum_sections();
     let counts: Vec<(&str, usize)> = sections
         .iter()
         .map(|(n, b)| (n.as_str(), b.len()))
@@ -346,17 +257,18 @@ fn vellum_sections_parse_as_the_page_shows_them() {
             ("Member", 0),
         ]
     );
-    // The "Best Practices" bullets are not role bullets.
-    assert!(sections
-        .iter()
-        .flat_map(|(_, b)| b)
-        .all(|b| !b.contains("least privilege") && !b.starts_with("Limit the number")));
+    let mut seen = BTreeSet::new();
+    for (role, bullets) in &sections {
+        for b in bullets {
+            assert!(seen.insert(b), "{role}: bullet {b:?} listed twice");
+        }
+    }
 }
 
 #[test]
 fn vellum_matrix_matches_the_seed_roles() {
     const POLICY: &str = "policies/vellum.policy";
-    let sections = parse_vellum_sections(&read_seed("vellum-rbac.txt"));
+    let sections = vellum_sections();
     let m = matrix(POLICY, None);
     assert!(m.tiers.is_empty(), "{POLICY} declares tiers: {:?}", m.tiers);
     assert_eq!(m.tier, None);

@@ -16,15 +16,16 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::path::Path;
 use std::sync::Mutex;
 
 use policy_compiler::compile;
 use policy_syntax::{Code, Diagnostic, SourceFile};
 
 /// The workspace `tests/ui` directory.
+mod common;
+
 fn ui_root() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/ui")
+    common::root().join("tests/ui")
 }
 
 /// The codes stated by the `// expect:` first line.

@@ -86,3 +86,33 @@ fn labels_keep_their_escapes() {
         "permission a \"say \\\"hi\\\" \\\\ {}//\"\n",
     );
 }
+
+#[test]
+fn a_blank_line_after_an_empty_block_is_kept() {
+    check(
+        "permission a.b \"A\"\nrole r \"R\" {}\n\nrole s \"S\" { grants a.b }\n",
+        "permission a.b \"A\"\nrole r \"R\" {}\n\nrole s \"S\" {\n  grants a.b\n}\n",
+    );
+    check(
+        "permission a.b \"A\"\nrole r \"R\" {\n}\n\n// next\nrole s \"S\" {}\n",
+        "permission a.b \"A\"\nrole r \"R\" {}\n\n// next\nrole s \"S\" {}\n",
+    );
+}
+
+#[test]
+fn an_on_list_is_never_split() {
+    let tiers =
+        "t01, t02, t03, t04, t05, t06, t07, t08, t09, t10, t11, t12, t13, t14, t15, t16, t17, t18";
+    let input = format!(
+        "tiers t01 < t02 < t03 < t04 < t05 < t06 < t07 < t08 < t09 < t10 < t11 < t12 < t13 < t14 < t15 < t16 < t17 < t18\n\
+         permission aaaa.bbbb \"A\"\npermission aaaa.cccc \"C\"\n\
+         role r \"R\" {{ grants aaaa.bbbb, aaaa.cccc on {tiers} }}\n"
+    );
+    let out = format(&SourceFile::new("t.policy", input.as_str())).unwrap();
+    assert!(
+        out.contains(&format!("on {tiers}\n")),
+        "the on list was split:\n{out}"
+    );
+    // The grant list before `on` may still wrap.
+    assert!(out.contains("  grants aaaa.bbbb,\n"), "{out}");
+}

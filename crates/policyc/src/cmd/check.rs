@@ -1,16 +1,37 @@
 //! `policyc check [PATH...]`: compile every policy and report every problem.
+//!
+//! `-` reads one policy from stdin (named by `--stdin-filename`). Human and
+//! JSON output stream file by file; SARIF and GitHub commands are written
+//! by [`crate::report`] once every file is checked.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use policy_compiler::compile;
-use policy_syntax::{Diagnostic, Severity};
+use policy_syntax::{Code, Diagnostic, Severity, SourceFile};
 use serde::Serialize;
 
-use crate::cli::CheckArgs;
 use crate::exit::{CmdError, Exit};
 use crate::files::{self, LoadError};
+use crate::output::{self, OutputFormat};
 use crate::render::{self, Format, JsonDiagnostic};
+use crate::report::{self, Checked};
+
+/// `policyc check`
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Files or directories (searched recursively for `*.policy`); `-` reads a policy from stdin. Defaults to `.`.
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, default_value = "human", value_parser = output::accepting(&[OutputFormat::Human, OutputFormat::Json, OutputFormat::Sarif, OutputFormat::Github]))]
+    pub format: OutputFormat,
+    /// The file name diagnostics show for the policy read from stdin (`-`).
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<String>,
+    /// Exit 1 when there are warnings, not only errors (for CI).
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
 
 /// At most this many diagnostics are rendered per file in human output.
 const MAX_RENDERED_PER_FILE: usize = 100;
@@ -31,7 +52,6 @@ struct JsonSummary {
 
 #[derive(Serialize)]
 struct JsonReport {
-    schema_version: u32,
     files: Vec<JsonFile>,
     diagnostics: Vec<JsonDiagnostic>,
     summary: JsonSummary,
@@ -45,38 +65,99 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
+/// Compiles one loaded input.
+fn check_source(name: String, loaded: Result<SourceFile, LoadError>) -> Checked {
+    match loaded {
+        Ok(source) => Checked {
+            name,
+            diagnostics: compile(&source).1,
+            unreadable: false,
+        },
+        Err(e) => Checked {
+            name,
+            unreadable: matches!(e, LoadError::Unreadable(_)),
+            diagnostics: vec![e.into_diagnostic()],
+        },
+    }
+}
+
 /// Runs the command.
-pub fn run(args: CheckArgs) -> Result<Exit, CmdError> {
-    let format = Format::from(args.format);
-    let paths = if args.paths.is_empty() {
+pub fn run(args: Args) -> Result<Exit, CmdError> {
+    let format = args.format.diagnostics();
+    let dash = Path::new("-");
+    let read_stdin = args.paths.iter().any(|p| p == dash);
+    if args.stdin_filename.is_some() && !read_stdin {
+        let d = Diagnostic::new(Code::Io, "`--stdin-filename` names the policy read from `-`")
+            .help("add `-` to the paths, e.g. `git show HEAD:a.policy | policyc check - --stdin-filename a.policy`");
+        return Err(CmdError::new(d, format));
+    }
+    let paths: Vec<PathBuf> = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
-        args.paths
+        args.paths.iter().filter(|p| *p != dash).cloned().collect()
     };
-    let files =
-        files::discover(&paths, &files::POLICY_FILES).map_err(|d| CmdError::new(d, format))?;
+    let stdin_name = args
+        .stdin_filename
+        .clone()
+        .unwrap_or_else(|| crate::stdin::DEFAULT_NAME.to_string());
+    let stdin_input = read_stdin.then(|| {
+        let loaded = crate::stdin::load(&stdin_name);
+        check_source(stdin_name.clone(), loaded)
+    });
+    if matches!(args.format, OutputFormat::Sarif | OutputFormat::Github) {
+        // A path that cannot be searched is reported inside the document,
+        // so the output stays well-formed; each path is searched on its
+        // own, so one that cannot be read does not hide the others.
+        let mut checked: Vec<Checked> = stdin_input.into_iter().collect();
+        let mut found = Vec::new();
+        for path in &paths {
+            match files::discover(std::slice::from_ref(path), &files::POLICY_FILES) {
+                Ok(f) => found.extend(f),
+                Err(d) => checked.push(Checked {
+                    name: files::display_name(path),
+                    diagnostics: vec![d],
+                    unreadable: true,
+                }),
+            }
+        }
+        found.sort();
+        found.dedup();
+        checked.extend(
+            found
+                .iter()
+                .map(|p| check_source(files::display_name(p), files::load(p))),
+        );
+        return Ok(print_report(args.format, &checked, args.deny_warnings));
+    }
+    let files = if paths.is_empty() {
+        Vec::new()
+    } else {
+        files::discover(&paths, &files::POLICY_FILES).map_err(|d| CmdError::new(d, format))?
+    };
+    let inputs = stdin_input.into_iter().chain(
+        files
+            .iter()
+            .map(|p| check_source(files::display_name(p), files::load(p))),
+    );
     let color = render::stderr_color();
     let mut unreadable = false;
     let mut report = JsonReport {
-        schema_version: 1,
         files: Vec::new(),
         diagnostics: Vec::new(),
         summary: JsonSummary {
-            files: files.len(),
+            files: files.len() + usize::from(read_stdin),
             errors: 0,
             warnings: 0,
         },
     };
     let mut err = std::io::stderr().lock();
-    for path in &files {
-        let name = files::display_name(path);
-        let diags: Vec<Diagnostic> = match files::load(path) {
-            Ok(source) => compile(&source).1,
-            Err(e) => {
-                unreadable |= matches!(e, LoadError::Unreadable(_));
-                vec![e.into_diagnostic()]
-            }
-        };
+    for checked in inputs {
+        let Checked {
+            name,
+            diagnostics: diags,
+            unreadable: this_unreadable,
+        } = checked;
+        unreadable |= this_unreadable;
         let errors = diags
             .iter()
             .filter(|d| d.severity() == Severity::Error)
@@ -112,14 +193,9 @@ pub fn run(args: CheckArgs) -> Result<Exit, CmdError> {
         });
     }
     let s = &report.summary;
-    let exit = if unreadable {
-        Exit::Error
-    } else if s.errors > 0 || (args.deny_warnings && s.warnings > 0) {
-        Exit::Failure
-    } else {
-        Exit::Ok
-    };
+    let exit = exit_code(unreadable, s.errors, s.warnings, args.deny_warnings);
     match format {
+        Format::Human if crate::global::quiet() && exit == Exit::Ok => {}
         Format::Human => {
             let verdict = match exit {
                 Exit::Ok => "ok",
@@ -139,7 +215,48 @@ pub fn run(args: CheckArgs) -> Result<Exit, CmdError> {
             );
             let _ = err.write_all(line.as_bytes());
         }
-        Format::Json => render::print_json(&report),
+        Format::Json => output::print_json(&report),
     }
     Ok(exit)
+}
+
+/// 2 when an input could not be read, 1 on errors (or denied warnings), else 0.
+fn exit_code(unreadable: bool, errors: usize, warnings: usize, deny_warnings: bool) -> Exit {
+    if unreadable {
+        Exit::Error
+    } else if errors > 0 || (deny_warnings && warnings > 0) {
+        Exit::Failure
+    } else {
+        Exit::Ok
+    }
+}
+
+/// Prints a SARIF log or GitHub commands on stdout (and, for GitHub, the
+/// usual summary line on stderr unless `--quiet`); gives the exit code.
+fn print_report(format: OutputFormat, checked: &[Checked], deny_warnings: bool) -> Exit {
+    let all = checked.iter().flat_map(|c| c.diagnostics.iter());
+    let errors = all
+        .clone()
+        .filter(|d| d.severity() == Severity::Error)
+        .count();
+    let warnings = all.count() - errors;
+    let unreadable = checked.iter().any(|c| c.unreadable);
+    let exit = exit_code(unreadable, errors, warnings, deny_warnings);
+    if format == OutputFormat::Sarif {
+        output::print_text(&report::sarif::render(checked));
+        return exit;
+    }
+    output::print_text(&report::github::render(checked));
+    if !(crate::global::quiet() && exit == Exit::Ok) {
+        let verdict = if exit == Exit::Ok { "ok" } else { "failed" };
+        let files = checked.iter().filter(|c| !c.name.is_empty()).count();
+        let line = format!(
+            "{verdict}: checked {}: {}, {}\n",
+            plural(files, "file"),
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        );
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    }
+    exit
 }

@@ -1,25 +1,39 @@
 //! `policyc compile FILE [--format json|yaml] [-o OUT]`.
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use policy_syntax::{Code, Diagnostic};
 
 use crate::artifact::Artifact;
-use crate::cli::{ArtifactFormat, CompileArgs};
 use crate::exit::{CmdError, Exit};
 use crate::files;
+use crate::output::{self, OutputFormat};
 use crate::render::{self, Format};
 
+/// `policyc compile`
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The policy file.
+    pub file: PathBuf,
+    /// Output format.
+    #[arg(long, default_value = "json", value_parser = output::accepting(&[OutputFormat::Json, OutputFormat::Yaml]))]
+    pub format: OutputFormat,
+    /// Write to this file (atomically) instead of stdout.
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<PathBuf>,
+}
+
 /// Runs the command.
-pub fn run(args: CompileArgs) -> Result<Exit, CmdError> {
-    let (policy, warnings) = super::load_policy(&args.file, Format::Human)?;
+pub fn run(args: Args) -> Result<Exit, CmdError> {
+    let (policy, warnings) = crate::load::load_policy(&args.file, Format::Human)?;
     render::emit_diagnostics(&warnings, Format::Human);
     let artifact = Artifact::from_policy(&policy);
     let text = match args.format {
-        ArtifactFormat::Json => serde_json::to_string_pretty(&artifact)
+        OutputFormat::Yaml => serde_yaml::to_string(&artifact).map_err(|e| e.to_string()),
+        _ => serde_json::to_string_pretty(&artifact)
             .map(|s| s + "\n")
             .map_err(|e| e.to_string()),
-        ArtifactFormat::Yaml => serde_yaml::to_string(&artifact).map_err(|e| e.to_string()),
     }
     .map_err(|e| {
         CmdError::new(
@@ -31,7 +45,7 @@ pub fn run(args: CompileArgs) -> Result<Exit, CmdError> {
         )
     })?;
     match &args.output {
-        Some(out) => files::write_atomic(out, text.as_bytes())
+        Some(out) => files::write_atomic(out, text.as_bytes(), &[&args.file])
             .map_err(|d| CmdError::new(d, Format::Human))?,
         None => {
             let _ = std::io::stdout().lock().write_all(text.as_bytes());

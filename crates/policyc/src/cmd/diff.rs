@@ -12,10 +12,27 @@ use std::process::Command;
 use policy_compiler::{compile, diff_policies, AccessChange, Change, PolicyDiff, RoleEntry};
 use policy_syntax::{Code, Diagnostic, Severity, SourceFile};
 
-use crate::cli::{DiffArgs, DiffFormat};
 use crate::exit::{CmdError, Exit};
 use crate::files::{self, MAX_FILE_BYTES};
-use crate::render::{self, Format};
+use crate::output::{self, OutputFormat};
+use crate::render::Format;
+
+/// `policyc diff`
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// OLD and NEW: files or `REV:PATH` git revisions. With `--git REV`, the one PATH to compare.
+    #[arg(value_name = "OLD NEW | PATH")]
+    pub versions: Vec<String>,
+    /// Compare PATH at git revision REV (old) with the working tree (new): `--git REV -- PATH`.
+    #[arg(long, value_name = "REV")]
+    pub git: Option<String>,
+    /// Output format.
+    #[arg(long, default_value = "human", value_parser = output::accepting(&[OutputFormat::Human, OutputFormat::Markdown, OutputFormat::Json]))]
+    pub format: OutputFormat,
+    /// Exit 1 when there is any effective change (0 otherwise).
+    #[arg(long)]
+    pub exit_code: bool,
+}
 
 /// Where one version of the policy comes from.
 enum Version {
@@ -51,6 +68,26 @@ fn load(version: &Version, format: Format) -> Result<SourceFile, CmdError> {
         }
         Version::Git { rev, path } => git_show(rev, path, format),
     }
+}
+
+/// Whether `rev` names a commit (quietly: a bad revision is reported by
+/// the `git show` that follows).
+fn git_is_commit(rev: &str) -> bool {
+    !rev.starts_with('-')
+        && Command::new("git")
+            .args(["rev-parse", "--verify", "--quiet"])
+            .arg(format!("{rev}^{{commit}}"))
+            .output()
+            .is_ok_and(|o| o.status.success())
+}
+
+/// Whether `REV:PATH` exists in git.
+fn git_has(spec: &str) -> bool {
+    Command::new("git")
+        .args(["cat-file", "-e"])
+        .arg(spec)
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 /// Reads `REV:PATH` with `git show`.
@@ -108,10 +145,10 @@ fn git_show(rev: &str, path: &str, format: Format) -> Result<SourceFile, CmdErro
 }
 
 /// Runs the command.
-pub fn run(args: DiffArgs) -> Result<Exit, CmdError> {
+pub fn run(args: Args) -> Result<Exit, CmdError> {
     let format = match args.format {
-        DiffFormat::Json => Format::Json,
-        DiffFormat::Human | DiffFormat::Markdown => Format::Human,
+        OutputFormat::Json => Format::Json,
+        _ => Format::Human,
     };
     let (old, new) = match (&args.git, args.versions.as_slice()) {
         (Some(rev), [path]) => {
@@ -148,8 +185,22 @@ pub fn run(args: DiffArgs) -> Result<Exit, CmdError> {
             ))
         }
     };
-    let old = load(&old, format)?;
-    let new = load(&new, format)?;
+    // `--git REV -- PATH`: a file added since REV is compared with an empty
+    // policy (all additions), a file deleted since REV the other way round.
+    let absent = |name: String| SourceFile::new(name, String::new());
+    let (old, new) = match (&args.git, &old, &new) {
+        (Some(rev), Version::Git { path: in_git, .. }, Version::File(path)) => {
+            let spec = format!("{rev}:{in_git}");
+            let on_disk = Path::new(path).exists();
+            let in_rev = git_is_commit(rev) && git_has(&spec);
+            match (in_rev, on_disk) {
+                (false, true) if git_is_commit(rev) => (absent(spec), load(&new, format)?),
+                (true, false) => (load(&old, format)?, absent(path.clone())),
+                _ => (load(&old, format)?, load(&new, format)?),
+            }
+        }
+        _ => (load(&old, format)?, load(&new, format)?),
+    };
     let (old_policy, mut diags) = compile(&old);
     let (new_policy, more) = compile(&new);
     diags.extend(more);
@@ -175,9 +226,9 @@ pub fn run(args: DiffArgs) -> Result<Exit, CmdError> {
         );
     }
     match args.format {
-        DiffFormat::Json => render::print_json(&diff),
-        DiffFormat::Human => print(&human(&diff)),
-        DiffFormat::Markdown => print(&markdown(&diff)),
+        OutputFormat::Json => output::print_versioned(&diff),
+        OutputFormat::Markdown => print(&markdown(&diff)),
+        _ => print(&human(&diff)),
     }
     Ok(if args.exit_code && !diff.is_empty() {
         Exit::Failure

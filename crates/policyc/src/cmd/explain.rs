@@ -2,12 +2,18 @@
 
 use policy_syntax::{did_you_mean, Code, Diagnostic};
 
-use crate::cli::ExplainArgs;
 use crate::exit::{CmdError, Exit};
 use crate::render::Format;
 
+/// `policyc explain`
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A diagnostic code such as `P0201`.
+    pub code: String,
+}
+
 /// Runs the command.
-pub fn run(args: ExplainArgs) -> Result<Exit, CmdError> {
+pub fn run(args: Args) -> Result<Exit, CmdError> {
     match Code::parse(&args.code) {
         Some(code) => {
             print!("{}", code.explanation());

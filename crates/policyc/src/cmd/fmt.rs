@@ -9,10 +9,22 @@ use std::path::{Path, PathBuf};
 
 use policy_syntax::{Code, Diagnostic, SourceFile};
 
-use crate::cli::FmtArgs;
 use crate::exit::{CmdError, Exit};
 use crate::files::{self, LoadError, MAX_FILE_BYTES};
 use crate::render::{self, Format};
+
+/// `policyc fmt`
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Files or directories (searched recursively for `*.policy`); `-` formats stdin to stdout. Defaults to `.`.
+    pub paths: Vec<PathBuf>,
+    /// Change nothing: print a diff of what would change and exit 1 if anything would.
+    #[arg(long)]
+    pub check: bool,
+    /// Read a policy from stdin and write it formatted to stdout (same as `-`).
+    #[arg(long)]
+    pub stdin: bool,
+}
 
 fn plural(n: usize, word: &str) -> String {
     if n == 1 {
@@ -43,7 +55,7 @@ fn read_error(message: &str, help: &str) -> CmdError {
 }
 
 /// Runs the command.
-pub fn run(args: FmtArgs) -> Result<Exit, CmdError> {
+pub fn run(args: Args) -> Result<Exit, CmdError> {
     let dash = Path::new("-");
     if args.stdin || args.paths.iter().any(|p| p == dash) {
         if args.paths.iter().any(|p| p != dash) {
@@ -101,7 +113,7 @@ pub fn run(args: FmtArgs) -> Result<Exit, CmdError> {
                 "{}",
                 unified_diff(source.name(), source.text(), &formatted)
             );
-        } else if let Err(d) = files::write_atomic(path, formatted.as_bytes()) {
+        } else if let Err(d) = files::write_atomic(path, formatted.as_bytes(), &[]) {
             unreadable = true;
             failed += 1;
             let _ = write!(err, "{}", render::render_human(&d, color));
@@ -128,7 +140,9 @@ pub fn run(args: FmtArgs) -> Result<Exit, CmdError> {
     } else {
         String::new()
     };
-    let _ = writeln!(err, "{summary}{failures}");
+    if !(crate::global::quiet() && failed == 0) {
+        let _ = writeln!(err, "{summary}{failures}");
+    }
     Ok(if unreadable {
         Exit::Error
     } else if failed > 0 || (args.check && changed > 0) {

@@ -2,14 +2,28 @@
 
 use std::fmt::Write as _;
 use std::io::Write;
+use std::path::PathBuf;
 
 use policy_compiler::{Policy, RoleId, TierId};
 use policy_syntax::{did_you_mean, Code, Diagnostic};
 use serde::Serialize;
 
-use crate::cli::{MatrixArgs, MatrixFormat};
 use crate::exit::{CmdError, Exit};
+use crate::output::{self, OutputFormat};
 use crate::render::{self, Format};
+
+/// `policyc matrix`
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The policy file.
+    pub file: PathBuf,
+    /// The tier to show (default: the highest tier).
+    #[arg(long)]
+    pub tier: Option<String>,
+    /// Output format.
+    #[arg(long, default_value = "markdown", value_parser = output::accepting(&[OutputFormat::Markdown, OutputFormat::Json, OutputFormat::Csv]))]
+    pub format: OutputFormat,
+}
 
 /// A role column (JSON contract).
 #[derive(Serialize)]
@@ -83,13 +97,13 @@ fn md_cell(s: &str) -> String {
 }
 
 /// Runs the command.
-pub fn run(args: MatrixArgs) -> Result<Exit, CmdError> {
-    let diag_format = if args.format == MatrixFormat::Json {
+pub fn run(args: Args) -> Result<Exit, CmdError> {
+    let diag_format = if args.format == OutputFormat::Json {
         Format::Json
     } else {
         Format::Human
     };
-    let (policy, warnings) = super::load_policy(&args.file, diag_format)?;
+    let (policy, warnings) = crate::load::load_policy(&args.file, diag_format)?;
     if diag_format == Format::Human {
         render::emit_diagnostics(&warnings, Format::Human);
     }
@@ -97,7 +111,7 @@ pub fn run(args: MatrixArgs) -> Result<Exit, CmdError> {
     let roles: Vec<RoleId> = (0..policy.roles().len() as u32).map(RoleId).collect();
     let mut out = String::new();
     match args.format {
-        MatrixFormat::Json => {
+        OutputFormat::Json => {
             let m = JsonMatrix {
                 tiers: policy.tiers().iter().map(|t| t.id.clone()).collect(),
                 tier: policy.tier(tier).map(|t| t.id.clone()),
@@ -124,10 +138,10 @@ pub fn run(args: MatrixArgs) -> Result<Exit, CmdError> {
                     })
                     .collect(),
             };
-            render::print_json(&m);
+            output::print_json(&m);
             return Ok(Exit::Ok);
         }
-        MatrixFormat::Csv => {
+        OutputFormat::Csv => {
             let mut header = vec!["permission".to_string(), "label".to_string()];
             header.extend(policy.roles().iter().map(|r| csv_field(&r.id)));
             let _ = writeln!(out, "{}", header.join(","));
@@ -140,7 +154,7 @@ pub fn run(args: MatrixArgs) -> Result<Exit, CmdError> {
                 let _ = writeln!(out, "{}", row.join(","));
             }
         }
-        MatrixFormat::Markdown => {
+        _ => {
             if let Some(t) = policy.tier(tier) {
                 let _ = writeln!(out, "Tier: `{}`\n", t.id);
             }

@@ -2,75 +2,52 @@
 //! `policyc query FILE --batch REQUESTS`.
 
 use std::fmt;
-use std::io::{IsTerminal, Read, Write};
-use std::path::Path;
+use std::io::{BufRead, Read, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use miette::{LabeledSpan, NamedSource, SourceCode};
-use policy_eval::{Decision, EvalError, Evaluator, Location, Reason, Request};
+use policy_eval::{Decision, Evaluator, Location, Reason, Request};
 use policy_syntax::{Code, Diagnostic};
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{QueryArgs, QueryFormat};
 use crate::exit::{CmdError, Exit};
 use crate::files::{self, LoadError};
+use crate::load::{eval_error, load_evaluator};
+use crate::output::{self, OutputFormat};
 use crate::render::Format;
 
-/// The largest batch read from stdin, in bytes (files use the usual limit).
-const MAX_STDIN_BYTES: u64 = files::MAX_FILE_BYTES;
-
-impl From<QueryFormat> for Format {
-    fn from(f: QueryFormat) -> Self {
-        match f {
-            QueryFormat::Human => Format::Human,
-            QueryFormat::Json => Format::Json,
-        }
-    }
+/// `policyc query`
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The policy: a `.policy` source, or a compiled artifact (`.json`, `.yaml`, `.yml`).
+    pub file: PathBuf,
+    /// A role the user holds; repeat for several (their union applies).
+    #[arg(long = "role", value_name = "ROLE", required_unless_present = "batch")]
+    pub roles: Vec<String>,
+    /// The permission asked for.
+    #[arg(long, value_name = "PERMISSION", required_unless_present = "batch")]
+    pub action: Option<String>,
+    /// The tier (required when the policy declares tiers).
+    #[arg(long)]
+    pub tier: Option<String>,
+    /// Explain an allow too (a deny is always explained).
+    #[arg(long)]
+    pub explain: bool,
+    /// Output format.
+    #[arg(long, default_value = "human", value_parser = output::accepting(&[OutputFormat::Human, OutputFormat::Json]))]
+    pub format: OutputFormat,
+    /// Answer many requests: JSON Lines or a YAML list, `-` for stdin; one JSON decision per line.
+    #[arg(long, value_name = "REQUESTS", conflicts_with_all = ["roles", "action", "tier", "explain"])]
+    pub batch: Option<PathBuf>,
 }
 
-/// Loads FILE as an evaluator: a compiled artifact when it ends in `.json`,
-/// `.yaml` or `.yml`, else a policy source. Any problem is exit 2, so that
-/// it cannot be mistaken for a deny (exit 1).
-pub fn load_evaluator(path: &Path, format: Format) -> Result<Evaluator, CmdError> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    match ext.as_deref() {
-        Some(kind @ ("json" | "yaml" | "yml")) => {
-            let source = files::load(path)
-                .map_err(|e| CmdError::new(LoadError::into_diagnostic(e), format))?;
-            let loaded = if kind == "json" {
-                Evaluator::from_artifact_json(source.text())
-            } else {
-                Evaluator::from_artifact_yaml(source.text())
-            };
-            loaded.map_err(|e| {
-                let d = Diagnostic::new(
-                    Code::BadArtifact,
-                    format!("`{}`: {e}", files::display_name(path)),
-                );
-                let d = match e.help() {
-                    Some(h) => d.help(h),
-                    None => d,
-                };
-                CmdError::new(d, format)
-            })
-        }
-        _ => match super::load_policy(path, format) {
-            Ok((policy, _warnings)) => Ok(Evaluator::from_policy(&policy)),
-            Err(mut e) => {
-                e.exit = Exit::Error;
-                Err(e)
-            }
-        },
-    }
-}
+/// The largest YAML batch read from stdin, in bytes (a YAML list is parsed
+/// whole; JSON Lines are streamed with no total limit).
+const MAX_STDIN_YAML_BYTES: u64 = files::MAX_FILE_BYTES;
 
-/// An [`EvalError`] as a command error (exit 2).
-pub fn eval_error(e: &EvalError, format: Format) -> CmdError {
-    CmdError::new(e.to_diagnostic(), format)
-}
+/// The longest request line of a JSON Lines batch, in bytes.
+const MAX_LINE_BYTES: usize = 64 * 1024;
 
 /// A location in the JSON contract.
 #[derive(Debug, Serialize)]
@@ -299,13 +276,9 @@ fn brief(eval: &Evaluator, d: &Decision) -> String {
     out
 }
 
-fn stdout_color() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
-}
-
 /// Runs the command.
-pub fn run(args: QueryArgs) -> Result<Exit, CmdError> {
-    let format = Format::from(args.format);
+pub fn run(args: Args) -> Result<Exit, CmdError> {
+    let format = args.format.diagnostics();
     let eval = load_evaluator(&args.file, format)?;
     if let Some(batch) = &args.batch {
         return run_batch(&eval, batch);
@@ -318,16 +291,20 @@ pub fn run(args: QueryArgs) -> Result<Exit, CmdError> {
     let decision = eval.query(&request).map_err(|e| eval_error(&e, format))?;
     let mut out = String::new();
     match args.format {
-        QueryFormat::Json => {
+        OutputFormat::Json => {
             let doc = json_decision(&eval, &decision, None);
-            out = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_string());
+            out = output::json_document(&doc);
             out.push('\n');
         }
-        QueryFormat::Human => {
+        _ => {
             out.push_str(&verdict(&decision));
             out.push('\n');
             if args.explain {
-                out.push_str(&render_explanation(&eval, &decision, stdout_color()));
+                out.push_str(&render_explanation(
+                    &eval,
+                    &decision,
+                    output::stdout_color(),
+                ));
             } else if !decision.allowed {
                 out.push_str(&brief(&eval, &decision));
             }
@@ -382,37 +359,122 @@ struct JsonBatchFailure {
     error: JsonBatchError,
 }
 
-fn read_batch(path: &Path) -> Result<(String, bool), CmdError> {
+fn stdin_error(e: &std::io::Error) -> CmdError {
+    let d = Diagnostic::new(
+        Code::Io,
+        format!("cannot read the requests from stdin: {e}"),
+    );
+    CmdError::new(d, Format::Json)
+}
+
+/// Where the requests come from.
+enum Batch {
+    /// A whole text (a file, or a YAML list on stdin) and whether it is YAML.
+    Text(String, bool),
+    /// JSON Lines on stdin, answered line by line as they arrive.
+    Stream(std::io::StdinLock<'static>),
+}
+
+fn read_batch(path: &Path) -> Result<Batch, CmdError> {
     if path.as_os_str() == "-" {
+        let mut stdin = std::io::stdin().lock();
+        // Peek past leading whitespace: `-` or `[` starts a YAML list.
+        let first = loop {
+            let buf = stdin.fill_buf().map_err(|e| stdin_error(&e))?;
+            match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+                Some(i) => break buf.get(i).copied(),
+                None if buf.is_empty() => break None,
+                None => {
+                    let n = buf.len();
+                    stdin.consume(n);
+                }
+            }
+        };
+        if !matches!(first, Some(b'-' | b'[')) {
+            return Ok(Batch::Stream(stdin));
+        }
         let mut text = String::new();
-        let read = std::io::stdin()
-            .lock()
-            .take(MAX_STDIN_BYTES)
-            .read_to_string(&mut text);
-        if let Err(e) = read {
+        stdin
+            .take(MAX_STDIN_YAML_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(|e| stdin_error(&e))?;
+        if text.len() as u64 > MAX_STDIN_YAML_BYTES {
             let d = Diagnostic::new(
-                Code::Io,
-                format!("cannot read the requests from stdin: {e}"),
-            );
+                Code::FileTooLarge,
+                format!(
+                    "the YAML list on stdin is larger than {} MiB",
+                    MAX_STDIN_YAML_BYTES / (1024 * 1024)
+                ),
+            )
+            .help("send JSON Lines instead (one request per line), which have no total limit");
             return Err(CmdError::new(d, Format::Json));
         }
-        return Ok((text, false));
+        return Ok(Batch::Text(text, true));
     }
     let yaml_ext = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
     let source = files::load(path)
         .map_err(|e| CmdError::new(LoadError::into_diagnostic(e), Format::Json))?;
-    Ok((source.text().to_string(), yaml_ext))
+    Ok(Batch::Text(source.text().to_string(), yaml_ext))
+}
+
+/// The next line of a JSON Lines stream, without its line ending: `None` at
+/// the end, `Some(Err(()))` for a line over [`MAX_LINE_BYTES`] (skipped to
+/// its end) or not UTF-8.
+fn next_line(
+    input: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Option<Result<String, String>>> {
+    buf.clear();
+    let limit = MAX_LINE_BYTES as u64 + 1;
+    let n = input.by_ref().take(limit).read_until(b'\n', buf)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.len() > MAX_LINE_BYTES && buf.last() != Some(&b'\n') {
+        // Discard the rest of the overlong line.
+        loop {
+            let chunk = input.fill_buf()?;
+            if chunk.is_empty() {
+                break;
+            }
+            match chunk.iter().position(|b| *b == b'\n') {
+                Some(i) => {
+                    input.consume(i + 1);
+                    break;
+                }
+                None => {
+                    let len = chunk.len();
+                    input.consume(len);
+                }
+            }
+        }
+        return Ok(Some(Err(format!(
+            "the line is longer than {} KiB",
+            MAX_LINE_BYTES / 1024
+        ))));
+    }
+    while matches!(buf.last(), Some(b'\n' | b'\r')) {
+        buf.pop();
+    }
+    Ok(Some(
+        String::from_utf8(std::mem::take(buf)).map_err(|_| "the line is not UTF-8".to_string()),
+    ))
 }
 
 /// `--batch`: one compact JSON decision per request on stdout, in input
 /// order. A malformed request gives an error object on its line and exit 2
 /// at the end; it does not stop the batch.
 fn run_batch(eval: &Evaluator, path: &Path) -> Result<Exit, CmdError> {
-    let (text, yaml_ext) = read_batch(path)?;
-    let first = text.trim_start().chars().next();
-    let is_yaml = yaml_ext || matches!(first, Some('-' | '['));
+    let (text, is_yaml) = match read_batch(path)? {
+        Batch::Text(text, yaml_ext) => {
+            let first = text.trim_start().chars().next();
+            let is_yaml = yaml_ext || matches!(first, Some('-' | '['));
+            (text, is_yaml)
+        }
+        Batch::Stream(mut stdin) => return stream_batch(eval, &mut stdin),
+    };
     let items: Vec<(usize, Result<BatchRequest, String>)> = if is_yaml {
         match serde_yaml::from_str::<Vec<serde_yaml::Value>>(&text) {
             Ok(values) => values
@@ -432,28 +494,63 @@ fn run_batch(eval: &Evaluator, path: &Path) -> Result<Exit, CmdError> {
     let mut failed = false;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for (n, item) in items {
-        let answer = item
-            .map_err(|message| JsonBatchError {
-                code: Code::MalformedQuery.as_str(),
-                message: format!("malformed request: {message}"),
-                suggestion: None,
-            })
-            .and_then(|req| {
-                eval.query(&req.into_request()).map_err(|e| JsonBatchError {
-                    code: e.code().as_str(),
-                    message: e.to_string(),
-                    suggestion: e.suggestion().map(str::to_string),
-                })
-            });
-        let line = match answer {
-            Ok(d) => serde_json::to_string(&json_decision(eval, &d, Some(n))),
-            Err(error) => {
-                failed = true;
-                serde_json::to_string(&JsonBatchFailure { request: n, error })
-            }
-        };
-        let _ = writeln!(out, "{}", line.unwrap_or_else(|_| "{}".to_string()));
+        let (line, bad) = answer(eval, n, item);
+        failed |= bad;
+        let _ = writeln!(out, "{line}");
     }
     let _ = out.flush();
     Ok(if failed { Exit::Error } else { Exit::Ok })
+}
+
+/// JSON Lines from stdin: each line is answered as it is read (and the
+/// answers flushed whenever no more input is waiting), with no limit on the
+/// number of lines; a line over the per-line limit is an error on its line.
+fn stream_batch(eval: &Evaluator, input: &mut impl BufRead) -> Result<Exit, CmdError> {
+    let mut failed = false;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut buf = Vec::new();
+    let mut n = 0;
+    while let Some(line) = next_line(input, &mut buf).map_err(|e| stdin_error(&e))? {
+        n += 1;
+        let item = match line {
+            Ok(l) if l.trim().is_empty() => continue,
+            Ok(l) => serde_json::from_str(&l).map_err(|e| e.to_string()),
+            Err(why) => Err(why),
+        };
+        let (answer, bad) = answer(eval, n, item);
+        failed |= bad;
+        if writeln!(out, "{answer}").is_err() {
+            // The reader went away: stop answering.
+            break;
+        }
+        if input.fill_buf().map_or(true, <[u8]>::is_empty) {
+            let _ = out.flush();
+        }
+    }
+    let _ = out.flush();
+    Ok(if failed { Exit::Error } else { Exit::Ok })
+}
+
+/// The output line for request `n`, and whether it failed.
+fn answer(eval: &Evaluator, n: usize, item: Result<BatchRequest, String>) -> (String, bool) {
+    let answer = item
+        .map_err(|message| JsonBatchError {
+            code: Code::MalformedQuery.as_str(),
+            message: format!("malformed request: {message}"),
+            suggestion: None,
+        })
+        .and_then(|req| {
+            eval.query(&req.into_request()).map_err(|e| JsonBatchError {
+                code: e.code().as_str(),
+                message: e.to_string(),
+                suggestion: e.suggestion().map(str::to_string),
+            })
+        });
+    match answer {
+        Ok(d) => (output::json_line(&json_decision(eval, &d, Some(n))), false),
+        Err(error) => (
+            output::json_line(&JsonBatchFailure { request: n, error }),
+            true,
+        ),
+    }
 }

@@ -5,18 +5,28 @@
 //! this command only renders it, compares it with a committed file, or
 //! rewrites that file atomically.
 
-use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use policy_compiler::Snapshot;
-use policy_syntax::{Code, Diagnostic};
-use similar::{ChangeTag, TextDiff};
 
-use crate::cli::SnapshotArgs;
 use crate::exit::{CmdError, Exit};
 use crate::files::{self, LoadError};
 use crate::render::{self, Format};
+use crate::snapshot_text::{normalize, render, unified_diff};
+
+/// `policyc snapshot`
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The policy file.
+    pub file: PathBuf,
+    /// Compare with a committed snapshot (default `NAME.snapshot.yaml` beside the policy); exit 1 with a diff when it differs.
+    #[arg(long, value_name = "SNAPSHOT", num_args = 0..=1, conflicts_with = "update")]
+    pub check: Option<Option<PathBuf>>,
+    /// Rewrite the snapshot file atomically (default `NAME.snapshot.yaml` beside the policy).
+    #[arg(long, value_name = "SNAPSHOT", num_args = 0..=1)]
+    pub update: Option<Option<PathBuf>>,
+}
 
 /// The default snapshot path of a policy: `humanloop.policy` →
 /// `humanloop.snapshot.yaml`, beside it.
@@ -27,26 +37,9 @@ pub fn default_path(policy: &Path) -> PathBuf {
     policy.with_file_name(format!("{stem}.snapshot.yaml"))
 }
 
-/// The canonical text of a policy's snapshot: a header comment, then YAML.
-pub fn render(policy_path: &Path, snapshot: &Snapshot) -> Result<String, Diagnostic> {
-    let yaml = serde_yaml::to_string(snapshot).map_err(|e| {
-        Diagnostic::new(
-            Code::BadArtifact,
-            format!("cannot serialize the snapshot: {e}"),
-        )
-    })?;
-    let name = policy_path
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    Ok(format!(
-        "# Effective permissions of `{name}`, written by `policyc snapshot`.\n\
-         # Do not edit; regenerate with `policyc snapshot path/to/{name} --update`.\n{yaml}"
-    ))
-}
-
 /// Runs the command.
-pub fn run(args: SnapshotArgs) -> Result<Exit, CmdError> {
-    let (policy, warnings) = super::load_policy(&args.file, Format::Human)?;
+pub fn run(args: Args) -> Result<Exit, CmdError> {
+    let (policy, warnings) = crate::load::load_policy(&args.file, Format::Human)?;
     render::emit_diagnostics(&warnings, Format::Human);
     let text = render(&args.file, &Snapshot::from_policy(&policy))
         .map_err(|d| CmdError::new(d, Format::Human))?;
@@ -63,7 +56,7 @@ pub fn run(args: SnapshotArgs) -> Result<Exit, CmdError> {
         if same {
             let _ = writeln!(err, "`{name}` is up to date");
         } else {
-            files::write_atomic(&path, text.as_bytes())
+            files::write_atomic(&path, text.as_bytes(), &[&args.file])
                 .map_err(|d| CmdError::new(d, Format::Human))?;
             let _ = writeln!(err, "updated `{name}`");
         }
@@ -71,11 +64,6 @@ pub fn run(args: SnapshotArgs) -> Result<Exit, CmdError> {
     }
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     Ok(Exit::Ok)
-}
-
-/// Committed snapshots may have been checked out with CRLF line endings.
-fn normalize(text: &str) -> String {
-    text.replace("\r\n", "\n")
 }
 
 /// Compares the committed snapshot at `path` with `fresh`: exit 0 when they
@@ -108,72 +96,4 @@ fn check(path: &Path, fresh: &str) -> Result<Exit, CmdError> {
          help: review the diff; if the change is intended, run `policyc snapshot POLICY --update {name}`"
     );
     Ok(Exit::Failure)
-}
-
-/// A unified diff whose hunk headers name the YAML section they are in
-/// (`@@ -7,7 +7,6 @@ free › admin`), like git's function context, so a
-/// reviewer sees which tier and role each change belongs to.
-fn unified_diff(old: &str, new: &str, name: &str) -> String {
-    let diff = TextDiff::from_lines(old, new);
-    let old_lines: Vec<&str> = old.lines().collect();
-    let mut out = format!("--- {name} (committed)\n+++ {name} (policy)\n");
-    for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
-        let first_change = hunk
-            .iter_changes()
-            .find(|c| c.tag() != ChangeTag::Equal)
-            .and_then(|c| c.old_index().or(c.new_index()))
-            .unwrap_or(0);
-        let context = section_of(&old_lines, first_change);
-        let _ = writeln!(
-            out,
-            "{}{}",
-            hunk.header(),
-            if context.is_empty() {
-                String::new()
-            } else {
-                format!(" {context}")
-            }
-        );
-        for change in hunk.iter_changes() {
-            let sign = match change.tag() {
-                ChangeTag::Equal => ' ',
-                ChangeTag::Delete => '-',
-                ChangeTag::Insert => '+',
-            };
-            let value = change.value();
-            let _ = write!(out, "{sign}{value}");
-            if !value.ends_with('\n') {
-                let _ = writeln!(out, "\n\\ No newline at end of file");
-            }
-        }
-    }
-    out
-}
-
-/// The keys of the YAML mappings enclosing line `index` (outermost first,
-/// without the top-level `tiers`/`roles`), joined by ` › `.
-fn section_of(lines: &[&str], index: usize) -> String {
-    let indent = |l: &str| l.len() - l.trim_start().len();
-    let mut limit = lines.get(index).map_or(usize::MAX, |l| indent(l));
-    let mut keys = Vec::new();
-    for line in lines.iter().take(index).rev() {
-        let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        let level = indent(line);
-        if level < limit {
-            if let Some(key) = trimmed.strip_suffix(':') {
-                if level > 0 {
-                    keys.push(key.to_string());
-                }
-            }
-            limit = level;
-        }
-        if level == 0 {
-            break;
-        }
-    }
-    keys.reverse();
-    keys.join(" › ")
 }

@@ -5,23 +5,38 @@
 //! block per failed test (expected, actual, and the derivation or deny
 //! reason), a line per file, and the closing line `N passed, N failed`.
 
-mod eval;
+pub(crate) mod eval;
 mod schema;
+pub(crate) mod snapshots;
 
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use policy_compiler::{compile, has_errors};
-use policy_syntax::{Diagnostic, SourceFile};
+use policy_syntax::{Code, Diagnostic, SourceFile};
 use serde::Serialize;
 
-use crate::cli::TestArgs;
 use crate::exit::{CmdError, Exit};
 use crate::files::{self, LoadError};
+use crate::output::{self, OutputFormat};
 use crate::render::{self, Format, JsonDiagnostic};
+use crate::report::junit::Junit;
 
 use eval::{Position, TestResult};
+
+/// `policyc test`
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Test files or directories (searched recursively for `*.test.yaml`). Defaults to `.`.
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, default_value = "human", value_parser = output::accepting(&[OutputFormat::Human, OutputFormat::Json, OutputFormat::Junit]))]
+    pub format: OutputFormat,
+    /// Also check every `NAME.snapshot.yaml` under the paths against `NAME.policy` beside it.
+    #[arg(long)]
+    pub snapshots: bool,
+}
 
 /// At most this many failed tests per file get a line and column.
 const MAX_LOCATED: usize = 100;
@@ -50,9 +65,10 @@ struct JsonSummary {
 
 #[derive(Serialize)]
 struct JsonReport {
-    schema_version: u32,
     files: Vec<JsonFile>,
     diagnostics: Vec<JsonDiagnostic>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snapshots: Option<Vec<snapshots::SnapshotResult>>,
     summary: JsonSummary,
 }
 
@@ -72,18 +88,25 @@ impl NotRun {
 }
 
 /// Runs the command.
-pub fn run(args: TestArgs) -> Result<Exit, CmdError> {
-    let format = Format::from(args.format);
+pub fn run(args: Args) -> Result<Exit, CmdError> {
+    let format = args.format.diagnostics();
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
         args.paths
     };
     let test_files = files::discover(&paths, &TEST_FILES).map_err(|d| CmdError::new(d, format))?;
+    let snapshot_files = if args.snapshots {
+        snapshots::discover(&paths).map_err(|d| CmdError::new(d, format))?
+    } else {
+        Vec::new()
+    };
+    let mut junit = (args.format == OutputFormat::Junit).then(Junit::new);
+    let quiet = crate::global::quiet();
     let mut report = JsonReport {
-        schema_version: 1,
         files: Vec::new(),
         diagnostics: Vec::new(),
+        snapshots: None,
         summary: JsonSummary {
             files: test_files.len(),
             passed: 0,
@@ -96,7 +119,7 @@ pub fn run(args: TestArgs) -> Result<Exit, CmdError> {
     let color = render::stderr_color();
     for path in &test_files {
         let name = files::display_name(path);
-        match run_file(path) {
+        match run_file(path, &files::discovery_root(path, &paths)) {
             Ok((policy_name, mut results, source)) => {
                 // Each location costs one parse of the file: bound the work.
                 for r in results.iter_mut().filter(|r| !r.passed).take(MAX_LOCATED) {
@@ -119,11 +142,19 @@ pub fn run(args: TestArgs) -> Result<Exit, CmdError> {
                 if failed > 0 && exit == Exit::Ok {
                     exit = Exit::Failure;
                 }
-                if format == Format::Human {
+                if let Some(j) = junit.as_mut() {
+                    j.file(&name, &results, |r| {
+                        let mut block = String::new();
+                        write_failure(&mut block, &name, r);
+                        block
+                    });
+                } else if format == Format::Human {
                     for r in results.iter().filter(|r| !r.passed) {
                         write_failure(&mut text, &name, r);
                     }
-                    let _ = if failed == 0 {
+                    let _ = if failed == 0 && quiet {
+                        Ok(())
+                    } else if failed == 0 {
                         writeln!(text, "ok     {name} ({})", tests(results.len()))
                     } else {
                         writeln!(
@@ -148,6 +179,9 @@ pub fn run(args: TestArgs) -> Result<Exit, CmdError> {
                     (Exit::Error, _) | (_, Exit::Error) => Exit::Error,
                     _ => Exit::Failure,
                 };
+                if let Some(j) = junit.as_mut() {
+                    j.not_run(&name, &not_run.diagnostics);
+                }
                 match format {
                     Format::Human => {
                         let _ = writeln!(text, "ERROR  {name} (not run, see the errors above)");
@@ -174,6 +208,31 @@ pub fn run(args: TestArgs) -> Result<Exit, CmdError> {
             }
         }
     }
+    if args.snapshots {
+        let results: Vec<_> = snapshot_files.iter().map(|p| snapshots::check(p)).collect();
+        for r in &results {
+            if r.passed {
+                report.summary.passed += 1;
+            } else {
+                report.summary.failed += 1;
+                exit = match exit {
+                    Exit::Error => Exit::Error,
+                    _ => Exit::Failure,
+                };
+            }
+            if format == Format::Human && junit.is_none() {
+                write_snapshot(&mut text, r, quiet, color);
+            }
+        }
+        if let Some(j) = junit.as_mut() {
+            j.snapshots(&results);
+        }
+        report.snapshots = Some(results);
+    }
+    if let Some(j) = &junit {
+        output::print_text(&j.render());
+        return Ok(exit);
+    }
     match format {
         Format::Human => {
             let s = &report.summary;
@@ -181,10 +240,12 @@ pub fn run(args: TestArgs) -> Result<Exit, CmdError> {
                 let files = if s.errors == 1 { "file" } else { "files" };
                 let _ = writeln!(text, "error: {} test {files} could not be run", s.errors);
             }
-            let _ = writeln!(text, "{} passed, {} failed", s.passed, s.failed);
+            if !(quiet && exit == Exit::Ok) {
+                let _ = writeln!(text, "{} passed, {} failed", s.passed, s.failed);
+            }
             let _ = std::io::stdout().lock().write_all(text.as_bytes());
         }
-        Format::Json => render::print_json(&report),
+        Format::Json => output::print_json(&report),
     }
     Ok(exit)
 }
@@ -198,14 +259,31 @@ fn tests(n: usize) -> String {
 }
 
 /// Loads, parses and resolves one test file and its policy, then runs it.
-fn run_file(path: &Path) -> Result<(String, Vec<TestResult>, SourceFile), NotRun> {
+fn run_file(path: &Path, tree: &Path) -> Result<(String, Vec<TestResult>, SourceFile), NotRun> {
     let source = files::load(path).map_err(|e| match e {
         LoadError::Unreadable(d) => NotRun::error(d),
         LoadError::Content(d) => NotRun::error(d),
     })?;
     let parsed = schema::parse(&source).map_err(NotRun::error)?;
     let policy_path = match parsed.policy() {
-        Some(p) => path.with_file_name("").join(p),
+        Some(p) => {
+            let policy_path = path.with_file_name("").join(p);
+            files::inside_tree(&policy_path, tree, ".policy").map_err(|why| {
+                NotRun::error(
+                    Diagnostic::new(
+                        Code::PolicyOutsideTree,
+                        format!(
+                            "`{}` names `{p}` as its policy: {why}",
+                            files::display_name(path)
+                        ),
+                    )
+                    .help(
+                        "`policy:` must name a `.policy` file inside the tree the test file was found in",
+                    ),
+                )
+            })?;
+            policy_path
+        }
         None => default_policy(path),
     };
     let policy_source = files::load(&policy_path).map_err(|e| {
@@ -252,7 +330,45 @@ const TEST_FILES: files::Kind = files::Kind {
     help: "write a test file beside the policy, e.g. `humanloop.test.yaml` for `humanloop.policy`",
 };
 
-fn write_failure(out: &mut String, file: &str, r: &TestResult) {
+/// The human lines of one snapshot check (diagnostics go to stderr).
+fn write_snapshot(out: &mut String, r: &snapshots::SnapshotResult, quiet: bool, color: bool) {
+    if r.passed {
+        if !quiet {
+            let _ = writeln!(out, "ok     {} (snapshot)", r.path);
+        }
+        return;
+    }
+    if let Some(diff) = &r.diff {
+        let _ = writeln!(
+            out,
+            "FAIL {}: does not match the effective permissions of `{}` (`-` committed, `+` now)",
+            r.path, r.policy
+        );
+        out.push_str(diff);
+        if !diff.ends_with('\n') {
+            out.push('\n');
+        }
+        let _ = writeln!(
+            out,
+            "  help: if the change is intended, run `policyc snapshot {} --update`\n",
+            r.policy
+        );
+        let _ = writeln!(out, "FAILED {} (snapshot differs)", r.path);
+    } else {
+        let mut err = std::io::stderr().lock();
+        for d in &r.diagnostics {
+            let _ = write!(err, "{}", render::render_human(d, color));
+        }
+        let _ = writeln!(
+            out,
+            "FAILED {} (snapshot not checked, see the errors above)",
+            r.path
+        );
+    }
+}
+
+/// The human block of one failed test (also the JUnit failure text).
+pub(crate) fn write_failure(out: &mut String, file: &str, r: &TestResult) {
     let at = r
         .location
         .map_or_else(String::new, |p| format!(":{}:{}", p.line, p.column));

@@ -1,13 +1,32 @@
 //! `policyc what-can FILE ROLE [--tier T] [--format human|json]`.
 
+use policy_eval::{Evaluator, PermId, ReasonKind, RoleId, TierId};
 use serde::Serialize;
+use std::path::PathBuf;
 
-use crate::cli::{QueryFormat, WhatCanArgs};
 use crate::exit::{CmdError, Exit};
-use crate::render::{self, Format};
+use crate::output::{self, OutputFormat};
 
-use super::query::{eval_error, load_evaluator};
-use super::who_can::{print_listing, tiers_to_show, JsonNamed};
+use crate::load::{eval_error, load_evaluator, tiers_to_show};
+use crate::output::{print_listing, JsonNamed};
+
+/// `policyc what-can`
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The policy: a `.policy` source or a compiled artifact.
+    pub file: PathBuf,
+    /// The role.
+    pub role: String,
+    /// Only this tier (default: every tier).
+    #[arg(long)]
+    pub tier: Option<String>,
+    /// Output format.
+    #[arg(long, default_value = "human", value_parser = output::accepting_described(&[
+        (OutputFormat::Human, "Per tier, the permissions ROLE may use: `id  label`, aligned; where it has none, why"),
+        (OutputFormat::Json, "One JSON document: `role` and, per tier, its `permissions` (docs/cli.md)"),
+    ]))]
+    pub format: OutputFormat,
+}
 
 /// One tier's answer (JSON contract).
 #[derive(Serialize)]
@@ -24,8 +43,8 @@ struct JsonWhatCan {
 }
 
 /// Runs the command.
-pub fn run(args: WhatCanArgs) -> Result<Exit, CmdError> {
-    let format = Format::from(args.format);
+pub fn run(args: Args) -> Result<Exit, CmdError> {
+    let format = args.format.diagnostics();
     let eval = load_evaluator(&args.file, format)?;
     let role = eval
         .resolve_role(&args.role)
@@ -47,16 +66,34 @@ pub fn run(args: WhatCanArgs) -> Result<Exit, CmdError> {
         })
         .collect();
     match args.format {
-        QueryFormat::Json => render::print_json(&JsonWhatCan {
+        OutputFormat::Json => output::print_json(&JsonWhatCan {
             role: args.role,
             tiers: answer,
         }),
-        QueryFormat::Human => print_listing(
-            answer
-                .iter()
-                .map(|t| (t.tier.as_deref(), t.permissions.as_slice())),
-            "(nothing)",
-        ),
+        _ => print_listing(answer.iter().zip(&tiers).map(|(t, &tier)| {
+            (
+                t.tier.as_deref(),
+                t.permissions.as_slice(),
+                nothing(&eval, tier, role),
+            )
+        })),
     }
     Ok(Exit::Ok)
+}
+
+/// What a tier with no permissions for `role` shows: `(nothing)`, and why
+/// when the role is not available on that tier at all.
+fn nothing(eval: &Evaluator, tier: TierId, role: RoleId) -> String {
+    if eval.perm_count() == 0 {
+        return "(nothing: the policy declares no permissions)".to_string();
+    }
+    let decision = eval.explain(tier, &[role], PermId(0));
+    match decision
+        .reasons
+        .iter()
+        .find(|r| r.kind == ReasonKind::RoleUnavailable)
+    {
+        Some(r) => format!("(nothing: {})", r.message),
+        None => "(nothing)".to_string(),
+    }
 }

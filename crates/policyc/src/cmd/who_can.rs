@@ -1,24 +1,31 @@
 //! `policyc who-can FILE ACTION [--tier T] [--format human|json]`.
 
-use std::fmt::Write as _;
-use std::io::Write;
+use std::path::PathBuf;
 
-use policy_eval::{Evaluator, TierId};
 use serde::Serialize;
 
-use crate::cli::{QueryFormat, WhoCanArgs};
 use crate::exit::{CmdError, Exit};
-use crate::render::{self, Format};
+use crate::output::{self, OutputFormat};
 
-use super::query::{eval_error, load_evaluator};
+use crate::load::{eval_error, load_evaluator, tiers_to_show};
+use crate::output::{print_listing, JsonNamed};
 
-/// A role in the JSON contract.
-#[derive(Serialize)]
-pub struct JsonNamed {
-    /// Its id.
-    pub id: String,
-    /// Its label.
-    pub label: String,
+/// `policyc who-can`
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The policy: a `.policy` source or a compiled artifact.
+    pub file: PathBuf,
+    /// The permission.
+    pub action: String,
+    /// Only this tier (default: every tier).
+    #[arg(long)]
+    pub tier: Option<String>,
+    /// Output format.
+    #[arg(long, default_value = "human", value_parser = output::accepting_described(&[
+        (OutputFormat::Human, "Per tier, the roles that may use ACTION: `id  label`, aligned"),
+        (OutputFormat::Json, "One JSON document: `action` and, per tier, its `roles` (docs/cli.md)"),
+    ]))]
+    pub format: OutputFormat,
 }
 
 /// One tier's answer (JSON contract).
@@ -35,45 +42,9 @@ struct JsonWhoCan {
     tiers: Vec<JsonTier>,
 }
 
-/// The tiers to answer for: the one named, or every tier (the implicit one
-/// of a tierless policy). An unknown or superfluous tier is exit 2.
-pub fn tiers_to_show(
-    eval: &Evaluator,
-    tier: Option<&str>,
-    format: Format,
-) -> Result<Vec<TierId>, CmdError> {
-    match tier {
-        Some(_) => Ok(vec![eval
-            .resolve_tier(tier)
-            .map_err(|e| eval_error(&e, format))?]),
-        None => Ok((0..eval.tier_count() as u32).map(TierId).collect()),
-    }
-}
-
-/// Prints a per-tier listing of `id  label` lines (the human format of
-/// `who-can` and `what-can`); `empty` stands in for an empty tier.
-pub fn print_listing<'a>(
-    tiers: impl Iterator<Item = (Option<&'a str>, &'a [JsonNamed])>,
-    empty: &str,
-) {
-    let mut out = String::new();
-    for (tier, items) in tiers {
-        if let Some(name) = tier {
-            let _ = writeln!(out, "{name}:");
-        }
-        if items.is_empty() {
-            let _ = writeln!(out, "  {empty}");
-        }
-        for item in items {
-            let _ = writeln!(out, "  {}  {}", item.id, item.label);
-        }
-    }
-    let _ = std::io::stdout().lock().write_all(out.as_bytes());
-}
-
 /// Runs the command.
-pub fn run(args: WhoCanArgs) -> Result<Exit, CmdError> {
-    let format = Format::from(args.format);
+pub fn run(args: Args) -> Result<Exit, CmdError> {
+    let format = args.format.diagnostics();
     let eval = load_evaluator(&args.file, format)?;
     let perm = eval
         .resolve_perm(&args.action)
@@ -95,16 +66,17 @@ pub fn run(args: WhoCanArgs) -> Result<Exit, CmdError> {
         })
         .collect();
     match args.format {
-        QueryFormat::Json => render::print_json(&JsonWhoCan {
+        OutputFormat::Json => output::print_json(&JsonWhoCan {
             action: args.action,
             tiers: answer,
         }),
-        QueryFormat::Human => print_listing(
-            answer
-                .iter()
-                .map(|t| (t.tier.as_deref(), t.roles.as_slice())),
-            "(no role)",
-        ),
+        _ => print_listing(answer.iter().map(|t| {
+            (
+                t.tier.as_deref(),
+                t.roles.as_slice(),
+                "(no role)".to_string(),
+            )
+        })),
     }
     Ok(Exit::Ok)
 }

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# End-to-end proof of the pre-commit hooks (.pre-commit-hooks.yaml):
+# pre-commit from PyPI in a throwaway venv installs this checkout's hooks at
+# its current commit into a temporary consumer repository, through
+# pre-commit's own machinery (which builds policyc with maturin, locked),
+# and the hooks pass a clean policy, fail an unknown role with P0201,
+# rewrite an unformatted policy, and fail a failing policy test and a stale
+# snapshot.
+#
+# The hook's build gets its own CARGO_TARGET_DIR, seeded with a copy of
+# this checkout's target/release when there is one, so it reuses the
+# compiled dependencies without overwriting the checkout's own binary.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+rev="$(git -C "$repo" rev-parse HEAD)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+export CARGO_TARGET_DIR="$work/target"
+mkdir -p "$CARGO_TARGET_DIR"
+if [ -d "$repo/target/release" ]; then
+  cp -r --reflink=auto "$repo/target/release" "$CARGO_TARGET_DIR/release"
+fi
+export PRE_COMMIT_HOME="$work/cache"
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+fail() { echo "pre-commit-e2e: FAILED: $*" >&2; exit 1; }
+
+python3 -m venv "$work/venv"
+"$work/venv/bin/pip" install --quiet pre-commit
+pc="$work/venv/bin/pre-commit"
+echo "pre-commit-e2e: $("$pc" --version), hooks from $repo at $rev"
+
+echo "== 0. the hook's build uses Cargo.lock as committed (maturin passes --locked)"
+mkdir "$work/stale"
+git -C "$repo" archive "$rev" | tar -x -C "$work/stale"
+# Drop one locked package: a build that re-resolved would quietly fix it.
+python3 - "$work/stale/Cargo.lock" <<'PY'
+import sys
+path = sys.argv[1]
+blocks = open(path).read().split("\n[[package]]\n")
+kept = [b for b in blocks if not b.startswith('name = "similar"\n')]
+assert len(kept) == len(blocks) - 1, "Cargo.lock has no `similar` entry"
+open(path, "w").write("\n[[package]]\n".join(kept))
+PY
+set +e
+"$work/venv/bin/pip" wheel --quiet --no-deps -w "$work/wheels" "$work/stale" > "$work/stale.log" 2>&1
+status=$?
+set -e
+[ "$status" != 0 ] || fail "a build with a stale Cargo.lock succeeded"
+grep -q 'because --locked was passed' "$work/stale.log" || { cat "$work/stale.log"; fail "the build did not refuse the stale Cargo.lock"; }
+grep 'because --locked was passed' "$work/stale.log" | sed 's/^ */  | /'
+
+consumer="$work/consumer"
+mkdir -p "$consumer"
+cd "$consumer"
+git init --quiet .
+git config user.email ci@example.invalid
+git config user.name ci
+cat > .pre-commit-config.yaml <<YAML
+repos:
+  - repo: $repo
+    rev: $rev
+    hooks:
+      - id: policyc-check
+      - id: policyc-fmt
+      - id: policyc-test
+YAML
+cat > acl.policy <<'POLICY'
+tiers free < pro
+
+permission docs.read "Read documents"
+permission docs.write "Write documents"
+
+role reader "Reader" {
+  grants docs.read
+}
+
+role writer "Writer" on pro {
+  inherits reader
+  grants docs.write
+}
+POLICY
+cat > acl.test.yaml <<'TESTS'
+cases:
+  - { roles: [reader], action: docs.read, tier: free, expect: allow }
+  - { roles: [reader], action: docs.write, tier: pro, expect: deny }
+  - { roles: [writer], action: docs.write, tier: pro, expect: allow }
+TESTS
+git add -A
+
+start=$SECONDS
+"$pc" install-hooks
+echo "pre-commit-e2e: install-hooks took $((SECONDS - start)) s"
+policyc_bin="$(find "$PRE_COMMIT_HOME" -path '*/bin/policyc' -type f | head -n 1)"
+[ -x "$policyc_bin" ] || fail "the hook environment has no policyc binary"
+"$policyc_bin" --version
+# The committed snapshot, written by the hook's own policyc.
+"$policyc_bin" snapshot acl.policy --update
+git add -A
+
+run() { # run EXPECTED_STATUS pre-commit-args...: prints the output, returns it in $out
+  local want=$1
+  shift
+  set +e
+  out="$("$pc" run "$@" 2>&1)"
+  local got=$?
+  set -e
+  printf '%s\n' "$out" | sed 's/^/  | /'
+  [ "$got" = "$want" ] || fail "\`pre-commit run $*\` exited $got, expected $want"
+}
+
+echo "== 1. a clean policy passes every hook"
+run 0 --all-files
+
+echo "== 2. an unknown role fails policyc-check with P0201"
+cat > bad.policy <<'POLICY'
+permission docs.read "Read documents"
+
+role reader "Reader" {
+  grants docs.read
+}
+
+role editor "Editor" {
+  inherits readr
+}
+POLICY
+git add bad.policy
+run 1 policyc-check --files bad.policy
+grep -q 'P0201' <<<"$out" || fail "no P0201 in the policyc-check output"
+git rm --quiet --cached bad.policy && rm bad.policy
+
+echo "== 3. an unformatted policy is rewritten by policyc-fmt, and the hook fails"
+printf 'permission docs.read "Read documents"\nrole   reader "Reader"{grants docs.read}\n' > ugly.policy
+git add ugly.policy
+before="$(cat ugly.policy)"
+run 1 policyc-fmt --files ugly.policy
+grep -q 'files were modified by this hook' <<<"$out" || fail "pre-commit did not report the rewrite"
+[ "$(cat ugly.policy)" != "$before" ] || fail "ugly.policy was not rewritten"
+printf '  rewritten to:\n'; sed 's/^/  > /' ugly.policy
+git add ugly.policy
+run 0 policyc-fmt --files ugly.policy
+git rm --quiet --cached ugly.policy && rm ugly.policy
+
+echo "== 4. a failing policy test fails policyc-test"
+cp acl.test.yaml "$work/acl.test.yaml"
+sed -i 's/action: docs.write, tier: pro, expect: deny/action: docs.write, tier: pro, expect: allow/' acl.test.yaml
+git add acl.test.yaml
+run 1 policyc-test --all-files
+grep -q '1 failed' <<<"$out" || fail "policyc-test did not report the failed case"
+cp "$work/acl.test.yaml" acl.test.yaml
+git add acl.test.yaml
+
+echo "== 5. a stale snapshot fails policyc-test"
+sed -i 's/role writer "Writer" on pro {/role writer "Writer" {/' acl.policy
+git add acl.policy
+run 1 policyc-test --all-files
+grep -q 'snapshot differs' <<<"$out" || fail "policyc-test did not report the stale snapshot"
+
+echo "pre-commit-e2e: 6 passed, 0 failed"

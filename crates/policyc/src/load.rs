@@ -1,0 +1,97 @@
+//! Loading what commands work on: a policy source, or an evaluator from a
+//! source or a compiled artifact; and resolving the tiers a command shows.
+
+use std::path::Path;
+
+use policy_compiler::{compile, has_errors, Policy};
+use policy_eval::{EvalError, Evaluator, TierId};
+use policy_syntax::{Code, Diagnostic};
+
+use crate::exit::{CmdError, Exit};
+use crate::files::{self, LoadError};
+use crate::render::Format;
+
+/// Loads and compiles one policy file for a command that needs a clean
+/// policy; any error (or unreadable file) becomes a [`CmdError`].
+/// Warnings are returned for the caller to show.
+pub fn load_policy(path: &Path, format: Format) -> Result<(Policy, Vec<Diagnostic>), CmdError> {
+    let source = match files::load(path) {
+        Ok(s) => s,
+        Err(LoadError::Unreadable(d)) => return Err(CmdError::new(d, format)),
+        Err(LoadError::Content(d)) => {
+            return Err(CmdError {
+                diagnostics: vec![d],
+                format,
+                exit: Exit::Failure,
+            })
+        }
+    };
+    let (policy, diags) = compile(&source);
+    if has_errors(&diags) {
+        return Err(CmdError {
+            diagnostics: diags,
+            format,
+            exit: Exit::Failure,
+        });
+    }
+    Ok((policy, diags))
+}
+
+/// Loads FILE as an evaluator: a compiled artifact when it ends in `.json`,
+/// `.yaml` or `.yml`, else a policy source. Any problem is exit 2, so that
+/// it cannot be mistaken for a deny (exit 1).
+pub fn load_evaluator(path: &Path, format: Format) -> Result<Evaluator, CmdError> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some(kind @ ("json" | "yaml" | "yml")) => {
+            let source = files::load(path)
+                .map_err(|e| CmdError::new(LoadError::into_diagnostic(e), format))?;
+            let loaded = if kind == "json" {
+                Evaluator::from_artifact_json(source.text())
+            } else {
+                Evaluator::from_artifact_yaml(source.text())
+            };
+            loaded.map_err(|e| {
+                let d = Diagnostic::new(
+                    Code::BadArtifact,
+                    format!("`{}`: {e}", files::display_name(path)),
+                );
+                let d = match e.help() {
+                    Some(h) => d.help(h),
+                    None => d,
+                };
+                CmdError::new(d, format)
+            })
+        }
+        _ => match load_policy(path, format) {
+            Ok((policy, _warnings)) => Ok(Evaluator::from_policy(&policy)),
+            Err(mut e) => {
+                e.exit = Exit::Error;
+                Err(e)
+            }
+        },
+    }
+}
+
+/// An [`EvalError`] as a command error (exit 2).
+pub fn eval_error(e: &EvalError, format: Format) -> CmdError {
+    CmdError::new(e.to_diagnostic(), format)
+}
+
+/// The tiers to answer for: the one named, or every tier (the implicit one
+/// of a tierless policy). An unknown or superfluous tier is exit 2.
+pub fn tiers_to_show(
+    eval: &Evaluator,
+    tier: Option<&str>,
+    format: Format,
+) -> Result<Vec<TierId>, CmdError> {
+    match tier {
+        Some(_) => Ok(vec![eval
+            .resolve_tier(tier)
+            .map_err(|e| eval_error(&e, format))?]),
+        None => Ok((0..eval.tier_count() as u32).map(TierId).collect()),
+    }
+}

@@ -1,0 +1,153 @@
+//! Output shared by every command: the one output-format type, the JSON
+//! envelope, and the per-tier listings of `who-can` and `what-can`.
+
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::ValueEnum;
+use serde::Serialize;
+
+use crate::render::Format;
+
+/// Every output format any command speaks. Each command accepts the subset
+/// it lists with [`accepting`]; `--help` shows only those.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Text for a terminal: rendered reports, verdicts, listings.
+    Human,
+    /// One JSON document (JSON Lines for `query --batch`), `schema_version` first.
+    Json,
+    /// Markdown, for documentation and pull-request comments.
+    Markdown,
+    /// Comma-separated values with a header row.
+    Csv,
+    /// YAML.
+    Yaml,
+    /// SARIF 2.1.0, for code-scanning tools.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=…::…`).
+    Github,
+    /// JUnit XML, for CI test reports.
+    Junit,
+}
+
+impl OutputFormat {
+    /// How diagnostics are reported alongside this output: as a JSON
+    /// document when the output is JSON, rendered on stderr otherwise.
+    pub fn diagnostics(self) -> Format {
+        match self {
+            OutputFormat::Json => Format::Json,
+            _ => Format::Human,
+        }
+    }
+}
+
+/// A `--format` value parser accepting only `allowed` (in that order).
+pub fn accepting(allowed: &'static [OutputFormat]) -> impl TypedValueParser<Value = OutputFormat> {
+    let names = allowed
+        .iter()
+        .filter_map(|f| f.to_possible_value())
+        .collect::<Vec<_>>();
+    PossibleValuesParser::new(names).try_map(|s| OutputFormat::from_str(&s, true))
+}
+
+/// Like [`accepting`], with this command's own description of each format
+/// in `--help` (e.g. what `who-can --format human` prints).
+pub fn accepting_described(
+    allowed: &'static [(OutputFormat, &'static str)],
+) -> impl TypedValueParser<Value = OutputFormat> {
+    let names = allowed
+        .iter()
+        .filter_map(|(f, help)| f.to_possible_value().map(|v| v.help(*help)))
+        .collect::<Vec<_>>();
+    PossibleValuesParser::new(names).try_map(|s| OutputFormat::from_str(&s, true))
+}
+
+/// The `schema_version` of every JSON document policyc prints that is not
+/// a library type with its own version (the artifact, the snapshot, the
+/// policy diff). Raised on any incompatible change of one of those shapes.
+pub const JSON_SCHEMA_VERSION: u32 = 1;
+
+/// The one JSON envelope: `schema_version`, then the command's own fields.
+#[derive(Serialize)]
+struct Envelope<'a, T: Serialize> {
+    schema_version: u32,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
+/// `body` inside the envelope, pretty-printed.
+pub fn json_document<T: Serialize>(body: &T) -> String {
+    let doc = Envelope {
+        schema_version: JSON_SCHEMA_VERSION,
+        body,
+    };
+    serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_string())
+}
+
+/// `body` inside the envelope, on one line (JSON Lines).
+pub fn json_line<T: Serialize>(body: &T) -> String {
+    let doc = Envelope {
+        schema_version: JSON_SCHEMA_VERSION,
+        body,
+    };
+    serde_json::to_string(&doc).unwrap_or_else(|_| "{}".to_string())
+}
+
+/// Prints `body` inside the envelope on stdout, with a trailing newline.
+pub fn print_json<T: Serialize>(body: &T) {
+    print_text(&format!("{}\n", json_document(body)));
+}
+
+/// Prints a library document that carries its own `schema_version` (the
+/// policy diff), pretty, with a trailing newline.
+pub fn print_versioned<T: Serialize>(doc: &T) {
+    let text = serde_json::to_string_pretty(doc).unwrap_or_else(|_| "{}".to_string());
+    print_text(&format!("{text}\n"));
+}
+
+/// Writes `text` to stdout in one write (a closed pipe is not an error).
+pub fn print_text(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// Whether to colour output written to stdout.
+pub fn stdout_color() -> bool {
+    crate::global::color(std::io::stdout().is_terminal())
+}
+
+/// A role or permission in a listing (JSON contract of `who-can` and `what-can`).
+#[derive(Serialize)]
+pub struct JsonNamed {
+    /// Its id.
+    pub id: String,
+    /// Its label.
+    pub label: String,
+}
+
+/// Prints a per-tier listing of `id  label` lines (the human format of
+/// `who-can` and `what-can`), the labels aligned in one column; a tier with
+/// no items shows its `empty` text.
+pub fn print_listing<'a>(tiers: impl Iterator<Item = (Option<&'a str>, &'a [JsonNamed], String)>) {
+    let tiers: Vec<_> = tiers.collect();
+    let width = tiers
+        .iter()
+        .flat_map(|(_, items, _)| items.iter())
+        .map(|i| i.id.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for (tier, items, empty) in &tiers {
+        if let Some(name) = tier {
+            let _ = writeln!(out, "{name}:");
+        }
+        if items.is_empty() {
+            let _ = writeln!(out, "  {empty}");
+        }
+        for item in items.iter() {
+            let _ = writeln!(out, "  {:<width$}  {}", item.id, item.label);
+        }
+    }
+    print_text(&out);
+}

@@ -1,0 +1,141 @@
+//! `policyc test --format junit`: JUnit XML, as CI systems read it.
+//!
+//! One `<testsuite>` per test file (named by its path), one `<testcase>`
+//! per case or set expectation; a failed case carries a `<failure>` whose
+//! message is `expected X, actual Y` and whose text is the same block the
+//! human output prints. A file that could not be run is a suite with one
+//! `<error>` test case; `--snapshots` adds a `snapshots` suite.
+
+use policy_syntax::Diagnostic;
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use crate::cmd::test::eval::TestResult;
+use crate::cmd::test::snapshots::SnapshotResult;
+
+/// A JUnit report being assembled.
+pub struct Junit {
+    report: Report,
+}
+
+/// `expected X, actual Y` for a failed test.
+fn summary(r: &TestResult) -> String {
+    if let Some(d) = &r.decision {
+        let v = |v: &crate::cmd::test::eval::Verdict| match v.reason {
+            Some(reason) => format!("{} ({reason})", v.decision),
+            None => v.decision.to_string(),
+        };
+        return format!("expected {}, actual {}", v(&d.expected), v(&d.actual));
+    }
+    if let Some(s) = &r.set {
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "(none)".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        return format!("expected {}, actual {}", list(&s.expected), list(&s.actual));
+    }
+    "failed".to_string()
+}
+
+impl Junit {
+    /// An empty report named `policyc test`.
+    pub fn new() -> Self {
+        Junit {
+            report: Report::new("policyc test"),
+        }
+    }
+
+    /// The suite of one test file that ran; `describe` renders a failure's details.
+    pub fn file(
+        &mut self,
+        file: &str,
+        results: &[TestResult],
+        describe: impl Fn(&TestResult) -> String,
+    ) {
+        let mut suite = TestSuite::new(file);
+        for r in results {
+            let status = if r.passed {
+                TestCaseStatus::success()
+            } else {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                s.set_message(summary(r));
+                s.set_type(r.kind);
+                s.set_description(describe(r));
+                s
+            };
+            let mut case = TestCase::new(r.name.as_str(), status);
+            case.set_classname(file);
+            suite.add_test_case(case);
+        }
+        self.report.add_test_suite(suite);
+    }
+
+    /// The suite of a test file that could not be run: one errored case.
+    pub fn not_run(&mut self, file: &str, diagnostics: &[Diagnostic]) {
+        let mut suite = TestSuite::new(file);
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        let first = diagnostics
+            .first()
+            .map_or_else(String::new, |d| format!("{}: {}", d.code(), d.message()));
+        status.set_message(first);
+        status.set_type("not run");
+        let text = diagnostics
+            .iter()
+            .map(|d| format!("{}[{}]: {}", d.severity().as_str(), d.code(), d.message()))
+            .collect::<Vec<_>>()
+            .join("\n");
+        status.set_description(text);
+        let mut case = TestCase::new("load", status);
+        case.set_classname(file);
+        suite.add_test_case(case);
+        self.report.add_test_suite(suite);
+    }
+
+    /// The `snapshots` suite: one case per committed snapshot.
+    pub fn snapshots(&mut self, results: &[SnapshotResult]) {
+        let mut suite = TestSuite::new("snapshots");
+        for r in results {
+            let status = if r.passed {
+                TestCaseStatus::success()
+            } else if let Some(diff) = &r.diff {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                s.set_message(format!(
+                    "`{}` does not match the effective permissions of `{}`",
+                    r.path, r.policy
+                ));
+                s.set_type("snapshot");
+                s.set_description(diff.as_str());
+                s
+            } else {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+                let text = r
+                    .diagnostics
+                    .iter()
+                    .map(|d| format!("{}: {}", d.code(), d.message()))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                s.set_message(text);
+                s.set_type("not run");
+                s
+            };
+            let mut case = TestCase::new(r.path.as_str(), status);
+            case.set_classname("snapshots");
+            suite.add_test_case(case);
+        }
+        self.report.add_test_suite(suite);
+    }
+
+    /// The XML document.
+    pub fn render(&self) -> String {
+        let mut text = self
+            .report
+            .to_string()
+            .unwrap_or_else(|e| format!("<!-- cannot write the JUnit report: {e} -->"));
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text
+    }
+}

@@ -1,0 +1,21 @@
+//! CI output formats: SARIF and GitHub workflow commands for `check`,
+//! JUnit XML for `test`. Each maps the same [`policy_syntax::Diagnostic`]s
+//! (or test results) that the human and JSON outputs render.
+
+pub mod github;
+pub mod junit;
+pub mod sarif;
+
+use policy_syntax::Diagnostic;
+
+/// What `check` found in one input, for the writers that need every file
+/// before they can print (SARIF, GitHub).
+#[derive(Debug)]
+pub struct Checked {
+    /// The file as displayed (empty for a problem with no file).
+    pub name: String,
+    /// Its diagnostics.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Whether it could not be read at all (exit 2; a SARIF notification).
+    pub unreadable: bool,
+}

@@ -1,0 +1,201 @@
+//! `policyc check --format sarif`: one SARIF 2.1.0 log on stdout.
+//!
+//! One run; `tool.driver.rules` has one rule per diagnostic code (in code
+//! order, from the same `docs/errors/` pages `policyc explain` prints);
+//! each diagnostic is a result with a region in Unicode code points
+//! (`columnKind: unicodeCodePoints`, end column exclusive) and its
+//! secondary labels as related locations. A path that could not be read is
+//! a tool execution notification (and `executionSuccessful: false`), so the
+//! log stays valid whatever happens. The shape is documented in docs/cli.md.
+
+use policy_syntax::{Code, Diagnostic, Severity, SourceFile, Span};
+use serde_json::{json, Value};
+
+use super::Checked;
+
+/// The `$schema` every log names.
+pub const SCHEMA_URI: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+
+/// Where the project (and its docs) live, from the workspace manifest.
+const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
+
+/// The documentation page of a code.
+pub fn help_uri(code: Code) -> String {
+    format!("{REPOSITORY}/blob/main/docs/errors/{}.md", code.as_str())
+}
+
+/// The "What it means" section of a code's page, as one paragraph.
+fn what_it_means(doc: &str) -> String {
+    let body = doc
+        .split("## What it means")
+        .nth(1)
+        .map(|rest| rest.split("\n## ").next().unwrap_or(rest))
+        .unwrap_or("");
+    body.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+fn rule(code: Code) -> Value {
+    let doc = code.explanation();
+    json!({
+        "id": code.as_str(),
+        "shortDescription": { "text": code.title() },
+        "fullDescription": { "text": what_it_means(doc) },
+        "help": { "text": doc, "markdown": doc },
+        "helpUri": help_uri(code),
+        "defaultConfiguration": { "level": level(code.severity()) },
+    })
+}
+
+/// A file name as a relative URI reference: `/` kept, anything outside the
+/// RFC 3986 unreserved set percent-encoded (UTF-8 bytes); absolute paths
+/// become `file://` URIs.
+pub fn uri(name: &str) -> String {
+    let mut out = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    if name.starts_with('/') {
+        format!("file://{out}")
+    } else {
+        out
+    }
+}
+
+fn region(source: &SourceFile, span: Span) -> Value {
+    let start = source.line_col(span.start);
+    let end = source.line_col(span.end);
+    json!({
+        "startLine": start.line,
+        "startColumn": start.column,
+        "endLine": end.line,
+        "endColumn": end.column,
+    })
+}
+
+fn location(file: &str, source: Option<&SourceFile>, span: Option<Span>) -> Value {
+    let mut physical = json!({ "artifactLocation": { "uri": uri(file) } });
+    if let (Some(src), Some(span), Some(obj)) = (source, span, physical.as_object_mut()) {
+        obj.insert("region".to_string(), region(src, span));
+    }
+    json!({ "physicalLocation": physical })
+}
+
+fn message(d: &Diagnostic) -> String {
+    match d.help_text() {
+        Some(help) => format!("{}\nhelp: {help}", d.message()),
+        None => d.message().to_string(),
+    }
+}
+
+fn result(file: &str, d: &Diagnostic) -> Value {
+    let src = d.source_file();
+    let file = src.map_or(file, SourceFile::name);
+    let mut r = json!({
+        "ruleId": d.code().as_str(),
+        "ruleIndex": Code::ALL.iter().position(|c| *c == d.code()).unwrap_or(0),
+        "level": level(d.severity()),
+        "message": { "text": message(d) },
+        "locations": [location(file, src, d.primary_span())],
+    });
+    let primary = d.primary_span();
+    let related: Vec<Value> = d
+        .labels()
+        .iter()
+        .filter(|l| !l.primary && Some(l.span) != primary)
+        .enumerate()
+        .map(|(i, l)| {
+            let mut loc = location(file, src, Some(l.span));
+            if let Some(obj) = loc.as_object_mut() {
+                obj.insert("id".to_string(), json!(i));
+                obj.insert("message".to_string(), json!({ "text": l.message }));
+            }
+            loc
+        })
+        .collect();
+    if let (false, Some(obj)) = (related.is_empty(), r.as_object_mut()) {
+        obj.insert("relatedLocations".to_string(), Value::Array(related));
+    }
+    r
+}
+
+fn notification(file: &str, d: &Diagnostic) -> Value {
+    let mut n = json!({
+        "level": "error",
+        "message": { "text": message(d) },
+        "descriptor": { "id": d.code().as_str() },
+    });
+    if let (false, Some(obj)) = (file.is_empty(), n.as_object_mut()) {
+        obj.insert("locations".to_string(), json!([location(file, None, None)]));
+    }
+    n
+}
+
+/// The SARIF log of a `check` run, pretty-printed, with a trailing newline.
+pub fn render(checked: &[Checked]) -> String {
+    let mut results = Vec::new();
+    let mut notifications = Vec::new();
+    for c in checked {
+        for d in &c.diagnostics {
+            if c.unreadable {
+                notifications.push(notification(&c.name, d));
+            } else {
+                results.push(result(&c.name, d));
+            }
+        }
+    }
+    let log = json!({
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "policyc",
+                "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "informationUri": REPOSITORY,
+                "rules": Code::ALL.iter().map(|c| rule(*c)).collect::<Vec<_>>(),
+            }},
+            "invocations": [{
+                "executionSuccessful": notifications.is_empty(),
+                "toolExecutionNotifications": notifications,
+            }],
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    });
+    let mut text = serde_json::to_string_pretty(&log).unwrap_or_else(|_| "{}".to_string());
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_are_percent_encoded_references() {
+        assert_eq!(uri("policies/a b.policy"), "policies/a%20b.policy");
+        assert_eq!(uri("<stdin>"), "%3Cstdin%3E");
+        assert_eq!(uri("/tmp/x.policy"), "file:///tmp/x.policy");
+        assert_eq!(uri("dir/é.policy"), "dir/%C3%A9.policy");
+    }
+
+    #[test]
+    fn full_description_is_the_what_it_means_section() {
+        let doc = "# P0000: t\n\n## What it means\n\nA thing\nhappens.\n\n## Example\n\nx\n";
+        assert_eq!(what_it_means(doc), "A thing happens.");
+        let real = what_it_means(Code::UnknownRole.explanation());
+        assert!(real.starts_with("A role name is used"), "{real}");
+    }
+}

@@ -1,0 +1,81 @@
+//! Reading a policy from standard input (`policyc check -`), with the same
+//! limits as files: at most [`MAX_FILE_BYTES`], UTF-8, no NUL bytes.
+
+use std::io::Read;
+
+use policy_syntax::{Code, Diagnostic, SourceFile};
+
+use crate::files::{LoadError, MAX_FILE_BYTES};
+
+/// The name diagnostics show for stdin without `--stdin-filename`.
+pub const DEFAULT_NAME: &str = "<stdin>";
+
+/// Reads all of stdin as a policy named `name`.
+pub fn load(name: &str) -> Result<SourceFile, LoadError> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| {
+            LoadError::Unreadable(
+                Diagnostic::new(
+                    Code::Io,
+                    format!("cannot read stdin: {}", e.to_string().to_lowercase()),
+                )
+                .help("pipe a policy into `policyc check -`"),
+            )
+        })?;
+    from_bytes(name, bytes)
+}
+
+/// Checks what was read and makes it a source.
+fn from_bytes(name: &str, bytes: Vec<u8>) -> Result<SourceFile, LoadError> {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(LoadError::Content(
+            Diagnostic::new(
+                Code::FileTooLarge,
+                format!(
+                    "`{name}` (stdin) is larger than {} MiB",
+                    MAX_FILE_BYTES / (1024 * 1024)
+                ),
+            )
+            .help("split the policy into several files"),
+        ));
+    }
+    if bytes.contains(&0) {
+        return Err(LoadError::Content(
+            Diagnostic::new(
+                Code::NulByte,
+                format!("`{name}` (stdin) contains a NUL byte; it is not a text file"),
+            )
+            .help("policy files are UTF-8 text"),
+        ));
+    }
+    String::from_utf8(bytes)
+        .map(|text| SourceFile::new(name, text))
+        .map_err(|_| {
+            LoadError::Content(
+                Diagnostic::new(
+                    Code::NotUtf8,
+                    format!("`{name}` (stdin) is not valid UTF-8"),
+                )
+                .help("send UTF-8 text"),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_are_checked_like_files() {
+        let ok = from_bytes("a.policy", b"tiers free\n".to_vec());
+        assert!(matches!(ok, Ok(s) if s.name() == "a.policy"));
+        let nul = from_bytes("a.policy", b"ti\0ers".to_vec());
+        assert!(matches!(nul, Err(LoadError::Content(d)) if d.code() == Code::NulByte));
+        let bad = from_bytes("a.policy", vec![0xff, 0xfe]);
+        assert!(matches!(bad, Err(LoadError::Content(d)) if d.code() == Code::NotUtf8));
+    }
+}
