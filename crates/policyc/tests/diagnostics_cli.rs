@@ -10,10 +10,6 @@
     reason = "test code: a failed lookup is a test failure"
 )]
 
-#[allow(
-    dead_code,
-    reason = "each test binary uses a part of the shared helpers"
-)]
 mod common;
 
 use common::{policyc, sandbox};
