@@ -154,7 +154,11 @@ pub fn generate(spec: &Spec) -> String {
     if n > 1 && d > 1 && 1 % EXCLUDE_EVERY != 0 {
         let _ = writeln!(out, "assert r1 can res0.view");
     }
-    let _ = writeln!(out, "assert no role below r0 can res0.*");
+    // `r1` inherits `r0`, which holds only its own `res0` permissions. (A
+    // `no role below` the root of a chain would check nothing: P0310.)
+    if n > 1 && d > 1 {
+        let _ = writeln!(out, "assert no role below r1 can res1.*");
+    }
     out
 }
 

@@ -61,10 +61,66 @@ fn label_denial(policy: &Policy, mut d: Diagnostic, t: TierId, r: RoleId, p: Per
     d
 }
 
+/// Whether an assertion checks nothing: its pattern matches no permission,
+/// or it is about the roles below a role that inherits from none.
+fn vacuous(policy: &Policy, a: &ResolvedAssert) -> bool {
+    a.perms.is_empty()
+        || matches!(a.kind, AssertClaim::NoneBelow(top) if policy.ancestors(top).is_empty())
+}
+
+/// Reports every assertion that checks nothing as a `P0310` error: a
+/// security invariant that holds vacuously is almost always a typo.
+pub(crate) fn check_vacuous(
+    policy: &Policy,
+    asserts: &[ResolvedAssert],
+    diags: &mut Vec<Diagnostic>,
+) {
+    for a in asserts {
+        if a.perms.is_empty() {
+            diags.push(
+                Diagnostic::new(
+                    Code::VacuousAssertion,
+                    format!(
+                        "assertion checks nothing: `{}` matches no declared permission",
+                        a.pattern
+                    ),
+                )
+                .with_source(policy.source())
+                .primary(
+                    a.pattern_span,
+                    "matches nothing, so this assertion always holds",
+                )
+                .suggest(a.suggestion.clone())
+                .help(if a.suggestion.is_some() {
+                    "fix the pattern so it names the permissions the assertion is about"
+                } else {
+                    "fix the pattern so it names the permissions the assertion is about; a `*` segment stands for one or more whole segments"
+                }),
+            );
+        } else if let AssertClaim::NoneBelow(top) = a.kind {
+            if policy.ancestors(top).is_empty() {
+                let name = policy.role(top).map_or("?", |r| r.id.as_str());
+                diags.push(
+                    Diagnostic::new(
+                        Code::VacuousAssertion,
+                        format!("assertion checks nothing: `{name}` inherits from no role"),
+                    )
+                    .with_source(policy.source())
+                    .primary(a.span, format!("no role is below `{name}`"))
+                    .help(format!(
+                        "`no role below {name}` is about the roles `{name}` inherits from; name a role that inherits, or use `assert only {name} can {}`",
+                        a.pattern
+                    )),
+                );
+            }
+        }
+    }
+}
+
 /// Checks every assertion; a failing one gives a `P0309` error with the
 /// first counterexample (by tier, role, permission order) and its derivation.
 pub(crate) fn check(policy: &Policy, asserts: &[ResolvedAssert], diags: &mut Vec<Diagnostic>) {
-    for a in asserts {
+    for a in asserts.iter().filter(|a| !vacuous(policy, a)) {
         let tiers: Vec<TierId> = policy.tier_ids().filter(|t| a.tiers.contains(*t)).collect();
         let role_name = |r: RoleId| policy.role(r).map_or("?".to_string(), |x| x.id.clone());
         let perm_name = |p: PermId| {

@@ -684,13 +684,22 @@ fn raw_reasons(
                     .and_then(|r| r.grants.iter().find(|x| x.pattern == pattern))
                     .map(|x| x.tiers)
                     .unwrap_or_default();
-                let n_grant = n.role_id(&g).and_then(|r| n.role(r)).and_then(|r| {
-                    r.grants.iter().find(|x| {
-                        x.matches
-                            .iter()
-                            .any(|m| n.permission(*m).is_some_and(|m| m.id == perm_name))
+                // The grant is a reason only if, in `n`, the same role no
+                // longer gets `perm` from any grant on this tier: then it is
+                // gone (no grant with this pattern) or its gate changed.
+                let n_role = n.role_id(&g).and_then(|r| n.role(r));
+                let still_granted = n_role.is_some_and(|r| {
+                    r.grants.iter().any(|x| {
+                        x.tiers.contains(tn)
+                            && x.matches
+                                .iter()
+                                .any(|m| n.permission(*m).is_some_and(|m| m.id == perm_name))
                     })
                 });
+                if still_granted {
+                    continue;
+                }
+                let n_grant = n_role.and_then(|r| r.grants.iter().find(|x| x.pattern == pattern));
                 match n_grant {
                     None => reasons.push(if gained {
                         ChangeReason::GrantAdded { role: g, pattern }

@@ -270,8 +270,10 @@ impl Policy {
 
     /// The exclusions that take `perm` away along `role`'s ancestry on
     /// `tier`, nearest first (itself first): each role that excludes `perm`
-    /// while one of its parents holds it. The one rule of which exclusions
-    /// are in effect; the first is the decisive one.
+    /// while one of its parents holds it, or while one of its own wildcard
+    /// grants active on `tier` matches it (an exclusion wins over the role's
+    /// own wildcard). The one rule of which exclusions are in effect; the
+    /// first is the decisive one.
     pub fn exclusions_in_effect(
         &self,
         tier: TierId,
@@ -282,12 +284,18 @@ impl Policy {
             .chain(self.ancestors(role))
             .filter_map(|a| {
                 let e = self.exclusion_of(a, perm)?;
-                let parent_has = self.role(a).is_some_and(|ar| {
+                let pid = self.permission(perm).map_or("", |x| x.id.as_str());
+                let takes_away = self.role(a).is_some_and(|ar| {
                     ar.parents
                         .iter()
                         .any(|p| self.holds_raw(tier, p.role, perm))
+                        || ar.grants.iter().any(|g| {
+                            g.pattern.contains('*')
+                                && g.tiers.contains(tier)
+                                && crate::pattern::matches(&g.pattern, pid)
+                        })
                 });
-                parent_has.then_some((a, e))
+                takes_away.then_some((a, e))
             })
             .collect()
     }

@@ -127,6 +127,9 @@ pub fn compile_file(file: &PolicyFile, parsed_cleanly: bool) -> (Policy, Vec<Dia
         order,
         locations: None,
     };
+    if parsed_cleanly {
+        assertions::check_vacuous(&policy, &asserts, &mut diags);
+    }
     if parsed_cleanly && names_ok {
         assertions::check(&policy, &asserts, &mut diags);
     }

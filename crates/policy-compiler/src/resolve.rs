@@ -325,29 +325,24 @@ impl<'a> Resolver<'a> {
                     format!("unknown permission `{}`", p.text),
                 )
                 .primary(p.span, "not a declared permission")
-                .suggest(suggestion)
-                .help(format!(
-                    "declare it with `permission {} \"Label\"`, or fix the name",
-                    p.text
-                ));
+                .help(if suggestion.is_some() {
+                    format!(
+                        "if `{}` is a new permission, declare it with `permission {} \"Label\"`",
+                        p.text, p.text
+                    )
+                } else {
+                    format!(
+                        "declare it with `permission {} \"Label\"`, or fix the name",
+                        p.text
+                    )
+                })
+                .suggest(suggestion);
             self.diags.push(d);
             return Vec::new();
         }
         let matches = self.wildcard_matches(&p.text);
         if matches.is_empty() {
-            let prefix = p.text.split(".*").next().unwrap_or("");
-            let suggestion = if prefix.is_empty() || prefix.contains('*') {
-                None
-            } else {
-                let mut prefixes: Vec<&str> = self
-                    .perm_ids_sorted
-                    .iter()
-                    .filter_map(|id| id.rsplit_once('.').map(|(a, _)| a))
-                    .collect();
-                prefixes.dedup();
-                did_you_mean(prefix, prefixes.iter().copied())
-                    .map(|s| format!("{s}{}", p.text.get(prefix.len()..).unwrap_or("")))
-            };
+            let suggestion = self.wildcard_suggestion(&p.text);
             let d = self
                 .diag(
                     Code::WildcardMatchesNothing,
@@ -359,6 +354,23 @@ impl<'a> Resolver<'a> {
             self.diags.push(d);
         }
         matches
+    }
+
+    /// A did-you-mean for a wildcard that matches nothing: the nearest
+    /// declared prefix, with the pattern's wildcard tail.
+    fn wildcard_suggestion(&self, pattern: &str) -> Option<String> {
+        let prefix = pattern.split(".*").next().unwrap_or("");
+        if prefix.is_empty() || prefix.contains('*') {
+            return None;
+        }
+        let mut prefixes: Vec<&str> = self
+            .perm_ids_sorted
+            .iter()
+            .filter_map(|id| id.rsplit_once('.').map(|(a, _)| a))
+            .collect();
+        prefixes.dedup();
+        did_you_mean(prefix, prefixes.iter().copied())
+            .map(|s| format!("{s}{}", pattern.get(prefix.len()..).unwrap_or("")))
     }
 
     #[expect(
@@ -483,24 +495,6 @@ impl<'a> Resolver<'a> {
                     RoleStmt::Excludes { patterns, .. } => {
                         for p in patterns {
                             let matches = self.resolve_pattern(p);
-                            if !p.is_wildcard() {
-                                if let Some(perm) = matches.first() {
-                                    if let Some(gspan) = exact_granted.get(perm) {
-                                        let d = self
-                                            .diag(
-                                                Code::GrantExcludeConflict,
-                                                format!(
-                                                    "role `{}` both grants and excludes `{}`",
-                                                    decl.id.name, p.text
-                                                ),
-                                            )
-                                            .primary(p.span, "excluded here")
-                                            .secondary(*gspan, "granted here")
-                                            .help("an exclusion only removes inherited permissions; remove either the grant or the exclusion");
-                                        self.diags.push(d);
-                                    }
-                                }
-                            }
                             exclusions.push(Exclusion {
                                 pattern: p.text.clone(),
                                 span: p.span,
@@ -510,27 +504,35 @@ impl<'a> Resolver<'a> {
                     }
                 }
             }
-            // A grant written after its exclusion conflicts too.
+            // An exclusion wins over the role's own wildcard grants (applied
+            // where sets are computed, `sets::compute`; a grant's `matches`
+            // stay its pattern's expansion). Against an exact grant it is a
+            // contradiction, whichever comes first: `P0307`.
             for e in &exclusions {
-                if e.pattern.contains('*') {
-                    continue;
-                }
-                if let Some(perm) = e.matches.first() {
-                    if let Some(g) = grants.iter().find(|g| {
-                        !g.pattern.contains('*')
-                            && g.matches.first() == Some(perm)
-                            && g.span.start > e.span.start
-                    }) {
-                        let d = self
-                            .diag(
-                                Code::GrantExcludeConflict,
-                                format!("role `{}` both grants and excludes `{}`", decl.id.name, e.pattern),
-                            )
-                            .primary(e.span, "excluded here")
-                            .secondary(g.span, "granted here")
-                            .help("an exclusion only removes inherited permissions; remove either the grant or the exclusion");
-                        self.diags.push(d);
+                for g in grants.iter().filter(|g| !g.pattern.contains('*')) {
+                    let Some(perm) = g.matches.first() else {
+                        continue;
+                    };
+                    if !e.matches.contains(perm) {
+                        continue;
                     }
+                    let message = if e.pattern.contains('*') {
+                        format!(
+                            "role `{}` grants `{}` and excludes it through `{}`",
+                            decl.id.name, g.pattern, e.pattern
+                        )
+                    } else {
+                        format!(
+                            "role `{}` both grants and excludes `{}`",
+                            decl.id.name, e.pattern
+                        )
+                    };
+                    let d = self
+                        .diag(Code::GrantExcludeConflict, message)
+                        .primary(e.span, "excluded here")
+                        .secondary(g.span, "granted here")
+                        .help("an exclusion removes inherited permissions and those of the role's own wildcard grants, but an exact grant says the opposite; remove either the grant or the exclusion");
+                    self.diags.push(d);
                 }
             }
             if let Some(r) = roles.get_mut(id.index()) {
@@ -550,6 +552,10 @@ pub(crate) struct ResolvedAssert {
     pub perms: Vec<PermId>,
     pub tiers: TierSet,
     pub span: Span,
+    /// Where the pattern is written.
+    pub pattern_span: Span,
+    /// For a wildcard that matches nothing, the nearest pattern that would match.
+    pub suggestion: Option<String>,
 }
 
 /// The claim of an assertion.
@@ -628,16 +634,31 @@ impl Resolver<'_> {
                     }
                 }
             };
-            let perms = self.resolve_pattern(pattern);
-            if perms.is_empty() {
-                continue;
-            }
+            // A wildcard that matches nothing makes the assertion check
+            // nothing: that is `P0310`, an error reported by the assertion
+            // pass, not the `P0207` warning a grant's wildcard gets.
+            let (perms, suggestion) = if pattern.is_wildcard() {
+                let perms = self.wildcard_matches(&pattern.text);
+                let suggestion = perms
+                    .is_empty()
+                    .then(|| self.wildcard_suggestion(&pattern.text))
+                    .flatten();
+                (perms, suggestion)
+            } else {
+                let perms = self.resolve_pattern(pattern);
+                if perms.is_empty() {
+                    continue;
+                }
+                (perms, None)
+            };
             out.push(ResolvedAssert {
                 kind: claim,
                 pattern: pattern.text.clone(),
                 perms,
                 tiers,
                 span: a.span,
+                pattern_span: pattern.span,
+                suggestion,
             });
         }
         out

@@ -26,7 +26,8 @@ impl Sets {
     }
 }
 
-/// Computes `raw(tier, role) = (⋃ raw(tier, parent) − exclusions) ∪ grants active on tier`
+/// Computes `raw(tier, role) = ((⋃ raw(tier, parent) ∪ own wildcard grants) − exclusions) ∪ own exact grants`,
+/// over the grants active on tier,
 /// in `order` (parents first). A role whose grants and ancestors' grants
 /// are all ungated shares one set across every tier.
 pub(crate) fn compute(
@@ -54,9 +55,23 @@ pub(crate) fn compute(
                 .collect()
         })
         .collect();
+    // An exclusion that takes something out of the role's own wildcard
+    // grant does something even when the role inherits nothing.
     let mut exclusion_used: Vec<Vec<bool>> = roles
         .iter()
-        .map(|r| vec![false; r.exclusions.len()])
+        .map(|r| {
+            r.exclusions
+                .iter()
+                .map(|e| {
+                    e.matches.iter().any(|p| {
+                        let id = permissions.get(p.index()).map_or("", |x| x.id.as_str());
+                        r.grants.iter().any(|g| {
+                            g.pattern.contains('*') && crate::pattern::matches(&g.pattern, id)
+                        })
+                    })
+                })
+                .collect()
+        })
         .collect();
 
     for &rid in order {
@@ -114,7 +129,13 @@ pub(crate) fn compute(
                 if is_variant && !g.tiers.contains(t) {
                     continue;
                 }
+                let wildcard = g.pattern.contains('*');
                 for p in &g.matches {
+                    // An exclusion wins over the role's own wildcard grant:
+                    // `grants billing.*` + `excludes billing.refund`.
+                    if wildcard && role.exclusions.iter().any(|e| e.matches.contains(p)) {
+                        continue;
+                    }
                     set.insert(p.index());
                 }
             }

@@ -8,7 +8,9 @@
 //! compared with a reference written here from the language definition alone:
 //!
 //! ```text
-//! raw(t, r)  = (⋃ raw(t, parent) − excluded(r)) ∪ grants of r active on t
+//! raw(t, r)  = (⋃ raw(t, parent) − excluded(r))
+//!              ∪ exact grants of r active on t
+//!              ∪ (wildcard grants of r active on t − excluded(r))
 //! allowed    = role available on t ∧ permission available on t ∧ p ∈ raw(t, r)
 //! ```
 //!
@@ -243,8 +245,11 @@ impl Spec {
                 .filter_map(|p| spec.pattern(p))
                 .filter(|e| {
                     raw.mistakes
-                        || e.contains('*')
-                        || !grants.iter().any(|g: &SpecGrant| g.patterns.contains(e))
+                        || !grants.iter().any(|g: &SpecGrant| {
+                            g.patterns
+                                .iter()
+                                .any(|p| !p.contains('*') && matches_id(e, p))
+                        })
                 })
                 .collect();
             if !excludes.is_empty() {
@@ -286,12 +291,16 @@ impl Spec {
         self.roles[r].excludes.iter().any(|e| matches_id(e, id))
     }
 
+    /// A grant of `r` active on `t` matches `p`; a wildcard grant does not
+    /// cover what the role itself excludes.
     fn granted_here(&self, t: usize, r: usize, p: usize) -> bool {
         let id = &self.perms[p].id;
-        self.roles[r]
-            .grants
-            .iter()
-            .any(|g| g.tiers.contains(&t) && g.patterns.iter().any(|pat| matches_id(pat, id)))
+        self.roles[r].grants.iter().any(|g| {
+            g.tiers.contains(&t)
+                && g.patterns
+                    .iter()
+                    .any(|pat| matches_id(pat, id) && (!pat.contains('*') || !self.excluded(r, p)))
+        })
     }
 
     /// `p ∈ raw(t, r)`, by walking the inheritance graph (a DAG) recursively.
@@ -327,15 +336,15 @@ impl Spec {
         (0..self.roles.len()).any(|r| visit(self, r, &mut state))
     }
 
-    /// A role both grants and excludes the same exact id (`P0307`).
+    /// A role excludes an id it grants exactly (`P0307`).
     fn grant_exclude_conflict(&self) -> bool {
         self.roles.iter().any(|role| {
             role.excludes.iter().any(|e| {
-                !e.contains('*')
-                    && role
-                        .grants
+                role.grants.iter().any(|g| {
+                    g.patterns
                         .iter()
-                        .any(|g| g.patterns.iter().any(|p| p == e))
+                        .any(|p| !p.contains('*') && matches_id(e, p))
+                })
             })
         })
     }

@@ -67,9 +67,20 @@ fn raw(g: &Gen, t: usize, r: usize) -> BTreeSet<usize> {
             set.remove(&p);
         }
     }
+    let excluded: BTreeSet<usize> = role
+        .excludes
+        .iter()
+        .flat_map(|e| pattern_perms(g, e))
+        .collect();
     for (pat, tiers) in &role.grants {
         if on(tiers, t) {
-            set.extend(pattern_perms(g, pat));
+            // An exclusion wins over the role's own wildcard grants.
+            let wild = pat.contains('*');
+            set.extend(
+                pattern_perms(g, pat)
+                    .into_iter()
+                    .filter(|p| !wild || !excluded.contains(p)),
+            );
         }
     }
     set
@@ -195,7 +206,12 @@ fn arb_gen() -> impl Strategy<Value = Gen> {
                         let excludes: Vec<String> = excludes
                             .iter()
                             .map(|(k, wild)| pick(*k, *wild))
-                            .filter(|p| !exact_grants.contains(p.as_str()))
+                            .filter(|e| {
+                                let pat: Vec<&str> = e.split('.').collect();
+                                !exact_grants
+                                    .iter()
+                                    .any(|x| matches(&pat, &x.split('.').collect::<Vec<_>>()))
+                            })
                             .collect();
                         GenRole {
                             tiers: subset(tiers, *on_mask, *has_on),

@@ -101,12 +101,19 @@ codes! {
     DuplicateParent = "P0308", Warning, "duplicate parent";
     /// An assertion about the policy does not hold.
     AssertionFailed = "P0309", Error, "assertion failed";
+    /// An assertion that checks nothing: its pattern matches no permission,
+    /// or `no role below R` where `R` inherits from no role.
+    VacuousAssertion = "P0310", Error, "assertion checks nothing";
     /// A query names a role, permission or tier the policy does not declare.
     UnknownQueryName = "P0401", Error, "unknown name in query";
     /// A query lacks a tier the policy needs, or gives one it cannot use.
     QueryTier = "P0402", Error, "missing or unexpected tier in query";
     /// A batch request that is not a well-formed query.
     MalformedQuery = "P0403", Error, "malformed query";
+    /// `matrix --tier` names a tier the policy does not declare.
+    UnknownMatrixTier = "P0404", Error, "unknown tier for the matrix";
+    /// `policyc explain` was given a code that does not exist.
+    UnknownCode = "P0405", Error, "unknown diagnostic code";
     /// A file or directory could not be read.
     Io = "P0501", Error, "cannot read file";
     /// A file is not valid UTF-8 text.
@@ -125,6 +132,10 @@ codes! {
     BadTestFile = "P0508", Error, "invalid test file";
     /// A policy whose roles × permissions table is too large to compute.
     PolicyTooLarge = "P0509", Error, "policy too large";
+    /// A command was given arguments that do not fit together.
+    Usage = "P0510", Error, "invalid command-line arguments";
+    /// `policyc diff` could not read a version of a policy from git.
+    GitRead = "P0511", Error, "cannot read a version from git";
     /// A file could not be written (a directory, read-only, no permission).
     CannotWrite = "P0520", Error, "cannot write file";
     /// A path names a FIFO, device or socket where a file was expected.

@@ -1,9 +1,8 @@
 //! The diagnostic type shared by every stage.
 
 use std::fmt;
-use std::sync::Arc;
 
-use miette::{LabeledSpan, NamedSource, SourceCode};
+use miette::{LabeledSpan, SourceCode};
 
 use crate::code::{Code, Severity};
 use crate::source::{SourceFile, Span};
@@ -199,8 +198,8 @@ impl miette::Diagnostic for Diagnostic {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        let named: &Arc<NamedSource<Arc<str>>> = self.source.as_ref().map(|s| s.named_ref())?;
-        Some(named.as_ref() as &dyn SourceCode)
+        let source = self.source.as_ref()?.render_source();
+        Some(source as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -220,5 +219,81 @@ impl miette::Diagnostic for Diagnostic {
                 LabeledSpan::new_with_span(text, l.span)
             }
         })))
+    }
+}
+
+#[cfg(feature = "render")]
+impl Diagnostic {
+    /// Renders the diagnostic as text in the style of rustc: a first line
+    /// `error[P0201]: unknown role `x`` (or `warning[…]`), so people and
+    /// `grep` find it, then miette's snippets and help. `width` is where
+    /// text wraps; `color` adds ANSI colours.
+    pub fn render(&self, color: bool, width: usize) -> String {
+        let theme = if color {
+            miette::GraphicalTheme::unicode()
+        } else {
+            miette::GraphicalTheme::unicode_nocolor()
+        };
+        let handler = miette::GraphicalReportHandler::new_themed(theme)
+            .without_syntax_highlighting()
+            .with_links(false)
+            .with_width(width);
+        let severity = self.severity.as_str();
+        let mut out = if color {
+            let style = match self.severity {
+                Severity::Error => "\u{1b}[1;31m",
+                Severity::Warning => "\u{1b}[1;33m",
+            };
+            format!(
+                "{style}{severity}[{}]\u{1b}[0m\u{1b}[1m: {}\u{1b}[0m\n",
+                self.code, self.message
+            )
+        } else {
+            format!("{severity}[{}]: {}\n", self.code, self.message)
+        };
+        let mut body = String::new();
+        if handler.render_report(&mut body, &Body(self)).is_ok() {
+            // miette's first line is the glyph before the (empty) message.
+            let rest = body.split_once('\n').map_or("", |(_, rest)| rest);
+            out.push_str(rest);
+        }
+        // A blank line between reports, as rustc prints them.
+        out.push('\n');
+        out
+    }
+}
+
+/// A diagnostic as miette renders the part after the header line: no code
+/// and no message, which [`Diagnostic::render`] writes itself.
+#[cfg(feature = "render")]
+#[derive(Debug)]
+struct Body<'a>(&'a Diagnostic);
+
+#[cfg(feature = "render")]
+impl fmt::Display for Body<'_> {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Ok(())
+    }
+}
+
+#[cfg(feature = "render")]
+impl std::error::Error for Body<'_> {}
+
+#[cfg(feature = "render")]
+impl miette::Diagnostic for Body<'_> {
+    fn severity(&self) -> Option<miette::Severity> {
+        miette::Diagnostic::severity(self.0)
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        miette::Diagnostic::help(self.0)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        miette::Diagnostic::source_code(self.0)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        miette::Diagnostic::labels(self.0)
     }
 }

@@ -6,6 +6,7 @@ use pest::Parser as _;
 use crate::ast::*;
 use crate::code::Code;
 use crate::diagnostic::Diagnostic;
+use crate::keywords;
 use crate::source::{SourceFile, Span};
 
 mod error;
@@ -65,9 +66,7 @@ pub fn parse(source: &SourceFile) -> (PolicyFile, Vec<Diagnostic>) {
 }
 
 fn check_line_lengths(source: &SourceFile) -> Option<Diagnostic> {
-    let (index, line) = source
-        .text()
-        .split('\n')
+    let (index, line) = crate::source::lines(source.text())
         .enumerate()
         .find(|(_, l)| l.len() > MAX_LINE_BYTES)?;
     Some(
@@ -86,30 +85,27 @@ fn check_line_lengths(source: &SourceFile) -> Option<Diagnostic> {
 }
 
 /// Splits text into byte ranges that each start at a line opening a
-/// declaration (with its doc comment lines), for error recovery.
+/// declaration (with its doc comment lines, and any `//` comment lines
+/// between them), for error recovery.
 fn chunks(text: &str) -> Vec<(usize, usize)> {
     let mut starts = vec![0usize];
     let mut offset = 0usize;
     let mut doc_run_start: Option<usize> = None;
-    for line in text.split_inclusive('\n') {
+    for line in crate::source::lines_inclusive(text) {
         let trimmed = line.trim_start_matches([' ', '\t', '\u{feff}']);
         let is_doc = trimmed.starts_with("///") && !trimmed.starts_with("////");
-        let starts_decl = ["tiers", "permission", "role", "assert"].iter().any(|kw| {
-            trimmed.starts_with(kw)
-                && !trimmed
-                    .as_bytes()
-                    .get(kw.len())
-                    .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
-        });
+        let is_comment = !is_doc && trimmed.starts_with("//");
         if is_doc {
             doc_run_start.get_or_insert(offset);
-        } else if starts_decl {
+        } else if keywords::declaration_keyword(trimmed).is_some() {
             let start = doc_run_start.unwrap_or(offset);
             if start > 0 {
                 starts.push(start);
             }
             doc_run_start = None;
-        } else if !trimmed.trim().is_empty() {
+        } else if !is_comment && !trimmed.trim().is_empty() {
+            // A plain comment or a blank line between a doc comment and its
+            // declaration keeps them together, as the grammar does.
             doc_run_start = None;
         }
         offset += line.len();

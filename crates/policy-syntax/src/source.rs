@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use miette::NamedSource;
+use miette::{MietteError, MietteSpanContents, NamedSource, SourceCode, SpanContents};
 
 /// A half-open byte range `start..end` into a [`SourceFile`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -52,6 +52,96 @@ pub struct LineCol {
     pub column: usize,
 }
 
+/// The lines of `text` with their line breaks: a line ends at `\n`, at
+/// `\r\n`, or at a lone `\r`. This is the one line model of policyc: the
+/// grammar, [`SourceFile::line_col`], the parser's recovery and what
+/// miette renders all split lines this way.
+pub(crate) fn lines_inclusive(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut start = 0usize;
+    std::iter::from_fn(move || {
+        if start >= bytes.len() {
+            return None;
+        }
+        let mut i = start;
+        while let Some(&b) = bytes.get(i) {
+            i += 1;
+            if b == b'\n' {
+                break;
+            }
+            if b == b'\r' {
+                if bytes.get(i) == Some(&b'\n') {
+                    i += 1;
+                }
+                break;
+            }
+        }
+        let line = text.get(start..i);
+        start = i;
+        line
+    })
+}
+
+/// The lines of `text` without their line breaks (see [`lines_inclusive`]).
+pub(crate) fn lines(text: &str) -> impl Iterator<Item = &str> {
+    lines_inclusive(text).map(|l| l.trim_end_matches('\n').trim_end_matches('\r'))
+}
+
+/// `text` with every lone `\r` turned into `\n`. Byte offsets do not move,
+/// and miette, whose snippet code treats a lone `\r` inconsistently, sees the
+/// same lines as [`SourceFile::line_col`].
+fn normalise_lone_cr(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        if c == '\r' && bytes.get(i + 1) != Some(&b'\n') {
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// What miette reads a diagnostic's snippets from.
+///
+/// It fixes one thing in miette 7's `SourceCode` for `str`: the line count
+/// of a span's context is reported as the number of lines from the start
+/// of the file, so two labels far apart (the second before about twice the
+/// line of the first) were merged into one snippet spanning every line
+/// between them. Here it is the number of lines in the context, so only
+/// labels whose contexts touch share a snippet.
+#[derive(Debug)]
+pub struct RenderSource {
+    name: String,
+    text: Arc<str>,
+}
+
+impl SourceCode for RenderSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner =
+            self.text
+                .as_ref()
+                .read_span(span, context_lines_before, context_lines_after)?;
+        let data = inner.data();
+        let breaks = data.iter().filter(|b| **b == b'\n').count();
+        let line_count = (breaks + usize::from(!data.ends_with(b"\n"))).max(1);
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            data,
+            *inner.span(),
+            inner.line(),
+            inner.column(),
+            line_count,
+        )))
+    }
+}
+
 /// A named policy source: the file name shown in diagnostics and its text.
 ///
 /// Cloning is cheap; diagnostics keep an `Arc` to the source so they render
@@ -61,6 +151,7 @@ pub struct SourceFile {
     name: Arc<str>,
     text: Arc<str>,
     named: Arc<NamedSource<Arc<str>>>,
+    render: Arc<RenderSource>,
     /// Byte offset of the start of every line (the first is 0), built on
     /// the first [`SourceFile::line_col`] and shared by every clone, so a
     /// lookup is a binary search, not a scan (and a file whose positions
@@ -73,11 +164,21 @@ impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let name: Arc<str> = Arc::from(name.into());
         let text: Arc<str> = Arc::from(text.into());
-        let named = Arc::new(NamedSource::new(&name, text.clone()));
+        let shown: Arc<str> = if text.contains('\r') {
+            Arc::from(normalise_lone_cr(&text))
+        } else {
+            text.clone()
+        };
+        let named = Arc::new(NamedSource::new(&name, shown.clone()));
+        let render = Arc::new(RenderSource {
+            name: name.to_string(),
+            text: shown,
+        });
         SourceFile {
             name,
             text,
             named,
+            render,
             line_starts: Arc::new(OnceLock::new()),
         }
     }
@@ -87,9 +188,9 @@ impl SourceFile {
         &self.name
     }
 
-    /// The source as a reference, for diagnostics that borrow it.
-    pub(crate) fn named_ref(&self) -> &Arc<NamedSource<Arc<str>>> {
-        &self.named
+    /// What diagnostics render their snippets from.
+    pub(crate) fn render_source(&self) -> &RenderSource {
+        &self.render
     }
 
     /// The full text.
@@ -108,6 +209,7 @@ impl SourceFile {
     }
 
     /// The 1-based line and column of a byte offset (clamped to the text).
+    /// Lines end at `\n`, `\r\n` or a lone `\r`, as everywhere in policyc.
     /// A binary search in the line index plus a count of the characters
     /// before `offset` on its line: O(log lines + line length).
     pub fn line_col(&self, offset: usize) -> LineCol {
@@ -117,7 +219,7 @@ impl SourceFile {
         }
         let starts = self.line_starts.get_or_init(|| {
             std::iter::once(0)
-                .chain(newline_offsets(&self.text).map(|i| i + 1))
+                .chain(line_break_ends(&self.text))
                 .collect()
         });
         // The last line start at or before `offset` (starts[0] == 0).
@@ -132,30 +234,39 @@ impl SourceFile {
     }
 }
 
-/// The byte offsets of every `\n` in `text`.
-fn newline_offsets(text: &str) -> impl Iterator<Item = usize> + '_ {
-    text.bytes()
-        .enumerate()
-        .filter(|(_, b)| *b == b'\n')
-        .map(|(i, _)| i)
+/// The byte offset just past every line break in `text` (`\n`, `\r\n`, or a
+/// lone `\r`): the start of every line but the first.
+fn line_break_ends(text: &str) -> impl Iterator<Item = usize> + '_ {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().filter_map(move |(i, b)| {
+        let lone_cr = *b == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+        (*b == b'\n' || lone_cr).then_some(i + 1)
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{LineCol, SourceFile};
+    use super::*;
 
-    /// The scan `line_col` replaced: count newlines from the file start.
+    /// The scan `line_col` replaced: count line breaks from the file start.
     fn naive(text: &str, offset: usize) -> LineCol {
         let mut offset = offset.min(text.len());
         while !text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let before = &text[..offset];
-        let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let bytes = text.as_bytes();
+        let mut line = 1usize;
+        let mut line_start = 0usize;
+        for (i, b) in bytes.iter().enumerate().take(offset) {
+            let lone_cr = *b == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+            if *b == b'\n' || lone_cr {
+                line += 1;
+                line_start = i + 1;
+            }
+        }
         LineCol {
             line,
-            column: before[line_start..].chars().count() + 1,
+            column: text[line_start..offset].chars().count() + 1,
         }
     }
 
@@ -168,6 +279,7 @@ mod tests {
             "ab\ncd\n",
             "\n\nx\n",
             "é\nüñ\r\nz",
+            "a\rb\r\rc\r\n\r",
             "role a \"A\" {}\n// ünïcode\npermission b.c \"B\"",
         ] {
             let src = SourceFile::new("t.policy", text);
@@ -179,5 +291,42 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_lone_cr_ends_a_line_like_lf_and_crlf() {
+        for text in ["ab\ncd\nef", "ab\r\ncd\r\nef", "ab\rcd\ref", "ab\ncd\ref"] {
+            let src = SourceFile::new("t", text);
+            let ef = text.find('e').unwrap();
+            assert_eq!(src.line_col(ef), LineCol { line: 3, column: 1 }, "{text:?}");
+            assert_eq!(
+                lines(text).collect::<Vec<_>>(),
+                ["ab", "cd", "ef"],
+                "{text:?}"
+            );
+            assert_eq!(lines_inclusive(text).collect::<String>(), text);
+        }
+    }
+
+    #[test]
+    fn miette_sees_the_same_lines_as_line_col() {
+        let src = SourceFile::new("t", "ab\rcd\ref");
+        let span: miette::SourceSpan = (6, 2).into();
+        let contents = src.render_source().read_span(&span, 0, 0).unwrap();
+        assert_eq!(contents.line() + 1, src.line_col(6).line);
+        assert_eq!(contents.column() + 1, src.line_col(6).column);
+    }
+
+    #[test]
+    fn a_context_counts_its_own_lines() {
+        let text: String = (1..=60).map(|i| format!("line {i}\n")).collect();
+        let src = SourceFile::new("t", text.clone());
+        let at = text.find("line 50").unwrap();
+        let contents = src
+            .render_source()
+            .read_span(&(at, 4).into(), 1, 1)
+            .unwrap();
+        assert_eq!(contents.line(), 48);
+        assert_eq!(contents.line_count(), 3);
     }
 }

@@ -34,19 +34,9 @@ pub fn handler(color: bool) -> GraphicalReportHandler {
         .with_width(100)
 }
 
-/// Renders one diagnostic as rustc-like text.
+/// Renders one diagnostic as rustc-like text (`error[P0201]: …`, then snippets).
 pub fn render_human(diag: &Diagnostic, color: bool) -> String {
-    let handler = handler(color);
-    let mut out = String::new();
-    if handler.render_report(&mut out, diag).is_err() {
-        out = format!(
-            "{}[{}]: {}\n",
-            diag.severity().as_str(),
-            diag.code(),
-            diag.message()
-        );
-    }
-    out
+    diag.render(color, 100)
 }
 
 /// A source location in JSON output.

@@ -218,3 +218,35 @@ fn tierless_policies_compare_on_the_implicit_tier() {
         }]
     );
 }
+
+#[test]
+fn removing_an_inherit_is_the_reason_not_an_unchanged_grant_of_the_parent() {
+    // Issue 7: `base` did not change, yet the loss was explained as a
+    // change of the tier gate of `*.b` in `base`.
+    let old = r#"
+tiers t0 < t1
+permission x.b "B"
+role base "Base" {
+  grants *.b on t1
+  grants x.b
+}
+role user "User" { inherits base }
+"#;
+    let new = old.replace(
+        "role user \"User\" { inherits base }",
+        "role user \"User\" {}",
+    );
+    let d = diff(old, &new);
+    assert!(!d.access.is_empty());
+    for a in &d.access {
+        assert_eq!((a.role.as_str(), a.change), ("user", Change::Lost));
+        assert_eq!(
+            a.reasons,
+            [ChangeReason::InheritanceRemoved {
+                role: "user".to_string(),
+                parent: "base".to_string()
+            }],
+            "{a:?}"
+        );
+    }
+}

@@ -7,24 +7,9 @@ use pest::error::{Error, ErrorVariant, InputLocation};
 use super::Rule;
 use crate::code::Code;
 use crate::diagnostic::Diagnostic;
+use crate::keywords;
 use crate::source::{SourceFile, Span};
 use crate::suggest::did_you_mean;
-
-const KEYWORDS: &[&str] = &[
-    "tiers",
-    "permission",
-    "role",
-    "inherits",
-    "grants",
-    "excludes",
-    "on",
-    "assert",
-    "only",
-    "can",
-    "cannot",
-    "no",
-    "below",
-];
 
 /// What a grammar rule is called in an error message; `None` hides it.
 fn describe(rule: Rule) -> Option<&'static str> {
@@ -138,13 +123,18 @@ pub(super) fn syntax_error(
     }
     let wants_declaration = expected.iter().any(|e| e.starts_with("a declaration"));
     if wants_declaration {
-        for kw in ["`tiers`", "`permission`", "`role`", "`assert`"] {
-            expected.remove(kw);
+        for kw in keywords::declaration_keywords() {
+            expected.remove(format!("`{kw}`").as_str());
         }
     }
     // A chunk ends where the next declaration starts; what the parser ran
     // into there is that declaration's keyword, not the end of the file.
     let at_chunk_end = chunk.get(pos..).is_some_and(|rest| rest.trim().is_empty());
+    if at_chunk_end && expected.contains("`}`") {
+        if let Some(d) = unclosed_brace(source, chunk, base) {
+            return d;
+        }
+    }
     let (len, found) = found_token(source.text(), base + pos);
     let span = Span::new(base + pos, base + pos + len);
     if found == "an unclosed label" {
@@ -166,34 +156,188 @@ pub(super) fn syntax_error(
         .get(base + pos..base + pos + len)
         .unwrap_or("")
         .trim_matches('"');
-    let wants_name =
-        expected.contains("a name") || expected.iter().any(|e| e.starts_with("a permission"));
+    let wants_name = expected.contains("a name")
+        || expected.contains("a role name")
+        || expected.iter().any(|e| e.starts_with("a permission"));
     let after_name_char = chunk
         .get(..pos)
         .and_then(|before| before.chars().next_back())
         .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if at_chunk_end {
+    let before = chunk.get(..pos).unwrap_or("");
+    if let Some(help) = slip_help(before, chunk.get(pos..).unwrap_or(""), &expected) {
+        diag = diag.help(help);
+    } else if at_chunk_end {
         // The declaration before `word` is incomplete; `word` itself is fine.
-    } else if KEYWORDS.contains(&word) && wants_name {
+    } else if keywords::is_keyword(word) && wants_name {
         diag = diag.help(format!(
             "`{word}` is a keyword and cannot be used as a name; choose another name"
         ));
     } else if after_name_char && word.chars().next().is_some_and(|c| !c.is_ascii()) {
         diag = diag.help("names may only contain ASCII letters, digits, `_` and `-`");
     } else if !word.is_empty() {
-        let keywords: Vec<&str> = KEYWORDS
+        let candidates: Vec<&str> = keywords::keywords()
             .iter()
             .copied()
             .filter(|k| {
                 expected.contains(format!("`{k}`").as_str())
-                    || (wants_declaration && ["tiers", "permission", "role", "assert"].contains(k))
+                    || (wants_declaration && keywords::declaration_keywords().contains(k))
             })
             .collect();
-        if let Some(s) = did_you_mean(word, keywords.iter().copied()) {
+        if let Some(s) = did_you_mean(word, candidates.iter().copied()) {
             diag = diag.suggest(Some(s));
         } else if expected.contains("a quoted label") {
             diag = diag.help("labels are written in double quotes, e.g. `\"Manage billing\"`");
         }
     }
     diag
+}
+
+/// The last word of `text` (a run of name characters), if it ends with one
+/// after optional whitespace.
+fn last_word(text: &str) -> &str {
+    let t = text.trim_end();
+    let start = t
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '*')))
+        .map_or(0, |i| i + 1);
+    t.get(start..).unwrap_or("")
+}
+
+/// A help line for a common slip, judged from the text `before` the error
+/// position and the text `after` it.
+fn slip_help(before: &str, after: &str, expected: &BTreeSet<&'static str>) -> Option<String> {
+    let in_body = expected.contains("`}`") || expected.contains("`grants`");
+    if after.starts_with("///") && in_body {
+        return Some(
+            "a doc comment (`///`) documents a whole declaration and goes on the lines before it; \
+             inside a role body write a plain comment, `// ...`"
+                .to_string(),
+        );
+    }
+    if after.starts_with("/*") {
+        return Some(
+            "comments start with `//` and run to the end of the line; `/* ... */` is not a comment here"
+                .to_string(),
+        );
+    }
+    if after.starts_with(';') {
+        return Some("statements end at the end of the line without a `;`; remove it".to_string());
+    }
+    if expected.contains("`below`") && last_word(before) == "role" {
+        return Some(
+            "`no role` needs `below ROLE`: write `assert no role below ROLE can PERMISSION`, \
+             or `assert only ROLE can PERMISSION` to say no other role can"
+                .to_string(),
+        );
+    }
+    let wants_item = expected
+        .iter()
+        .any(|e| e.starts_with("a permission") || *e == "a name");
+    if wants_item && before.trim_end().ends_with(',') {
+        return Some(
+            "remove the trailing `,`: commas go only between the items of a list".to_string(),
+        );
+    }
+    if after.starts_with(['>', '<']) && last_word(before) == "on" {
+        let rest = before.trim_end();
+        let rest = rest.get(..rest.len().saturating_sub(2)).unwrap_or("");
+        if last_word(rest) == "grants" {
+            return Some(
+                "the tier clause comes after the permissions: `grants PERMISSION, ... on >= TIER`"
+                    .to_string(),
+            );
+        }
+    }
+    let prev = last_word(before);
+    let word = after
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or("");
+    if prev == "assert" && (word == "can" || word == "cannot") {
+        return Some(format!(
+            "`{word}` is a keyword and the role comes first: `assert ROLE {word} PERMISSION`"
+        ));
+    }
+    None
+}
+
+/// The `{` in `chunk` that is never closed, as a diagnostic pointing at it,
+/// with a second label where its `}` is missing. `None` when every `{` is closed.
+fn unclosed_brace(source: &SourceFile, chunk: &str, base: usize) -> Option<Diagnostic> {
+    let mut open: Vec<usize> = Vec::new();
+    let mut last_content = 0usize;
+    for (line_start, line) in line_offsets(chunk) {
+        let mut in_string = false;
+        let mut escaped = false;
+        let mut prev_slash = false;
+        for (i, c) in line.char_indices() {
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == '"' {
+                    in_string = false;
+                }
+                last_content = line_start + i + c.len_utf8();
+                continue;
+            }
+            if c == '/' && prev_slash {
+                break;
+            }
+            prev_slash = c == '/';
+            match c {
+                '"' => in_string = true,
+                '{' => open.push(line_start + i),
+                '}' => {
+                    open.pop();
+                }
+                _ => {}
+            }
+            if !c.is_whitespace() && !prev_slash {
+                last_content = line_start + i + c.len_utf8();
+            }
+        }
+    }
+    let brace = *open.last()?;
+    // The name after the keyword of the declaration the `{` belongs to
+    // (the chunk may start with its doc comment).
+    let name = crate::source::lines(chunk.get(..brace).unwrap_or(""))
+        .filter(|l| keywords::declaration_keyword(l).is_some())
+        .last()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap_or("");
+    let what = if name.is_empty() {
+        "this block".to_string()
+    } else {
+        format!("role `{name}`")
+    };
+    let mut d = Diagnostic::new(
+        Code::Syntax,
+        format!("unclosed `{{`: the body of {what} has no closing `}}`"),
+    )
+    .with_source(source)
+    .primary(
+        Span::new(base + brace, base + brace + 1),
+        "this `{` is never closed",
+    );
+    if last_content > brace + 1 {
+        let end = base + last_content;
+        let start = source
+            .text()
+            .get(..end)
+            .and_then(|t| t.char_indices().next_back())
+            .map_or(end, |(i, _)| i);
+        d = d.secondary(Span::new(start, end), "expected `}` after this");
+    }
+    Some(d.help("add `}` after the role's last statement"))
+}
+
+/// Each line of `text` with the byte offset it starts at.
+fn line_offsets(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut offset = 0usize;
+    crate::source::lines_inclusive(text).map(move |l| {
+        let at = offset;
+        offset += l.len();
+        (at, l)
+    })
 }

@@ -57,8 +57,8 @@ impl Version {
     }
 }
 
-fn error(message: String, help: &str, format: Format) -> CmdError {
-    CmdError::new(Diagnostic::new(Code::Io, message).help(help), format)
+fn error(code: Code, message: String, help: &str, format: Format) -> CmdError {
+    CmdError::new(Diagnostic::new(code, message).help(help), format)
 }
 
 fn load(version: &Version, format: Format) -> Result<SourceFile, CmdError> {
@@ -95,6 +95,7 @@ fn git_show(rev: &str, path: &str, format: Format) -> Result<SourceFile, CmdErro
     let spec = format!("{rev}:{path}");
     if rev.starts_with('-') {
         return Err(error(
+            Code::Usage,
             format!("`{rev}` is not a git revision"),
             "a revision cannot start with `-`",
             format,
@@ -106,6 +107,7 @@ fn git_show(rev: &str, path: &str, format: Format) -> Result<SourceFile, CmdErro
         .output()
         .map_err(|e| {
             error(
+                Code::GitRead,
                 format!("cannot run `git`: {}", e.to_string().to_lowercase()),
                 "install git, or compare two files instead",
                 format,
@@ -115,6 +117,7 @@ fn git_show(rev: &str, path: &str, format: Format) -> Result<SourceFile, CmdErro
         let stderr = String::from_utf8_lossy(&output.stderr);
         let why = stderr.lines().next().unwrap_or("").trim();
         return Err(error(
+            Code::GitRead,
             format!("cannot read `{spec}` from git: {why}"),
             "check that the revision exists and that the path is in it; in `REV:PATH` the path \
              is relative to the repository root (`REV:./PATH` to the current directory)",
@@ -124,6 +127,7 @@ fn git_show(rev: &str, path: &str, format: Format) -> Result<SourceFile, CmdErro
     let bytes = output.stdout;
     if bytes.len() as u64 > MAX_FILE_BYTES || bytes.contains(&0) {
         return Err(error(
+            Code::GitRead,
             format!("`{spec}` is not a policy file (too large or binary)"),
             "check the path",
             format,
@@ -131,6 +135,7 @@ fn git_show(rev: &str, path: &str, format: Format) -> Result<SourceFile, CmdErro
     }
     let text = String::from_utf8(bytes).map_err(|_| {
         error(
+            Code::NotUtf8,
             format!("`{spec}` is not valid UTF-8"),
             "policy files are UTF-8 text",
             format,
@@ -164,6 +169,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         }
         (Some(_), _) => {
             return Err(error(
+                Code::Usage,
                 "`--git REV` takes exactly one PATH".to_string(),
                 "write `policyc diff --git REV -- PATH`",
                 format,
@@ -172,6 +178,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         (None, [old, new]) => (Version::parse(old), Version::parse(new)),
         (None, _) => {
             return Err(error(
+                Code::Usage,
                 "`policyc diff` takes two versions, OLD and NEW".to_string(),
                 "write `policyc diff OLD NEW` (files or `REV:PATH`), or `policyc diff --git REV -- PATH`",
                 format,

@@ -23,7 +23,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
             let all: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
             let upper = args.code.trim().to_ascii_uppercase();
             let d = Diagnostic::new(
-                Code::UnknownQueryName,
+                Code::UnknownCode,
                 format!("unknown diagnostic code `{}`", args.code),
             )
             .suggest(did_you_mean(&upper, all.iter().copied()))

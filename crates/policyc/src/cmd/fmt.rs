@@ -44,6 +44,13 @@ pub fn unified_diff(name: &str, old: &str, new: &str) -> String {
 }
 
 fn usage(message: &str, help: &str) -> CmdError {
+    CmdError::new(
+        Diagnostic::new(Code::Usage, message).help(help),
+        Format::Human,
+    )
+}
+
+fn read_error(message: &str, help: &str) -> CmdError {
     CmdError::new(Diagnostic::new(Code::Io, message).help(help), Format::Human)
 }
 
@@ -152,7 +159,7 @@ fn run_stdin(check: bool) -> Result<Exit, CmdError> {
         .take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| {
-            usage(
+            read_error(
                 &format!("cannot read stdin: {}", e.to_string().to_lowercase()),
                 "pipe a policy into `policyc fmt -`",
             )

@@ -75,7 +75,7 @@ pub fn pick_tier(policy: &Policy, tier: Option<&str>, format: Format) -> Result<
                     .collect::<Vec<_>>()
                     .join(", ");
                 names.sort_unstable();
-                Diagnostic::new(Code::UnknownQueryName, format!("unknown tier `{name}`"))
+                Diagnostic::new(Code::UnknownMatrixTier, format!("unknown tier `{name}`"))
                     .suggest(did_you_mean(name, names.iter().copied()))
                     .help(format!("the tiers of this policy are {listed}"))
             };

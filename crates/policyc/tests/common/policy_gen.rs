@@ -66,9 +66,20 @@ fn raw(g: &Gen, t: usize, r: usize) -> BTreeSet<usize> {
             set.remove(&p);
         }
     }
+    let excluded: BTreeSet<usize> = role
+        .excludes
+        .iter()
+        .flat_map(|e| pattern_perms(g, e))
+        .collect();
     for (pat, tiers) in &role.grants {
         if on(tiers, t) {
-            set.extend(pattern_perms(g, pat));
+            // An exclusion wins over the role's own wildcard grants.
+            let wild = pat.contains('*');
+            set.extend(
+                pattern_perms(g, pat)
+                    .into_iter()
+                    .filter(|p| !wild || !excluded.contains(p)),
+            );
         }
     }
     set
@@ -194,7 +205,13 @@ pub fn arb_gen() -> impl Strategy<Value = Gen> {
                         let excludes: Vec<String> = excludes
                             .iter()
                             .map(|(k, wild)| pick(*k, *wild))
-                            .filter(|p| !exact_grants.contains(p.as_str()))
+                            // An exclusion matching an exact grant of the
+                            // same role is a contradiction (P0307).
+                            .filter(|p| {
+                                !exact_grants
+                                    .iter()
+                                    .any(|g| policy_compiler::pattern_matches(p, g))
+                            })
                             .collect();
                         GenRole {
                             tiers: subset(tiers, *on_mask, *has_on),
