@@ -125,6 +125,8 @@ codes! {
     BadTestFile = "P0508", Error, "invalid test file";
     /// A policy whose roles × permissions table is too large to compute.
     PolicyTooLarge = "P0509", Error, "policy too large";
+    /// The language server's connection to its client failed.
+    LspConnection = "P0560", Error, "language server connection failed";
 }
 
 impl Code {

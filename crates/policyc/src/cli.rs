@@ -38,6 +38,8 @@ pub enum Command {
     Fmt(FmtArgs),
     /// Compare two versions of a policy by their effective permissions.
     Diff(DiffArgs),
+    /// Run the language server on stdin/stdout (for editors).
+    Lsp(crate::cmd::lsp::LspArgs),
 }
 
 /// Output format of diagnostics.

@@ -5,6 +5,7 @@ pub mod compile;
 pub mod diff;
 pub mod explain;
 pub mod fmt;
+pub mod lsp;
 pub mod matrix;
 pub mod query;
 pub mod snapshot;
