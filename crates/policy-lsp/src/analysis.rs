@@ -68,18 +68,24 @@ impl Analysis {
                 _ => None,
             })
             .collect();
-        let mut idx = Indexer {
-            out: Vec::new(),
-            permission_ids: &permission_ids,
+        let occurrences = {
+            let policy = &compiled.policy;
+            let mut idx = Indexer {
+                out: Vec::new(),
+                permission_ids: &permission_ids,
+                resolved: engine::resolved_matches(policy),
+                policy,
+            };
+            for item in &compiled.file.items {
+                idx.item(item);
+            }
+            idx.out
         };
-        for item in &compiled.file.items {
-            idx.item(item);
-        }
         Analysis {
             text: text.to_string(),
             lines: LineIndex::new(text, encoding),
             compiled,
-            occurrences: idx.out,
+            occurrences,
         }
     }
 
@@ -124,6 +130,9 @@ impl Analysis {
 struct Indexer<'a> {
     out: Vec<Occurrence>,
     permission_ids: &'a [String],
+    /// What the compiler matched for each role grant/exclusion pattern.
+    resolved: std::collections::HashMap<Span, &'a [engine::PermId]>,
+    policy: &'a engine::Policy,
 }
 
 impl Indexer<'_> {
@@ -139,6 +148,20 @@ impl Indexer<'_> {
 
     fn pattern(&mut self, p: &Pattern) {
         if p.text.contains('*') {
+            if let Some(matches) = self.resolved.get(&p.span) {
+                for m in *matches {
+                    if let Some(perm) = self.policy.permission(*m) {
+                        self.out.push(Occurrence {
+                            kind: NameKind::Permission,
+                            name: perm.id.clone(),
+                            span: p.span,
+                            declaration: false,
+                            wildcard: Some(p.text.clone()),
+                        });
+                    }
+                }
+                return;
+            }
             for id in self.permission_ids {
                 if engine::pattern_matches(&p.text, id) {
                     self.out.push(Occurrence {

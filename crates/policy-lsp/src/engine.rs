@@ -25,17 +25,37 @@ pub struct Compiled {
 }
 
 /// Compiles `text` exactly as `policyc check` does: one file, one compile.
+///
+/// This is the sequence of `policy_compiler::compile` (parse, compile the
+/// parsed file, merge and sort the diagnostics), spelled out here only to
+/// keep the AST, which `compile` drops, without parsing twice; a test checks
+/// that the diagnostics are identical to `policy_compiler::compile`'s.
 pub fn compile(name: &str, text: &str) -> Compiled {
     let source = SourceFile::new(name, text);
-    // `policy_compiler::compile` parses again internally; parse once more here
-    // for the AST, which the compiler does not hand back. Both are linear.
-    let (policy, diagnostics) = policy_compiler::compile(&source);
-    let (file, _) = policy_syntax::parse(&source);
+    let (file, mut diagnostics) = policy_syntax::parse(&source);
+    let (policy, more) = policy_compiler::compile_file(&file, diagnostics.is_empty());
+    diagnostics.extend(more);
+    policy_syntax::sort_diagnostics(&mut diagnostics);
     Compiled {
         file,
         policy,
         diagnostics,
     }
+}
+
+/// The permissions each role grant and exclusion matches, as the compiler
+/// resolved them, by the span of the pattern.
+pub fn resolved_matches(policy: &Policy) -> std::collections::HashMap<Span, &[PermId]> {
+    let mut out = std::collections::HashMap::new();
+    for r in policy.roles() {
+        for g in &r.grants {
+            out.insert(g.span, g.matches.as_slice());
+        }
+        for e in &r.exclusions {
+            out.insert(e.span, e.matches.as_slice());
+        }
+    }
+    out
 }
 
 /// Formats `text` with the formatter behind `policyc fmt`; `None` when the
@@ -118,3 +138,37 @@ pub const KEYWORDS: &[&str] = &[
     "no",
     "below",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The adapter's compile reports exactly what `policy_compiler::compile` does.
+    #[test]
+    fn compile_matches_the_compiler_on_every_ui_policy() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/ui");
+        let mut dirs = vec![root];
+        let mut checked = 0;
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "policy") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let ours = compile("x.policy", &text).diagnostics;
+                    let (_, theirs) = policy_compiler::compile(&SourceFile::new("x.policy", text));
+                    let key = |d: &Diagnostic| (d.sort_key(), d.message().to_string());
+                    assert_eq!(
+                        ours.iter().map(key).collect::<Vec<_>>(),
+                        theirs.iter().map(key).collect::<Vec<_>>(),
+                        "{}",
+                        path.display()
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 20);
+    }
+}
