@@ -31,7 +31,11 @@ fn find(text: &str, needle: &str) -> (u32, u32) {
 
 fn published(out: &[Message]) -> usize {
     match out.first() {
-        Some(Message::Notification(n)) => n.params["diagnostics"].as_array().map_or(0, Vec::len),
+        Some(Message::Notification(n)) => n
+            .params
+            .get("diagnostics")
+            .and_then(|d| d.as_array())
+            .map_or(0, Vec::len),
         _ => usize::MAX,
     }
 }
