@@ -144,6 +144,8 @@ codes! {
     OutputIsInput = "P0522", Error, "output would overwrite an input";
     /// A test file's `policy:` names something other than a policy in its tree.
     PolicyOutsideTree = "P0523", Error, "test file names a policy outside its tree";
+    /// The language server's connection to its client failed.
+    LspConnection = "P0560", Error, "language server connection failed";
     /// A compiled artifact written with a schema version this policyc does not read.
     ArtifactVersion = "P0570", Error, "unsupported artifact version";
 }

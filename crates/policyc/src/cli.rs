@@ -58,4 +58,6 @@ pub enum Command {
     Completions(cmd::completions::Args),
     /// Write man pages: `policyc.1` and one `policyc-COMMAND.1` per subcommand.
     Man(cmd::man::Args),
+    /// Run the language server on stdin/stdout (for editors).
+    Lsp(cmd::lsp::LspArgs),
 }

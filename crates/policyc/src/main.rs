@@ -54,6 +54,7 @@ fn main() -> Exit {
         Command::Diff(args) => cmd::diff::run(args),
         Command::Completions(args) => cmd::completions::run(args),
         Command::Man(args) => cmd::man::run(args),
+        Command::Lsp(args) => cmd::lsp::run(args),
     };
     result.unwrap_or_else(|e| e.report())
 }

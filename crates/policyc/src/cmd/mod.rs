@@ -6,6 +6,7 @@ pub mod completions;
 pub mod diff;
 pub mod explain;
 pub mod fmt;
+pub mod lsp;
 pub mod man;
 pub mod matrix;
 pub mod query;

@@ -1,0 +1,388 @@
+//! Completion in context, from the text before the cursor.
+//!
+//! The text before the cursor is split into words, strings and punctuation
+//! (comments skipped), so completion works on half-typed files that do not
+//! parse. The word being typed is the prefix; what precedes it decides what
+//! fits: roles after `inherits`, `only`, `below` and `assert`; permission ids
+//! and patterns after `grants`, `excludes`, `can` and `cannot`; tiers after
+//! `on` (and its comparison operators); keywords where a statement starts.
+
+use std::collections::BTreeSet;
+
+use crate::analysis::{Analysis, NameKind};
+use crate::engine::Span;
+
+/// What a completion item is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    /// A keyword.
+    Keyword,
+    /// A declared role, permission or tier.
+    Name(NameKind),
+    /// A wildcard pattern over declared permissions.
+    Pattern,
+}
+
+/// One proposal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proposal {
+    /// The text inserted.
+    pub label: String,
+    /// What it is.
+    pub kind: ItemKind,
+    /// A label or short description.
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Tok<'a> {
+    Word(&'a str),
+    Str,
+    Punct(&'a str),
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '*')
+}
+
+/// Tokens of `text` with the offset where each starts, and whether the text
+/// ends inside a comment or an unterminated label.
+fn lex(text: &str) -> (Vec<(usize, Tok<'_>)>, bool) {
+    let mut out = Vec::new();
+    let mut open = false;
+    let mut it = text.char_indices().peekable();
+    while let Some((i, c)) = it.next() {
+        if c.is_whitespace() || c == '\u{feff}' {
+            continue;
+        }
+        if c == '/' && text.get(i + 1..).is_some_and(|r| r.starts_with('/')) {
+            open = true;
+            for (_, c) in it.by_ref() {
+                if c == '\n' {
+                    open = false;
+                    break;
+                }
+            }
+            continue;
+        }
+        if c == '"' {
+            let mut escaped = false;
+            open = true;
+            for (_, c) in it.by_ref() {
+                if c == '\n' || (c == '"' && !escaped) {
+                    open = false;
+                    break;
+                }
+                escaped = c == '\\' && !escaped;
+            }
+            out.push((i, Tok::Str));
+            continue;
+        }
+        if is_word_char(c) {
+            let mut end = i + c.len_utf8();
+            while let Some((j, c)) = it.peek().copied() {
+                if !is_word_char(c) {
+                    break;
+                }
+                end = j + c.len_utf8();
+                it.next();
+            }
+            out.push((i, Tok::Word(text.get(i..end).unwrap_or(""))));
+            continue;
+        }
+        let end = if matches!(c, '<' | '>') && it.peek().is_some_and(|(_, c)| *c == '=') {
+            it.next();
+            i + 2
+        } else {
+            i + c.len_utf8()
+        };
+        out.push((i, Tok::Punct(text.get(i..end).unwrap_or(""))));
+    }
+    (out, open)
+}
+
+/// The span of the word being typed at `offset` (empty when none).
+pub fn prefix_span(text: &str, offset: usize) -> Span {
+    let before = text.get(..offset).unwrap_or("");
+    let start = before
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| is_word_char(*c))
+        .last()
+        .map_or(offset, |(i, _)| i);
+    Span::new(start, offset)
+}
+
+const TOP_LEVEL: &[&str] = &["tiers", "permission", "role", "assert"];
+const IN_BLOCK: &[&str] = &["inherits", "grants", "excludes"];
+
+enum Want {
+    Roles,
+    Permissions,
+    Tiers,
+    Keywords(&'static [&'static str]),
+    RolesAnd(&'static [&'static str]),
+    Nothing,
+}
+
+fn context(text: &str, offset: usize) -> Want {
+    let prefix = prefix_span(text, offset);
+    let before = text.get(..prefix.start).unwrap_or("");
+    let (toks, inside) = lex(before);
+    if inside {
+        return Want::Nothing;
+    }
+    let depth = toks.iter().fold(0i64, |d, (_, t)| match t {
+        Tok::Punct("{") => d + 1,
+        Tok::Punct("}") => (d - 1).max(0),
+        _ => d,
+    });
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let at_line_start = before
+        .get(line_start..)
+        .is_some_and(|s| s.trim().is_empty());
+    let statement_keywords: &'static [&'static str] = if depth > 0 { IN_BLOCK } else { TOP_LEVEL };
+    // Walk back over `item ,` pairs of a list.
+    let mut i = toks.len();
+    while i >= 2
+        && matches!(toks.get(i - 1), Some((_, Tok::Punct(","))))
+        && matches!(toks.get(i - 2), Some((_, Tok::Word(_))))
+    {
+        i -= 2;
+    }
+    let listed = i != toks.len();
+    let last = i
+        .checked_sub(1)
+        .and_then(|j| toks.get(j))
+        .map(|(_, t)| t.clone());
+    let prev = i
+        .checked_sub(2)
+        .and_then(|j| toks.get(j))
+        .map(|(_, t)| t.clone());
+    match last {
+        None => Want::Keywords(TOP_LEVEL),
+        Some(Tok::Word("inherits" | "only" | "below")) => Want::Roles,
+        Some(Tok::Word("grants" | "excludes" | "can" | "cannot")) => Want::Permissions,
+        Some(Tok::Word("on")) => Want::Tiers,
+        Some(Tok::Punct(">=" | "<=" | ">" | "<")) => {
+            if matches!(prev, Some(Tok::Word("on"))) || !listed {
+                Want::Tiers
+            } else {
+                Want::Nothing
+            }
+        }
+        Some(Tok::Word("assert")) => Want::RolesAnd(&["only", "no"]),
+        Some(Tok::Word("no")) => Want::Keywords(&["role"]),
+        Some(Tok::Word("role")) if matches!(prev, Some(Tok::Word("no"))) => {
+            Want::Keywords(&["below"])
+        }
+        Some(Tok::Punct("{" | "}")) => Want::Keywords(statement_keywords),
+        _ if listed => Want::Nothing,
+        _ if at_line_start => Want::Keywords(statement_keywords),
+        Some(Tok::Word(_)) if matches!(prev, Some(Tok::Word("assert" | "only"))) => {
+            Want::Keywords(&["can", "cannot"])
+        }
+        Some(Tok::Word(_) | Tok::Str) => Want::Keywords(&["on"]),
+        _ => Want::Nothing,
+    }
+}
+
+/// The names declared in `text`, found lexically so that declarations the
+/// parser dropped while the file is half-typed still complete: roles and
+/// permissions with their labels, and tiers, in source order.
+struct Declared {
+    roles: Vec<(String, Option<String>)>,
+    permissions: Vec<(String, Option<String>)>,
+    tiers: Vec<String>,
+}
+
+fn label_of(text: &str, at: usize) -> Option<String> {
+    let rest = text.get(at + 1..)?;
+    let end = rest.find(['"', '\n'])?;
+    rest.get(..end).map(str::to_string)
+}
+
+fn declared(text: &str) -> Declared {
+    let (toks, _) = lex(text);
+    let mut d = Declared {
+        roles: Vec::new(),
+        permissions: Vec::new(),
+        tiers: Vec::new(),
+    };
+    let mut i = 0;
+    while let Some((_, tok)) = toks.get(i) {
+        let next = toks.get(i + 1).map(|(_, t)| t.clone());
+        let label = match toks.get(i + 2) {
+            Some((at, Tok::Str)) => Some(label_of(text, *at)),
+            _ => None,
+        };
+        match (tok, next, label) {
+            (Tok::Word("role"), Some(Tok::Word(name)), Some(label))
+                if crate::engine::is_ident(name) && !d.roles.iter().any(|(n, _)| n == name) =>
+            {
+                d.roles.push((name.to_string(), label));
+            }
+            (Tok::Word("permission"), Some(Tok::Word(name)), Some(label))
+                if crate::engine::is_perm_id(name)
+                    && !d.permissions.iter().any(|(n, _)| n == name) =>
+            {
+                d.permissions.push((name.to_string(), label));
+            }
+            (Tok::Word("tiers"), _, _) => {
+                let mut j = i + 1;
+                while let Some((_, Tok::Word(name))) = toks.get(j) {
+                    if !crate::engine::is_ident(name) {
+                        break;
+                    }
+                    if !d.tiers.iter().any(|t| t == name) {
+                        d.tiers.push((*name).to_string());
+                    }
+                    if !matches!(toks.get(j + 1), Some((_, Tok::Punct("<")))) {
+                        break;
+                    }
+                    j += 2;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    d
+}
+
+/// The proposals at byte `offset`, sorted by label within each group.
+pub fn complete(analysis: &Analysis, offset: usize) -> Vec<Proposal> {
+    let text = &analysis.text;
+    let offset = offset.min(text.len());
+    let want = context(text, offset);
+    if matches!(want, Want::Nothing | Want::Keywords(_)) {
+        return match want {
+            Want::Keywords(kws) => keyword_proposals(kws),
+            _ => Vec::new(),
+        };
+    }
+    let names = declared(text);
+    let roles = || -> Vec<Proposal> {
+        names
+            .roles
+            .iter()
+            .map(|(id, label)| Proposal {
+                label: id.clone(),
+                kind: ItemKind::Name(NameKind::Role),
+                detail: label.clone(),
+            })
+            .collect()
+    };
+    match want {
+        Want::Roles => roles(),
+        Want::RolesAnd(kws) => {
+            let mut v = roles();
+            v.extend(keyword_proposals(kws));
+            v
+        }
+        Want::Tiers => names
+            .tiers
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Proposal {
+                label: t.clone(),
+                kind: ItemKind::Name(NameKind::Tier),
+                detail: Some(format!("tier {} of {}", i + 1, names.tiers.len())),
+            })
+            .collect(),
+        Want::Permissions => {
+            let mut v: Vec<Proposal> = names
+                .permissions
+                .iter()
+                .map(|(id, label)| Proposal {
+                    label: id.clone(),
+                    kind: ItemKind::Name(NameKind::Permission),
+                    detail: label.clone(),
+                })
+                .collect();
+            let mut patterns = BTreeSet::new();
+            for (id, _) in &names.permissions {
+                let segs: Vec<&str> = id.split('.').collect();
+                for n in 1..segs.len() {
+                    if let Some(head) = segs.get(..n) {
+                        patterns.insert(format!("{}.*", head.join(".")));
+                    }
+                }
+                if let Some(last) = segs.last() {
+                    if segs.len() > 1 {
+                        patterns.insert(format!("*.{last}"));
+                    }
+                }
+            }
+            patterns.insert("*".to_string());
+            v.extend(patterns.into_iter().map(|label| Proposal {
+                label,
+                kind: ItemKind::Pattern,
+                detail: Some("pattern".to_string()),
+            }));
+            v
+        }
+        Want::Keywords(kws) => keyword_proposals(kws),
+        Want::Nothing => Vec::new(),
+    }
+}
+
+fn keyword_proposals(kws: &[&str]) -> Vec<Proposal> {
+    kws.iter()
+        .map(|k| Proposal {
+            label: (*k).to_string(),
+            kind: ItemKind::Keyword,
+            detail: Some("keyword".to_string()),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::position::Encoding;
+
+    const SRC: &str = "tiers free < team\npermission a.b \"A\"\nrole r \"R\" { grants a.b }\n";
+
+    fn labels(text: &str) -> Vec<String> {
+        let analysis = Analysis::new("t.policy", text, Encoding::Utf8);
+        complete(&analysis, text.len())
+            .into_iter()
+            .map(|p| p.label)
+            .collect()
+    }
+
+    #[test]
+    fn contexts() {
+        assert_eq!(
+            labels(&format!("{SRC}role x \"X\" {{ inherits ")),
+            ["r", "x"]
+        );
+        assert_eq!(
+            labels(&format!("{SRC}role x \"X\" {{ inherits r, ")),
+            ["r", "x"]
+        );
+        assert_eq!(
+            labels(&format!("{SRC}role x \"X\" {{ grants ")),
+            ["a.b", "*", "*.b", "a.*"]
+        );
+        assert_eq!(
+            labels(&format!("{SRC}role x \"X\" on >= ")),
+            ["free", "team"]
+        );
+        assert_eq!(
+            labels(&format!("{SRC}role x \"X\" on free, t")),
+            ["free", "team"]
+        );
+        assert_eq!(labels(&format!("{SRC}ro")), TOP_LEVEL);
+        assert_eq!(labels(&format!("{SRC}role x \"X\" {{\n  gr")), IN_BLOCK);
+        assert_eq!(labels(&format!("{SRC}assert ")), ["r", "only", "no"]);
+        assert_eq!(labels(&format!("{SRC}assert r ")), ["can", "cannot"]);
+        assert_eq!(
+            labels(&format!("{SRC}assert r cannot ")),
+            ["a.b", "*", "*.b", "a.*"]
+        );
+        assert!(labels(&format!("{SRC}// inherits ")).is_empty());
+        assert!(labels(&format!("{SRC}permission \"")).is_empty());
+    }
+}

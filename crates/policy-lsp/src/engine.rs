@@ -1,0 +1,174 @@
+//! The one adapter between the language server and the policy engine.
+//!
+//! Everything the server needs from the compiler, the formatter and the
+//! policy model goes through this module, so that when the engine's API
+//! changes only this file changes with it. Nothing here re-implements the
+//! engine: compiling, formatting, derivations and deny reasons are the
+//! compiler's own.
+
+pub use policy_compiler::{DenyReason, PermId, Policy, RoleId, Step, TierId};
+pub use policy_syntax::{
+    AssertDecl, AssertKind, Code, Diagnostic, Ident, Item, Pattern, PolicyFile, RoleStmt, Severity,
+    SourceFile, Span, TierConstraint, TierSelector,
+};
+
+/// The result of compiling one document: the AST, the policy and every
+/// diagnostic `policyc check` reports for the same text.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    /// The parsed declarations (whatever parsed, after error recovery).
+    pub file: PolicyFile,
+    /// The resolved policy (built from what resolved when there are errors).
+    pub policy: Policy,
+    /// Every diagnostic, sorted, as `policyc check` reports them.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Compiles `text` exactly as `policyc check` does: one file, one compile.
+///
+/// This is the sequence of `policy_compiler::compile` (parse, compile the
+/// parsed file, merge and sort the diagnostics), spelled out here only to
+/// keep the AST, which `compile` drops, without parsing twice; a test checks
+/// that the diagnostics are identical to `policy_compiler::compile`'s.
+pub fn compile(name: &str, text: &str) -> Compiled {
+    let source = SourceFile::new(name, text);
+    let (file, mut diagnostics) = policy_syntax::parse(&source);
+    let (policy, more) = policy_compiler::compile_file(&file, diagnostics.is_empty());
+    diagnostics.extend(more);
+    policy_syntax::sort_diagnostics(&mut diagnostics);
+    Compiled {
+        file,
+        policy,
+        diagnostics,
+    }
+}
+
+/// The permissions each role grant and exclusion matches, as the compiler
+/// resolved them, by the span of the pattern.
+pub fn resolved_matches(policy: &Policy) -> std::collections::HashMap<Span, &[PermId]> {
+    let mut out = std::collections::HashMap::new();
+    for r in policy.roles() {
+        for g in &r.grants {
+            out.insert(g.span, g.matches.as_slice());
+        }
+        for e in &r.exclusions {
+            out.insert(e.span, e.matches.as_slice());
+        }
+    }
+    out
+}
+
+/// Formats `text` with the formatter behind `policyc fmt`; `None` when the
+/// text has syntax errors (the formatter never guesses at broken input).
+pub fn format(name: &str, text: &str) -> Option<String> {
+    policy_syntax::format(&SourceFile::new(name, text)).ok()
+}
+
+/// Whether permission pattern `pattern` matches permission id `id`.
+pub fn pattern_matches(pattern: &str, id: &str) -> bool {
+    policy_compiler::pattern_matches(pattern, id)
+}
+
+/// The name of a tier for display (`default` for the implicit tier).
+pub fn tier_name(policy: &Policy, tier: TierId) -> &str {
+    policy.tier_name(tier)
+}
+
+/// The permissions `role` may use on `tier`, in declaration order.
+pub fn effective(policy: &Policy, tier: TierId, role: RoleId) -> Vec<PermId> {
+    policy.effective(tier, role)
+}
+
+/// The shortest derivation of `perm` for `role` on `tier`.
+pub fn derivation(policy: &Policy, tier: TierId, role: RoleId, perm: PermId) -> Option<Vec<Step>> {
+    policy.derivation(tier, role, perm)
+}
+
+/// The decisive reason `role` may not use `perm` on `tier`.
+pub fn why_not(policy: &Policy, tier: TierId, role: RoleId, perm: PermId) -> Option<DenyReason> {
+    policy.why_not(tier, role, perm)
+}
+
+/// The roles that may use `perm` on `tier`, in declaration order.
+pub fn who_can(policy: &Policy, tier: TierId, perm: PermId) -> Vec<RoleId> {
+    policy.who_can(tier, perm)
+}
+
+/// The roles `role` inherits from, directly or not, nearest first.
+pub fn ancestors(policy: &Policy, role: RoleId) -> Vec<RoleId> {
+    policy.ancestors(role)
+}
+
+/// Whether a name is a valid role or tier identifier (not a keyword).
+pub fn is_ident(name: &str) -> bool {
+    let mut chars = name.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    first_ok
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && !KEYWORDS.contains(&name)
+}
+
+/// Whether a name is a valid permission id (dot-separated names).
+pub fn is_perm_id(name: &str) -> bool {
+    !name.is_empty()
+        && name.split('.').all(|seg| {
+            let mut chars = seg.chars();
+            chars
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        })
+}
+
+/// The reserved words of the language.
+pub const KEYWORDS: &[&str] = &[
+    "tiers",
+    "permission",
+    "role",
+    "inherits",
+    "grants",
+    "excludes",
+    "on",
+    "assert",
+    "only",
+    "can",
+    "cannot",
+    "no",
+    "below",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The adapter's compile reports exactly what `policy_compiler::compile` does.
+    #[test]
+    fn compile_matches_the_compiler_on_every_ui_policy() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/ui");
+        let mut dirs = vec![root];
+        let mut checked = 0;
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "policy") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let ours = compile("x.policy", &text).diagnostics;
+                    let (_, theirs) = policy_compiler::compile(&SourceFile::new("x.policy", text));
+                    let key = |d: &Diagnostic| (d.sort_key(), d.message().to_string());
+                    assert_eq!(
+                        ours.iter().map(key).collect::<Vec<_>>(),
+                        theirs.iter().map(key).collect::<Vec<_>>(),
+                        "{}",
+                        path.display()
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 20);
+    }
+}

@@ -1,0 +1,251 @@
+//! Hover: what a role ends up with, who holds a permission, where a tier
+//! stands, whether an assertion holds.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use crate::analysis::{Analysis, NameKind};
+use crate::engine::{self, Code, DenyReason, PermId, Policy, RoleId, Severity, Span, Step};
+
+/// At most this many permissions (or roles) are listed per tier.
+pub const MAX_LISTED: usize = 40;
+
+/// The Markdown hover text at byte `offset`, with the span it describes.
+pub fn hover(analysis: &Analysis, offset: usize) -> Option<(String, Span)> {
+    let at = analysis.at(offset);
+    if let Some(first) = at.first() {
+        if let Some(pattern) = &first.wildcard {
+            let names: Vec<&str> = at.iter().map(|o| o.name.as_str()).collect();
+            let mut s = format!(
+                "pattern `{pattern}` matches {}:\n",
+                plural(names.len(), "permission")
+            );
+            for n in names.iter().take(MAX_LISTED) {
+                let _ = writeln!(s, "- `{n}`");
+            }
+            more(&mut s, names.len());
+            return Some((s, first.span));
+        }
+        let text = match first.kind {
+            NameKind::Role => role(analysis, &first.name),
+            NameKind::Permission => permission(analysis, &first.name),
+            NameKind::Tier => tier(analysis, &first.name),
+        }?;
+        return Some((text, first.span));
+    }
+    let assert = analysis.assertion_at(offset)?;
+    Some((assertion(analysis, assert.span), assert.span))
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn more(s: &mut String, n: usize) {
+    if n > MAX_LISTED {
+        let _ = writeln!(s, "- … and {} more", n - MAX_LISTED);
+    }
+}
+
+fn role_name(policy: &Policy, r: RoleId) -> &str {
+    policy.role(r).map_or("?", |r| r.id.as_str())
+}
+
+fn role(analysis: &Analysis, name: &str) -> Option<String> {
+    let policy = &analysis.compiled.policy;
+    let Some(id) = policy.role_id(name) else {
+        return Some(format!("unknown role `{name}`"));
+    };
+    let r = policy.role(id)?;
+    let mut s = format!("**{}** — role `{}`\n\n", r.label, r.id);
+    if let Some(doc) = &r.description {
+        let _ = write!(s, "{doc}\n\n");
+    }
+    s.push_str("Effective permissions:\n");
+    for tier in policy.tier_ids() {
+        let tname = engine::tier_name(policy, tier);
+        if !policy.role_available(id, tier) {
+            let at = r
+                .tier_span
+                .map(|sp| format!(" (`on` clause at line {})", analysis.line_of(sp.start)))
+                .unwrap_or_default();
+            let _ = write!(s, "\n**{tname}**: not available{at}\n");
+            continue;
+        }
+        let perms = engine::effective(policy, tier, id);
+        let _ = write!(
+            s,
+            "\n**{tname}** ({}):\n",
+            plural(perms.len(), "permission")
+        );
+        for p in perms.iter().take(MAX_LISTED) {
+            let pname = policy.permission(*p).map_or("?", |p| p.id.as_str());
+            let _ = writeln!(s, "- `{pname}` — {}", provenance(analysis, tier, id, *p));
+        }
+        more(&mut s, perms.len());
+        let excluded = excluded(policy, tier, id);
+        for (p, by, span) in excluded.iter().take(MAX_LISTED) {
+            let pname = policy.permission(*p).map_or("?", |p| p.id.as_str());
+            let whose = if *by == id {
+                String::new()
+            } else {
+                format!(" in `{}`", role_name(policy, *by))
+            };
+            let _ = writeln!(
+                s,
+                "- ~~`{pname}`~~ — excluded at line {}{whose}",
+                analysis.line_of(span.start)
+            );
+        }
+    }
+    Some(s)
+}
+
+/// "granted at line N" or "inherited through `a` → `b`, granted at line N".
+fn provenance(analysis: &Analysis, tier: engine::TierId, role: RoleId, perm: PermId) -> String {
+    let policy = &analysis.compiled.policy;
+    let Some(steps) = engine::derivation(policy, tier, role, perm) else {
+        return "held".to_string();
+    };
+    let mut through = Vec::new();
+    let mut granted = String::new();
+    for step in steps {
+        match step {
+            Step::Inherited { parent, .. } => {
+                through.push(format!("`{}`", role_name(policy, parent)))
+            }
+            Step::Granted { pattern, span, .. } => {
+                let line = analysis.line_of(span.start);
+                let pname = policy.permission(perm).map_or("", |p| p.id.as_str());
+                granted = if pattern == pname {
+                    format!("granted at line {line}")
+                } else {
+                    format!("granted at line {line} by `{pattern}`")
+                };
+            }
+        }
+    }
+    if through.is_empty() {
+        granted
+    } else {
+        format!("inherited through {}, {granted}", through.join(" → "))
+    }
+}
+
+/// The permissions an exclusion takes from `role` on `tier`: (perm, excluding role, span).
+fn excluded(policy: &Policy, tier: engine::TierId, role: RoleId) -> Vec<(PermId, RoleId, Span)> {
+    let mut chain = vec![role];
+    chain.extend(engine::ancestors(policy, role));
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for a in chain {
+        let Some(r) = policy.role(a) else { continue };
+        for e in &r.exclusions {
+            for &p in &e.matches {
+                if seen.contains(&p) {
+                    continue;
+                }
+                if let Some(DenyReason::Excluded { role: by, span }) =
+                    engine::why_not(policy, tier, role, p)
+                {
+                    seen.insert(p);
+                    out.push((p, by, span));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn permission(analysis: &Analysis, name: &str) -> Option<String> {
+    let policy = &analysis.compiled.policy;
+    let Some(id) = policy.perm_id(name) else {
+        return Some(format!("unknown permission `{name}`"));
+    };
+    let p = policy.permission(id)?;
+    let mut s = format!("**{}** — permission `{}`\n\n", p.label, p.id);
+    if let Some(doc) = &p.description {
+        let _ = write!(s, "{doc}\n\n");
+    }
+    s.push_str("Who has it:\n");
+    for tier in policy.tier_ids() {
+        let tname = engine::tier_name(policy, tier);
+        if !policy.perm_available(id, tier) {
+            let _ = writeln!(s, "- **{tname}**: does not exist on this tier");
+            continue;
+        }
+        let roles = engine::who_can(policy, tier, id);
+        let names: Vec<String> = roles
+            .iter()
+            .take(MAX_LISTED)
+            .map(|r| format!("`{}`", role_name(policy, *r)))
+            .collect();
+        let extra = if roles.len() > MAX_LISTED {
+            format!(" and {} more", roles.len() - MAX_LISTED)
+        } else {
+            String::new()
+        };
+        let list = if names.is_empty() {
+            "nobody".to_string()
+        } else {
+            names.join(", ")
+        };
+        let _ = writeln!(s, "- **{tname}**: {list}{extra}");
+    }
+    Some(s)
+}
+
+fn tier(analysis: &Analysis, name: &str) -> Option<String> {
+    let policy = &analysis.compiled.policy;
+    let Some(id) = policy.tier_id(name) else {
+        return Some(format!("unknown tier `{name}`"));
+    };
+    let order: Vec<String> = policy
+        .tiers()
+        .iter()
+        .map(|t| {
+            if t.id == name {
+                format!("**{}**", t.id)
+            } else {
+                t.id.clone()
+            }
+        })
+        .collect();
+    Some(format!(
+        "tier `{name}`: {} of {}, lowest first\n\n{}",
+        id.index() + 1,
+        policy.tiers().len(),
+        order.join(" < ")
+    ))
+}
+
+fn assertion(analysis: &Analysis, span: Span) -> String {
+    let diags = &analysis.compiled.diagnostics;
+    let failed: Vec<&engine::Diagnostic> = diags
+        .iter()
+        .filter(|d| {
+            d.code() == Code::AssertionFailed
+                && d.primary_span()
+                    .is_some_and(|p| p.start >= span.start && p.end <= span.end)
+        })
+        .collect();
+    if let Some(d) = failed.first() {
+        let mut s = format!("assertion **does not hold**: {}", d.message());
+        if let Some(h) = d.help_text() {
+            let _ = write!(s, "\n\n{h}");
+        }
+        return s;
+    }
+    let blocked = diags
+        .iter()
+        .any(|d| d.severity() == Severity::Error && d.code() != Code::AssertionFailed);
+    if blocked {
+        "assertion **not checked**: the policy has errors".to_string()
+    } else {
+        "assertion **holds** on every tier it covers".to_string()
+    }
+}

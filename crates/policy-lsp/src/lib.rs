@@ -1,0 +1,26 @@
+//! The policyc language server.
+//!
+//! [`serve`] speaks the Language Server Protocol on an [`lsp_server::Connection`]
+//! handed in by the caller; this crate does no I/O of its own (`policyc lsp`
+//! wires the connection to stdio). Features: diagnostics on open and change
+//! (incremental sync) with error-page links, related information and quick
+//! fixes; hover with effective permissions per tier and their provenance;
+//! go to definition, find references, document symbols, rename; completion in
+//! context; formatting with the `policyc fmt` formatter. Positions are
+//! negotiated as UTF-8 when the client offers it and UTF-16 otherwise.
+//!
+//! Every call into the policy engine goes through [`engine`]. A request that
+//! panics is answered with an error and the server keeps running.
+#![deny(missing_docs)]
+
+pub mod analysis;
+pub mod completion;
+pub mod diagnostics;
+pub mod engine;
+pub mod hover;
+pub mod navigation;
+pub mod position;
+mod server;
+
+pub use lsp_server::Connection;
+pub use server::{apply_changes, capabilities, guarded, negotiate, serve, ServeError, Server};

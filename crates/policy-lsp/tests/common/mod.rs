@@ -1,0 +1,161 @@
+//! An in-memory LSP client driving `policy_lsp::serve` on a thread.
+
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use lsp_server::{Connection, Message, Notification, Request, RequestId, Response};
+use serde_json::{json, Value};
+
+pub struct Client {
+    conn: Connection,
+    server: Option<JoinHandle<Result<(), policy_lsp::ServeError>>>,
+    next_id: i32,
+    pub init: Value,
+}
+
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+impl Client {
+    /// Starts a server; `encodings` is what the client offers as `positionEncodings`.
+    pub fn start(encodings: &[&str]) -> Client {
+        let (server_conn, conn) = Connection::memory();
+        let server = std::thread::spawn(move || policy_lsp::serve(&server_conn));
+        let mut c = Client {
+            conn,
+            server: Some(server),
+            next_id: 0,
+            init: Value::Null,
+        };
+        let caps = if encodings.is_empty() {
+            json!({})
+        } else {
+            json!({ "general": { "positionEncodings": encodings } })
+        };
+        c.init = c.request(
+            "initialize",
+            json!({ "processId": null, "rootUri": null, "capabilities": caps }),
+        );
+        c.notify("initialized", json!({}));
+        c
+    }
+
+    pub fn notify(&self, method: &str, params: Value) {
+        self.conn
+            .sender
+            .send(Message::Notification(Notification::new(
+                method.to_string(),
+                params,
+            )))
+            .unwrap();
+    }
+
+    /// Sends a request and returns its response (result or error), skipping notifications.
+    pub fn response(&mut self, method: &str, params: Value) -> Response {
+        self.next_id += 1;
+        let id = RequestId::from(self.next_id);
+        self.conn
+            .sender
+            .send(Message::Request(Request::new(
+                id.clone(),
+                method.to_string(),
+                params,
+            )))
+            .unwrap();
+        loop {
+            match self.conn.receiver.recv_timeout(TIMEOUT).unwrap() {
+                Message::Response(r) if r.id == id => return r,
+                _ => {}
+            }
+        }
+    }
+
+    /// The result of a request; panics on an error response.
+    pub fn request(&mut self, method: &str, params: Value) -> Value {
+        let r = self.response(method, params);
+        r.response_result.unwrap()
+    }
+
+    /// Waits for the next `publishDiagnostics` for `uri`.
+    pub fn diagnostics(&self, uri: &str) -> Vec<Value> {
+        loop {
+            match self.conn.receiver.recv_timeout(TIMEOUT).unwrap() {
+                Message::Notification(n)
+                    if n.method == "textDocument/publishDiagnostics" && n.params["uri"] == uri =>
+                {
+                    return n.params["diagnostics"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default();
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Opens a document and returns its first diagnostics.
+    pub fn open(&self, uri: &str, text: &str) -> Vec<Value> {
+        self.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": uri, "languageId": "policy", "version": 1, "text": text } }),
+        );
+        self.diagnostics(uri)
+    }
+
+    pub fn shutdown(mut self) {
+        let _ = self.request("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+        let server = self.server.take().unwrap();
+        server.join().unwrap().unwrap();
+    }
+}
+
+pub fn pos(uri: &str, line: u32, character: u32) -> Value {
+    json!({ "textDocument": { "uri": uri }, "position": { "line": line, "character": character } })
+}
+
+/// The (line, character) of the `n`th occurrence of `needle` in `text`,
+/// counting columns in UTF-16 units (`utf16`) or bytes.
+pub fn find(text: &str, needle: &str, n: usize, utf16: bool) -> (u32, u32) {
+    let off = text.match_indices(needle).nth(n).unwrap().0;
+    let before = &text[..off];
+    let line = before.matches('\n').count() as u32;
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = if utf16 {
+        before[start..].encode_utf16().count()
+    } else {
+        before[start..].len()
+    };
+    (line, col as u32)
+}
+
+/// Applies LSP text edits (non-overlapping, any order) to `text`, UTF-16 columns.
+pub fn apply_edits(text: &str, edits: &[Value], utf16: bool) -> String {
+    let enc = if utf16 {
+        policy_lsp::position::Encoding::Utf16
+    } else {
+        policy_lsp::position::Encoding::Utf8
+    };
+    let idx = policy_lsp::position::LineIndex::new(text, enc);
+    let mut spans: Vec<(usize, usize, String)> = edits
+        .iter()
+        .map(|e| {
+            let p = |v: &Value| {
+                lsp_types::Position::new(
+                    v["line"].as_u64().unwrap() as u32,
+                    v["character"].as_u64().unwrap() as u32,
+                )
+            };
+            (
+                idx.offset(text, p(&e["range"]["start"])),
+                idx.offset(text, p(&e["range"]["end"])),
+                e["newText"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    spans.sort_by_key(|s| std::cmp::Reverse(s.0));
+    let mut out = text.to_string();
+    for (s, e, t) in spans {
+        out.replace_range(s..e, &t);
+    }
+    out
+}

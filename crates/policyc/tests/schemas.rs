@@ -1,0 +1,144 @@
+//! The JSON Schemas in docs/schemas/ describe what policyc reads and writes:
+//! every shipped `*.test.yaml` validates against the test-file schema (and
+//! points at it from its header), a fresh `policyc compile` artifact of every
+//! shipped policy, in JSON and in YAML, validates against the artifact
+//! schema, and broken documents do not validate.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: clippy.toml allows these in #[test] functions but not in the helpers of an integration test; a failure is a test failure"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn validator(name: &str) -> jsonschema::Validator {
+    let text = std::fs::read_to_string(root().join("docs/schemas").join(name)).unwrap();
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    jsonschema::draft202012::meta::validate(&schema).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+fn errors(v: &jsonschema::Validator, doc: &Value) -> Vec<String> {
+    v.iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+fn shipped(suffix: &str) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(root().join("policies"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(suffix))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn shipped_test_files_validate_and_name_the_schema() {
+    let v = validator("policy-test.schema.json");
+    let files = shipped(".test.yaml");
+    assert!(!files.is_empty());
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        assert_eq!(
+            text.lines().next(),
+            Some("# yaml-language-server: $schema=../docs/schemas/policy-test.schema.json"),
+            "{} lacks the schema header",
+            f.display()
+        );
+        let doc: Value = serde_yaml::from_str(&text).unwrap();
+        assert_eq!(errors(&v, &doc), Vec::<String>::new(), "{}", f.display());
+    }
+}
+
+#[test]
+fn broken_test_files_do_not_validate() {
+    let v = validator("policy-test.schema.json");
+    let ok = json!({ "policy": "a.policy", "cases": [{ "roles": ["admin"], "action": "billing.manage", "tier": "free", "expect": "allow" }] });
+    assert!(v.is_valid(&ok));
+    for bad in [
+        json!({ "polciy": "a.policy" }),
+        json!({ "cases": [{ "roles": ["admin"], "action": "billing.manage", "expect": "maybe" }] }),
+        json!({ "cases": [{ "action": "billing.manage", "expect": "allow" }] }),
+        json!({ "cases": [{ "role": "a", "roles": ["a"], "action": "b", "expect": "allow" }] }),
+        json!({ "cases": [{ "roles": "a", "action": "b", "expect": "allow", "reason": "because" }] }),
+        json!({ "who-can": [{ "action": "b" }] }),
+        json!({ "what-can": [{ "role": "a", "permissions": ["not an id"] }] }),
+    ] {
+        assert!(!v.is_valid(&bad), "{bad} validated");
+    }
+}
+
+fn compile(policy: &Path, format: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_policyc"))
+        .env_clear()
+        .current_dir(root())
+        .args(["compile", "--format", format])
+        .arg(policy)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn fresh_artifacts_validate_in_json_and_yaml() {
+    let v = validator("compiled-policy.schema.json");
+    let mut policies = shipped(".policy");
+    policies.push(root().join("tests/fixtures/humanloop-refactored.policy"));
+    for p in policies {
+        let from_json: Value = serde_json::from_str(&compile(&p, "json")).unwrap();
+        assert_eq!(
+            errors(&v, &from_json),
+            Vec::<String>::new(),
+            "{}",
+            p.display()
+        );
+        let from_yaml: Value = serde_yaml::from_str(&compile(&p, "yaml")).unwrap();
+        assert_eq!(
+            errors(&v, &from_yaml),
+            Vec::<String>::new(),
+            "{}",
+            p.display()
+        );
+        assert_eq!(from_json, from_yaml);
+    }
+}
+
+#[test]
+fn a_tierless_artifact_validates_and_a_broken_one_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("t.policy");
+    std::fs::write(
+        &p,
+        "/// Reads.\npermission a.read \"Read\"\nrole r \"R\" { grants a.* }\n",
+    )
+    .unwrap();
+    let v = validator("compiled-policy.schema.json");
+    let doc: Value = serde_json::from_str(&compile(&p, "json")).unwrap();
+    assert_eq!(errors(&v, &doc), Vec::<String>::new());
+    assert_eq!(doc["effective"][0]["tier"], Value::Null);
+    let mut bad = doc.clone();
+    bad["schema_version"] = json!(1);
+    assert!(!v.is_valid(&bad));
+    let mut bad = doc.clone();
+    bad["roles"][0]["grants"][0]["at"]["line"] = json!(0);
+    assert!(!v.is_valid(&bad));
+    let mut bad = doc;
+    bad["roles"][0]["extra"] = json!(true);
+    assert!(!v.is_valid(&bad));
+}
