@@ -41,6 +41,7 @@ mod artifact;
 mod error;
 mod explain;
 mod model;
+pub mod wire;
 
 pub use artifact::*;
 pub use error::{EvalError, NameKind};

@@ -107,6 +107,14 @@ codes! {
     QueryTier = "P0402", Error, "missing or unexpected tier in query";
     /// A batch request that is not a well-formed query.
     MalformedQuery = "P0403", Error, "malformed query";
+    /// A `policyc serve` request body (or batch) over the server's limit.
+    RequestTooLarge = "P0420", Error, "request too large";
+    /// A `policyc serve` client too slow to send its request.
+    RequestTimeout = "P0421", Error, "request timed out";
+    /// `policyc serve` has as many connections open as it allows.
+    TooManyConnections = "P0422", Error, "too many connections";
+    /// A `policyc serve` request to a path that is not part of the API.
+    UnknownEndpoint = "P0423", Error, "unknown endpoint";
     /// A file or directory could not be read.
     Io = "P0501", Error, "cannot read file";
     /// A file is not valid UTF-8 text.
@@ -125,6 +133,8 @@ codes! {
     BadTestFile = "P0508", Error, "invalid test file";
     /// A policy whose roles × permissions table is too large to compute.
     PolicyTooLarge = "P0509", Error, "policy too large";
+    /// `policyc serve` cannot listen on an address.
+    CannotListen = "P0550", Error, "cannot listen";
 }
 
 impl Code {

@@ -38,6 +38,8 @@ pub enum Command {
     Fmt(FmtArgs),
     /// Compare two versions of a policy by their effective permissions.
     Diff(DiffArgs),
+    /// Serve decisions over HTTP and as an Envoy ext_authz gRPC backend, with hot reload.
+    Serve(crate::cmd::serve::ServeArgs),
 }
 
 /// Output format of diagnostics.

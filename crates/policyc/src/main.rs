@@ -42,6 +42,7 @@ fn main() -> Exit {
         Command::WhatCan(args) => cmd::what_can::run(args),
         Command::Fmt(args) => cmd::fmt::run(args),
         Command::Diff(args) => cmd::diff::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
     };
     result.unwrap_or_else(|e| e.report())
 }

@@ -7,6 +7,7 @@ pub mod explain;
 pub mod fmt;
 pub mod matrix;
 pub mod query;
+pub mod serve;
 pub mod snapshot;
 pub mod test;
 pub mod what_can;

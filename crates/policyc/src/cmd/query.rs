@@ -7,9 +7,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use miette::{LabeledSpan, NamedSource, SourceCode};
-use policy_eval::{Decision, EvalError, Evaluator, Location, Reason, Request};
+use policy_eval::wire::{WireDecision, WireError, WireFailure, WireRequest};
+use policy_eval::{Decision, EvalError, Evaluator, Reason, Request};
 use policy_syntax::{Code, Diagnostic};
-use serde::{Deserialize, Serialize};
 
 use crate::cli::{QueryArgs, QueryFormat};
 use crate::exit::{CmdError, Exit};
@@ -72,72 +72,8 @@ pub fn eval_error(e: &EvalError, format: Format) -> CmdError {
     CmdError::new(e.to_diagnostic(), format)
 }
 
-/// A location in the JSON contract.
-#[derive(Debug, Serialize)]
-struct JsonLocation {
-    file: String,
-    line: usize,
-    column: usize,
-}
-
-/// A reason in the JSON contract.
-#[derive(Debug, Serialize)]
-struct JsonReason {
-    kind: &'static str,
-    message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    role: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    location: Option<JsonLocation>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    related: Option<JsonLocation>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    roles: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    tiers: Vec<String>,
-}
-
-/// A decision in the JSON contract (docs/cli.md).
-#[derive(Debug, Serialize)]
-struct JsonDecision {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    request: Option<usize>,
-    decision: &'static str,
-    roles: Vec<String>,
-    action: String,
-    tier: Option<String>,
-    reasons: Vec<JsonReason>,
-}
-
-fn json_decision(eval: &Evaluator, d: &Decision, request: Option<usize>) -> JsonDecision {
-    let file = eval.source_name();
-    let loc = |l: Option<Location>| {
-        l.map(|l| JsonLocation {
-            file: file.to_string(),
-            line: l.line,
-            column: l.column,
-        })
-    };
-    JsonDecision {
-        request,
-        decision: if d.allowed { "allow" } else { "deny" },
-        roles: d.roles.clone(),
-        action: d.action.clone(),
-        tier: d.tier.clone(),
-        reasons: d
-            .reasons
-            .iter()
-            .map(|r| JsonReason {
-                kind: r.kind.as_str(),
-                message: r.message.clone(),
-                role: r.role.clone(),
-                location: loc(r.location),
-                related: loc(r.related),
-                roles: r.roles.clone(),
-                tiers: r.tiers.clone(),
-            })
-            .collect(),
-    }
+fn json_decision(eval: &Evaluator, d: &Decision, request: Option<usize>) -> WireDecision {
+    WireDecision::new(eval, d, request)
 }
 
 fn ticks(names: &[String]) -> String {
@@ -341,47 +277,6 @@ pub fn run(args: QueryArgs) -> Result<Exit, CmdError> {
     })
 }
 
-/// One request of a batch.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BatchRequest {
-    #[serde(default)]
-    roles: Vec<String>,
-    #[serde(default)]
-    role: Option<String>,
-    action: String,
-    #[serde(default)]
-    tier: Option<String>,
-}
-
-impl BatchRequest {
-    fn into_request(self) -> Request {
-        let mut roles = self.roles;
-        if let Some(r) = self.role {
-            roles.insert(0, r);
-        }
-        Request {
-            roles,
-            action: self.action,
-            tier: self.tier,
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct JsonBatchError {
-    code: &'static str,
-    message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    suggestion: Option<String>,
-}
-
-#[derive(Serialize)]
-struct JsonBatchFailure {
-    request: usize,
-    error: JsonBatchError,
-}
-
 fn read_batch(path: &Path) -> Result<(String, bool), CmdError> {
     if path.as_os_str() == "-" {
         let mut text = String::new();
@@ -413,7 +308,7 @@ fn run_batch(eval: &Evaluator, path: &Path) -> Result<Exit, CmdError> {
     let (text, yaml_ext) = read_batch(path)?;
     let first = text.trim_start().chars().next();
     let is_yaml = yaml_ext || matches!(first, Some('-' | '['));
-    let items: Vec<(usize, Result<BatchRequest, String>)> = if is_yaml {
+    let items: Vec<(usize, Result<WireRequest, String>)> = if is_yaml {
         match serde_yaml::from_str::<Vec<serde_yaml::Value>>(&text) {
             Ok(values) => values
                 .into_iter()
@@ -432,24 +327,15 @@ fn run_batch(eval: &Evaluator, path: &Path) -> Result<Exit, CmdError> {
     let mut failed = false;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for (n, item) in items {
-        let answer = item
-            .map_err(|message| JsonBatchError {
-                code: Code::MalformedQuery.as_str(),
-                message: format!("malformed request: {message}"),
-                suggestion: None,
-            })
-            .and_then(|req| {
-                eval.query(&req.into_request()).map_err(|e| JsonBatchError {
-                    code: e.code().as_str(),
-                    message: e.to_string(),
-                    suggestion: e.suggestion().map(str::to_string),
-                })
-            });
+        let answer = item.map_err(WireError::malformed).and_then(|req| {
+            eval.query(&req.into_request())
+                .map_err(|e| WireError::from(&e))
+        });
         let line = match answer {
             Ok(d) => serde_json::to_string(&json_decision(eval, &d, Some(n))),
             Err(error) => {
                 failed = true;
-                serde_json::to_string(&JsonBatchFailure { request: n, error })
+                serde_json::to_string(&WireFailure { request: n, error })
             }
         };
         let _ = writeln!(out, "{}", line.unwrap_or_else(|_| "{}".to_string()));

@@ -3,8 +3,7 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
-use policy_eval::{Evaluator, TierId};
-use serde::Serialize;
+use policy_eval::wire;
 
 use crate::cli::{QueryFormat, WhoCanArgs};
 use crate::exit::{CmdError, Exit};
@@ -12,43 +11,8 @@ use crate::render::{self, Format};
 
 use super::query::{eval_error, load_evaluator};
 
-/// A role in the JSON contract.
-#[derive(Serialize)]
-pub struct JsonNamed {
-    /// Its id.
-    pub id: String,
-    /// Its label.
-    pub label: String,
-}
-
-/// One tier's answer (JSON contract).
-#[derive(Serialize)]
-struct JsonTier {
-    tier: Option<String>,
-    roles: Vec<JsonNamed>,
-}
-
-/// The JSON contract of `policyc who-can --format json` (docs/cli.md).
-#[derive(Serialize)]
-struct JsonWhoCan {
-    action: String,
-    tiers: Vec<JsonTier>,
-}
-
-/// The tiers to answer for: the one named, or every tier (the implicit one
-/// of a tierless policy). An unknown or superfluous tier is exit 2.
-pub fn tiers_to_show(
-    eval: &Evaluator,
-    tier: Option<&str>,
-    format: Format,
-) -> Result<Vec<TierId>, CmdError> {
-    match tier {
-        Some(_) => Ok(vec![eval
-            .resolve_tier(tier)
-            .map_err(|e| eval_error(&e, format))?]),
-        None => Ok((0..eval.tier_count() as u32).map(TierId).collect()),
-    }
-}
+/// A role or permission in the JSON contract.
+pub use policy_eval::wire::WireNamed as JsonNamed;
 
 /// Prints a per-tier listing of `id  label` lines (the human format of
 /// `who-can` and `what-can`); `empty` stands in for an empty tier.
@@ -75,32 +39,13 @@ pub fn print_listing<'a>(
 pub fn run(args: WhoCanArgs) -> Result<Exit, CmdError> {
     let format = Format::from(args.format);
     let eval = load_evaluator(&args.file, format)?;
-    let perm = eval
-        .resolve_perm(&args.action)
+    let answer = wire::who_can(&eval, &args.action, args.tier.as_deref())
         .map_err(|e| eval_error(&e, format))?;
-    let tiers = tiers_to_show(&eval, args.tier.as_deref(), format)?;
-    let answer: Vec<JsonTier> = tiers
-        .iter()
-        .map(|&t| JsonTier {
-            tier: eval.tier_name(t).map(str::to_string),
-            roles: eval
-                .who_can(t, perm)
-                .into_iter()
-                .filter_map(|r| eval.role_name(r))
-                .map(|(id, label)| JsonNamed {
-                    id: id.to_string(),
-                    label: label.to_string(),
-                })
-                .collect(),
-        })
-        .collect();
     match args.format {
-        QueryFormat::Json => render::print_json(&JsonWhoCan {
-            action: args.action,
-            tiers: answer,
-        }),
+        QueryFormat::Json => render::print_json(&answer),
         QueryFormat::Human => print_listing(
             answer
+                .tiers
                 .iter()
                 .map(|t| (t.tier.as_deref(), t.roles.as_slice())),
             "(no role)",
