@@ -182,6 +182,7 @@ async fn decide(State(s): State<Arc<Shared>>, req: Request) -> Response {
     let start = Instant::now();
     // The snapshot this request is answered with, whatever reloads meanwhile.
     let policy = s.policy.load_full();
+    let _in_flight = s.metrics.in_flight();
     let limit = s.limits.max_body_bytes;
     let declared = req
         .headers()

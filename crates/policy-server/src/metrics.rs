@@ -66,6 +66,16 @@ pub struct Metrics {
     reload_failed: AtomicU64,
     last_reload_nanos: AtomicU64,
     open_connections: AtomicU64,
+    in_flight: AtomicU64,
+}
+
+/// Counts one HTTP decide request in flight until dropped.
+pub struct InFlight<'a>(&'a AtomicU64);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Relaxed);
+    }
 }
 
 impl Metrics {
@@ -121,6 +131,13 @@ impl Metrics {
         } else {
             self.open_connections.fetch_sub(1, Relaxed);
         }
+    }
+
+    /// A `POST /v1/decide` started (its policy snapshot taken); it ends
+    /// when the guard is dropped.
+    pub fn in_flight(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Relaxed);
+        InFlight(&self.in_flight)
     }
 
     /// The Prometheus text, with the serving policy's hash and size.
@@ -211,6 +228,9 @@ impl Metrics {
             "policyc_open_connections {}",
             self.open_connections.load(Relaxed)
         );
+        o.push_str("# HELP policyc_decide_in_flight POST /v1/decide requests started and not yet answered.\n");
+        o.push_str("# TYPE policyc_decide_in_flight gauge\n");
+        let _ = writeln!(o, "policyc_decide_in_flight {}", self.in_flight.load(Relaxed));
         o
     }
 }

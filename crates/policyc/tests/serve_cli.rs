@@ -571,12 +571,12 @@ fn finish_slow_request(mut s: TcpStream, body: &str) -> (u16, Value) {
     (status, serde_json::from_str(&text).unwrap())
 }
 
-/// Waits until the server has the given number of connections open.
-fn wait_connections(server: &Server, n: f64) {
+/// Waits until the server has started `n` decide requests (each has taken
+/// its policy snapshot) that are not answered yet.
+fn wait_in_flight(server: &Server, n: f64) {
     let deadline = Instant::now() + PATIENCE;
-    // The /metrics request itself is one open connection.
-    while server.metric("policyc_open_connections") < n + 1.0 {
-        assert!(Instant::now() < deadline, "connections never opened");
+    while server.metric("policyc_decide_in_flight") < n {
+        assert!(Instant::now() < deadline, "the request never started");
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -590,8 +590,7 @@ fn an_in_flight_request_finishes_on_the_policy_it_started_with() {
     let mut server = Server::start(&file, &["--watch-interval-ms", "0"]);
     let (_, before) = server.post("/v1/decide", ADMIN_BILLING_FREE);
     let slow = start_slow_request(server.http, ADMIN_BILLING_FREE);
-    wait_connections(&server, 1.0);
-    std::thread::sleep(Duration::from_millis(200));
+    wait_in_flight(&server, 1.0);
     write_atomic(
         &file,
         &original.replace("roles.set, billing.manage,", "roles.set,"),
@@ -612,7 +611,7 @@ fn sigterm_drains_in_flight_requests_then_exits_0() {
     let file = policies().join("humanloop.policy");
     let mut server = Server::start(&file, &[]);
     let slow = start_slow_request(server.http, ADMIN_BILLING_FREE);
-    wait_connections(&server, 1.0);
+    wait_in_flight(&server, 1.0);
     server.signal("-TERM");
     server.wait_for("draining:");
     // New connections are no longer accepted...
