@@ -230,7 +230,11 @@ impl Metrics {
         );
         o.push_str("# HELP policyc_decide_in_flight POST /v1/decide requests started and not yet answered.\n");
         o.push_str("# TYPE policyc_decide_in_flight gauge\n");
-        let _ = writeln!(o, "policyc_decide_in_flight {}", self.in_flight.load(Relaxed));
+        let _ = writeln!(
+            o,
+            "policyc_decide_in_flight {}",
+            self.in_flight.load(Relaxed)
+        );
         o
     }
 }

@@ -61,6 +61,8 @@ pub struct SourceFile {
     name: Arc<str>,
     text: Arc<str>,
     named: Arc<NamedSource<Arc<str>>>,
+    /// Byte offsets of line starts, built on the first [`SourceFile::line_col`].
+    lines: Arc<std::sync::OnceLock<Vec<usize>>>,
 }
 
 impl SourceFile {
@@ -69,7 +71,12 @@ impl SourceFile {
         let name: Arc<str> = Arc::from(name.into());
         let text: Arc<str> = Arc::from(text.into());
         let named = Arc::new(NamedSource::new(&name, text.clone()));
-        SourceFile { name, text, named }
+        SourceFile {
+            name,
+            text,
+            named,
+            lines: Arc::default(),
+        }
     }
 
     /// The display name.
@@ -103,10 +110,48 @@ impl SourceFile {
         while !self.text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let before = self.text.get(..offset).unwrap_or("");
+        // O(log lines) after one O(n) pass: the evaluator asks for the
+        // location of every declaration, which was quadratic on big files.
+        let starts = self.lines.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let line = starts.partition_point(|&s| s <= offset).max(1);
+        let line_start = starts.get(line - 1).copied().unwrap_or(0);
+        let column = self
+            .text
+            .get(line_start..offset)
+            .map_or(0, |s| s.chars().count())
+            + 1;
+        LineCol { line, column }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The straightforward definition the line index must agree with.
+    fn naive(text: &str, offset: usize) -> LineCol {
+        let before = &text[..offset];
         let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
-        LineCol { line, column }
+        LineCol {
+            line,
+            column: before[line_start..].chars().count() + 1,
+        }
+    }
+
+    #[test]
+    fn line_col_agrees_with_the_naive_scan_at_every_offset() {
+        let text = "ab\n\nrôle é\r\n  x\n";
+        let src = SourceFile::new("t", text);
+        for offset in (0..=text.len()).filter(|o| text.is_char_boundary(*o)) {
+            assert_eq!(src.line_col(offset), naive(text, offset), "offset {offset}");
+        }
+        // Clamped and rounded down to a char boundary.
+        assert_eq!(src.line_col(10_000), naive(text, text.len()));
+        assert_eq!(src.line_col(6), naive(text, 5));
     }
 }
