@@ -169,45 +169,60 @@ fn reload(shared: &Shared, source: &dyn PolicySource, events: &Events, trigger: 
     }
 }
 
+/// Why [`serve`] stopped early.
+#[derive(Debug)]
+pub enum ServeError<E> {
+    /// The initial load failed (the caller's error).
+    Load(E),
+    /// A listener could not bind, or the runtime or signals could not start.
+    Io(String),
+}
+
 /// Serves until SIGTERM or SIGINT, then drains. Blocks the calling thread
-/// (it builds its own tokio runtime). An error is a sentence: a listener
-/// that cannot bind, or no runtime.
-pub fn serve(
+/// (it builds its own tokio runtime). The signal handlers are installed
+/// before `initial` runs, so a SIGHUP or SIGTERM during a long first load
+/// is handled, not fatal; nothing listens until it has returned a policy.
+pub fn serve<E: Send + 'static>(
     config: Config,
-    initial: Policy,
+    initial: impl FnOnce() -> Result<Policy, E> + Send + 'static,
     source: Arc<dyn PolicySource>,
     events: Events,
-) -> Result<(), String> {
+) -> Result<(), ServeError<E>> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("policyc-serve")
         .build()
-        .map_err(|e| format!("cannot start the server runtime: {e}"))?;
+        .map_err(|e| ServeError::Io(format!("cannot start the server runtime: {e}")))?;
     runtime.block_on(run(config, initial, source, events))
 }
 
-async fn run(
+async fn run<E: Send + 'static>(
     config: Config,
-    initial: Policy,
+    initial: impl FnOnce() -> Result<Policy, E> + Send + 'static,
     source: Arc<dyn PolicySource>,
     events: Events,
-) -> Result<(), String> {
+) -> Result<(), ServeError<E>> {
     use tokio::signal::unix::{signal, SignalKind};
 
-    let shared = Arc::new(Shared::new(initial, config.limits.clone()));
-    let mut term = signal(SignalKind::terminate()).map_err(|e| format!("signals: {e}"))?;
-    let mut int = signal(SignalKind::interrupt()).map_err(|e| format!("signals: {e}"))?;
-    let mut hup = signal(SignalKind::hangup()).map_err(|e| format!("signals: {e}"))?;
+    let io = |e: std::io::Error| ServeError::Io(format!("signals: {e}"));
+    let mut term = signal(SignalKind::terminate()).map_err(io)?;
+    let mut int = signal(SignalKind::interrupt()).map_err(io)?;
+    let mut hup = signal(SignalKind::hangup()).map_err(io)?;
+    let first = tokio::task::spawn_blocking(initial)
+        .await
+        .map_err(|e| ServeError::Io(format!("the initial load stopped: {e}")))?
+        .map_err(ServeError::Load)?;
+    let shared = Arc::new(Shared::new(first, config.limits.clone()));
     let (stop_tx, stop_rx) = watch::channel(false);
 
     let mut tasks = Vec::new();
     if let Some(addr) = config.http {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
-            .map_err(|e| format!("cannot listen on http://{addr}: {e}"))?;
+            .map_err(|e| ServeError::Io(format!("cannot listen on http://{addr}: {e}")))?;
         let local = listener
             .local_addr()
-            .map_err(|e| format!("cannot listen on http://{addr}: {e}"))?;
+            .map_err(|e| ServeError::Io(format!("cannot listen on http://{addr}: {e}")))?;
         tasks.push(tokio::spawn(http::serve(
             listener,
             shared.clone(),
@@ -222,10 +237,10 @@ async fn run(
     if let Some(addr) = config.grpc {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
-            .map_err(|e| format!("cannot listen on grpc://{addr}: {e}"))?;
+            .map_err(|e| ServeError::Io(format!("cannot listen on grpc://{addr}: {e}")))?;
         let local = listener
             .local_addr()
-            .map_err(|e| format!("cannot listen on grpc://{addr}: {e}"))?;
+            .map_err(|e| ServeError::Io(format!("cannot listen on grpc://{addr}: {e}")))?;
         tasks.push(tokio::spawn(grpc::serve(
             listener,
             shared.clone(),

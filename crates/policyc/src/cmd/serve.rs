@@ -12,7 +12,7 @@ use std::time::Duration;
 use clap::Args;
 use policy_compiler::{compile, has_errors};
 use policy_eval::Evaluator;
-use policy_server::{Config, Event, Limits, Policy, PolicySource};
+use policy_server::{Config, Event, Limits, Policy, PolicySource, ServeError};
 use policy_syntax::{Code, Diagnostic, Severity};
 
 use crate::exit::{CmdError, Exit};
@@ -187,16 +187,16 @@ pub fn run(args: ServeArgs) -> Result<Exit, CmdError> {
     };
     let http = http.map(|a| resolve(&a, "http")).transpose()?;
     let grpc = grpc.map(|a| resolve(&a, "grpc")).transpose()?;
-    let initial = load(&args.file).map_err(|diagnostics| CmdError {
-        diagnostics,
-        format: Format::Human,
-        exit: Exit::Error,
-    })?;
-    log(&format!(
-        "loaded {}: serving {}",
-        files::display_name(&args.file),
-        initial.hash()
-    ));
+    let path = args.file.clone();
+    let initial = move || {
+        let policy = load(&path)?;
+        log(&format!(
+            "loaded {}: serving {}",
+            files::display_name(&path),
+            policy.hash()
+        ));
+        Ok(policy)
+    };
     let config = Config {
         http,
         grpc,
@@ -214,7 +214,16 @@ pub fn run(args: ServeArgs) -> Result<Exit, CmdError> {
     let source = Arc::new(FileSource {
         path: args.file.clone(),
     });
-    policy_server::serve(config, initial, source, Arc::new(print_event))
-        .map_err(|why| CmdError::new(Diagnostic::new(Code::CannotListen, why), Format::Human))?;
-    Ok(Exit::Ok)
+    match policy_server::serve(config, initial, source, Arc::new(print_event)) {
+        Ok(()) => Ok(Exit::Ok),
+        Err(ServeError::Load(diagnostics)) => Err(CmdError {
+            diagnostics,
+            format: Format::Human,
+            exit: Exit::Error,
+        }),
+        Err(ServeError::Io(why)) => Err(CmdError::new(
+            Diagnostic::new(Code::CannotListen, why),
+            Format::Human,
+        )),
+    }
 }
