@@ -46,6 +46,7 @@ mod error;
 mod explain;
 mod model;
 mod name_index;
+pub mod wire;
 
 pub use artifact::*;
 pub use error::{EvalError, NameKind};

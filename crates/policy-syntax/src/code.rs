@@ -114,6 +114,14 @@ codes! {
     UnknownMatrixTier = "P0404", Error, "unknown tier for the matrix";
     /// `policyc explain` was given a code that does not exist.
     UnknownCode = "P0405", Error, "unknown diagnostic code";
+    /// A `policyc serve` request body (or batch) over the server's limit.
+    RequestTooLarge = "P0420", Error, "request too large";
+    /// A `policyc serve` client too slow to send its request.
+    RequestTimeout = "P0421", Error, "request timed out";
+    /// `policyc serve` has as many connections open as it allows.
+    TooManyConnections = "P0422", Error, "too many connections";
+    /// A `policyc serve` request to a path that is not part of the API.
+    UnknownEndpoint = "P0423", Error, "unknown endpoint";
     /// A file or directory could not be read.
     Io = "P0501", Error, "cannot read file";
     /// A file is not valid UTF-8 text.
@@ -144,6 +152,8 @@ codes! {
     OutputIsInput = "P0522", Error, "output would overwrite an input";
     /// A test file's `policy:` names something other than a policy in its tree.
     PolicyOutsideTree = "P0523", Error, "test file names a policy outside its tree";
+    /// `policyc serve` cannot listen on an address.
+    CannotListen = "P0550", Error, "cannot listen";
     /// The language server's connection to its client failed.
     LspConnection = "P0560", Error, "language server connection failed";
     /// A compiled artifact written with a schema version this policyc does not read.

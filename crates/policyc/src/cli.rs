@@ -60,4 +60,6 @@ pub enum Command {
     Man(cmd::man::Args),
     /// Run the language server on stdin/stdout (for editors).
     Lsp(cmd::lsp::LspArgs),
+    /// Serve decisions over HTTP and as an Envoy ext_authz gRPC backend, with hot reload.
+    Serve(cmd::serve::ServeArgs),
 }

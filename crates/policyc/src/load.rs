@@ -41,14 +41,26 @@ pub fn load_policy(path: &Path, format: Format) -> Result<(Policy, Vec<Diagnosti
 /// `.yaml` or `.yml`, else a policy source. Any problem is exit 2, so that
 /// it cannot be mistaken for a deny (exit 1).
 pub fn load_evaluator(path: &Path, format: Format) -> Result<Evaluator, CmdError> {
+    evaluator_from_file(path).map_err(|diagnostics| CmdError {
+        diagnostics,
+        format,
+        exit: Exit::Error,
+    })
+}
+
+/// Reads FILE once and builds its evaluator: a compiled artifact (checked
+/// against itself) when it ends in `.json`, `.yaml` or `.yml`, else a policy
+/// source, which must compile without errors. Used by the query commands
+/// and by `policyc serve` (load and every reload); the errors are returned
+/// as diagnostics, warnings are dropped.
+pub fn evaluator_from_file(path: &Path) -> Result<Evaluator, Vec<Diagnostic>> {
+    let source = files::load(path).map_err(|e| vec![LoadError::into_diagnostic(e)])?;
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
     match ext.as_deref() {
         Some(kind @ ("json" | "yaml" | "yml")) => {
-            let source = files::load(path)
-                .map_err(|e| CmdError::new(LoadError::into_diagnostic(e), format))?;
             let loaded = if kind == "json" {
                 Evaluator::from_artifact_json(source.text())
             } else {
@@ -56,20 +68,19 @@ pub fn load_evaluator(path: &Path, format: Format) -> Result<Evaluator, CmdError
             };
             loaded.map_err(|e| {
                 let d = Diagnostic::new(e.code(), format!("`{}`: {e}", files::display_name(path)));
-                let d = match e.help() {
+                vec![match e.help() {
                     Some(h) => d.help(h),
                     None => d,
-                };
-                CmdError::new(d, format)
+                }]
             })
         }
-        _ => match load_policy(path, format) {
-            Ok((policy, _warnings)) => Ok(Evaluator::from_policy(&policy)),
-            Err(mut e) => {
-                e.exit = Exit::Error;
-                Err(e)
+        _ => {
+            let (policy, diags) = compile(&source);
+            if has_errors(&diags) {
+                return Err(diags);
             }
-        },
+            Ok(Evaluator::from_policy(&policy))
+        }
     }
 }
 

@@ -55,6 +55,7 @@ fn main() -> Exit {
         Command::Completions(args) => cmd::completions::run(args),
         Command::Man(args) => cmd::man::run(args),
         Command::Lsp(args) => cmd::lsp::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
     };
     result.unwrap_or_else(|e| e.report())
 }

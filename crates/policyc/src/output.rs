@@ -64,34 +64,19 @@ pub fn accepting_described(
     PossibleValuesParser::new(names).try_map(|s| OutputFormat::from_str(&s, true))
 }
 
-/// The `schema_version` of every JSON document policyc prints that is not
-/// a library type with its own version (the artifact, the snapshot, the
-/// policy diff). Raised on any incompatible change of one of those shapes.
-pub const JSON_SCHEMA_VERSION: u32 = 1;
-
-/// The one JSON envelope: `schema_version`, then the command's own fields.
-#[derive(Serialize)]
-struct Envelope<'a, T: Serialize> {
-    schema_version: u32,
-    #[serde(flatten)]
-    body: &'a T,
-}
+/// The one JSON envelope (`policy_eval::wire::Versioned`): `schema_version`,
+/// then the command's own fields.
+use policy_eval::wire::Versioned as Envelope;
 
 /// `body` inside the envelope, pretty-printed.
 pub fn json_document<T: Serialize>(body: &T) -> String {
-    let doc = Envelope {
-        schema_version: JSON_SCHEMA_VERSION,
-        body,
-    };
+    let doc = Envelope::new(body);
     serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_string())
 }
 
 /// `body` inside the envelope, on one line (JSON Lines).
 pub fn json_line<T: Serialize>(body: &T) -> String {
-    let doc = Envelope {
-        schema_version: JSON_SCHEMA_VERSION,
-        body,
-    };
+    let doc = Envelope::new(body);
     serde_json::to_string(&doc).unwrap_or_else(|_| "{}".to_string())
 }
 
@@ -117,14 +102,9 @@ pub fn stdout_color() -> bool {
     crate::global::color(std::io::stdout().is_terminal())
 }
 
-/// A role or permission in a listing (JSON contract of `who-can` and `what-can`).
-#[derive(Serialize)]
-pub struct JsonNamed {
-    /// Its id.
-    pub id: String,
-    /// Its label.
-    pub label: String,
-}
+/// A role or permission in a listing (JSON contract of `who-can` and
+/// `what-can`, shared with `policyc serve`).
+pub use policy_eval::wire::WireNamed as JsonNamed;
 
 /// Prints a per-tier listing of `id  label` lines (the human format of
 /// `who-can` and `what-can`), the labels aligned in one column; a tier with

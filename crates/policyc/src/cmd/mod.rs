@@ -10,6 +10,7 @@ pub mod lsp;
 pub mod man;
 pub mod matrix;
 pub mod query;
+pub mod serve;
 pub mod snapshot;
 pub mod test;
 pub mod what_can;

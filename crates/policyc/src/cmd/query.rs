@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use miette::{LabeledSpan, NamedSource, SourceCode};
-use policy_eval::{Decision, Evaluator, Location, Reason, Request};
+use policy_eval::wire::{WireDecision, WireError, WireFailure, WireRequest};
+use policy_eval::{Decision, Evaluator, Reason, Request};
 use policy_syntax::{Code, Diagnostic};
-use serde::{Deserialize, Serialize};
 
 use crate::exit::{CmdError, Exit};
 use crate::files::{self, LoadError};
@@ -48,74 +48,6 @@ const MAX_STDIN_YAML_BYTES: u64 = files::MAX_FILE_BYTES;
 
 /// The longest request line of a JSON Lines batch, in bytes.
 const MAX_LINE_BYTES: usize = 64 * 1024;
-
-/// A location in the JSON contract.
-#[derive(Debug, Serialize)]
-struct JsonLocation {
-    file: String,
-    line: usize,
-    column: usize,
-}
-
-/// A reason in the JSON contract.
-#[derive(Debug, Serialize)]
-struct JsonReason {
-    kind: &'static str,
-    message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    role: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    location: Option<JsonLocation>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    related: Option<JsonLocation>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    roles: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    tiers: Vec<String>,
-}
-
-/// A decision in the JSON contract (docs/cli.md).
-#[derive(Debug, Serialize)]
-struct JsonDecision {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    request: Option<usize>,
-    decision: &'static str,
-    roles: Vec<String>,
-    action: String,
-    tier: Option<String>,
-    reasons: Vec<JsonReason>,
-}
-
-fn json_decision(eval: &Evaluator, d: &Decision, request: Option<usize>) -> JsonDecision {
-    let file = eval.source_name();
-    let loc = |l: Option<Location>| {
-        l.map(|l| JsonLocation {
-            file: file.to_string(),
-            line: l.line,
-            column: l.column,
-        })
-    };
-    JsonDecision {
-        request,
-        decision: if d.allowed { "allow" } else { "deny" },
-        roles: d.roles.clone(),
-        action: d.action.clone(),
-        tier: d.tier.clone(),
-        reasons: d
-            .reasons
-            .iter()
-            .map(|r| JsonReason {
-                kind: r.kind.as_str(),
-                message: r.message.clone(),
-                role: r.role.clone(),
-                location: loc(r.location),
-                related: loc(r.related),
-                roles: r.roles.clone(),
-                tiers: r.tiers.clone(),
-            })
-            .collect(),
-    }
-}
 
 fn ticks(names: &[String]) -> String {
     names
@@ -292,7 +224,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     let mut out = String::new();
     match args.format {
         OutputFormat::Json => {
-            let doc = json_decision(&eval, &decision, None);
+            let doc = WireDecision::new(&eval, &decision, None);
             out = output::json_document(&doc);
             out.push('\n');
         }
@@ -316,47 +248,6 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     } else {
         Exit::Failure
     })
-}
-
-/// One request of a batch.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BatchRequest {
-    #[serde(default)]
-    roles: Vec<String>,
-    #[serde(default)]
-    role: Option<String>,
-    action: String,
-    #[serde(default)]
-    tier: Option<String>,
-}
-
-impl BatchRequest {
-    fn into_request(self) -> Request {
-        let mut roles = self.roles;
-        if let Some(r) = self.role {
-            roles.insert(0, r);
-        }
-        Request {
-            roles,
-            action: self.action,
-            tier: self.tier,
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct JsonBatchError {
-    code: &'static str,
-    message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    suggestion: Option<String>,
-}
-
-#[derive(Serialize)]
-struct JsonBatchFailure {
-    request: usize,
-    error: JsonBatchError,
 }
 
 fn stdin_error(e: &std::io::Error) -> CmdError {
@@ -475,7 +366,7 @@ fn run_batch(eval: &Evaluator, path: &Path) -> Result<Exit, CmdError> {
         }
         Batch::Stream(mut stdin) => return stream_batch(eval, &mut stdin),
     };
-    let items: Vec<(usize, Result<BatchRequest, String>)> = if is_yaml {
+    let items: Vec<(usize, Result<WireRequest, String>)> = if is_yaml {
         match crate::yaml::from_str::<Vec<crate::yaml::Value>>(&text) {
             Ok(values) => values
                 .into_iter()
@@ -532,25 +423,16 @@ fn stream_batch(eval: &Evaluator, input: &mut impl BufRead) -> Result<Exit, CmdE
 }
 
 /// The output line for request `n`, and whether it failed.
-fn answer(eval: &Evaluator, n: usize, item: Result<BatchRequest, String>) -> (String, bool) {
-    let answer = item
-        .map_err(|message| JsonBatchError {
-            code: Code::MalformedQuery.as_str(),
-            message: format!("malformed request: {message}"),
-            suggestion: None,
-        })
-        .and_then(|req| {
-            eval.query(&req.into_request()).map_err(|e| JsonBatchError {
-                code: e.code().as_str(),
-                message: e.to_string(),
-                suggestion: e.suggestion().map(str::to_string),
-            })
-        });
+fn answer(eval: &Evaluator, n: usize, item: Result<WireRequest, String>) -> (String, bool) {
+    let answer = item.map_err(WireError::malformed).and_then(|req| {
+        eval.query(&req.into_request())
+            .map_err(|e| WireError::from(&e))
+    });
     match answer {
-        Ok(d) => (output::json_line(&json_decision(eval, &d, Some(n))), false),
-        Err(error) => (
-            output::json_line(&JsonBatchFailure { request: n, error }),
-            true,
+        Ok(d) => (
+            output::json_line(&WireDecision::new(eval, &d, Some(n))),
+            false,
         ),
+        Err(error) => (output::json_line(&WireFailure { request: n, error }), true),
     }
 }

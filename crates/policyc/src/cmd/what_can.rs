@@ -1,14 +1,13 @@
 //! `policyc what-can FILE ROLE [--tier T] [--format human|json]`.
 
-use policy_eval::{Evaluator, PermId, ReasonKind, RoleId, TierId};
-use serde::Serialize;
+use policy_eval::{wire, Evaluator, PermId, ReasonKind, RoleId, TierId};
 use std::path::PathBuf;
 
 use crate::exit::{CmdError, Exit};
 use crate::output::{self, OutputFormat};
 
 use crate::load::{eval_error, load_evaluator, tiers_to_show};
-use crate::output::{print_listing, JsonNamed};
+use crate::output::print_listing;
 
 /// `policyc what-can`
 #[derive(Debug, clap::Args)]
@@ -28,20 +27,6 @@ pub struct Args {
     pub format: OutputFormat,
 }
 
-/// One tier's answer (JSON contract).
-#[derive(Serialize)]
-struct JsonTier {
-    tier: Option<String>,
-    permissions: Vec<JsonNamed>,
-}
-
-/// The JSON contract of `policyc what-can --format json` (docs/cli.md).
-#[derive(Serialize)]
-struct JsonWhatCan {
-    role: String,
-    tiers: Vec<JsonTier>,
-}
-
 /// Runs the command.
 pub fn run(args: Args) -> Result<Exit, CmdError> {
     let format = args.format.diagnostics();
@@ -50,27 +35,11 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         .resolve_role(&args.role)
         .map_err(|e| eval_error(&e, format))?;
     let tiers = tiers_to_show(&eval, args.tier.as_deref(), format)?;
-    let answer: Vec<JsonTier> = tiers
-        .iter()
-        .map(|&t| JsonTier {
-            tier: eval.tier_name(t).map(str::to_string),
-            permissions: eval
-                .what_can(t, role)
-                .into_iter()
-                .filter_map(|p| eval.perm_name(p))
-                .map(|(id, label)| JsonNamed {
-                    id: id.to_string(),
-                    label: label.to_string(),
-                })
-                .collect(),
-        })
-        .collect();
+    let answer = wire::what_can(&eval, &args.role, args.tier.as_deref())
+        .map_err(|e| eval_error(&e, format))?;
     match args.format {
-        OutputFormat::Json => output::print_json(&JsonWhatCan {
-            role: args.role,
-            tiers: answer,
-        }),
-        _ => print_listing(answer.iter().zip(&tiers).map(|(t, &tier)| {
+        OutputFormat::Json => output::print_json(&answer),
+        _ => print_listing(answer.tiers.iter().zip(&tiers).map(|(t, &tier)| {
             (
                 t.tier.as_deref(),
                 t.permissions.as_slice(),

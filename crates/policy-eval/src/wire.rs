@@ -1,0 +1,387 @@
+//! The JSON wire shapes of a decision: one request of `policyc query
+//! --batch` (and of `POST /v1/decide` in `policyc serve`), and the decision
+//! object of `policyc query --format json` (and of the server). One
+//! definition for both, so a script can move between them.
+
+use policy_syntax::Code;
+use serde::{Deserialize, Serialize};
+
+use crate::{Decision, EvalError, Evaluator, Location, Request, TierId};
+
+/// The `schema_version` of every JSON document `policyc` (CLI and server)
+/// prints that is not a library type with its own version. Raised on any
+/// incompatible change of one of those shapes.
+pub const WIRE_SCHEMA_VERSION: u32 = 1;
+
+/// The one JSON envelope: `schema_version` first, then the fields of `body`
+/// (which must serialize as a map). Every CLI and server document goes
+/// through it.
+#[derive(Debug, Serialize)]
+pub struct Versioned<'a, T: Serialize> {
+    /// Always [`WIRE_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The document's own fields.
+    #[serde(flatten)]
+    pub body: &'a T,
+}
+
+impl<'a, T: Serialize> Versioned<'a, T> {
+    /// `body` in the envelope.
+    pub fn new(body: &'a T) -> Self {
+        Versioned {
+            schema_version: WIRE_SCHEMA_VERSION,
+            body,
+        }
+    }
+}
+
+/// One request: `{"role": R, "roles": [R...], "action": A, "tier": T}`.
+/// `role` and `roles` are merged (`role` first); any other field is an error.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireRequest {
+    /// The roles the user holds.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// One more role (a shorthand for one-role requests).
+    #[serde(default)]
+    pub role: Option<String>,
+    /// The permission.
+    pub action: String,
+    /// The tier, when the policy declares tiers.
+    #[serde(default)]
+    pub tier: Option<String>,
+}
+
+impl WireRequest {
+    /// The evaluator's request.
+    pub fn into_request(self) -> Request {
+        let mut roles = self.roles;
+        if let Some(r) = self.role {
+            roles.insert(0, r);
+        }
+        Request {
+            roles,
+            action: self.action,
+            tier: self.tier,
+        }
+    }
+}
+
+/// A source location: `{"file", "line", "column"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WireLocation {
+    /// The policy file's name as loaded.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
+/// One reason of a decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WireReason {
+    /// The reason's kind (`granted`, `inherited`, `role-unavailable`, ...).
+    pub kind: &'static str,
+    /// A sentence.
+    pub message: String,
+    /// The role it is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Where in the policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<WireLocation>,
+    /// A second place that matters (e.g. the tier gate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub related: Option<WireLocation>,
+    /// Roles of a near miss.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// Tiers of a near miss.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tiers: Vec<String>,
+}
+
+/// A decision (docs/cli.md, `policyc query --format json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WireDecision {
+    /// The 1-based number of the request in a batch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<usize>,
+    /// `"allow"` or `"deny"`.
+    pub decision: &'static str,
+    /// The roles asked about.
+    pub roles: Vec<String>,
+    /// The permission.
+    pub action: String,
+    /// The tier (null for a tierless policy).
+    pub tier: Option<String>,
+    /// Why.
+    pub reasons: Vec<WireReason>,
+    /// The content hash of the policy that answered (`sha256:...`); set by
+    /// `policyc serve`, absent from `policyc query`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_hash: Option<String>,
+}
+
+impl WireDecision {
+    /// The wire form of `d`, decided by `eval`.
+    pub fn new(eval: &Evaluator, d: &Decision, request: Option<usize>) -> Self {
+        let file = eval.source_name();
+        let loc = |l: Option<Location>| {
+            l.map(|l| WireLocation {
+                file: file.to_string(),
+                line: l.line,
+                column: l.column,
+            })
+        };
+        WireDecision {
+            request,
+            decision: if d.allowed { "allow" } else { "deny" },
+            roles: d.roles.clone(),
+            action: d.action.clone(),
+            tier: d.tier.clone(),
+            reasons: d
+                .reasons
+                .iter()
+                .map(|r| WireReason {
+                    kind: r.kind.as_str(),
+                    message: r.message.clone(),
+                    role: r.role.clone(),
+                    location: loc(r.location),
+                    related: loc(r.related),
+                    roles: r.roles.clone(),
+                    tiers: r.tiers.clone(),
+                })
+                .collect(),
+            policy_hash: None,
+        }
+    }
+}
+
+/// Why a request got no decision: `{"code", "message", "suggestion"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WireError {
+    /// A stable diagnostic code (`P0401`, `P0403`, ...).
+    pub code: &'static str,
+    /// A sentence.
+    pub message: String,
+    /// A did-you-mean, for an unknown name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
+}
+
+impl WireError {
+    /// A request that is not a well-formed query (`P0403`).
+    pub fn malformed(why: impl std::fmt::Display) -> Self {
+        WireError {
+            code: Code::MalformedQuery.as_str(),
+            message: format!("malformed request: {why}"),
+            suggestion: None,
+        }
+    }
+
+    /// An error of the given code.
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        WireError {
+            code: code.as_str(),
+            message: message.into(),
+            suggestion: None,
+        }
+    }
+}
+
+impl From<&EvalError> for WireError {
+    fn from(e: &EvalError) -> Self {
+        WireError {
+            code: e.code().as_str(),
+            message: e.to_string(),
+            suggestion: e.suggestion().map(str::to_string),
+        }
+    }
+}
+
+/// A failed request of a batch: `{"request": N, "error": {...}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WireFailure {
+    /// The 1-based number of the request.
+    pub request: usize,
+    /// Why.
+    pub error: WireError,
+}
+
+/// A role or permission in a listing: `{"id", "label"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WireNamed {
+    /// Its id.
+    pub id: String,
+    /// Its label.
+    pub label: String,
+}
+
+/// One tier of a `who-can` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WireWhoCanTier {
+    /// The tier (null for a tierless policy).
+    pub tier: Option<String>,
+    /// The roles that may use the permission there, in declaration order.
+    pub roles: Vec<WireNamed>,
+}
+
+/// The answer of `policyc who-can --format json` and `GET /v1/who-can`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WireWhoCan {
+    /// The permission asked about.
+    pub action: String,
+    /// Per tier asked about.
+    pub tiers: Vec<WireWhoCanTier>,
+    /// As in [`WireDecision::policy_hash`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_hash: Option<String>,
+}
+
+/// One tier of a `what-can` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WireWhatCanTier {
+    /// The tier (null for a tierless policy).
+    pub tier: Option<String>,
+    /// The permissions the role may use there, in declaration order.
+    pub permissions: Vec<WireNamed>,
+}
+
+/// The answer of `policyc what-can --format json` and `GET /v1/what-can`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WireWhatCan {
+    /// The role asked about.
+    pub role: String,
+    /// Per tier asked about.
+    pub tiers: Vec<WireWhatCanTier>,
+    /// As in [`WireDecision::policy_hash`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_hash: Option<String>,
+}
+
+/// The tiers to answer for: the one named, or every tier (the implicit one
+/// of a tierless policy).
+pub fn tiers_to_show(eval: &Evaluator, tier: Option<&str>) -> Result<Vec<TierId>, EvalError> {
+    match tier {
+        Some(_) => Ok(vec![eval.resolve_tier(tier)?]),
+        None => Ok((0..eval.tier_count() as u32).map(TierId).collect()),
+    }
+}
+
+/// Who may use `action` (on `tier`, or on every tier).
+pub fn who_can(
+    eval: &Evaluator,
+    action: &str,
+    tier: Option<&str>,
+) -> Result<WireWhoCan, EvalError> {
+    let perm = eval.resolve_perm(action)?;
+    let tiers = tiers_to_show(eval, tier)?
+        .into_iter()
+        .map(|t| WireWhoCanTier {
+            tier: eval.tier_name(t).map(str::to_string),
+            roles: eval
+                .who_can(t, perm)
+                .into_iter()
+                .filter_map(|r| eval.role_name(r))
+                .map(|(id, label)| WireNamed {
+                    id: id.to_string(),
+                    label: label.to_string(),
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(WireWhoCan {
+        action: action.to_string(),
+        tiers,
+        policy_hash: None,
+    })
+}
+
+/// What `role` may use (on `tier`, or on every tier).
+pub fn what_can(
+    eval: &Evaluator,
+    role: &str,
+    tier: Option<&str>,
+) -> Result<WireWhatCan, EvalError> {
+    let r = eval.resolve_role(role)?;
+    let tiers = tiers_to_show(eval, tier)?
+        .into_iter()
+        .map(|t| WireWhatCanTier {
+            tier: eval.tier_name(t).map(str::to_string),
+            permissions: eval
+                .what_can(t, r)
+                .into_iter()
+                .filter_map(|p| eval.perm_name(p))
+                .map(|(id, label)| WireNamed {
+                    id: id.to_string(),
+                    label: label.to_string(),
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(WireWhatCan {
+        role: role.to_string(),
+        tiers,
+        policy_hash: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eval() -> Evaluator {
+        let src = policy_syntax::SourceFile::new(
+            "p.policy",
+            "permission a.b \"A\"\nrole r \"R\" { grants a.* }\n",
+        );
+        Evaluator::from_policy(&policy_compiler::compile(&src).0)
+    }
+
+    #[test]
+    fn role_and_roles_merge_role_first() {
+        let r: WireRequest =
+            serde_json::from_str(r#"{"role":"x","roles":["y"],"action":"a.b"}"#).unwrap();
+        assert_eq!(r.into_request().roles, vec!["x", "y"]);
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        let r = serde_json::from_str::<WireRequest>(r#"{"role":"x","acton":"a.b"}"#);
+        assert!(r.unwrap_err().to_string().contains("unknown field `acton`"));
+    }
+
+    #[test]
+    fn decision_shape_without_hash() {
+        let e = eval();
+        let req = Request {
+            roles: vec!["r".into()],
+            action: "a.b".into(),
+            tier: None,
+        };
+        let d = WireDecision::new(&e, &e.query(&req).unwrap(), Some(3));
+        let v = serde_json::to_value(&d).unwrap();
+        assert_eq!(v["request"], 3);
+        assert_eq!(v["decision"], "allow");
+        assert_eq!(v["reasons"][0]["location"]["file"], "p.policy");
+        assert!(v.get("policy_hash").is_none());
+    }
+
+    #[test]
+    fn unknown_name_error_carries_suggestion() {
+        let e = eval();
+        let err = e
+            .query(&Request {
+                roles: vec!["rr".into()],
+                action: "a.b".into(),
+                tier: None,
+            })
+            .unwrap_err();
+        let w = WireError::from(&err);
+        assert_eq!(w.code, "P0401");
+        assert_eq!(w.suggestion.as_deref(), Some("r"));
+    }
+}

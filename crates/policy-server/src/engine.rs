@@ -1,0 +1,146 @@
+//! The one adapter between the server and the evaluator: every decision the
+//! server makes goes through [`Policy`]. When the evaluator's API changes,
+//! this is the file to change.
+
+use policy_eval::wire::{self, WireDecision, WireError, WireRequest, WireWhatCan, WireWhoCan};
+use policy_eval::Evaluator;
+
+/// A loaded, fully checked policy and its content hash. Immutable: a reload
+/// builds a new one and swaps it in.
+#[derive(Debug)]
+pub struct Policy {
+    eval: Evaluator,
+    hash: String,
+}
+
+/// The answer to an ext_authz check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    /// Allowed.
+    Allow,
+    /// Denied, with the decisive reason.
+    Deny(String),
+    /// No decision (unknown name, missing tier, no role): denied too.
+    Invalid(WireError),
+}
+
+impl Policy {
+    /// A policy from an evaluator; its hash is the artifact's content hash
+    /// (`Evaluator::content_hash`), the same whether the server loaded the
+    /// source, the JSON or the YAML artifact of one policy.
+    pub fn new(eval: Evaluator) -> Self {
+        let hash = eval.content_hash().to_string();
+        Policy { eval, hash }
+    }
+
+    /// `sha256:...`, the content hash of the loaded policy.
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+
+    /// Roles, permissions and tiers declared (for `/metrics`).
+    pub fn size(&self) -> (usize, usize, usize) {
+        (
+            self.eval.role_count(),
+            self.eval.perm_count(),
+            self.eval.tiers().len(),
+        )
+    }
+
+    /// One request, explained, as `policyc query --format json` answers it
+    /// (plus `policy_hash`).
+    pub fn decide(&self, req: WireRequest, n: Option<usize>) -> Result<WireDecision, WireError> {
+        let d = self
+            .eval
+            .query(&req.into_request())
+            .map_err(|e| WireError::from(&e))?;
+        let mut w = WireDecision::new(&self.eval, &d, n);
+        w.policy_hash = Some(self.hash.clone());
+        Ok(w)
+    }
+
+    /// `GET /v1/who-can`.
+    pub fn who_can(&self, action: &str, tier: Option<&str>) -> Result<WireWhoCan, WireError> {
+        let mut w = wire::who_can(&self.eval, action, tier).map_err(|e| WireError::from(&e))?;
+        w.policy_hash = Some(self.hash.clone());
+        Ok(w)
+    }
+
+    /// `GET /v1/what-can`.
+    pub fn what_can(&self, role: &str, tier: Option<&str>) -> Result<WireWhatCan, WireError> {
+        let mut w = wire::what_can(&self.eval, role, tier).map_err(|e| WireError::from(&e))?;
+        w.policy_hash = Some(self.hash.clone());
+        Ok(w)
+    }
+
+    /// The ext_authz check: the allocation-free by-name path, and the
+    /// explanation only for a deny.
+    pub fn check(&self, roles: &[&str], action: &str, tier: Option<&str>) -> Check {
+        match self.eval.decide_by_name(tier, roles, action) {
+            Ok(true) => Check::Allow,
+            Ok(false) => {
+                let req = policy_eval::Request {
+                    roles: roles.iter().map(|r| r.to_string()).collect(),
+                    action: action.to_string(),
+                    tier: tier.map(str::to_string),
+                };
+                let why = match self.eval.query(&req) {
+                    Ok(d) => d
+                        .reasons
+                        .first()
+                        .map(|r| r.message.clone())
+                        .unwrap_or_else(|| "denied".to_string()),
+                    Err(e) => e.to_string(),
+                };
+                Check::Deny(why)
+            }
+            Err(e) => Check::Invalid(WireError::from(&e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> Policy {
+        let text = "tiers free < team\npermission a.b \"A\"\npermission c.d \"C\" on team\nrole r \"R\" { grants a.*, c.* }\n";
+        let src = policy_syntax::SourceFile::new("p.policy", text);
+        Policy::new(Evaluator::from_policy(&policy_compiler::compile(&src).0))
+    }
+
+    #[test]
+    fn hash_is_the_artifact_content_hash() {
+        let p = policy();
+        assert!(p.hash().starts_with("sha256:") && p.hash().len() == 7 + 64);
+        assert_eq!(p.hash(), p.eval.content_hash());
+    }
+
+    #[test]
+    fn check_allow_deny_invalid() {
+        let p = policy();
+        assert_eq!(p.check(&["r"], "a.b", Some("free")), Check::Allow);
+        assert!(
+            matches!(p.check(&["r"], "c.d", Some("free")), Check::Deny(m) if m.contains("c.d"))
+        );
+        assert!(
+            matches!(p.check(&["x"], "a.b", Some("free")), Check::Invalid(e) if e.code == "P0401")
+        );
+        assert!(matches!(p.check(&["r"], "a.b", None), Check::Invalid(e) if e.code == "P0402"));
+        assert!(matches!(
+            p.check(&[], "a.b", Some("free")),
+            Check::Invalid(_)
+        ));
+    }
+
+    #[test]
+    fn decisions_carry_the_hash() {
+        let p = policy();
+        let req: WireRequest =
+            serde_json::from_str(r#"{"role":"r","action":"a.b","tier":"team"}"#).unwrap();
+        let d = p.decide(req, None).unwrap();
+        assert_eq!(d.policy_hash.as_deref(), Some(p.hash()));
+        assert_eq!(p.who_can("a.b", None).unwrap().tiers.len(), 2);
+        assert_eq!(p.what_can("r", Some("free")).unwrap().tiers.len(), 1);
+    }
+}

@@ -1,0 +1,300 @@
+//! Envoy `ext_authz` over gRPC: `envoy.service.auth.v3.Authorization/Check`.
+//!
+//! The mapping from Envoy's `CheckRequest` (docs/server.md):
+//!
+//! - **roles**: the `x-policyc-roles` header, comma-separated (set it from
+//!   the authenticated identity upstream, e.g. Envoy's `jwt_authn`
+//!   `claim_to_headers`, and strip it from client requests);
+//! - **permission**: the route's `context_extensions["action"]`, else the
+//!   `x-policyc-action` header, else derived from the request:
+//!   `FIRST_PATH_SEGMENT.VERB` with `GET`/`HEAD` → `read`, `POST` →
+//!   `create`, `PUT`/`PATCH` → `update`, `DELETE` → `delete`;
+//! - **tier**: `context_extensions["tier"]`, else the `x-policyc-tier` header.
+//!
+//! Allow → `OK`; deny → `PERMISSION_DENIED` and an HTTP 403 with the
+//! reason in `x-policyc-reason`; a request the policy cannot decide
+//! (unknown name, missing tier, no role) → `PERMISSION_DENIED` as well
+//! (fail closed), with the error code in `x-policyc-error`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use envoy_types::ext_authz::v3::pb::{
+    Authorization, AuthorizationServer, CheckRequest, CheckResponse, HttpStatusCode,
+};
+use envoy_types::ext_authz::v3::{
+    CheckResponseExt, DeniedHttpResponseBuilder, OkHttpResponseBuilder,
+};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tonic::{Request, Response, Status};
+
+use crate::engine::Check;
+use crate::metrics::{Api, Outcome};
+use crate::Shared;
+
+/// The header carrying the user's roles.
+pub const ROLES_HEADER: &str = "x-policyc-roles";
+/// The header naming the permission (when the route does not).
+pub const ACTION_HEADER: &str = "x-policyc-action";
+/// The header naming the tier (when the route does not).
+pub const TIER_HEADER: &str = "x-policyc-tier";
+
+struct AuthzService {
+    shared: Arc<Shared>,
+}
+
+/// Roles, permission and tier of one check.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Mapped {
+    pub roles: Vec<String>,
+    pub action: String,
+    pub tier: Option<String>,
+}
+
+fn verb(method: &str) -> &'static str {
+    match method {
+        "GET" | "HEAD" => "read",
+        "POST" => "create",
+        "PUT" | "PATCH" => "update",
+        "DELETE" => "delete",
+        _ => "unknown",
+    }
+}
+
+/// The documented mapping.
+pub(crate) fn map(req: &CheckRequest) -> Mapped {
+    let empty = HashMap::new();
+    let attrs = req.attributes.as_ref();
+    let ext = attrs.map_or(&empty, |a| &a.context_extensions);
+    let http = attrs
+        .and_then(|a| a.request.as_ref())
+        .and_then(|r| r.http.as_ref());
+    let headers = http.map_or(&empty, |h| &h.headers);
+    let non_empty = |v: Option<&String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let roles = headers
+        .get(ROLES_HEADER)
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let action = non_empty(ext.get("action"))
+        .or_else(|| non_empty(headers.get(ACTION_HEADER)))
+        .unwrap_or_else(|| {
+            let (method, path) = http.map_or(("", ""), |h| (h.method.as_str(), h.path.as_str()));
+            let path = path.split(['?', '#']).next().unwrap_or("");
+            let first = path.split('/').find(|s| !s.is_empty()).unwrap_or("");
+            format!("{first}.{}", verb(method))
+        });
+    let tier = non_empty(ext.get("tier")).or_else(|| non_empty(headers.get(TIER_HEADER)));
+    Mapped {
+        roles,
+        action,
+        tier,
+    }
+}
+
+/// A header value: one line, printable ASCII, bounded.
+fn header_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .take(512)
+        .collect()
+}
+
+fn denied(status: Status, hash: &str, extra: (&str, String)) -> CheckResponse {
+    let mut http = DeniedHttpResponseBuilder::new();
+    http.set_http_status(HttpStatusCode::Forbidden);
+    http.add_header("x-policyc-decision", "deny", None, false);
+    http.add_header(extra.0, header_safe(&extra.1), None, false);
+    http.add_header("x-policyc-policy-hash", hash, None, false);
+    http.set_body(format!("{}\n", status.message()));
+    let mut resp = CheckResponse::with_status(status);
+    resp.set_http_response(http);
+    resp
+}
+
+#[tonic::async_trait]
+impl Authorization for AuthzService {
+    async fn check(
+        &self,
+        request: Request<CheckRequest>,
+    ) -> Result<Response<CheckResponse>, Status> {
+        let start = Instant::now();
+        let policy = self.shared.policy.load_full();
+        let m = map(request.get_ref());
+        let roles: Vec<&str> = m.roles.iter().map(String::as_str).collect();
+        let metrics = &self.shared.metrics;
+        let resp = match policy.check(&roles, &m.action, m.tier.as_deref()) {
+            Check::Allow => {
+                metrics.decision(Api::Grpc, Outcome::Allow);
+                let mut ok = OkHttpResponseBuilder::new();
+                ok.add_header("x-policyc-policy-hash", policy.hash(), None, false);
+                let mut resp = CheckResponse::with_status(Status::ok("allowed"));
+                resp.set_http_response(ok);
+                resp
+            }
+            Check::Deny(reason) => {
+                metrics.decision(Api::Grpc, Outcome::Deny);
+                denied(
+                    Status::permission_denied(reason.clone()),
+                    policy.hash(),
+                    ("x-policyc-reason", reason),
+                )
+            }
+            Check::Invalid(e) => {
+                metrics.decision(Api::Grpc, Outcome::Error);
+                denied(
+                    Status::permission_denied(format!("{}: {}", e.code, e.message)),
+                    policy.hash(),
+                    ("x-policyc-error", e.code.to_string()),
+                )
+            }
+        };
+        metrics.latency(Api::Grpc, start.elapsed());
+        Ok(Response::new(resp))
+    }
+}
+
+/// Serves ext_authz until `stop`, then drains for up to `drain`.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    stop: watch::Receiver<bool>,
+    drain: Duration,
+) {
+    let limits = shared.limits.clone();
+    let service = AuthorizationServer::new(AuthzService { shared })
+        .max_decoding_message_size(limits.max_body_bytes);
+    let mut stop_signal = stop.clone();
+    let server = tonic::transport::Server::builder()
+        .timeout(limits.request_timeout)
+        .concurrency_limit_per_connection(limits.grpc_streams_per_connection)
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .add_service(service)
+        .serve_with_incoming_shutdown(
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+            async move {
+                let _ = stop_signal.wait_for(|s| *s).await;
+            },
+        );
+    tokio::pin!(server);
+    let mut stop = stop;
+    tokio::select! {
+        _ = &mut server => return,
+        _ = stop.wait_for(|s| *s) => {}
+    }
+    let _ = tokio::time::timeout(drain, server).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use envoy_types::pb::envoy::service::auth::v3::{attribute_context, AttributeContext};
+
+    fn req(
+        headers: &[(&str, &str)],
+        method: &str,
+        path: &str,
+        ext: &[(&str, &str)],
+    ) -> CheckRequest {
+        CheckRequest {
+            attributes: Some(AttributeContext {
+                request: Some(attribute_context::Request {
+                    http: Some(attribute_context::HttpRequest {
+                        method: method.into(),
+                        path: path.into(),
+                        headers: headers
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), v.to_string()))
+                            .collect(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                context_extensions: ext
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                ..Default::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn headers_map_to_roles_action_tier() {
+        let m = map(&req(
+            &[
+                ("x-policyc-roles", " member , developer,"),
+                ("x-policyc-action", "files.manage"),
+                ("x-policyc-tier", "team"),
+            ],
+            "GET",
+            "/x",
+            &[],
+        ));
+        assert_eq!(
+            m,
+            Mapped {
+                roles: vec!["member".into(), "developer".into()],
+                action: "files.manage".into(),
+                tier: Some("team".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn route_context_wins_over_headers() {
+        let m = map(&req(
+            &[("x-policyc-action", "a.b"), ("x-policyc-tier", "free")],
+            "GET",
+            "/",
+            &[("action", "billing.manage"), ("tier", "enterprise")],
+        ));
+        assert_eq!(m.action, "billing.manage");
+        assert_eq!(m.tier.as_deref(), Some("enterprise"));
+    }
+
+    #[test]
+    fn action_derived_from_method_and_path() {
+        let cases = [
+            ("GET", "/files/12?x=1", "files.read"),
+            ("HEAD", "/files", "files.read"),
+            ("POST", "/datasets/", "datasets.create"),
+            ("PATCH", "//deployments/3", "deployments.update"),
+            ("DELETE", "/keys", "keys.delete"),
+            ("BREW", "/", ".unknown"),
+        ];
+        for (method, path, action) in cases {
+            assert_eq!(
+                map(&req(&[], method, path, &[])).action,
+                action,
+                "{method} {path}"
+            );
+        }
+    }
+
+    #[test]
+    fn empty_request_maps_to_nothing_known() {
+        let m = map(&CheckRequest::default());
+        assert!(m.roles.is_empty());
+        assert_eq!(m.tier, None);
+    }
+
+    #[test]
+    fn header_values_are_one_safe_line() {
+        assert_eq!(header_safe("a\r\nb\u{e9}"), "a??b?");
+        assert_eq!(header_safe(&"x".repeat(600)).len(), 512);
+    }
+}

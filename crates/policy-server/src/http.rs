@@ -1,0 +1,429 @@
+//! The HTTP API: `POST /v1/decide`, `GET /v1/who-can`, `GET /v1/what-can`,
+//! `/healthz`, `/readyz`, `/metrics`. An own accept loop (hyper-util) so
+//! that connections are bounded, slow headers time out, and SIGTERM drains.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use http_body_util::BodyExt;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use policy_eval::wire::{Versioned, WireDecision, WireError, WireFailure, WireRequest};
+use policy_syntax::Code;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+
+use crate::metrics::{Api, Outcome, Rejection};
+use crate::Shared;
+
+/// Accepts connections until `stop`, then waits up to `drain` for the open
+/// ones to finish their requests.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+    drain: Duration,
+) {
+    let app = router(shared.clone());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(shared.limits.request_timeout);
+    builder.http2().timer(TokioTimer::new());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(shared.limits.max_connections));
+    let refusals = Arc::new(Semaphore::new(REFUSING_AT_ONCE));
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = stop.wait_for(|s| *s) => break,
+        };
+        let Ok((stream, _peer)) = accepted else {
+            // EMFILE and the like: back off a little rather than spin.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            shared.metrics.rejected(Rejection::Connections);
+            refuse(stream, &refusals);
+            continue;
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let conn = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let conn = graceful.watch(conn);
+        let metrics_owner = shared.clone();
+        tokio::spawn(async move {
+            metrics_owner.metrics.connection(true);
+            let _ = conn.await;
+            metrics_owner.metrics.connection(false);
+            drop(permit);
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(drain, graceful.shutdown()).await;
+}
+
+/// Connections being refused at once; past that, they are just closed.
+const REFUSING_AT_ONCE: usize = 64;
+
+/// Answers 429 and closes. The request is read (at most 8 KiB, for at most
+/// 200 ms) and dropped, so that the close is a clean FIN the client can
+/// read the answer before, not a reset.
+fn refuse(mut stream: tokio::net::TcpStream, refusals: &Arc<Semaphore>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(permit) = refusals.clone().try_acquire_owned() else {
+        return;
+    };
+    tokio::spawn(async move {
+        let work = async {
+            stream.write_all(&too_many_connections()).await?;
+            stream.shutdown().await?;
+            let mut sink = [0u8; 8192];
+            let _ = stream.read(&mut sink).await?;
+            Ok::<(), std::io::Error>(())
+        };
+        let _ = tokio::time::timeout(Duration::from_millis(200), work).await;
+        drop(permit);
+    });
+}
+
+/// The answer to one connection too many, written without reading the
+/// request, before the connection is closed.
+fn too_many_connections() -> Vec<u8> {
+    let body = format!(
+        "{{\"error\":{{\"code\":\"{}\",\"message\":\"too many open connections; retry with backoff\"}}}}",
+        Code::TooManyConnections.as_str()
+    );
+    format!(
+        "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/v1/decide", post(decide))
+        .route("/v1/who-can", get(who_can))
+        .route("/v1/what-can", get(what_can))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .with_state(shared)
+}
+
+#[derive(Serialize)]
+struct ErrorBody {
+    error: WireError,
+}
+
+/// A JSON response: `value` in the one envelope (`schema_version` first),
+/// as the CLI prints it.
+fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    json_raw(status, &Versioned::new(value))
+}
+
+/// A JSON array response, each element in the envelope (like the lines of
+/// `policyc query --batch`).
+fn json_list<T: Serialize>(status: StatusCode, values: &[T]) -> Response {
+    let items: Vec<Versioned<'_, T>> = values.iter().map(Versioned::new).collect();
+    json_raw(status, &items)
+}
+
+fn json_raw<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+fn error(status: StatusCode, error: WireError) -> Response {
+    json(status, &ErrorBody { error })
+}
+
+async fn not_found() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        WireError::new(
+            Code::UnknownEndpoint,
+            "no such endpoint; see docs/server.md for the API",
+        ),
+    )
+}
+
+enum BodyError {
+    TooLarge,
+    Broken(String),
+}
+
+/// Reads at most `limit` bytes, refusing early on a larger `Content-Length`.
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, BodyError> {
+    let mut body = body;
+    let mut buf: Vec<u8> = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| BodyError::Broken(e.to_string()))?;
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.len() > limit {
+                return Err(BodyError::TooLarge);
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(Bytes::from(buf))
+}
+
+async fn decide(State(s): State<Arc<Shared>>, req: Request) -> Response {
+    let start = Instant::now();
+    // The snapshot this request is answered with, whatever reloads meanwhile.
+    let policy = s.policy.load_full();
+    let _in_flight = s.metrics.in_flight();
+    let limit = s.limits.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let too_large = || {
+        s.metrics.rejected(Rejection::BodyTooLarge);
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            WireError::new(
+                Code::RequestTooLarge,
+                format!("the request body is larger than {limit} bytes"),
+            ),
+        )
+    };
+    if declared.is_some_and(|n| n > limit as u64) {
+        return too_large();
+    }
+    let read = tokio::time::timeout(s.limits.request_timeout, read_body(req.into_body(), limit));
+    let bytes = match read.await {
+        Err(_) => {
+            s.metrics.rejected(Rejection::Timeout);
+            return error(
+                StatusCode::REQUEST_TIMEOUT,
+                WireError::new(
+                    Code::RequestTimeout,
+                    format!(
+                        "the request body did not arrive within {} ms",
+                        s.limits.request_timeout.as_millis()
+                    ),
+                ),
+            );
+        }
+        Ok(Err(BodyError::TooLarge)) => return too_large(),
+        Ok(Err(BodyError::Broken(why))) => {
+            s.metrics.rejected(Rejection::Malformed);
+            return error(StatusCode::BAD_REQUEST, WireError::malformed(why));
+        }
+        Ok(Ok(b)) => b,
+    };
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    let response = if first == Some(b'[') {
+        decide_batch(&s, &policy, &bytes)
+    } else {
+        match serde_json::from_slice::<WireRequest>(&bytes) {
+            Err(e) => {
+                s.metrics.rejected(Rejection::Malformed);
+                s.metrics.decision(Api::Http, Outcome::Error);
+                error(StatusCode::BAD_REQUEST, WireError::malformed(e))
+            }
+            Ok(r) => match policy.decide(r, None) {
+                Ok(d) => {
+                    s.metrics.decision(
+                        Api::Http,
+                        if d.decision == "allow" {
+                            Outcome::Allow
+                        } else {
+                            Outcome::Deny
+                        },
+                    );
+                    json(StatusCode::OK, &d)
+                }
+                Err(e) => {
+                    s.metrics.decision(Api::Http, Outcome::Error);
+                    error(StatusCode::BAD_REQUEST, e)
+                }
+            },
+        }
+    };
+    s.metrics.latency(Api::Http, start.elapsed());
+    response
+}
+
+/// One answer of a batch.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Answer {
+    Decision(WireDecision),
+    Failure(WireFailure),
+}
+
+/// A batch: one answer per request, in order, numbered from 1 like `query
+/// --batch` lines; 400 when any request failed (the others still answered).
+fn decide_batch(s: &Shared, policy: &crate::Policy, bytes: &[u8]) -> Response {
+    let items = match serde_json::from_slice::<Vec<serde_json::Value>>(bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            s.metrics.rejected(Rejection::Malformed);
+            return error(StatusCode::BAD_REQUEST, WireError::malformed(e));
+        }
+    };
+    if items.len() > s.limits.max_batch {
+        s.metrics.rejected(Rejection::BodyTooLarge);
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            WireError::new(
+                Code::RequestTooLarge,
+                format!(
+                    "the batch has {} requests; at most {} are accepted",
+                    items.len(),
+                    s.limits.max_batch
+                ),
+            ),
+        );
+    }
+    let mut failed = false;
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let n = i + 1;
+        let answer = serde_json::from_value::<WireRequest>(item)
+            .map_err(WireError::malformed)
+            .and_then(|r| policy.decide(r, Some(n)));
+        let value = match answer {
+            Ok(d) => {
+                s.metrics.decision(
+                    Api::Http,
+                    if d.decision == "allow" {
+                        Outcome::Allow
+                    } else {
+                        Outcome::Deny
+                    },
+                );
+                Answer::Decision(d)
+            }
+            Err(error) => {
+                failed = true;
+                s.metrics.decision(Api::Http, Outcome::Error);
+                Answer::Failure(WireFailure { request: n, error })
+            }
+        };
+        out.push(value);
+    }
+    let status = if failed {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    json_list(status, &out)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WhoCanQuery {
+    action: String,
+    tier: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WhatCanQuery {
+    role: String,
+    tier: Option<String>,
+}
+
+async fn who_can(
+    State(s): State<Arc<Shared>>,
+    q: Result<Query<WhoCanQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let policy = s.policy.load_full();
+    match q {
+        Err(e) => error(StatusCode::BAD_REQUEST, WireError::malformed(e.body_text())),
+        Ok(Query(q)) => match policy.who_can(&q.action, q.tier.as_deref()) {
+            Ok(w) => json(StatusCode::OK, &w),
+            Err(e) => error(StatusCode::BAD_REQUEST, e),
+        },
+    }
+}
+
+async fn what_can(
+    State(s): State<Arc<Shared>>,
+    q: Result<Query<WhatCanQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let policy = s.policy.load_full();
+    match q {
+        Err(e) => error(StatusCode::BAD_REQUEST, WireError::malformed(e.body_text())),
+        Ok(Query(q)) => match policy.what_can(&q.role, q.tier.as_deref()) {
+            Ok(w) => json(StatusCode::OK, &w),
+            Err(e) => error(StatusCode::BAD_REQUEST, e),
+        },
+    }
+}
+
+#[derive(Serialize)]
+struct Health<'a> {
+    status: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy_hash: Option<String>,
+}
+
+async fn healthz() -> Response {
+    json(
+        StatusCode::OK,
+        &Health {
+            status: "alive",
+            policy_hash: None,
+        },
+    )
+}
+
+async fn readyz(State(s): State<Arc<Shared>>) -> Response {
+    let hash = Some(s.policy.load().hash().to_string());
+    if s.draining.load(Ordering::SeqCst) {
+        return json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &Health {
+                status: "draining",
+                policy_hash: hash,
+            },
+        );
+    }
+    json(
+        StatusCode::OK,
+        &Health {
+            status: "ready",
+            policy_hash: hash,
+        },
+    )
+}
+
+async fn metrics(State(s): State<Arc<Shared>>) -> Response {
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        s.render_metrics(),
+    )
+        .into_response()
+}
