@@ -233,9 +233,9 @@ impl Policy {
         let mut builder = SetBuilder::new();
         let mut ids = vec![SetId::EMPTY; self.tier_count() * n_roles];
         // Roles sharing a raw set share its effective set on a tier.
-        let mut memo: HashMap<SetId, SetId> = HashMap::new();
+        let mut memo: Vec<Option<SetId>> = vec![None; self.sets.id_bound()];
         for t in self.tier_ids() {
-            memo.clear();
+            memo.iter_mut().for_each(|m| *m = None);
             let avail = self
                 .perm_avail
                 .get(t.index())
@@ -247,7 +247,10 @@ impl Policy {
                 let Some(&raw) = self.slots.get(t.index() * n_roles + r) else {
                     continue;
                 };
-                let eff = *memo.entry(raw).or_insert_with(|| {
+                let Some(known) = memo.get_mut(raw.offset()) else {
+                    continue;
+                };
+                let eff = *known.get_or_insert_with(|| {
                     let masked: Vec<(u32, [u64; CHUNK_WORDS])> = self
                         .sets
                         .chunks(raw)

@@ -52,6 +52,6 @@ pub mod wire;
 pub use artifact::*;
 pub use error::{EvalError, NameKind};
 pub use explain::Request;
-pub use model::Evaluator;
+pub use model::{Evaluator, DENSE_MAX_BYTES};
 pub use policy_compiler::{Decision, Location, Reason, ReasonKind};
 pub use policy_compiler::{PermId, RoleId, TierId};

@@ -62,10 +62,45 @@ pub struct Evaluator {
     pub(crate) table: PermSets,
     /// `slots[tier * roles + role]`: the effective set in `table`.
     pub(crate) slots: Vec<SetId>,
+    /// The same sets as a dense `[tier][role][word]` table, when that costs
+    /// at most [`DENSE_MAX_BYTES`]: a decision is then one load.
+    pub(crate) dense: Option<Dense>,
     pub(crate) role_index: NameIndex,
     pub(crate) perm_index: NameIndex,
     pub(crate) tier_index: NameIndex,
     pub(crate) hash: OnceLock<String>,
+}
+
+/// The largest dense decision table kept beside the interned sets. A
+/// bound, so memory still follows the policy; below it, one load per decision.
+pub const DENSE_MAX_BYTES: usize = 8 << 20;
+
+/// The effective sets as one dense bit table.
+#[derive(Debug, Clone)]
+pub(crate) struct Dense {
+    words: usize,
+    bits: Vec<u64>,
+}
+
+impl Dense {
+    fn new(table: &PermSets, slots: &[SetId], n_perms: usize) -> Self {
+        let words = n_perms.div_ceil(64);
+        let mut bits = vec![0u64; slots.len() * words];
+        for (i, &s) in slots.iter().enumerate() {
+            let Some(row) = bits.get_mut(i * words..(i + 1) * words) else {
+                continue;
+            };
+            for (k, chunk) in table.chunks(s) {
+                let base = k as usize * policy_compiler::CHUNK_BITS / 64;
+                for (j, &w) in chunk.iter().enumerate() {
+                    if let Some(d) = row.get_mut(base + j) {
+                        *d = w;
+                    }
+                }
+            }
+        }
+        Dense { words, bits }
+    }
 }
 
 impl Evaluator {
@@ -90,6 +125,11 @@ impl Evaluator {
         let n_roles = policy.roles().len();
         let n_perms = policy.permissions().len();
         let (table, slots) = policy.effective_table();
+        let dense_bytes = slots
+            .len()
+            .saturating_mul(n_perms.div_ceil(64))
+            .saturating_mul(8);
+        let dense = (dense_bytes <= DENSE_MAX_BYTES).then(|| Dense::new(&table, &slots, n_perms));
         let role_index = NameIndex::new(policy.roles().iter().map(|r| r.id.as_str()));
         let perm_index = NameIndex::new(policy.permissions().iter().map(|p| p.id.as_str()));
         let tiers: Vec<String> = policy.tiers().iter().map(|t| t.id.clone()).collect();
@@ -103,6 +143,7 @@ impl Evaluator {
             n_perms,
             table,
             slots,
+            dense,
             role_index,
             perm_index,
             tier_index,
@@ -208,9 +249,25 @@ impl Evaluator {
         if t >= self.n_tiers || r >= self.n_roles || p >= self.n_perms {
             return false;
         }
-        self.slots
-            .get(t * self.n_roles + r)
-            .is_some_and(|&s| self.table.contains(s, p))
+        let cell = t * self.n_roles + r;
+        match &self.dense {
+            Some(d) => d
+                .bits
+                .get(cell * d.words + (p >> 6))
+                .is_some_and(|w| w & (1u64 << (p & 63)) != 0),
+            None => self
+                .slots
+                .get(cell)
+                .is_some_and(|&s| self.table.contains(s, p)),
+        }
+    }
+
+    /// The same evaluator deciding from the interned sets only (no dense
+    /// table, whatever its size): for tests that check both paths agree.
+    #[doc(hidden)]
+    pub fn without_dense_table(mut self) -> Self {
+        self.dense = None;
+        self
     }
 
     /// Whether `role` holds `perm` on `tier` through grants and inheritance,

@@ -300,6 +300,7 @@ proptest! {
         prop_assert!(!policy_compiler::has_errors(&diags), "{text}\n{diags:?}");
         let from_source = Evaluator::from_policy(&policy);
         check_all(&g, &from_source, "source");
+        check_all(&g, &from_source.clone().without_dense_table(), "source, interned sets only");
 
         let artifact = Artifact::from_policy(&policy);
         let json = serde_json::to_string(&artifact).unwrap();

@@ -29,6 +29,11 @@ pub struct SetId(u32);
 impl SetId {
     /// The empty set.
     pub const EMPTY: SetId = SetId(0);
+
+    /// Its offset in its store's directory (below [`PermSets::id_bound`]).
+    pub(crate) fn offset(self) -> usize {
+        self.0 as usize
+    }
 }
 
 /// A family of permission sets (see the module documentation).
@@ -107,6 +112,11 @@ impl PermSets {
                 })
             })
         })
+    }
+
+    /// Every id of this store is below this (for tables indexed by id).
+    pub(crate) fn id_bound(&self) -> usize {
+        self.dir.len()
     }
 
     /// Whether `set` is empty.
