@@ -234,6 +234,7 @@ impl Policy {
         let mut ids = vec![SetId::EMPTY; self.tier_count() * n_roles];
         // Roles sharing a raw set share its effective set on a tier.
         let mut memo: Vec<Option<SetId>> = vec![None; self.sets.id_bound()];
+        let mut masked: Vec<(u32, [u64; CHUNK_WORDS])> = Vec::new();
         for t in self.tier_ids() {
             memo.iter_mut().for_each(|m| *m = None);
             let avail = self
@@ -251,18 +252,15 @@ impl Policy {
                     continue;
                 };
                 let eff = *known.get_or_insert_with(|| {
-                    let masked: Vec<(u32, [u64; CHUNK_WORDS])> = self
-                        .sets
-                        .chunks(raw)
-                        .map(|(k, c)| {
-                            let base = k as usize * CHUNK_WORDS;
-                            let mut m = *c;
-                            for (i, w) in m.iter_mut().enumerate() {
-                                *w &= avail.get(base + i).copied().unwrap_or(0);
-                            }
-                            (k, m)
-                        })
-                        .collect();
+                    masked.clear();
+                    masked.extend(self.sets.chunks(raw).map(|(k, c)| {
+                        let base = k as usize * CHUNK_WORDS;
+                        let mut m = *c;
+                        for (i, w) in m.iter_mut().enumerate() {
+                            *w &= avail.get(base + i).copied().unwrap_or(0);
+                        }
+                        (k, m)
+                    }));
                     builder.intern(masked.iter().map(|(k, c)| (*k, c)))
                 });
                 if let Some(slot) = ids.get_mut(t.index() * n_roles + r) {
