@@ -1,8 +1,12 @@
 //! policyc alone: one decision by id and by name, and building the
-//! evaluator, on the Humanloop seed policy and on a generated policy of
-//! 1,000 roles (inheritance depth up to 50) and 5,000 permissions. The
-//! same request mix as the `decision` bench, without the peer engines, so
-//! it builds in a minute:
+//! evaluator, on the Humanloop seed policy and on generated policies of
+//! 1,000 roles / 5,000 permissions and 10,000 roles / 50,000 permissions
+//! (inheritance depth up to 50; the second for building only, to show it
+//! is linear). The same request mix as the `decision` bench, without the
+//! peer engines, so it builds in a minute. `bare-bitset-by-name` is the
+//! floor the by-name path is held to: a dense precomputed
+//! `tier × role × permission` bitset behind three foldhash maps of the
+//! names, with no error handling:
 //!
 //! ```text
 //! cargo bench -p policy-bench --features bench --bench evaluator -- --warm-up-time 1 --measurement-time 3
@@ -17,6 +21,7 @@
 )]
 
 use std::cell::Cell;
+use std::collections::HashMap;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use policy_bench::{generate, Spec};
@@ -39,14 +44,19 @@ fn subjects() -> Vec<(&'static str, Policy)> {
     ))
     .expect("policies/humanloop.policy");
     let gen = generate(&Spec::new(1_000, 5_000, 50));
-    [("humanloop", seed), ("generated-1000", gen)]
-        .into_iter()
-        .map(|(name, text)| {
-            let (policy, diags) = policy_compiler::compile(&SourceFile::new(name, text));
-            assert!(diags.is_empty(), "{name}: {:?}", diags.first());
-            (name, policy)
-        })
-        .collect()
+    let gen10k = generate(&Spec::new(10_000, 50_000, 50));
+    [
+        ("humanloop", seed),
+        ("generated-1000", gen),
+        ("generated-10000", gen10k),
+    ]
+    .into_iter()
+    .map(|(name, text)| {
+        let (policy, diags) = policy_compiler::compile(&SourceFile::new(name, text));
+        assert!(diags.is_empty(), "{name}: {:?}", diags.first());
+        (name, policy)
+    })
+    .collect()
 }
 
 /// 64 requests, half allowed and half denied, in a fixed order.
@@ -79,6 +89,63 @@ fn mix(policy: &Policy) -> Vec<Req> {
     out
 }
 
+/// A bare precomputed bitset looked up by name: the floor of the by-name path.
+struct Bare {
+    tiers: HashMap<Box<str>, usize, foldhash::fast::RandomState>,
+    roles: HashMap<Box<str>, usize, foldhash::fast::RandomState>,
+    perms: HashMap<Box<str>, usize, foldhash::fast::RandomState>,
+    n_roles: usize,
+    words: usize,
+    bits: Vec<u64>,
+}
+
+impl Bare {
+    fn new(policy: &Policy) -> Self {
+        let map = |names: Vec<&str>| {
+            names
+                .into_iter()
+                .enumerate()
+                .map(|(i, n)| (n.into(), i))
+                .collect()
+        };
+        let (nt, nr, np) = (
+            policy.tier_count(),
+            policy.roles().len(),
+            policy.permissions().len(),
+        );
+        let words = np.div_ceil(64);
+        let mut bits = vec![0u64; nt * nr * words];
+        for t in policy.tier_ids() {
+            for r in 0..nr {
+                for p in policy.effective(t, RoleId(r as u32)) {
+                    bits[(t.index() * nr + r) * words + p.index() / 64] |= 1 << (p.index() % 64);
+                }
+            }
+        }
+        Bare {
+            tiers: map(policy.tier_ids().map(|t| policy.tier_name(t)).collect()),
+            roles: map(policy.roles().iter().map(|r| r.id.as_str()).collect()),
+            perms: map(policy.permissions().iter().map(|p| p.id.as_str()).collect()),
+            n_roles: nr,
+            words,
+            bits,
+        }
+    }
+
+    #[inline]
+    fn decide(&self, tier: &str, role: &str, perm: &str) -> Option<bool> {
+        let (t, r, p) = (
+            self.tiers.get(tier)?,
+            self.roles.get(role)?,
+            self.perms.get(perm)?,
+        );
+        let w = self
+            .bits
+            .get((t * self.n_roles + r) * self.words + p / 64)?;
+        Some(w >> (p % 64) & 1 != 0)
+    }
+}
+
 fn cycle<'a, T>(items: &'a [T], i: &Cell<usize>) -> &'a T {
     let k = i.get();
     i.set(k + 1);
@@ -88,6 +155,16 @@ fn cycle<'a, T>(items: &'a [T], i: &Cell<usize>) -> &'a T {
 fn evaluator(c: &mut Criterion) {
     for (name, policy) in subjects() {
         let eval = Evaluator::from_policy(&policy);
+        if policy.roles().len() > 1_000 {
+            let mut g = c.benchmark_group(format!("evaluator/{name}"));
+            g.sample_size(10);
+            g.bench_function("from_policy", |b| {
+                b.iter(|| Evaluator::from_policy(std::hint::black_box(&policy)))
+            });
+            g.finish();
+            continue;
+        }
+        let bare = Bare::new(&policy);
         let tiered = !policy.tiers().is_empty();
         let reqs = mix(&policy);
         for r in &reqs {
@@ -98,6 +175,10 @@ fn evaluator(c: &mut Criterion) {
                 Ok(eval.decide_one(t, ro, p))
             );
             assert_eq!(eval.decide_one(t, ro, p), policy.allows(t, ro, p));
+            assert_eq!(
+                bare.decide(&r.tier, &r.role, &r.perm),
+                Some(policy.allows(t, ro, p))
+            );
         }
         let i = Cell::new(0usize);
         let mut g = c.benchmark_group(format!("evaluator/{name}"));
@@ -113,6 +194,12 @@ fn evaluator(c: &mut Criterion) {
                 let r = std::hint::black_box(cycle(&reqs, &i));
                 let tier = tiered.then_some(r.tier.as_str());
                 eval.decide_by_name(tier, &[r.role.as_str()], &r.perm)
+            })
+        });
+        g.bench_function("bare-bitset-by-name", |b| {
+            b.iter(|| {
+                let r = std::hint::black_box(cycle(&reqs, &i));
+                bare.decide(&r.tier, &r.role, &r.perm)
             })
         });
         if policy.roles().len() > 100 {

@@ -9,7 +9,7 @@
 //! ```text
 //! cargo bench -p policy-bench --features bench --bench lsp -- --warm-up-time 1 --measurement-time 5
 //! ```
-#![allow(missing_docs)]
+#![allow(missing_docs, reason = "benchmark harness")]
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use lsp_server::{Message, Notification, Request, RequestId};

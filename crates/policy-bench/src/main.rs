@@ -2,13 +2,14 @@
 //!
 //! ```text
 //! policy-bench gen ROLES PERMISSIONS DEPTH [--no-tiers]   # policy text on stdout
-//! policy-bench mem ROLES PERMISSIONS DEPTH [--no-tiers]   # compile once: time and peak memory
+//! policy-bench mem ROLES PERMISSIONS DEPTH [--no-tiers]   # compile, evaluate: time and peak memory
 //! ```
 //!
-//! `mem` reports the wall time of one `policy_compiler::compile` and the
-//! process's peak resident set (`VmHWM` from `/proc/self/status`, Linux
-//! only) before and after it, so the compiler's share can be told apart
-//! from the generated text's.
+//! `mem` reports the wall time of one `policy_compiler::compile`, of
+//! building the `Evaluator` and of 100,000 decisions (by id and by name),
+//! and the process's peak resident set (`VmHWM` from `/proc/self/status`,
+//! Linux only) before and after each, so the compiler's share can be told
+//! apart from the generated text's and the evaluator's.
 #![deny(missing_docs)]
 
 use std::process::ExitCode;
@@ -43,6 +44,33 @@ fn parse_spec(args: &[String]) -> Option<Spec> {
     }
 }
 
+/// 50,000 decisions by id and 50,000 by name, spread over every role and
+/// permission: how many were allowed (by-name answers must agree) and the time.
+fn queries(eval: &policy_eval::Evaluator) -> (usize, std::time::Duration) {
+    use policy_eval::{PermId, RoleId, TierId};
+    let (nt, nr, np) = (eval.tier_count(), eval.role_count(), eval.perm_count());
+    let mut allowed = 0;
+    let start = Instant::now();
+    for i in 0..50_000usize {
+        let k = i.wrapping_mul(2_654_435_761);
+        let (t, r, p) = (
+            TierId((k % nt.max(1)) as u32),
+            RoleId((k % nr.max(1)) as u32),
+            PermId(((k >> 7) % np.max(1)) as u32),
+        );
+        let by_id = eval.decide_one(t, r, p);
+        let (Some((role, _)), Some((perm, _))) = (eval.role_name(r), eval.perm_name(p)) else {
+            continue;
+        };
+        let by_name = eval.decide_by_name(eval.tier_name(t), &[role], perm);
+        if by_name != Ok(by_id) {
+            eprintln!("by name and by id disagree: {role} {perm}");
+        }
+        allowed += usize::from(by_id);
+    }
+    (allowed, start.elapsed())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(cmd), Some(spec)) = (args.first(), args.get(1..).and_then(parse_spec)) else {
@@ -60,7 +88,11 @@ fn main() -> ExitCode {
             let source = SourceFile::new("generated.policy", text);
             let before = status_kib("VmHWM:");
             let start = Instant::now();
-            let (policy, diags) = policy_compiler::compile(&source);
+            let (file, parse_diags) = policy_syntax::parse(&source);
+            let parsed = status_kib("VmHWM:");
+            let (policy, mut diags) = policy_compiler::compile_file(&file, parse_diags.is_empty());
+            drop(file);
+            diags.extend(parse_diags);
             let elapsed = start.elapsed();
             let after = status_kib("VmHWM:");
             println!(
@@ -71,9 +103,27 @@ fn main() -> ExitCode {
             );
             println!("compile: {:.1} ms", elapsed.as_secs_f64() * 1e3);
             println!("peak RSS before compile: {}", mib(before));
+            println!("peak RSS after parse:    {}", mib(parsed));
             println!("peak RSS after compile:  {}", mib(after));
+            println!(
+                "stored raw sets: {}",
+                mib(Some(policy.stored_set_bytes() as u64 / 1024))
+            );
             println!("diagnostics: {}", diags.len());
-            drop(policy);
+            let start = Instant::now();
+            let eval = policy_eval::Evaluator::from_owned_policy(policy);
+            println!(
+                "evaluator: {:.1} ms, peak RSS {}",
+                start.elapsed().as_secs_f64() * 1e3,
+                mib(status_kib("VmHWM:"))
+            );
+            let (allowed, elapsed) = queries(&eval);
+            println!(
+                "100000 decisions by id and by name ({allowed} allowed): {:.1} ms, peak RSS {}",
+                elapsed.as_secs_f64() * 1e3,
+                mib(status_kib("VmHWM:"))
+            );
+            drop(eval);
             if diags.is_empty() {
                 ExitCode::SUCCESS
             } else {

@@ -11,7 +11,7 @@ use std::fmt;
 use policy_syntax::{LineCol, SourceFile, Span};
 
 use crate::model::*;
-use crate::{graph, pattern, sets, MAX_ROLE_PERMISSION_CELLS};
+use crate::{graph, pattern, sets};
 
 /// Resolved declarations, as a compiled artifact carries them.
 #[derive(Debug, Clone, Default)]
@@ -79,10 +79,6 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
                 p.id
             ));
         }
-    }
-    let cells = (roles.len() as u64).saturating_mul(permissions.len() as u64);
-    if cells > MAX_ROLE_PERMISSION_CELLS {
-        return err("it has more role × permission cells than policyc computes");
     }
     let mut expanded: HashMap<String, Vec<PermId>> = HashMap::new();
     let mut expand = |pat: &str| -> Vec<PermId> {
@@ -158,6 +154,9 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
         &source,
         &mut lints,
     );
+    if sets.too_large.is_some() {
+        return err("its permission sets are larger than policyc computes");
+    }
     Ok(Policy {
         source,
         tiers,

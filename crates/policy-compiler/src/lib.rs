@@ -3,7 +3,8 @@
 //! [`compile`] parses a [`SourceFile`], resolves every name (roles,
 //! permissions, tiers, wildcard patterns), orders the inheritance graph
 //! (petgraph; cycles are reported), and precomputes the effective permission
-//! set of every role on every tier as a bitset. It returns the [`Policy`]
+//! set of every role on every tier (interned sets of 512-bit chunks, so
+//! memory follows what the policy states, not roles × permissions). It returns the [`Policy`]
 //! together with every [`Diagnostic`] found (errors and warnings, sorted).
 //!
 //! ```
@@ -48,14 +49,10 @@ pub use explain::wording;
 pub use explain::{Decision, DenyReason, Location, NearestMiss, Reason, ReasonKind, Step};
 pub use model::*;
 pub use pattern::matches as pattern_matches;
+pub use sets::{Chunk, PermSets, SetBuilder, SetId, CHUNK_BITS, MAX_SET_BYTES, MAX_SET_WORK};
 pub use snapshot::{Snapshot, Source, TierSnapshot, SNAPSHOT_SCHEMA_VERSION};
 
 use policy_syntax::{sort_diagnostics, Code, Diagnostic, PolicyFile, Severity, SourceFile};
-
-/// The largest roles × permissions product policyc computes (2³², i.e. at
-/// most 512 MiB of bitsets per distinct tier set). Larger policies get
-/// `P0509` and decide nothing, rather than exhausting memory.
-pub const MAX_ROLE_PERMISSION_CELLS: u64 = 1 << 32;
 
 /// Parses and compiles `source`. See [`compile_file`].
 pub fn compile(source: &SourceFile) -> (Policy, Vec<Diagnostic>) {
@@ -78,37 +75,40 @@ pub fn compile_file(file: &PolicyFile, parsed_cleanly: bool) -> (Policy, Vec<Dia
     let asserts = std::mem::take(&mut resolved.asserts);
     let order = graph::order_roles(&mut resolved.roles, source, &mut diags);
     let tier_count = resolved.tiers.len().max(1);
-    let names_ok = !diags.iter().any(|d| d.severity() == Severity::Error);
     let mut lint_diags = Vec::new();
-    let cells = (resolved.roles.len() as u64).saturating_mul(resolved.permissions.len() as u64);
-    let sets = if cells > MAX_ROLE_PERMISSION_CELLS {
+    let sets = sets::compute(
+        tier_count,
+        &resolved.permissions,
+        &resolved.roles,
+        &resolved.repeated_grants,
+        &order,
+        source,
+        &mut lint_diags,
+    );
+    if let Some(bound) = sets.too_large {
+        let what = match bound {
+            sets::TooLarge::Bytes => {
+                format!("more than {} MiB of permission sets", MAX_SET_BYTES >> 20)
+            }
+            sets::TooLarge::Work => format!("more than {MAX_SET_WORK} set operations"),
+        };
         diags.push(
             Diagnostic::new(
                 Code::PolicyTooLarge,
                 format!(
-                    "`{}` declares {} roles and {} permissions; policyc computes at most {} role × permission cells",
+                    "`{}` ({} roles, {} permissions) needs {what}; policyc computes no more",
                     source.name(),
                     resolved.roles.len(),
                     resolved.permissions.len(),
-                    MAX_ROLE_PERMISSION_CELLS
                 ),
             )
             .with_source(source)
             .help("split the policy into several files, one per product or workspace"),
         );
         // Fail closed: no sets, so every decision is a deny.
-        sets::Sets::empty(tier_count, resolved.permissions.len())
-    } else {
-        sets::compute(
-            tier_count,
-            &resolved.permissions,
-            &resolved.roles,
-            &resolved.repeated_grants,
-            &order,
-            source,
-            &mut lint_diags,
-        )
-    };
+    }
+    // After P0509 too: assertions are not checked against a policy that decides nothing.
+    let names_ok = !diags.iter().any(|d| d.severity() == Severity::Error);
     if parsed_cleanly && names_ok {
         diags.extend(lint_diags);
     }

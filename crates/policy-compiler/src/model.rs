@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
-use fixedbitset::FixedBitSet;
 use policy_syntax::{LineCol, SourceFile, Span};
 
 use crate::explain::Location;
+use crate::sets::{word_bit, PermSets, SetBuilder, SetId, CHUNK_WORDS};
 
 /// Index of a tier in [`Policy::tiers`], lowest tier first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -163,8 +163,8 @@ pub struct Role {
     pub span: Span,
 }
 
-/// A compiled policy: every name resolved and the effective permission set
-/// of every role on every tier precomputed as a bitset.
+/// A compiled policy: every name resolved and the permission set of every
+/// role on every tier precomputed, interned in a [`PermSets`].
 ///
 /// Built by [`crate::compile`]. When compilation reported errors, the
 /// policy holds what could be resolved; unknown names were dropped, so it
@@ -178,13 +178,13 @@ pub struct Policy {
     pub(crate) role_index: HashMap<String, RoleId>,
     pub(crate) perm_index: HashMap<String, PermId>,
     pub(crate) tier_index: HashMap<String, TierId>,
-    /// Distinct raw sets (inheritance, grants, exclusions; before the
-    /// role- and permission-availability masks).
-    pub(crate) sets: Vec<FixedBitSet>,
-    /// `slots[tier * roles + role]` is the index into `sets`.
-    pub(crate) slots: Vec<u32>,
-    /// Per tier: the permissions that exist on it.
-    pub(crate) perm_avail: Vec<FixedBitSet>,
+    /// The distinct raw sets (inheritance, grants, exclusions; before the
+    /// role- and permission-availability masks), interned.
+    pub(crate) sets: PermSets,
+    /// `slots[tier * roles + role]` is the raw set of `role` on `tier`.
+    pub(crate) slots: Vec<SetId>,
+    /// Per tier: the permissions that exist on it, as `u64` words.
+    pub(crate) perm_avail: Vec<Vec<u64>>,
     pub(crate) asserts: usize,
     /// Every role, parents before children: the one resolution order
     /// (`graph.rs`), used to compute the sets.
@@ -223,12 +223,57 @@ impl Policy {
         &self.order
     }
 
-    /// The raw set of `role` on `tier` (inheritance, grants and
-    /// exclusions, before availability) as blocks of `usize::BITS` bits:
-    /// bit `i` of block `k` is permission `k * usize::BITS + i`. What the
-    /// evaluator's dense table is built from. Empty for unknown ids.
-    pub fn raw_blocks(&self, tier: TierId, role: RoleId) -> &[usize] {
-        self.raw_set(tier, role).map_or(&[], |s| s.as_slice())
+    /// The effective sets: for every tier and role, the permissions the
+    /// role may use there (`raw ∩ available`, empty where the role is not
+    /// available), interned in a new store. `ids[tier * roles + role]`.
+    /// What the evaluator's decision table is; its cost is that of the
+    /// stored raw sets, never roles × permissions.
+    pub fn effective_table(&self) -> (PermSets, Vec<SetId>) {
+        let n_roles = self.roles.len();
+        let mut builder = SetBuilder::new();
+        let mut ids = vec![SetId::EMPTY; self.tier_count() * n_roles];
+        // Roles sharing a raw set share its effective set on a tier.
+        let mut memo: Vec<Option<SetId>> = vec![None; self.sets.id_bound()];
+        let mut masked: Vec<(u32, [u64; CHUNK_WORDS])> = Vec::new();
+        for t in self.tier_ids() {
+            memo.iter_mut().for_each(|m| *m = None);
+            let avail = self
+                .perm_avail
+                .get(t.index())
+                .map_or(&[][..], Vec::as_slice);
+            for (r, role) in self.roles.iter().enumerate() {
+                if !role.tiers.contains(t) {
+                    continue;
+                }
+                let Some(&raw) = self.slots.get(t.index() * n_roles + r) else {
+                    continue;
+                };
+                let Some(known) = memo.get_mut(raw.offset()) else {
+                    continue;
+                };
+                let eff = *known.get_or_insert_with(|| {
+                    masked.clear();
+                    masked.extend(self.sets.chunks(raw).map(|(k, c)| {
+                        let base = k as usize * CHUNK_WORDS;
+                        let mut m = *c;
+                        for (i, w) in m.iter_mut().enumerate() {
+                            *w &= avail.get(base + i).copied().unwrap_or(0);
+                        }
+                        (k, m)
+                    }));
+                    builder.intern(masked.iter().map(|(k, c)| (*k, c)))
+                });
+                if let Some(slot) = ids.get_mut(t.index() * n_roles + r) {
+                    *slot = eff;
+                }
+            }
+        }
+        (builder.finish(), ids)
+    }
+
+    /// Bytes held by the stored raw sets (directories and chunks).
+    pub fn stored_set_bytes(&self) -> usize {
+        self.sets.stored_bytes() + self.slots.len() * std::mem::size_of::<SetId>()
     }
 
     /// The declared tiers, lowest first; empty when the policy has none.
@@ -301,14 +346,16 @@ impl Policy {
     pub fn perm_available(&self, perm: PermId, tier: TierId) -> bool {
         self.perm_avail
             .get(tier.index())
-            .is_some_and(|s| s.contains(perm.index()))
+            .is_some_and(|s| word_bit(s, perm.index()))
     }
 
-    pub(crate) fn raw_set(&self, tier: TierId, role: RoleId) -> Option<&FixedBitSet> {
-        let slot = self
-            .slots
-            .get(tier.index() * self.roles.len() + role.index())?;
-        self.sets.get(*slot as usize)
+    fn raw_set(&self, tier: TierId, role: RoleId) -> Option<SetId> {
+        if role.index() >= self.roles.len() {
+            return None;
+        }
+        self.slots
+            .get(tier.index() * self.roles.len() + role.index())
+            .copied()
     }
 
     /// Whether `role` holds `perm` through inheritance and grants on `tier`,
@@ -316,7 +363,7 @@ impl Policy {
     /// what the role passes on to roles that inherit from it.
     pub fn holds_raw(&self, tier: TierId, role: RoleId, perm: PermId) -> bool {
         self.raw_set(tier, role)
-            .is_some_and(|s| s.contains(perm.index()))
+            .is_some_and(|s| self.sets.contains(s, perm.index()))
     }
 
     /// The decision: whether a user with `role` may use `perm` on `tier`.
@@ -338,7 +385,11 @@ impl Policy {
         else {
             return Vec::new();
         };
-        raw.intersection(avail).map(|i| PermId(i as u32)).collect()
+        self.sets
+            .iter(raw)
+            .filter(|&i| word_bit(avail, i))
+            .map(|i| PermId(i as u32))
+            .collect()
     }
 
     /// The roles that may use `perm` on `tier`, in declaration order.

@@ -1,29 +1,90 @@
-//! Computing the permission bitsets of every role on every tier, and the
+//! Computing the permission sets of every role on every tier, and the
 //! lints that fall out of that computation.
 
-use fixedbitset::FixedBitSet;
+mod store;
+
 use policy_syntax::{Code, Diagnostic, SourceFile, Span};
 
 use crate::model::*;
+use store::WorkSet;
+pub use store::{Chunk, PermSets, SetBuilder, SetId, CHUNK_BITS, CHUNK_WORDS};
+
+/// The most bytes of stored sets (directories and chunks) the compiler
+/// builds; past it the policy gets `P0509` and decides nothing.
+pub const MAX_SET_BYTES: usize = 1 << 30;
+/// The most chunk operations (chunks merged from parents, permissions
+/// granted or excluded) the compiler performs computing the sets; past it
+/// the policy gets `P0509` and decides nothing.
+pub const MAX_SET_WORK: u64 = 1 << 31;
+
+/// The bounds of one set computation.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// Stored bytes (directories and chunks).
+    pub bytes: usize,
+    /// Chunk operations.
+    pub work: u64,
+}
+
+impl Limits {
+    /// [`MAX_SET_BYTES`] and [`MAX_SET_WORK`].
+    pub const DEFAULT: Limits = Limits {
+        bytes: MAX_SET_BYTES,
+        work: MAX_SET_WORK,
+    };
+}
+
+/// Which bound of the set computation a policy exceeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TooLarge {
+    /// More than [`MAX_SET_BYTES`] of stored sets.
+    Bytes,
+    /// More than [`MAX_SET_WORK`] chunk operations.
+    Work,
+}
 
 /// The computed sets plus what the lints need.
 pub(crate) struct Sets {
-    pub sets: Vec<FixedBitSet>,
-    pub slots: Vec<u32>,
-    pub perm_avail: Vec<FixedBitSet>,
+    pub sets: PermSets,
+    pub slots: Vec<SetId>,
+    pub perm_avail: Vec<Vec<u64>>,
+    /// Set when the computation stopped at a bound (then there are no sets).
+    pub too_large: Option<TooLarge>,
 }
 
 impl Sets {
     /// No sets at all: every lookup misses, so every decision is a deny.
-    pub fn empty(tier_count: usize, n_perms: usize) -> Self {
+    pub fn empty(tier_count: usize, permissions: &[Permission]) -> Self {
         Sets {
-            sets: Vec::new(),
+            sets: PermSets::default(),
             slots: Vec::new(),
-            perm_avail: (0..tier_count)
-                .map(|_| FixedBitSet::with_capacity(n_perms))
-                .collect(),
+            perm_avail: perm_avail(tier_count, permissions),
+            too_large: None,
         }
     }
+}
+
+/// Per tier: the permissions that exist on it, as `u64` words.
+fn perm_avail(tier_count: usize, permissions: &[Permission]) -> Vec<Vec<u64>> {
+    let words = permissions.len().div_ceil(64);
+    (0..tier_count as u32)
+        .map(|t| {
+            let mut s = vec![0u64; words];
+            for (i, p) in permissions.iter().enumerate() {
+                if p.tiers.contains(TierId(t)) {
+                    if let Some(w) = s.get_mut(i / 64) {
+                        *w |= 1 << (i % 64);
+                    }
+                }
+            }
+            s
+        })
+        .collect()
+}
+
+/// Whether bit `i` of `words` is set.
+pub(crate) fn word_bit(words: &[u64], i: usize) -> bool {
+    words.get(i / 64).is_some_and(|w| (w >> (i % 64)) & 1 != 0)
 }
 
 /// Computes `raw(tier, role) = ((⋃ raw(tier, parent) ∪ own wildcard grants) − exclusions) ∪ own exact grants`,
@@ -39,12 +100,41 @@ pub(crate) fn compute(
     source: &SourceFile,
     diags: &mut Vec<Diagnostic>,
 ) -> Sets {
+    compute_within(
+        Limits::DEFAULT,
+        tier_count,
+        permissions,
+        roles,
+        repeated_grants,
+        order,
+        source,
+        diags,
+    )
+}
+
+/// [`compute`] within `limits`: past one, no sets and `too_large` set.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "compute's arguments plus the bounds"
+)]
+pub(crate) fn compute_within(
+    limits: Limits,
+    tier_count: usize,
+    permissions: &[Permission],
+    roles: &[Role],
+    repeated_grants: &[(RoleId, Span, PermId)],
+    order: &[RoleId],
+    source: &SourceFile,
+    diags: &mut Vec<Diagnostic>,
+) -> Sets {
     let n_perms = permissions.len();
     let n_roles = roles.len();
     let all = TierSet::all(tier_count);
     let mut variant = vec![false; n_roles];
-    let mut slots = vec![0u32; tier_count * n_roles];
-    let mut sets: Vec<FixedBitSet> = Vec::with_capacity(n_roles);
+    let mut slots = vec![SetId::EMPTY; tier_count * n_roles];
+    let mut builder = SetBuilder::new();
+    let mut set = WorkSet::new(n_perms);
+    let mut work: u64 = 0;
     // Lint state: per role, per grant: redundant on every tier so far; per exclusion: ever used.
     let mut grant_redundant: Vec<Vec<bool>> = roles
         .iter()
@@ -91,15 +181,13 @@ pub(crate) fn compute(
             vec![TierId(0)]
         };
         for t in tiers {
-            let mut set = FixedBitSet::with_capacity(n_perms);
+            set.clear();
             for p in &role.parents {
                 let slot = slots
                     .get(t.index() * n_roles + p.role.index())
                     .copied()
-                    .unwrap_or(0);
-                if let Some(ps) = sets.get(slot as usize) {
-                    set.union_with(ps);
-                }
+                    .unwrap_or(SetId::EMPTY);
+                work += set.union_with(builder.store(), slot) as u64 + 1;
             }
             if let (Some(used), Some(_)) = (exclusion_used.get_mut(r), role.parents.first()) {
                 for (ei, e) in role.exclusions.iter().enumerate() {
@@ -111,8 +199,9 @@ pub(crate) fn compute(
                 }
             }
             for e in &role.exclusions {
+                work += e.matches.len() as u64;
                 for p in &e.matches {
-                    set.set(p.index(), false);
+                    set.remove(p.index());
                 }
             }
             for (gi, g) in role.grants.iter().enumerate() {
@@ -129,6 +218,7 @@ pub(crate) fn compute(
                 if is_variant && !g.tiers.contains(t) {
                     continue;
                 }
+                work += g.matches.len() as u64;
                 let wildcard = g.pattern.contains('*');
                 for p in &g.matches {
                     // An exclusion wins over the role's own wildcard grant:
@@ -139,47 +229,41 @@ pub(crate) fn compute(
                     set.insert(p.index());
                 }
             }
-            // A variant role's set often equals its set on the tier below
-            // (a gate opens on one tier only): share it instead of storing a copy.
-            let below = t
-                .index()
-                .checked_sub(1)
-                .filter(|_| is_variant)
-                .and_then(|b| slots.get(b * n_roles + r).copied())
-                .filter(|&i| sets.get(i as usize) == Some(&set));
-            let idx = below.unwrap_or(sets.len() as u32);
-            if below.is_none() {
-                sets.push(set);
-            }
+            // Equal sets (a child that adds nothing, a tier whose gates
+            // change nothing) get the same id: the store interns them.
+            let id = set.intern(&mut builder);
             if is_variant {
                 if let Some(s) = slots.get_mut(t.index() * n_roles + r) {
-                    *s = idx;
+                    *s = id;
                 }
             } else {
                 for tt in 0..tier_count {
                     if let Some(s) = slots.get_mut(tt * n_roles + r) {
-                        *s = idx;
+                        *s = id;
                     }
                 }
             }
         }
-    }
-
-    let mut perm_avail = Vec::with_capacity(tier_count);
-    for t in 0..tier_count as u32 {
-        let mut s = FixedBitSet::with_capacity(n_perms);
-        for (i, p) in permissions.iter().enumerate() {
-            if p.tiers.contains(TierId(t)) {
-                s.insert(i);
-            }
+        let too_large = if builder.store().stored_bytes() > limits.bytes {
+            Some(TooLarge::Bytes)
+        } else if work > limits.work {
+            Some(TooLarge::Work)
+        } else {
+            None
+        };
+        if too_large.is_some() {
+            return Sets {
+                too_large,
+                ..Sets::empty(tier_count, permissions)
+            };
         }
-        perm_avail.push(s);
     }
 
     let out = Sets {
-        sets,
+        sets: builder.finish(),
         slots,
-        perm_avail,
+        perm_avail: perm_avail(tier_count, permissions),
+        too_large: None,
     };
     lint(
         &out,
@@ -211,11 +295,8 @@ fn lint(
     diags: &mut Vec<Diagnostic>,
 ) {
     let n_roles = roles.len();
-    let raw = |t: usize, r: usize| -> Option<&FixedBitSet> {
-        let slot = *sets.slots.get(t * n_roles + r)?;
-        sets.sets.get(slot as usize)
-    };
-    let mut granted_somewhere = FixedBitSet::with_capacity(permissions.len());
+    let raw = |t: usize, r: usize| -> Option<SetId> { sets.slots.get(t * n_roles + r).copied() };
+    let mut granted_somewhere = vec![0u64; permissions.len().div_ceil(64)];
     for (r, role) in roles.iter().enumerate() {
         let mut has_any = false;
         for t in 0..tier_count {
@@ -225,15 +306,16 @@ fn lint(
             let (Some(set), Some(avail)) = (raw(t, r), sets.perm_avail.get(t)) else {
                 continue;
             };
-            // granted_somewhere |= set ∩ avail, word by word, without a temporary set.
-            let words = granted_somewhere
-                .as_mut_slice()
-                .iter_mut()
-                .zip(set.as_slice().iter().zip(avail.as_slice()));
-            for (g, (a, b)) in words {
-                let eff = a & b;
-                has_any |= eff != 0;
-                *g |= eff;
+            // granted_somewhere |= set ∩ avail, chunk by chunk.
+            for (k, chunk) in sets.sets.chunks(set) {
+                let base = k as usize * CHUNK_WORDS;
+                for (i, &w) in chunk.iter().enumerate() {
+                    let eff = w & avail.get(base + i).copied().unwrap_or(0);
+                    has_any |= eff != 0;
+                    if let Some(g) = granted_somewhere.get_mut(base + i) {
+                        *g |= eff;
+                    }
+                }
             }
         }
         if !has_any && !role.tiers.is_empty() {
@@ -266,7 +348,8 @@ fn lint(
             };
             let from = role.parents.iter().find(|p| {
                 g.tiers.iter().all(|t| {
-                    raw(t.index(), p.role.index()).is_some_and(|s| s.contains(perm.index()))
+                    raw(t.index(), p.role.index())
+                        .is_some_and(|s| sets.sets.contains(s, perm.index()))
                 })
             });
             let mut d = Diagnostic::new(
@@ -318,7 +401,7 @@ fn lint(
         );
     }
     for (i, p) in permissions.iter().enumerate() {
-        if granted_somewhere.contains(i) || p.tiers.is_empty() {
+        if word_bit(&granted_somewhere, i) || p.tiers.is_empty() {
             continue;
         }
         diags.push(
@@ -330,5 +413,69 @@ fn lint(
             .primary(p.span, "granted to nobody")
             .help("grant it to a role, or remove the permission if the feature is gone"),
         );
+    }
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::*;
+
+    /// A chain of `n` roles, each granting its own permission.
+    fn chain(n: usize) -> crate::Policy {
+        let mut text = String::new();
+        for i in 0..n {
+            text.push_str(&format!("permission p{i}.x \"P\"\n"));
+        }
+        for i in 0..n {
+            let up = if i > 0 {
+                format!("inherits r{} ", i - 1)
+            } else {
+                String::new()
+            };
+            text.push_str(&format!("role r{i} \"R\" {{ {up}grants p{i}.x }}\n"));
+        }
+        let (policy, diags) = crate::compile(&SourceFile::new("chain.policy", text));
+        assert!(diags.is_empty(), "{diags:?}");
+        policy
+    }
+
+    fn within(policy: &crate::Policy, limits: Limits) -> Sets {
+        compute_within(
+            limits,
+            policy.tier_count(),
+            &policy.permissions,
+            &policy.roles,
+            &[],
+            &policy.order,
+            &policy.source,
+            &mut Vec::new(),
+        )
+    }
+
+    #[test]
+    fn a_bound_exceeded_gives_no_sets() {
+        let policy = chain(2_000);
+        let fits = within(&policy, Limits::DEFAULT);
+        assert!(fits.too_large.is_none());
+        let bytes = fits.sets.stored_bytes();
+        // The chain's last role holds all 2,000 permissions: 4 chunks, shared.
+        assert!(bytes < 1 << 20, "{bytes} bytes for a 2,000-role chain");
+        let small = within(
+            &policy,
+            Limits {
+                bytes: bytes / 2,
+                work: MAX_SET_WORK,
+            },
+        );
+        assert_eq!(small.too_large, Some(TooLarge::Bytes));
+        assert!(small.slots.is_empty(), "fail closed: no sets");
+        let busy = within(
+            &policy,
+            Limits {
+                bytes: MAX_SET_BYTES,
+                work: 100,
+            },
+        );
+        assert_eq!(busy.too_large, Some(TooLarge::Work));
     }
 }

@@ -12,7 +12,8 @@
 //! - **by interned ids** — [`Evaluator::decide`]`(tier, &[role], perm) -> bool`:
 //!   resolve names once ([`Evaluator::role_id`], [`Evaluator::perm_id`],
 //!   [`Evaluator::tier_id`]), then each decision is one load and a mask per
-//!   role in a dense `tier × role × permission` bit table, with no allocation;
+//!   role in the interned effective sets (a short chunk directory, one word),
+//!   with no allocation;
 //! - **by name** — [`Evaluator::decide_by_name`]: resolves through hash maps;
 //!   an unknown name is an [`EvalError`] (code `P0401`, with a did-you-mean),
 //!   never an allow;
@@ -51,6 +52,6 @@ pub mod wire;
 pub use artifact::*;
 pub use error::{EvalError, NameKind};
 pub use explain::Request;
-pub use model::Evaluator;
+pub use model::{Evaluator, DENSE_MAX_BYTES};
 pub use policy_compiler::{Decision, Location, Reason, ReasonKind};
 pub use policy_compiler::{PermId, RoleId, TierId};

@@ -1,9 +1,9 @@
-//! The evaluator: the resolved [`Policy`] plus a dense decision table built
-//! from its sets.
+//! The evaluator: the resolved [`Policy`] plus the decision table (its
+//! effective sets) built from the policy's sets.
 
 use std::sync::OnceLock;
 
-use policy_compiler::{PermId, Policy, RoleId, TierId};
+use policy_compiler::{PermId, PermSets, Policy, RoleId, SetId, TierId};
 use policy_syntax::SourceFile;
 
 use crate::error::EvalError;
@@ -16,9 +16,9 @@ use crate::name_index::NameIndex;
 /// [`Evaluator::from_artifact`] (from `policyc compile` output, without the
 /// source; a YAML artifact is parsed by the caller into an [`crate::Artifact`]).
 /// It owns the resolved [`Policy`] — every explanation comes from it — and
-/// one dense bitset per tier × role of the permissions that role may use
-/// there, copied from the policy's sets, so [`Evaluator::decide`] is a load
-/// and a mask per role.
+/// the effective set of every tier × role, interned from the policy's sets
+/// ([`Policy::effective_table`]), so [`Evaluator::decide`] is a short
+/// directory scan and one word per role.
 ///
 /// ```
 /// use policy_eval::Evaluator;
@@ -57,15 +57,50 @@ pub struct Evaluator {
     pub(crate) n_tiers: usize,
     pub(crate) n_roles: usize,
     pub(crate) n_perms: usize,
-    /// `u64` words per (tier, role) row.
-    pub(crate) words: usize,
     /// Effective sets: the policy's raw sets ∩ available permissions, empty
-    /// where the role is not available. `[tier][role][word]`.
-    pub(crate) table: Vec<u64>,
+    /// where the role is not available ([`Policy::effective_table`]).
+    pub(crate) table: PermSets,
+    /// `slots[tier * roles + role]`: the effective set in `table`.
+    pub(crate) slots: Vec<SetId>,
+    /// The same sets as a dense `[tier][role][word]` table, when that costs
+    /// at most [`DENSE_MAX_BYTES`]: a decision is then one load.
+    pub(crate) dense: Option<Dense>,
     pub(crate) role_index: NameIndex,
     pub(crate) perm_index: NameIndex,
     pub(crate) tier_index: NameIndex,
     pub(crate) hash: OnceLock<String>,
+}
+
+/// The largest dense decision table kept beside the interned sets. A
+/// bound, so memory still follows the policy; below it, one load per decision.
+pub const DENSE_MAX_BYTES: usize = 8 << 20;
+
+/// The effective sets as one dense bit table.
+#[derive(Debug, Clone)]
+pub(crate) struct Dense {
+    words: usize,
+    bits: Vec<u64>,
+}
+
+impl Dense {
+    fn new(table: &PermSets, slots: &[SetId], n_perms: usize) -> Self {
+        let words = n_perms.div_ceil(64);
+        let mut bits = vec![0u64; slots.len() * words];
+        for (i, &s) in slots.iter().enumerate() {
+            let Some(row) = bits.get_mut(i * words..(i + 1) * words) else {
+                continue;
+            };
+            for (k, chunk) in table.chunks(s) {
+                let base = k as usize * policy_compiler::CHUNK_BITS / 64;
+                for (j, &w) in chunk.iter().enumerate() {
+                    if let Some(d) = row.get_mut(base + j) {
+                        *d = w;
+                    }
+                }
+            }
+        }
+        Dense { words, bits }
+    }
 }
 
 impl Evaluator {
@@ -81,38 +116,20 @@ impl Evaluator {
         Self::new(policy, false)
     }
 
-    /// Flattens the policy's raw sets into the dense effective table:
+    /// Takes the policy's effective sets ([`Policy::effective_table`]):
     /// `table(t, r) = raw(t, r) ∩ available(t)` where `r` is available on
-    /// `t`, else empty. Nothing is recomputed from declarations.
+    /// `t`, else empty. Nothing is recomputed from declarations, and the
+    /// cost is that of the stored sets, not roles × permissions.
     pub(crate) fn new(policy: Policy, from_artifact: bool) -> Self {
         let n_tiers = policy.tier_count();
         let n_roles = policy.roles().len();
         let n_perms = policy.permissions().len();
-        let words = n_perms.div_ceil(64);
-        let mut table = vec![0u64; n_tiers * n_roles * words];
-        let mut avail = vec![0u64; words];
-        for t in policy.tier_ids() {
-            avail.iter_mut().for_each(|w| *w = 0);
-            for p in 0..n_perms as u32 {
-                if policy.perm_available(PermId(p), t) {
-                    set_bit(&mut avail, p as usize);
-                }
-            }
-            for r in 0..n_roles as u32 {
-                let role = RoleId(r);
-                if !policy.role_available(role, t) {
-                    continue;
-                }
-                let base = (t.index() * n_roles + role.index()) * words;
-                let Some(row) = table.get_mut(base..base + words) else {
-                    continue;
-                };
-                copy_blocks(row, policy.raw_blocks(t, role));
-                for (d, a) in row.iter_mut().zip(&avail) {
-                    *d &= *a;
-                }
-            }
-        }
+        let (table, slots) = policy.effective_table();
+        let dense_bytes = slots
+            .len()
+            .saturating_mul(n_perms.div_ceil(64))
+            .saturating_mul(8);
+        let dense = (dense_bytes <= DENSE_MAX_BYTES).then(|| Dense::new(&table, &slots, n_perms));
         let role_index = NameIndex::new(policy.roles().iter().map(|r| r.id.as_str()));
         let perm_index = NameIndex::new(policy.permissions().iter().map(|p| p.id.as_str()));
         let tiers: Vec<String> = policy.tiers().iter().map(|t| t.id.clone()).collect();
@@ -124,8 +141,9 @@ impl Evaluator {
             n_tiers,
             n_roles,
             n_perms,
-            words,
             table,
+            slots,
+            dense,
             role_index,
             perm_index,
             tier_index,
@@ -216,7 +234,8 @@ impl Evaluator {
     }
 
     /// The hot path: whether a user holding `roles` (their union) may use
-    /// `perm` on `tier`. One load and one mask per role; no allocation.
+    /// `perm` on `tier`. Per role: its set, a scan of that set's (usually
+    /// one or two entry) chunk directory, one word; no allocation.
     /// Out-of-range ids and an empty `roles` give `false` (fail closed).
     #[inline]
     pub fn decide(&self, tier: TierId, roles: &[RoleId], perm: PermId) -> bool {
@@ -230,10 +249,25 @@ impl Evaluator {
         if t >= self.n_tiers || r >= self.n_roles || p >= self.n_perms {
             return false;
         }
-        let idx = (t * self.n_roles + r) * self.words + (p >> 6);
-        self.table
-            .get(idx)
-            .is_some_and(|w| w & (1u64 << (p & 63)) != 0)
+        let cell = t * self.n_roles + r;
+        match &self.dense {
+            Some(d) => d
+                .bits
+                .get(cell * d.words + (p >> 6))
+                .is_some_and(|w| w & (1u64 << (p & 63)) != 0),
+            None => self
+                .slots
+                .get(cell)
+                .is_some_and(|&s| self.table.contains(s, p)),
+        }
+    }
+
+    /// The same evaluator deciding from the interned sets only (no dense
+    /// table, whatever its size): for tests that check both paths agree.
+    #[doc(hidden)]
+    pub fn without_dense_table(mut self) -> Self {
+        self.dense = None;
+        self
     }
 
     /// Whether `role` holds `perm` on `tier` through grants and inheritance,
@@ -329,9 +363,19 @@ impl Evaluator {
 
     /// The permissions `role` may use on `tier`, in declaration order.
     pub fn what_can(&self, tier: TierId, role: RoleId) -> Vec<PermId> {
-        (0..self.n_perms as u32)
-            .map(PermId)
-            .filter(|p| self.decide_one(tier, role, *p))
+        let (t, r) = (tier.index(), role.index());
+        if t >= self.n_tiers || r >= self.n_roles {
+            return Vec::new();
+        }
+        let set = self
+            .slots
+            .get(t * self.n_roles + r)
+            .copied()
+            .unwrap_or(SetId::EMPTY);
+        self.table
+            .iter(set)
+            .filter(|&p| p < self.n_perms)
+            .map(|p| PermId(p as u32))
             .collect()
     }
 
@@ -348,29 +392,4 @@ fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<
     let mut names: Vec<&str> = candidates.collect();
     names.sort_unstable();
     policy_syntax::did_you_mean(name, names)
-}
-
-fn set_bit(words: &mut [u64], bit: usize) {
-    if let Some(w) = words.get_mut(bit >> 6) {
-        *w |= 1u64 << (bit & 63);
-    }
-}
-
-/// Copies a bitset given as `usize` blocks into `u64` words.
-fn copy_blocks(row: &mut [u64], blocks: &[usize]) {
-    const BITS: usize = usize::BITS as usize;
-    if BITS == 64 {
-        for (d, b) in row.iter_mut().zip(blocks) {
-            *d = *b as u64;
-        }
-        return;
-    }
-    for (k, &b) in blocks.iter().enumerate() {
-        let mut rest = b;
-        while rest != 0 {
-            let i = rest.trailing_zeros() as usize;
-            set_bit(row, k * BITS + i);
-            rest &= rest - 1;
-        }
-    }
 }

@@ -43,15 +43,26 @@ impl NameIndex {
     /// Indexes `names`; a name's index is its position.
     pub(crate) fn new<'a>(names: impl Iterator<Item = &'a str>) -> Self {
         let names: Vec<Box<str>> = names.map(Into::into).collect();
-        let map = (names.len() > Self::SMALL).then(|| {
+        if names.len() > Self::SMALL {
+            // Large sets are only hashed: the names move into the map, one
+            // allocation per name.
             let mut m = FxMap::default();
-            for (i, n) in names.iter().enumerate() {
-                m.entry(n.clone()).or_insert(i as u32);
+            m.reserve(names.len());
+            for (i, n) in names.into_iter().enumerate() {
+                m.entry(n).or_insert(i as u32);
             }
-            m
-        });
+            return NameIndex {
+                names: Vec::new(),
+                keys: Vec::new(),
+                map: Some(m),
+            };
+        }
         let keys = names.iter().map(|n| quick_key(n)).collect();
-        NameIndex { names, keys, map }
+        NameIndex {
+            names,
+            keys,
+            map: None,
+        }
     }
 
     /// The position of `name`, if indexed.

@@ -21,6 +21,10 @@ const WILDCARDS: &[&str] = &["a.*", "*.x", "b.*", "*", "a.*.x", "c.*"];
 #[derive(Debug, Clone)]
 struct Gen {
     tiers: usize,
+    /// Filler permissions declared before each pool permission, so the
+    /// pool's ids spread over many 512-bit chunks of the stored sets (only
+    /// the `*` wildcard matches a filler; the reference never asks about them).
+    pad: usize,
     perms: Vec<(&'static str, Option<Vec<usize>>)>,
     roles: Vec<GenRole>,
 }
@@ -109,7 +113,10 @@ fn render(g: &Gen) -> String {
         let names: Vec<String> = (0..g.tiers).map(|t| format!("t{t}")).collect();
         s.push_str(&format!("tiers {}\n", names.join(" < ")));
     }
-    for (id, tiers) in &g.perms {
+    for (k, (id, tiers)) in g.perms.iter().enumerate() {
+        for i in 0..g.pad {
+            s.push_str(&format!("permission pad{k}.f{i} \"pad\"\n"));
+        }
         s.push_str(&format!("permission {id} \"{id}\"{}\n", tier_clause(tiers)));
     }
     for (i, r) in g.roles.iter().enumerate() {
@@ -166,9 +173,10 @@ fn arb_gen() -> impl Strategy<Value = Gen> {
             ),
             1..7,
         ),
+        prop::sample::select(vec![0usize, 0, 300, 700]),
     )
         .prop_map(
-            |(tiers, perm_mask, perm_tiers, raw_roles): (_, _, _, Vec<RawRole>)| {
+            |(tiers, perm_mask, perm_tiers, raw_roles, pad): (_, _, _, Vec<RawRole>, _)| {
                 let perms: Vec<(&'static str, Option<Vec<usize>>)> = PERM_POOL
                     .iter()
                     .zip(&perm_tiers)
@@ -223,6 +231,7 @@ fn arb_gen() -> impl Strategy<Value = Gen> {
                     .collect();
                 Gen {
                     tiers,
+                    pad,
                     perms,
                     roles,
                 }
@@ -291,6 +300,7 @@ proptest! {
         prop_assert!(!policy_compiler::has_errors(&diags), "{text}\n{diags:?}");
         let from_source = Evaluator::from_policy(&policy);
         check_all(&g, &from_source, "source");
+        check_all(&g, &from_source.clone().without_dense_table(), "source, interned sets only");
 
         let artifact = Artifact::from_policy(&policy);
         let json = serde_json::to_string(&artifact).unwrap();
