@@ -32,7 +32,7 @@ use cedar_policy::{
     Authorizer, Context, Decision, Entities, EntityUid, PolicySet, Request, RestrictedExpression,
 };
 use criterion::{criterion_group, criterion_main, Criterion};
-use policy_bench::{generate, Spec};
+use policy_bench::{generate, Spec, TierPerms};
 use policy_compiler::{PermId, Policy, RoleId, TierId};
 use policy_eval::Evaluator;
 use policy_syntax::SourceFile;
@@ -47,9 +47,6 @@ struct Req {
     expect: bool,
 }
 
-/// Tiers with equal effective sets, and that set (permission ids).
-type TierPerms = (Vec<String>, Vec<String>);
-
 struct Subject {
     name: &'static str,
     policy: Policy,
@@ -57,13 +54,6 @@ struct Subject {
 }
 
 impl Subject {
-    fn tier_names(&self) -> Vec<String> {
-        self.policy
-            .tier_ids()
-            .map(|t| self.policy.tier_name(t).to_string())
-            .collect()
-    }
-
     fn req(&self, t: TierId, r: RoleId, p: PermId) -> Req {
         Req {
             tier: self.policy.tier_name(t).to_string(),
@@ -120,40 +110,7 @@ impl Subject {
 
     /// Per role: tier-set → effective permission ids (tiers with equal sets merged).
     fn flattened(&self) -> Vec<(String, Vec<TierPerms>)> {
-        let tiers = self.tier_names();
-        self.policy
-            .roles()
-            .iter()
-            .enumerate()
-            .map(|(ri, role)| {
-                let mut by_set: BTreeMap<Vec<u32>, Vec<String>> = BTreeMap::new();
-                for t in self.policy.tier_ids() {
-                    let eff: Vec<u32> = self
-                        .policy
-                        .effective(t, RoleId(ri as u32))
-                        .iter()
-                        .map(|p| p.0)
-                        .collect();
-                    if !eff.is_empty() {
-                        by_set
-                            .entry(eff)
-                            .or_default()
-                            .push(tiers[t.index()].clone());
-                    }
-                }
-                let sets = by_set
-                    .into_iter()
-                    .map(|(perms, ts)| {
-                        let names = perms
-                            .iter()
-                            .map(|p| self.policy.permission(PermId(*p)).unwrap().id.clone())
-                            .collect();
-                        (ts, names)
-                    })
-                    .collect();
-                (role.id.clone(), sets)
-            })
-            .collect()
+        policy_bench::flattened(&self.policy)
     }
 }
 
@@ -171,22 +128,7 @@ fn quote(s: &str) -> String {
 
 impl Cedar {
     fn new(s: &Subject) -> Self {
-        let mut text = String::new();
-        for (role, sets) in s.flattened() {
-            for (tiers, perms) in sets {
-                let actions: Vec<String> = perms
-                    .iter()
-                    .map(|p| format!("Action::{}", quote(p)))
-                    .collect();
-                let tiers: Vec<String> = tiers.iter().map(|t| quote(t)).collect();
-                text.push_str(&format!(
-                    "permit(principal == Role::{}, action in [{}], resource) when {{ [{}].contains(context.tier) }};\n",
-                    quote(&role),
-                    actions.join(", "),
-                    tiers.join(", ")
-                ));
-            }
-        }
+        let text = policy_bench::cedar_policies(&s.policy);
         Cedar {
             policies: text.parse().expect("cedar policies parse"),
             entities: Entities::empty(),

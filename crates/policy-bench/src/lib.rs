@@ -24,6 +24,9 @@
 
 use std::fmt::Write;
 
+mod peers;
+pub use peers::{cedar_policies, cedar_statements, flattened, TierPerms};
+
 /// What to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Spec {

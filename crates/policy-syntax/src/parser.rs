@@ -66,6 +66,16 @@ pub fn parse(source: &SourceFile) -> (PolicyFile, Vec<Diagnostic>) {
 }
 
 fn check_line_lengths(source: &SourceFile) -> Option<Diagnostic> {
+    // Fast path: no run of bytes between line breaks is over the limit (a
+    // `\r\n` splits into a line and an empty piece, which is no longer).
+    let too_long = source
+        .text()
+        .as_bytes()
+        .split(|b| matches!(b, b'\n' | b'\r'))
+        .any(|l| l.len() > MAX_LINE_BYTES);
+    if !too_long {
+        return None;
+    }
     let (index, line) = crate::source::lines(source.text())
         .enumerate()
         .find(|(_, l)| l.len() > MAX_LINE_BYTES)?;
@@ -145,11 +155,17 @@ fn parse_chunk(
 /// it skipped before a trailing optional or repetition that matched nothing
 /// (`ident ~ (comma ~ ident)*`), so a declaration's span would otherwise run
 /// on to the next declaration, and labels on it would cover several lines.
+///
+/// Atomic rules skip nothing, so their own end is exact; a compound rule
+/// ends where its last child does (`next_back`, not a walk over all of them).
 fn content_end(pair: &Pair<'_, Rule>) -> usize {
-    if pair.as_rule() == Rule::string {
+    if matches!(
+        pair.as_rule(),
+        Rule::string | Rule::ident | Rule::perm_id | Rule::perm_pattern | Rule::doc_line
+    ) {
         return pair.as_span().end();
     }
-    match pair.clone().into_inner().last() {
+    match pair.clone().into_inner().next_back() {
         Some(last) => content_end(&last),
         None => pair.as_span().end(),
     }
