@@ -12,6 +12,7 @@
 //! apart from the generated text's and the evaluator's.
 #![deny(missing_docs)]
 
+use std::io::{ErrorKind, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -32,6 +33,21 @@ fn mib(kib: Option<u64>) -> String {
         || "n/a".to_string(),
         |k| format!("{:.1} MiB", k as f64 / 1024.0),
     )
+}
+
+/// Writes `bytes` to stdout. A reader that stops early (`| head`) closes
+/// the pipe: that ends the output quietly, as for any Unix filter, instead
+/// of the panic `print!` raises on a broken pipe.
+fn write_stdout(bytes: &[u8]) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("policy-bench: cannot write the policy: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn parse_spec(args: &[String]) -> Option<Spec> {
@@ -78,10 +94,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     match cmd.as_str() {
-        "gen" => {
-            print!("{}", generate(&spec));
-            ExitCode::SUCCESS
-        }
+        "gen" => write_stdout(generate(&spec).as_bytes()),
         "mem" => {
             let text = generate(&spec);
             let bytes = text.len();

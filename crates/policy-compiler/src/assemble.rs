@@ -1,8 +1,10 @@
 //! Building a [`Policy`] from declarations that were resolved elsewhere —
 //! a compiled artifact — through the same ordering (`graph.rs`) and set
 //! computation (`sets.rs`) as [`crate::compile`]. Everything that can be
-//! re-derived is, and must agree with what the declarations say: a
-//! pattern's `matches` are re-expanded from the pattern, names are unique,
+//! re-derived is: a pattern's `matches` are expanded from the pattern by
+//! the compiler's one pattern index (`pattern.rs`), so an artifact stores
+//! patterns, not expansions; and what the declarations say must hold:
+//! names are unique, literal patterns name declared permissions,
 //! references are in range and inheritance is acyclic.
 
 use std::collections::{HashMap, HashSet};
@@ -22,8 +24,8 @@ pub struct Declarations {
     pub tiers: Vec<Tier>,
     /// The permissions, in declaration order.
     pub permissions: Vec<Permission>,
-    /// The roles, in declaration order, with their grants' and exclusions'
-    /// `matches` as the artifact lists them (checked, not trusted).
+    /// The roles, in declaration order. Their grants' and exclusions'
+    /// `matches` are ignored: [`assemble`] expands each pattern.
     pub roles: Vec<Role>,
     /// Line and column of every span above.
     pub locations: HashMap<Span, LineCol>,
@@ -80,60 +82,46 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
             ));
         }
     }
+    let index = pattern::PatternIndex::new(&permissions);
     let mut expanded: HashMap<String, Vec<PermId>> = HashMap::new();
-    let mut expand = |pat: &str| -> Vec<PermId> {
-        expanded
-            .entry(pat.to_string())
-            .or_insert_with(|| {
-                if pat.contains('*') {
-                    (0..permissions.len() as u32)
-                        .map(PermId)
-                        .filter(|p| {
-                            permissions
-                                .get(p.index())
-                                .is_some_and(|x| pattern::matches(pat, &x.id))
-                        })
-                        .collect()
-                } else {
-                    perm_index.get(pat).copied().into_iter().collect()
-                }
-            })
-            .clone()
+    let mut expand = |pat: &str, what: &str, role: &str| -> Result<Vec<PermId>, AssembleError> {
+        if let Some(found) = expanded.get(pat) {
+            return Ok(found.clone());
+        }
+        let found = index.expand(pat, &permissions);
+        if found.is_empty() && !pat.contains('*') {
+            return err(format!(
+                "the {what} `{pat}` of role `{role}` names a permission that is not declared"
+            ));
+        }
+        expanded.insert(pat.to_string(), found.clone());
+        Ok(found)
     };
-    for r in &roles {
+    let role_count = roles.len();
+    for r in &mut roles {
         if !in_range(r.tiers) {
             return err(format!("role `{}` names a tier that does not exist", r.id));
         }
         let mut parents = HashSet::new();
         for p in &r.parents {
-            if p.role.index() >= roles.len() || !parents.insert(p.role) {
+            if p.role.index() >= role_count || !parents.insert(p.role) {
                 return err(format!(
                     "role `{}` inherits from an unknown or repeated role",
                     r.id
                 ));
             }
         }
-        for g in &r.grants {
+        for g in &mut r.grants {
             if !in_range(g.tiers) {
                 return err(format!(
                     "a grant of role `{}` names a tier that does not exist",
                     r.id
                 ));
             }
-            if g.matches != expand(&g.pattern) {
-                return err(format!(
-                    "the grant `{}` of role `{}` lists permissions its pattern does not match",
-                    g.pattern, r.id
-                ));
-            }
+            g.matches = expand(&g.pattern, "grant", &r.id)?;
         }
-        for e in &r.exclusions {
-            if e.matches != expand(&e.pattern) {
-                return err(format!(
-                    "the exclusion `{}` of role `{}` lists permissions its pattern does not match",
-                    e.pattern, r.id
-                ));
-            }
+        for e in &mut r.exclusions {
+            e.matches = expand(&e.pattern, "exclusion", &r.id)?;
         }
     }
     let source = SourceFile::new(source_name, "");

@@ -1,6 +1,6 @@
 //! Checking `assert` declarations exhaustively over tiers × roles × permissions.
 
-use policy_syntax::{Code, Diagnostic};
+use policy_syntax::{Code, Diagnostic, Severity};
 
 use crate::explain::wording::label;
 use crate::explain::{DenyReason, Step};
@@ -119,7 +119,14 @@ pub(crate) fn check_vacuous(
 
 /// Checks every assertion; a failing one gives a `P0309` error with the
 /// first counterexample (by tier, role, permission order) and its derivation.
+///
+/// Nothing is evaluated when `diags` already holds an error: the policy is
+/// then incomplete (names dropped, or no sets at all after `P0509`), and a
+/// verdict about it would be about another policy.
 pub(crate) fn check(policy: &Policy, asserts: &[ResolvedAssert], diags: &mut Vec<Diagnostic>) {
+    if diags.iter().any(|d| d.severity() == Severity::Error) {
+        return;
+    }
     for a in asserts.iter().filter(|a| !vacuous(policy, a)) {
         let tiers: Vec<TierId> = policy.tier_ids().filter(|t| a.tiers.contains(*t)).collect();
         let role_name = |r: RoleId| policy.role(r).map_or("?".to_string(), |x| x.id.clone());

@@ -130,7 +130,8 @@ pub fn compile_file(file: &PolicyFile, parsed_cleanly: bool) -> (Policy, Vec<Dia
     if parsed_cleanly {
         assertions::check_vacuous(&policy, &asserts, &mut diags);
     }
-    if parsed_cleanly && names_ok {
+    if parsed_cleanly {
+        // Evaluates nothing if any error (names, cycles, `P0509`) was found.
         assertions::check(&policy, &asserts, &mut diags);
     }
     if file.items.is_empty() && parsed_cleanly {

@@ -1,5 +1,76 @@
 //! Permission patterns: `*` stands for one or more whole segments.
 
+use std::collections::HashMap;
+
+use crate::model::{PermId, Permission};
+
+/// The permissions indexed by their first and by their last segment, so a
+/// wildcard with a literal end tests only its candidates. The one
+/// expansion of a pattern: name resolution (`resolve.rs`) and
+/// [`crate::assemble`] (a compiled artifact, which does not store
+/// expansions) both go through [`PatternIndex::expand`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PatternIndex {
+    exact: HashMap<String, PermId>,
+    by_first: HashMap<String, Vec<PermId>>,
+    by_last: HashMap<String, Vec<PermId>>,
+}
+
+impl PatternIndex {
+    /// Indexes `permissions` (ids are positions; a repeated id keeps its
+    /// first position).
+    pub(crate) fn new(permissions: &[Permission]) -> Self {
+        let mut index = PatternIndex::default();
+        for (i, p) in permissions.iter().enumerate() {
+            let id = PermId(i as u32);
+            index.exact.entry(p.id.clone()).or_insert(id);
+            let first = p.id.split('.').next().unwrap_or_default();
+            let last = p.id.rsplit('.').next().unwrap_or_default();
+            index
+                .by_first
+                .entry(first.to_string())
+                .or_default()
+                .push(id);
+            index.by_last.entry(last.to_string()).or_default().push(id);
+        }
+        index
+    }
+
+    /// The permissions `pattern` matches, in declaration order:
+    /// `permissions` must be the slice the index was built from. A literal
+    /// pattern is one lookup; a wildcard with a literal first segment tests
+    /// only the permissions indexed under it (likewise the last); a pattern
+    /// with `*` at both ends tests them all.
+    pub(crate) fn expand(&self, pattern: &str, permissions: &[Permission]) -> Vec<PermId> {
+        if !pattern.contains('*') {
+            return self.exact.get(pattern).copied().into_iter().collect();
+        }
+        let first = pattern.split('.').next().unwrap_or("*");
+        let last = pattern.rsplit('.').next().unwrap_or("*");
+        let test = |id: &PermId| {
+            permissions
+                .get(id.index())
+                .is_some_and(|perm| matches(pattern, &perm.id))
+        };
+        let bucket = if first != "*" {
+            self.by_first.get(first)
+        } else if last != "*" {
+            self.by_last.get(last)
+        } else {
+            return (0..permissions.len() as u32)
+                .map(PermId)
+                .filter(test)
+                .collect();
+        };
+        bucket
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .copied()
+            .filter(test)
+            .collect()
+    }
+}
+
 /// Whether permission id `id` is matched by `pattern`.
 ///
 /// Both are dot-separated. A `*` segment matches one or more segments, so

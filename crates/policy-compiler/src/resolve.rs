@@ -31,10 +31,8 @@ pub(crate) struct Resolver<'a> {
     tiers: Vec<Tier>,
     perm_index: HashMap<String, PermId>,
     perm_ids_sorted: Vec<String>,
-    /// Permissions by their first and by their last segment, in declaration
-    /// order, so a wildcard with a literal end tests only its candidates.
-    perms_by_first: HashMap<String, Vec<PermId>>,
-    perms_by_last: HashMap<String, Vec<PermId>>,
+    /// Wildcard expansion (`pattern.rs`), built once the permissions are known.
+    patterns: pattern::PatternIndex,
     permissions: Vec<Permission>,
 }
 
@@ -47,8 +45,7 @@ impl<'a> Resolver<'a> {
             tiers: Vec::new(),
             perm_index: HashMap::new(),
             perm_ids_sorted: Vec::new(),
-            perms_by_first: HashMap::new(),
-            perms_by_last: HashMap::new(),
+            patterns: pattern::PatternIndex::default(),
             permissions: Vec::new(),
         }
     }
@@ -264,51 +261,12 @@ impl<'a> Resolver<'a> {
         }
         self.perm_ids_sorted = self.permissions.iter().map(|p| p.id.clone()).collect();
         self.perm_ids_sorted.sort_unstable();
-        for (i, p) in self.permissions.iter().enumerate() {
-            let id = PermId(i as u32);
-            let first = p.id.split('.').next().unwrap_or_default();
-            let last = p.id.rsplit('.').next().unwrap_or_default();
-            self.perms_by_first
-                .entry(first.to_string())
-                .or_default()
-                .push(id);
-            self.perms_by_last
-                .entry(last.to_string())
-                .or_default()
-                .push(id);
-        }
+        self.patterns = pattern::PatternIndex::new(&self.permissions);
     }
 
     /// The permissions wildcard `pattern` matches, in declaration order.
-    /// A literal first segment must equal the id's first segment (and
-    /// likewise the last), so only the permissions indexed under it are
-    /// tested; a pattern with `*` at both ends tests them all.
     fn wildcard_matches(&self, pattern: &str) -> Vec<PermId> {
-        let first = pattern.split('.').next().unwrap_or("*");
-        let last = pattern.rsplit('.').next().unwrap_or("*");
-        let bucket = if first != "*" {
-            self.perms_by_first.get(first)
-        } else if last != "*" {
-            self.perms_by_last.get(last)
-        } else {
-            return self
-                .permissions
-                .iter()
-                .enumerate()
-                .filter(|(_, perm)| pattern::matches(pattern, &perm.id))
-                .map(|(i, _)| PermId(i as u32))
-                .collect();
-        };
-        bucket
-            .map_or(&[][..], Vec::as_slice)
-            .iter()
-            .copied()
-            .filter(|id| {
-                self.permissions
-                    .get(id.index())
-                    .is_some_and(|perm| pattern::matches(pattern, &perm.id))
-            })
-            .collect()
+        self.patterns.expand(pattern, &self.permissions)
     }
 
     /// Resolves a pattern to the permissions it matches, reporting unknown

@@ -2,20 +2,23 @@
 //! policy as a deliberate, versioned serialization type (not the
 //! compiler's internal types).
 //!
-//! It is lossless: every declaration, grant, exclusion, `inherits` edge and
-//! `on` clause keeps its source position (byte span, line and column), so
+//! It stores what the policy states and nothing that is cheap to derive, so
+//! its size is proportional to the policy: every declaration, grant (its
+//! pattern, not its expansion), exclusion, `inherits` edge and `on` clause
+//! with its source position (byte span, line and column). The positions
+//! are the one part that is not re-derivable without the source text.
 //! [`Evaluator::from_artifact`] rebuilds the same [`Policy`] the source
-//! compiles to, and an explanation from an artifact equals the one from
-//! source. Loading re-derives what it can — every pattern is re-expanded
-//! against the permissions, the order and the sets are recomputed by the
-//! compiler's code, the `effective` table and the content hash are checked
-//! — and refuses an artifact that disagrees with itself.
+//! compiles to — patterns expanded by the compiler's pattern index, the
+//! order and the sets computed by the compiler's code — so an explanation
+//! from an artifact equals the one from source. Loading checks the content
+//! hash and that the loaded policy writes back the same artifact, and
+//! refuses an artifact that disagrees with itself.
 
 use std::collections::HashMap;
 
 use policy_compiler::{
-    assemble, Declarations, Exclusion, Grant, Parent, PermId, Permission, Policy, Role, RoleId,
-    Tier, TierId, TierSet,
+    assemble, Declarations, Exclusion, Grant, Parent, Permission, Policy, Role, RoleId, Tier,
+    TierId, TierSet,
 };
 use policy_syntax::{LineCol, Span};
 use serde::{Deserialize, Serialize};
@@ -27,7 +30,10 @@ use crate::model::Evaluator;
 /// The artifact's schema version; bumped on any incompatible change.
 /// Version 2 added source spans of every declaration, `inherits` edge and
 /// `on` clause, tier declarations with positions, and the content hash.
-pub const SCHEMA_VERSION: u32 = 2;
+/// Version 3 dropped what loading re-derives: each grant's and exclusion's
+/// expanded `permissions` and the `effective` table (a 4 MB policy wrote
+/// a 33.7 MB version-2 artifact; wildcard-heavy ones, gigabytes).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Where something is written in the source: byte span, line and column.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -89,8 +95,6 @@ pub struct ArtifactGrant {
     /// Its `on ...` clause, if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on: Option<ArtifactSpan>,
-    /// The permissions it matches (re-derived from `pattern` on load).
-    pub permissions: Vec<String>,
     /// Where the pattern is written.
     pub at: ArtifactSpan,
 }
@@ -100,8 +104,6 @@ pub struct ArtifactGrant {
 pub struct ArtifactExclusion {
     /// The pattern as written.
     pub pattern: String,
-    /// The permissions it matches (re-derived from `pattern` on load).
-    pub permissions: Vec<String>,
     /// Where the pattern is written.
     pub at: ArtifactSpan,
 }
@@ -131,24 +133,6 @@ pub struct ArtifactRole {
     pub at: ArtifactSpan,
 }
 
-/// A role's effective permissions on one tier.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ArtifactRoleSet {
-    /// Role id.
-    pub role: String,
-    /// Effective permissions, in declaration order.
-    pub permissions: Vec<String>,
-}
-
-/// The effective permissions of every role on one tier.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ArtifactTier {
-    /// Tier id; null for a policy without tiers.
-    pub tier: Option<String>,
-    /// Per role, in declaration order.
-    pub roles: Vec<ArtifactRoleSet>,
-}
-
 /// The whole artifact.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Artifact {
@@ -166,9 +150,6 @@ pub struct Artifact {
     pub permissions: Vec<ArtifactPermission>,
     /// Roles in declaration order.
     pub roles: Vec<ArtifactRole>,
-    /// Effective permissions per tier (checked against the recomputed sets
-    /// on load).
-    pub effective: Vec<ArtifactTier>,
 }
 
 fn tier_names(policy: &Policy, set: TierSet) -> Vec<String> {
@@ -188,12 +169,6 @@ impl Artifact {
                 line: l.line,
                 column: l.column,
             }
-        };
-        let perm_name = |p: &PermId| {
-            policy
-                .permission(*p)
-                .map(|x| x.id.clone())
-                .unwrap_or_default()
         };
         let permissions = policy
             .permissions()
@@ -233,7 +208,6 @@ impl Artifact {
                         pattern: g.pattern.clone(),
                         tiers: tier_names(policy, g.tiers),
                         on: g.tier_span.map(at),
-                        permissions: g.matches.iter().map(perm_name).collect(),
                         at: at(g.span),
                     })
                     .collect(),
@@ -242,24 +216,10 @@ impl Artifact {
                     .iter()
                     .map(|e| ArtifactExclusion {
                         pattern: e.pattern.clone(),
-                        permissions: e.matches.iter().map(perm_name).collect(),
                         at: at(e.span),
                     })
                     .collect(),
                 at: at(r.span),
-            })
-            .collect();
-        let effective = policy
-            .tier_ids()
-            .map(|t: TierId| ArtifactTier {
-                tier: policy.tier(t).map(|x| x.id.clone()),
-                roles: (0..policy.roles().len() as u32)
-                    .map(RoleId)
-                    .map(|r| ArtifactRoleSet {
-                        role: policy.role(r).map(|x| x.id.clone()).unwrap_or_default(),
-                        permissions: policy.effective(t, r).iter().map(perm_name).collect(),
-                    })
-                    .collect(),
             })
             .collect();
         let mut artifact = Artifact {
@@ -276,7 +236,6 @@ impl Artifact {
                 .collect(),
             permissions,
             roles,
-            effective,
         };
         artifact.content_hash = artifact.computed_hash();
         artifact
@@ -355,10 +314,10 @@ impl Evaluator {
         Self::from_artifact(&Artifact::from_json(text)?)
     }
 
-    /// Builds an evaluator from a parsed artifact: the declarations are
-    /// checked and assembled by the compiler (patterns re-expanded, order
-    /// and sets recomputed), then the artifact's `effective` table and
-    /// content hash must agree with the result. A hand-edited artifact that
+    /// Builds an evaluator from a parsed artifact: the content hash must
+    /// match, the declarations are checked and assembled by the compiler
+    /// (patterns expanded, order and sets computed), and the result must
+    /// write back the same artifact. A hand-edited artifact that
     /// contradicts itself is refused (`P0507`) rather than trusted.
     pub fn from_artifact(a: &Artifact) -> Result<Self, EvalError> {
         check_version(Some(a.schema_version))?;
@@ -369,7 +328,6 @@ impl Evaluator {
         }
         let policy = assemble(declarations(a)?).map_err(|e| EvalError::bad_artifact(e.message))?;
         let eval = Evaluator::new(policy, true);
-        verify_effective(&eval, a)?;
         // The artifact the loaded policy writes must be this one: nothing
         // was lost or reinterpreted on the way in.
         if Artifact::from_policy(&eval.policy) != *a {
@@ -430,23 +388,6 @@ fn declarations(a: &Artifact) -> Result<Declarations, EvalError> {
             span: span(&t.at),
         })
         .collect();
-    let perm_index: HashMap<&str, PermId> = a
-        .permissions
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.id.as_str(), PermId(i as u32)))
-        .collect();
-    let perms = |names: &[String]| -> Result<Vec<PermId>, EvalError> {
-        names
-            .iter()
-            .map(|n| {
-                perm_index
-                    .get(n.as_str())
-                    .copied()
-                    .ok_or_else(|| EvalError::bad_artifact(format!("unknown permission `{n}`")))
-            })
-            .collect()
-    };
     let role_index: HashMap<&str, RoleId> = a
         .roles
         .iter()
@@ -484,7 +425,7 @@ fn declarations(a: &Artifact) -> Result<Declarations, EvalError> {
                 span: span(&g.at),
                 tiers: tier_set(&g.tiers)?,
                 tier_span: g.on.as_ref().map(&mut span),
-                matches: perms(&g.permissions)?,
+                matches: Vec::new(),
             });
         }
         let mut exclusions = Vec::with_capacity(r.excludes.len());
@@ -492,7 +433,7 @@ fn declarations(a: &Artifact) -> Result<Declarations, EvalError> {
             exclusions.push(Exclusion {
                 pattern: e.pattern.clone(),
                 span: span(&e.at),
-                matches: perms(&e.permissions)?,
+                matches: Vec::new(),
             });
         }
         roles.push(Role {
@@ -514,40 +455,4 @@ fn declarations(a: &Artifact) -> Result<Declarations, EvalError> {
         roles,
         locations,
     })
-}
-
-/// Checks the recomputed table against the artifact's `effective` section.
-fn verify_effective(eval: &Evaluator, a: &Artifact) -> Result<(), EvalError> {
-    if a.effective.len() != eval.tier_count() {
-        return Err(EvalError::bad_artifact(
-            "the `effective` table does not list every tier",
-        ));
-    }
-    for (t, tier) in a.effective.iter().enumerate() {
-        let tid = TierId(t as u32);
-        if tier.tier.as_deref() != eval.tier_name(tid) {
-            return Err(EvalError::bad_artifact(
-                "the `effective` table lists the tiers out of order",
-            ));
-        }
-        if tier.roles.len() != eval.role_count() {
-            return Err(EvalError::bad_artifact(
-                "the `effective` table does not list every role",
-            ));
-        }
-        for (r, set) in tier.roles.iter().enumerate() {
-            let rid = RoleId(r as u32);
-            let listed: Vec<Option<PermId>> =
-                set.permissions.iter().map(|p| eval.perm_id(p)).collect();
-            let computed: Vec<Option<PermId>> =
-                eval.what_can(tid, rid).into_iter().map(Some).collect();
-            if eval.role_name(rid).map(|x| x.0) != Some(set.role.as_str()) || listed != computed {
-                return Err(EvalError::bad_artifact(format!(
-                    "the `effective` permissions of role `{}` contradict its declarations",
-                    set.role
-                )));
-            }
-        }
-    }
-    Ok(())
 }

@@ -347,12 +347,35 @@ fn tampered_artifact_is_rejected() {
     );
     let policy = policy_compiler::compile(&src).0;
     let mut artifact = Artifact::from_policy(&policy);
-    artifact.effective[0].roles[0]
-        .permissions
-        .push("a.c".to_string());
+    artifact.roles[0].grants[0].pattern = "a.*".to_string();
     let json = serde_json::to_string(&artifact).unwrap();
     let err = Evaluator::from_artifact_json(&json).unwrap_err();
     assert_eq!(err.code().as_str(), "P0507");
+    assert!(err.to_string().contains("content_hash"), "{err}");
+}
+
+/// A version-2 artifact (expanded grants and an `effective` table) is an
+/// old version, not a broken one: `P0570`, with the help to recompile.
+#[test]
+fn a_version_2_artifact_is_p0570_with_a_help_to_recompile() {
+    let src = SourceFile::new(
+        "p.policy",
+        "permission a.b \"A\"\nrole r \"R\" { grants a.* }\n",
+    );
+    let policy = policy_compiler::compile(&src).0;
+    let mut doc = serde_json::to_value(Artifact::from_policy(&policy)).unwrap();
+    doc["schema_version"] = serde_json::json!(2);
+    doc["roles"][0]["grants"][0]["permissions"] = serde_json::json!(["a.b"]);
+    doc["effective"] =
+        serde_json::json!([{"tier": null, "roles": [{"role": "r", "permissions": ["a.b"]}]}]);
+    let err = Evaluator::from_artifact_json(&doc.to_string()).unwrap_err();
+    assert_eq!(err.code().as_str(), "P0570");
+    assert!(err.to_string().contains("schema version 2"), "{err}");
+    assert!(
+        err.help().unwrap().contains("recompile"),
+        "{:?}",
+        err.help()
+    );
 }
 
 #[test]
@@ -396,11 +419,13 @@ fn tier_rules_and_suggestions() {
     assert_eq!(eval.decide_by_name(None, &["r"], "a.b"), Ok(true));
 }
 
-/// The issue's hand edit: `billing.manage` added to a grant whose pattern is
-/// `files.manage`, and to the `effective` table, with the content hash
-/// recomputed so that only the contradiction can give it away.
+/// An artifact stores patterns, not their expansions, so a hand edit can
+/// only change what the policy states. A literal grant of a permission the
+/// artifact does not declare (hash recomputed, so only the contradiction
+/// can give it away) is refused; a wildcard is expanded against the
+/// declared permissions on load.
 #[test]
-fn artifact_whose_grant_lists_what_its_pattern_does_not_match_is_refused() {
+fn artifact_whose_grant_names_an_undeclared_permission_is_refused() {
     let src = SourceFile::new(
         "p.policy",
         "permission billing.manage \"Billing\"\npermission files.manage \"Files\"\n\
@@ -410,32 +435,26 @@ fn artifact_whose_grant_lists_what_its_pattern_does_not_match_is_refused() {
     let mut artifact = Artifact::from_policy(&policy);
     let member = &mut artifact.roles[1];
     assert_eq!(member.grants[0].pattern, "files.manage");
-    member.grants[0]
-        .permissions
-        .insert(0, "billing.manage".to_string());
-    artifact.effective[0].roles[1]
-        .permissions
-        .insert(0, "billing.manage".to_string());
+    member.grants[0].pattern = "files.delete".to_string();
     artifact.content_hash = artifact.computed_hash();
     let json = serde_json::to_string(&artifact).unwrap();
     let err = Evaluator::from_artifact_json(&json).unwrap_err();
     assert_eq!(err.code().as_str(), "P0507");
     assert!(
-        err.to_string()
-            .contains("the grant `files.manage` of role `member` lists permissions its pattern does not match"),
+        err.to_string().contains(
+            "the grant `files.delete` of role `member` names a permission that is not declared"
+        ),
         "{err}"
     );
 
-    // Editing only the effective table (hash recomputed) is refused too.
+    // A re-hashed edit to a wildcard is a different, consistent policy.
     let mut artifact = Artifact::from_policy(&policy);
-    artifact.effective[0].roles[1]
-        .permissions
-        .insert(0, "billing.manage".to_string());
+    artifact.roles[1].grants[0].pattern = "*.manage".to_string();
     artifact.content_hash = artifact.computed_hash();
-    let err = Evaluator::from_artifact(&artifact).unwrap_err();
-    assert!(
-        err.to_string().contains("contradict its declarations"),
-        "{err}"
+    let eval = Evaluator::from_artifact(&artifact).unwrap();
+    assert_eq!(
+        eval.decide_by_name(None, &["member"], "billing.manage"),
+        Ok(true)
     );
 
     // A stale hash is refused before anything else.

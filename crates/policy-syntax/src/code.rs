@@ -152,6 +152,8 @@ codes! {
     OutputIsInput = "P0522", Error, "output would overwrite an input";
     /// A test file's `policy:` names something other than a policy in its tree.
     PolicyOutsideTree = "P0523", Error, "test file names a policy outside its tree";
+    /// `policyc fmt` would write a file larger than the most policyc reads.
+    FormattedTooLarge = "P0524", Error, "formatted file would be too large";
     /// `policyc serve` cannot listen on an address.
     CannotListen = "P0550", Error, "cannot listen";
     /// The language server's connection to its client failed.

@@ -24,6 +24,9 @@ pub struct Cli {
     /// Print only problems: no progress or all-clear lines (for hooks).
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// The largest policy, artifact or test file read (and file `fmt` writes): bytes, or with a unit (`64MiB`, `100MB`). Default 16MiB.
+    #[arg(long, global = true, value_name = "BYTES", value_parser = crate::files::parse_size)]
+    pub max_file_size: Option<u64>,
 }
 
 /// The subcommands.

@@ -3,13 +3,92 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use policy_syntax::{Code, Diagnostic, SourceFile};
 
 mod write;
 
-/// The largest file policyc reads, in bytes.
-pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+/// The largest file policyc reads by default, in bytes (16 MiB). The
+/// global `--max-file-size` raises or lowers it for one run; the language
+/// server always uses this default.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+static MAX_FILE_BYTES: AtomicU64 = AtomicU64::new(DEFAULT_MAX_FILE_BYTES);
+
+/// Sets the largest file policyc reads or writes in this run
+/// (`--max-file-size`; called once, by `main`).
+pub fn set_max_file_bytes(limit: u64) {
+    MAX_FILE_BYTES.store(limit, Ordering::Relaxed);
+}
+
+/// The largest file policyc reads (or `fmt` writes) in this run, in bytes:
+/// every reader of policy text (files, stdin, git revisions, artifacts)
+/// takes its limit from here.
+pub fn max_file_bytes() -> u64 {
+    MAX_FILE_BYTES.load(Ordering::Relaxed)
+}
+
+/// Parses a `--max-file-size` value: a number of bytes, optionally with a
+/// unit: `K`/`KiB`, `M`/`MiB`, `G`/`GiB` (powers of 1024) or `kB`, `MB`,
+/// `GB` (powers of 1000); `B` is accepted too. `0` is refused.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '_')
+        .unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .replace('_', "")
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size: write bytes, e.g. `64MiB` or `20000000`"))?;
+    let factor: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "K" | "KiB" | "k" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        "G" | "GiB" => 1 << 30,
+        "kB" | "KB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{text}`: use B, KiB, MiB, GiB, kB, MB or GB"
+            ))
+        }
+    };
+    match n.checked_mul(factor) {
+        Some(0) => Err("the size must be at least 1 byte".to_string()),
+        Some(v) => Ok(v),
+        None => Err(format!("`{text}` is too large")),
+    }
+}
+
+/// A size for people: `16 MiB`, `512 KiB`, `1.5 MiB` or `1000 bytes`.
+pub fn human_size(bytes: u64) -> String {
+    const MIB: u64 = 1 << 20;
+    const KIB: u64 = 1 << 10;
+    if bytes >= MIB {
+        if bytes % MIB == 0 {
+            format!("{} MiB", bytes / MIB)
+        } else {
+            format!("{:.1} MiB", bytes as f64 / MIB as f64)
+        }
+    } else if bytes >= KIB && bytes % KIB == 0 {
+        format!("{} KiB", bytes / KIB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// The `P0504` diagnostic: `what` (a quoted name, "stdin", …) is larger
+/// than the limit of this run.
+pub fn too_large(what: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::FileTooLarge,
+        format!("{what} is larger than {}", human_size(max_file_bytes())),
+    )
+    .help("split the policy into several files, or raise the limit with `--max-file-size`")
+}
 
 /// Why a file could not be loaded.
 pub enum LoadError {
@@ -75,7 +154,7 @@ fn open_for_reading(path: &Path) -> std::io::Result<std::fs::File> {
     std::fs::File::open(path)
 }
 
-/// Reads a policy file: at most [`MAX_FILE_BYTES`], valid UTF-8, no NUL bytes.
+/// Reads a policy file: at most [`max_file_bytes`], valid UTF-8, no NUL bytes.
 pub fn load(path: &Path) -> Result<SourceFile, LoadError> {
     let name = display_name(path);
     let meta = std::fs::metadata(path).map_err(|e| LoadError::Unreadable(io_error(path, &e)))?;
@@ -103,22 +182,14 @@ pub fn load(path: &Path) -> Result<SourceFile, LoadError> {
     }
     // One read for the common case: size the buffer from the metadata (capped,
     // since the file may grow, or lie, between the stat and the read).
-    let expected = meta.len().min(MAX_FILE_BYTES + 1) as usize;
-    let mut bytes = Vec::with_capacity(expected + 1);
-    file.take(MAX_FILE_BYTES + 1)
+    let limit = max_file_bytes();
+    let expected = meta.len().min(limit.saturating_add(1)) as usize;
+    let mut bytes = Vec::with_capacity(expected.saturating_add(1));
+    file.take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| LoadError::Unreadable(io_error(path, &e)))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(LoadError::Content(
-            Diagnostic::new(
-                Code::FileTooLarge,
-                format!(
-                    "`{name}` is larger than {} MiB",
-                    MAX_FILE_BYTES / (1024 * 1024)
-                ),
-            )
-            .help("split the policy into several files"),
-        ));
+    if bytes.len() as u64 > limit {
+        return Err(LoadError::Content(too_large(&format!("`{name}`"))));
     }
     if let Some(pos) = bytes.iter().position(|b| *b == 0) {
         let line = bytes

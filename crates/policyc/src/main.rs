@@ -40,6 +40,9 @@ fn main() -> Exit {
         }
     };
     global::set(cli.color, cli.quiet);
+    if let Some(limit) = cli.max_file_size {
+        files::set_max_file_bytes(limit);
+    }
     let result = match cli.command {
         Command::Check(args) => cmd::check::run(args),
         Command::Matrix(args) => cmd::matrix::run(args),

@@ -1,11 +1,11 @@
 //! Reading a policy from standard input (`policyc check -`), with the same
-//! limits as files: at most [`MAX_FILE_BYTES`], UTF-8, no NUL bytes.
+//! limits as files: at most [`files::max_file_bytes`], UTF-8, no NUL bytes.
 
 use std::io::Read;
 
 use policy_syntax::{Code, Diagnostic, SourceFile};
 
-use crate::files::{LoadError, MAX_FILE_BYTES};
+use crate::files::{self, LoadError};
 
 /// The name diagnostics show for stdin without `--stdin-filename`.
 pub const DEFAULT_NAME: &str = "<stdin>";
@@ -15,7 +15,7 @@ pub fn load(name: &str) -> Result<SourceFile, LoadError> {
     let mut bytes = Vec::new();
     std::io::stdin()
         .lock()
-        .take(MAX_FILE_BYTES + 1)
+        .take(files::max_file_bytes().saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| {
             LoadError::Unreadable(
@@ -31,17 +31,10 @@ pub fn load(name: &str) -> Result<SourceFile, LoadError> {
 
 /// Checks what was read and makes it a source.
 fn from_bytes(name: &str, bytes: Vec<u8>) -> Result<SourceFile, LoadError> {
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(LoadError::Content(
-            Diagnostic::new(
-                Code::FileTooLarge,
-                format!(
-                    "`{name}` (stdin) is larger than {} MiB",
-                    MAX_FILE_BYTES / (1024 * 1024)
-                ),
-            )
-            .help("split the policy into several files"),
-        ));
+    if bytes.len() as u64 > files::max_file_bytes() {
+        return Err(LoadError::Content(files::too_large(&format!(
+            "`{name}` (stdin)"
+        ))));
     }
     if bytes.contains(&0) {
         return Err(LoadError::Content(

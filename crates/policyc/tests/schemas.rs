@@ -131,9 +131,14 @@ fn a_tierless_artifact_validates_and_a_broken_one_does_not() {
     let v = validator("compiled-policy.schema.json");
     let doc: Value = serde_json::from_str(&compile(&p, "json")).unwrap();
     assert_eq!(errors(&v, &doc), Vec::<String>::new());
-    assert_eq!(doc["effective"][0]["tier"], Value::Null);
+    assert_eq!(doc["schema_version"], json!(3));
+    assert!(doc.get("effective").is_none());
+    assert!(doc["roles"][0]["grants"][0].get("permissions").is_none());
     let mut bad = doc.clone();
-    bad["schema_version"] = json!(1);
+    bad["schema_version"] = json!(2);
+    assert!(!v.is_valid(&bad));
+    let mut bad = doc.clone();
+    bad["roles"][0]["grants"][0]["permissions"] = json!(["a.read"]);
     assert!(!v.is_valid(&bad));
     let mut bad = doc.clone();
     bad["roles"][0]["grants"][0]["at"]["line"] = json!(0);

@@ -13,7 +13,7 @@ use policy_compiler::{compile, diff_policies, AccessChange, Change, PolicyDiff, 
 use policy_syntax::{Code, Diagnostic, Severity, SourceFile};
 
 use crate::exit::{CmdError, Exit};
-use crate::files::{self, MAX_FILE_BYTES};
+use crate::files;
 use crate::output::{self, OutputFormat};
 use crate::render::Format;
 
@@ -125,7 +125,7 @@ fn git_show(rev: &str, path: &str, format: Format) -> Result<SourceFile, CmdErro
         ));
     }
     let bytes = output.stdout;
-    if bytes.len() as u64 > MAX_FILE_BYTES || bytes.contains(&0) {
+    if bytes.len() as u64 > files::max_file_bytes() || bytes.contains(&0) {
         return Err(error(
             Code::GitRead,
             format!("`{spec}` is not a policy file (too large or binary)"),

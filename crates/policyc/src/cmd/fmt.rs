@@ -10,8 +10,11 @@ use std::path::{Path, PathBuf};
 use policy_syntax::{Code, Diagnostic, SourceFile};
 
 use crate::exit::{CmdError, Exit};
-use crate::files::{self, LoadError, MAX_FILE_BYTES};
+use crate::files::{self, LoadError};
 use crate::render::{self, Format};
+
+mod diff;
+use diff::unified_diff;
 
 /// `policyc fmt`
 #[derive(Debug, clap::Args)]
@@ -34,13 +37,17 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-/// A unified diff from `old` to `new`, labelled with the file name.
-pub fn unified_diff(name: &str, old: &str, new: &str) -> String {
-    similar::TextDiff::from_lines(old, new)
-        .unified_diff()
-        .context_radius(3)
-        .header(name, &format!("{name} (formatted)"))
-        .to_string()
+/// `P0524`: the formatted text of `name` would be larger than the limit.
+fn grows_too_large(name: &str, bytes: usize) -> Diagnostic {
+    Diagnostic::new(
+        Code::FormattedTooLarge,
+        format!(
+            "formatting `{name}` would make it {}, more than the {} policyc reads",
+            files::human_size(bytes as u64),
+            files::human_size(files::max_file_bytes())
+        ),
+    )
+    .help("split the policy into several files, or raise the limit with `--max-file-size`; the file was left unchanged")
 }
 
 fn usage(message: &str, help: &str) -> CmdError {
@@ -106,6 +113,17 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
             unchanged += 1;
             continue;
         }
+        if formatted.len() as u64 > files::max_file_bytes() {
+            // Writing it would leave a file that every command refuses
+            // (`P0504`): refuse here, and leave the file as it is.
+            failed += 1;
+            let _ = write!(
+                err,
+                "{}",
+                render::render_human(&grows_too_large(source.name(), formatted.len()), color)
+            );
+            continue;
+        }
         if args.check {
             changed += 1;
             let _ = write!(
@@ -156,7 +174,7 @@ fn run_stdin(check: bool) -> Result<Exit, CmdError> {
     let mut bytes = Vec::new();
     std::io::stdin()
         .lock()
-        .take(MAX_FILE_BYTES + 1)
+        .take(files::max_file_bytes().saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| {
             read_error(
@@ -169,14 +187,8 @@ fn run_stdin(check: bool) -> Result<Exit, CmdError> {
         format: Format::Human,
         exit: Exit::Failure,
     };
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(fail(Diagnostic::new(
-            Code::FileTooLarge,
-            format!(
-                "stdin is larger than {} MiB",
-                MAX_FILE_BYTES / (1024 * 1024)
-            ),
-        )));
+    if bytes.len() as u64 > files::max_file_bytes() {
+        return Err(fail(files::too_large("stdin")));
     }
     if bytes.contains(&0) {
         return Err(fail(Diagnostic::new(

@@ -43,8 +43,10 @@ pub struct Args {
 }
 
 /// The largest YAML batch read from stdin, in bytes (a YAML list is parsed
-/// whole; JSON Lines are streamed with no total limit).
-const MAX_STDIN_YAML_BYTES: u64 = files::MAX_FILE_BYTES;
+/// whole; JSON Lines are streamed with no total limit): the file limit.
+fn max_stdin_yaml_bytes() -> u64 {
+    files::max_file_bytes()
+}
 
 /// The longest request line of a JSON Lines batch, in bytes.
 const MAX_LINE_BYTES: usize = 64 * 1024;
@@ -286,15 +288,15 @@ fn read_batch(path: &Path) -> Result<Batch, CmdError> {
         }
         let mut text = String::new();
         stdin
-            .take(MAX_STDIN_YAML_BYTES + 1)
+            .take(max_stdin_yaml_bytes().saturating_add(1))
             .read_to_string(&mut text)
             .map_err(|e| stdin_error(&e))?;
-        if text.len() as u64 > MAX_STDIN_YAML_BYTES {
+        if text.len() as u64 > max_stdin_yaml_bytes() {
             let d = Diagnostic::new(
                 Code::FileTooLarge,
                 format!(
-                    "the YAML list on stdin is larger than {} MiB",
-                    MAX_STDIN_YAML_BYTES / (1024 * 1024)
+                    "the YAML list on stdin is larger than {}",
+                    files::human_size(max_stdin_yaml_bytes())
                 ),
             )
             .help("send JSON Lines instead (one request per line), which have no total limit");
