@@ -28,6 +28,7 @@ fn label_derivation(
                 role,
                 pattern,
                 span,
+                ..
             } => d.secondary(
                 span,
                 label::granted(policy.role(role).map_or("?", |x| &x.id), &pattern),

@@ -465,7 +465,10 @@ impl<'a> Resolver<'a> {
                         }
                     }
                     RoleStmt::Grants {
-                        patterns, tiers, ..
+                        patterns,
+                        tiers,
+                        doc,
+                        ..
                     } => {
                         let set = self.tier_set(tiers.as_ref(), || {
                             format!("this grant of role `{}`", decl.id.name)
@@ -489,6 +492,7 @@ impl<'a> Resolver<'a> {
                                 tiers: set,
                                 tier_span: tiers.as_ref().map(|c| self.clause_span(c.span)),
                                 matches,
+                                doc: doc.as_ref().map(|d| d.text.clone()),
                             });
                         }
                     }

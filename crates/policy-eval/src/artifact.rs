@@ -485,6 +485,7 @@ fn declarations(a: &Artifact) -> Result<Declarations, EvalError> {
                 tiers: tier_set(&g.tiers)?,
                 tier_span: g.on.as_ref().map(&mut span),
                 matches: perms(&g.permissions)?,
+                doc: None,
             });
         }
         let mut exclusions = Vec::with_capacity(r.excludes.len());
