@@ -1,6 +1,6 @@
 //! Checking `assert` declarations exhaustively over tiers × roles × permissions.
 
-use policy_syntax::{Code, Diagnostic, Severity};
+use policy_syntax::{Code, Counterexample, Diagnostic, Severity};
 
 use crate::explain::wording::label;
 use crate::explain::{DenyReason, Step};
@@ -28,6 +28,7 @@ fn label_derivation(
                 role,
                 pattern,
                 span,
+                ..
             } => d.secondary(
                 span,
                 label::granted(policy.role(role).map_or("?", |x| &x.id), &pattern),
@@ -117,8 +118,14 @@ pub(crate) fn check_vacuous(
     }
 }
 
+/// At most this many counterexamples are named in a failure's help; JSON
+/// output lists every one.
+const NAMED_IN_HELP: usize = 3;
+
 /// Checks every assertion; a failing one gives a `P0309` error with the
-/// first counterexample (by tier, role, permission order) and its derivation.
+/// first counterexample (by tier, role, permission order) and its
+/// derivation, the count of the others, and every counterexample attached
+/// for JSON output.
 ///
 /// Nothing is evaluated when `diags` already holds an error: the policy is
 /// then incomplete (names dropped, or no sets at all after `P0509`), and a
@@ -135,54 +142,55 @@ pub(crate) fn check(policy: &Policy, asserts: &[ResolvedAssert], diags: &mut Vec
                 .permission(p)
                 .map_or("?".to_string(), |x| x.id.clone())
         };
-        let on = |t: TierId| {
-            if policy.tiers().is_empty() {
-                String::new()
-            } else {
-                format!(" on `{}`", policy.tier_name(t))
-            }
-        };
+        let tier_name =
+            |t: TierId| (!policy.tiers().is_empty()).then(|| policy.tier_name(t).to_string());
+        let on = |t: TierId| tier_name(t).map_or(String::new(), |n| format!(" on `{n}`"));
         // (tier, role, perm, should_be_allowed)
         let mut violations: Vec<(TierId, RoleId, PermId, bool)> = Vec::new();
-        let all_roles = (0..policy.roles().len() as u32).map(RoleId);
+        let all_roles: Vec<RoleId> = (0..policy.roles().len() as u32).map(RoleId).collect();
+        let must_not = |roles: &[RoleId], violations: &mut Vec<_>| {
+            for &t in &tiers {
+                for &r in roles {
+                    for &p in &a.perms {
+                        if policy.allows(t, r, p) {
+                            violations.push((t, r, p, false));
+                        }
+                    }
+                }
+            }
+        };
         match &a.kind {
             AssertClaim::Only(allowed) => {
+                let others: Vec<RoleId> = all_roles
+                    .iter()
+                    .copied()
+                    .filter(|r| !allowed.contains(r))
+                    .collect();
+                must_not(&others, &mut violations);
+            }
+            AssertClaim::NoneBelow(top) => must_not(&policy.ancestors(*top), &mut violations),
+            AssertClaim::NoRole => must_not(&all_roles, &mut violations),
+            AssertClaim::Cannot(roles) => must_not(roles, &mut violations),
+            AssertClaim::Can(roles) | AssertClaim::CanEvery(roles) => {
+                let every = matches!(a.kind, AssertClaim::CanEvery(_));
                 for &t in &tiers {
-                    for r in all_roles.clone().filter(|r| !allowed.contains(r)) {
+                    for &r in roles {
                         for &p in &a.perms {
-                            if policy.allows(t, r, p) {
-                                violations.push((t, r, p, false));
+                            if every && !policy.perm_available(p, t) {
+                                continue;
+                            }
+                            if !policy.allows(t, r, p) {
+                                violations.push((t, r, p, true));
                             }
                         }
                     }
                 }
             }
-            AssertClaim::NoneBelow(top) => {
-                let below = policy.ancestors(*top);
-                for &t in &tiers {
-                    for &r in &below {
-                        for &p in &a.perms {
-                            if policy.allows(t, r, p) {
-                                violations.push((t, r, p, false));
-                            }
-                        }
-                    }
-                }
-            }
-            AssertClaim::Can(r) => {
+            AssertClaim::Includes(r, other) => {
                 for &t in &tiers {
                     for &p in &a.perms {
-                        if !policy.allows(t, *r, p) {
+                        if policy.allows(t, *other, p) && !policy.allows(t, *r, p) {
                             violations.push((t, *r, p, true));
-                        }
-                    }
-                }
-            }
-            AssertClaim::Cannot(r) => {
-                for &t in &tiers {
-                    for &p in &a.perms {
-                        if policy.allows(t, *r, p) {
-                            violations.push((t, *r, p, false));
                         }
                     }
                 }
@@ -192,10 +200,15 @@ pub(crate) fn check(policy: &Policy, asserts: &[ResolvedAssert], diags: &mut Vec
             continue;
         };
         let verb = if should { "cannot" } else { "can" };
-        let more = match violations.len() - 1 {
+        let total = violations.len();
+        let more = match total - 1 {
             0 => String::new(),
             1 => " (and 1 more counterexample)".to_string(),
             n => format!(" (and {n} more counterexamples)"),
+        };
+        let about = match &a.kind {
+            AssertClaim::Includes(_, other) => format!("`{}`", role_name(*other)),
+            _ => format!("`{}`", a.pattern),
         };
         let mut d = Diagnostic::new(
             Code::AssertionFailed,
@@ -209,18 +222,50 @@ pub(crate) fn check(policy: &Policy, asserts: &[ResolvedAssert], diags: &mut Vec
         .with_source(policy.source())
         .primary(
             a.span,
-            format!("this assertion about `{}` does not hold", a.pattern),
+            format!("this assertion about {about} does not hold"),
         );
         d = if should {
             label_denial(policy, d, t, r, p)
         } else {
             label_derivation(policy, d, t, r, p)
         };
-        d = d.help(if should {
+        let mut help = if should {
             "grant the permission to the role (or one it inherits), or correct the assertion"
+                .to_string()
         } else {
             "remove the grant or inheritance that gives it, add an `excludes`, or correct the assertion"
-        });
-        diags.push(d);
+                .to_string()
+        };
+        if total > 1 {
+            let named: Vec<String> = violations
+                .iter()
+                .skip(1)
+                .take(NAMED_IN_HELP)
+                .map(|&(t, r, p, should)| {
+                    let verb = if should { "cannot" } else { "can" };
+                    format!("`{}` {verb} `{}`{}", role_name(r), perm_name(p), on(t))
+                })
+                .collect();
+            let rest = total - 1 - named.len();
+            let tail = if rest > 0 {
+                format!(", … and {rest} more")
+            } else {
+                String::new()
+            };
+            help.push_str(&format!(
+                "; {total} counterexamples in all (`--format json` lists every one): also {}{tail}",
+                named.join(", ")
+            ));
+        }
+        let counterexamples = violations
+            .iter()
+            .map(|&(t, r, p, should)| Counterexample {
+                tier: tier_name(t),
+                role: role_name(r),
+                permission: perm_name(p),
+                allowed: !should,
+            })
+            .collect();
+        diags.push(d.help(help).with_counterexamples(counterexamples));
     }
 }

@@ -45,6 +45,8 @@ pub enum Step {
         pattern: String,
         /// Where the pattern is written.
         span: Span,
+        /// The doc comment of the `grants` line, if any.
+        doc: Option<String>,
     },
 }
 
@@ -234,6 +236,7 @@ impl Policy {
                     role: r,
                     pattern: g.pattern.clone(),
                     span: g.span,
+                    doc: g.doc.clone(),
                 }];
                 let mut cur = r;
                 while cur != role {
@@ -443,9 +446,13 @@ impl Policy {
                 role,
                 pattern,
                 span,
+                doc,
             } => Reason::about(
                 ReasonKind::Granted,
-                wording::granted(role_str(*role), pattern, pname),
+                wording::with_doc(
+                    wording::granted(role_str(*role), pattern, pname),
+                    doc.as_deref(),
+                ),
                 role_str(*role),
                 Some(self.location(*span)),
             ),

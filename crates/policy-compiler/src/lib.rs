@@ -31,6 +31,7 @@
 mod assemble;
 mod assertions;
 mod diff;
+mod expect;
 mod explain;
 mod graph;
 mod model;
@@ -45,6 +46,7 @@ pub use diff::{
     diff_policies, AccessChange, AvailabilityChange, Change, ChangeReason, LabelChange,
     PermissionEntry, PolicyDiff, RoleEntry, Subject, TierPermissions, DIFF_SCHEMA_VERSION,
 };
+pub use expect::Expected;
 pub use explain::wording;
 pub use explain::{Decision, DenyReason, Location, NearestMiss, Reason, ReasonKind, Step};
 pub use model::*;
@@ -52,21 +54,40 @@ pub use pattern::matches as pattern_matches;
 pub use sets::{Chunk, PermSets, SetBuilder, SetId, CHUNK_BITS, MAX_SET_BYTES, MAX_SET_WORK};
 pub use snapshot::{Snapshot, Source, TierSnapshot, SNAPSHOT_SCHEMA_VERSION};
 
-use policy_syntax::{sort_diagnostics, Code, Diagnostic, PolicyFile, Severity, SourceFile};
+use policy_syntax::{sort_diagnostics, Code, Diagnostic, PolicyFile, Severity, SourceFile, Span};
 
 /// Parses and compiles `source`. See [`compile_file`].
 pub fn compile(source: &SourceFile) -> (Policy, Vec<Diagnostic>) {
+    let (policy, diags, _) = compile_with_expected(source);
+    (policy, diags)
+}
+
+/// Parses and compiles `source`, also returning the warnings that `expect`
+/// lines marked as expected (and that the diagnostics therefore leave out),
+/// each with its reason, for reports that show them (`check --format json`,
+/// SARIF suppressions).
+pub fn compile_with_expected(source: &SourceFile) -> (Policy, Vec<Diagnostic>, Vec<Expected>) {
     let (file, mut diags) = policy_syntax::parse(source);
-    let (policy, more) = compile_file(&file, diags.is_empty());
+    let (policy, more, expected) = compile_file_with_expected(&file, diags.is_empty());
     diags.extend(more);
     sort_diagnostics(&mut diags);
-    (policy, diags)
+    (policy, diags, expected)
 }
 
 /// Compiles a parsed file. `parsed_cleanly` tells whether the parser
 /// reported no errors; when it did, the lints that judge the whole policy
 /// (such as "granted to nobody") are skipped, since declarations are missing.
+/// Warnings that an `expect` line expects are left out.
 pub fn compile_file(file: &PolicyFile, parsed_cleanly: bool) -> (Policy, Vec<Diagnostic>) {
+    let (policy, diags, _) = compile_file_with_expected(file, parsed_cleanly);
+    (policy, diags)
+}
+
+/// [`compile_file`], also returning the expected warnings it left out.
+pub fn compile_file_with_expected(
+    file: &PolicyFile,
+    parsed_cleanly: bool,
+) -> (Policy, Vec<Diagnostic>, Vec<Expected>) {
     let source = &file.source;
     let (mut resolved, mut diags) = resolve::Resolver::new(source).resolve(file);
     if !parsed_cleanly {
@@ -110,6 +131,19 @@ pub fn compile_file(file: &PolicyFile, parsed_cleanly: bool) -> (Policy, Vec<Dia
     // After P0509 too: assertions are not checked against a policy that decides nothing.
     let names_ok = !diags.iter().any(|d| d.severity() == Severity::Error);
     if parsed_cleanly && names_ok {
+        // `assert no role can P` says on purpose that nobody holds P.
+        let unheld_on_purpose: std::collections::HashSet<Span> = asserts
+            .iter()
+            .filter(|a| matches!(a.kind, resolve::AssertClaim::NoRole))
+            .flat_map(|a| a.perms.iter())
+            .filter_map(|p| resolved.permissions.get(p.index()).map(|p| p.span))
+            .collect();
+        lint_diags.retain(|d| {
+            d.code() != Code::UngrantedPermission
+                || !d
+                    .primary_span()
+                    .is_some_and(|s| unheld_on_purpose.contains(&s))
+        });
         diags.extend(lint_diags);
     }
     let policy = Policy {
@@ -144,8 +178,9 @@ pub fn compile_file(file: &PolicyFile, parsed_cleanly: bool) -> (Policy, Vec<Dia
             .help("declare tiers, permissions and roles, or delete the file"),
         );
     }
+    let expected = expect::apply(file, parsed_cleanly && names_ok, &mut diags);
     sort_diagnostics(&mut diags);
-    (policy, diags)
+    (policy, diags, expected)
 }
 
 /// Whether any diagnostic is an error.

@@ -118,6 +118,8 @@ pub struct Grant {
     pub tier_span: Option<Span>,
     /// The permissions it matches.
     pub matches: Vec<PermId>,
+    /// The doc comment of its `grants` line, if any.
+    pub doc: Option<String>,
 }
 
 /// An exclusion's resolved pattern.

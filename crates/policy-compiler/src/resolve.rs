@@ -423,7 +423,10 @@ impl<'a> Resolver<'a> {
                         }
                     }
                     RoleStmt::Grants {
-                        patterns, tiers, ..
+                        patterns,
+                        tiers,
+                        doc,
+                        ..
                     } => {
                         let set = self.tier_set(tiers.as_ref(), || {
                             format!("this grant of role `{}`", decl.id.name)
@@ -447,6 +450,7 @@ impl<'a> Resolver<'a> {
                                 tiers: set,
                                 tier_span: tiers.as_ref().map(|c| self.clause_span(c.span)),
                                 matches,
+                                doc: doc.as_ref().map(|d| d.text.clone()),
                             });
                         }
                     }
@@ -520,8 +524,14 @@ pub(crate) struct ResolvedAssert {
 pub(crate) enum AssertClaim {
     Only(Vec<RoleId>),
     NoneBelow(RoleId),
-    Can(RoleId),
-    Cannot(RoleId),
+    /// `no role can P`
+    NoRole,
+    /// `R includes S`: (R, S); the assertion's permissions are all of them.
+    Includes(RoleId, RoleId),
+    Can(Vec<RoleId>),
+    /// `R can every P`: every matched permission that exists on the tier.
+    CanEvery(Vec<RoleId>),
+    Cannot(Vec<RoleId>),
 }
 
 impl Resolver<'_> {
@@ -577,19 +587,44 @@ impl Resolver<'_> {
                     };
                     (AssertClaim::NoneBelow(id), pattern)
                 }
-                AssertKind::Can {
-                    role,
-                    pattern,
-                    negated,
-                } => {
-                    let Some(id) = self.lookup_role(role, index, &sorted) else {
+                AssertKind::NoRole { pattern } => (AssertClaim::NoRole, pattern),
+                AssertKind::Includes { role, other } => {
+                    let r = self.lookup_role(role, index, &sorted);
+                    let o = self.lookup_role(other, index, &sorted);
+                    let (Some(r), Some(o)) = (r, o) else {
                         continue;
                     };
-                    if *negated {
-                        (AssertClaim::Cannot(id), pattern)
-                    } else {
-                        (AssertClaim::Can(id), pattern)
+                    out.push(ResolvedAssert {
+                        kind: AssertClaim::Includes(r, o),
+                        pattern: "*".to_string(),
+                        perms: (0..self.permissions.len() as u32).map(PermId).collect(),
+                        tiers,
+                        span: a.span,
+                        pattern_span: other.span,
+                        suggestion: None,
+                    });
+                    continue;
+                }
+                AssertKind::Can {
+                    roles,
+                    pattern,
+                    negated,
+                    every,
+                } => {
+                    let ids: Vec<Option<RoleId>> = roles
+                        .iter()
+                        .map(|n| self.lookup_role(n, index, &sorted))
+                        .collect();
+                    if ids.iter().any(|i| i.is_none()) {
+                        continue;
                     }
+                    let ids: Vec<RoleId> = ids.into_iter().flatten().collect();
+                    let claim = match (negated, every) {
+                        (true, _) => AssertClaim::Cannot(ids),
+                        (false, true) => AssertClaim::CanEvery(ids),
+                        (false, false) => AssertClaim::Can(ids),
+                    };
+                    (claim, pattern)
                 }
             };
             // A wildcard that matches nothing makes the assertion check

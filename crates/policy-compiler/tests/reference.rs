@@ -439,6 +439,7 @@ fn check_derivation(
         role,
         pattern,
         span,
+        ..
     } = last
     else {
         return Err(TestCaseError::fail(format!(

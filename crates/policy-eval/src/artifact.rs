@@ -426,6 +426,7 @@ fn declarations(a: &Artifact) -> Result<Declarations, EvalError> {
                 tiers: tier_set(&g.tiers)?,
                 tier_span: g.on.as_ref().map(&mut span),
                 matches: Vec::new(),
+                doc: None,
             });
         }
         let mut exclusions = Vec::with_capacity(r.excludes.len());

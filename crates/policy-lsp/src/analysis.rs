@@ -235,16 +235,21 @@ impl Indexer<'_> {
             }
             Item::Assert(d) => {
                 match &d.kind {
-                    AssertKind::Only { roles, pattern } => {
+                    AssertKind::Only { roles, pattern }
+                    | AssertKind::Can { roles, pattern, .. } => {
                         for r in roles {
                             self.push(NameKind::Role, r, false);
                         }
                         self.pattern(pattern);
                     }
-                    AssertKind::NoneBelow { role, pattern }
-                    | AssertKind::Can { role, pattern, .. } => {
+                    AssertKind::NoneBelow { role, pattern } => {
                         self.push(NameKind::Role, role, false);
                         self.pattern(pattern);
+                    }
+                    AssertKind::NoRole { pattern } => self.pattern(pattern),
+                    AssertKind::Includes { role, other } => {
+                        self.push(NameKind::Role, role, false);
+                        self.push(NameKind::Role, other, false);
                     }
                 }
                 self.tiers(&d.tiers);

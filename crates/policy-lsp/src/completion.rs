@@ -113,7 +113,7 @@ pub fn prefix_span(text: &str, offset: usize) -> Span {
     Span::new(start, offset)
 }
 
-const TOP_LEVEL: &[&str] = &["tiers", "permission", "role", "assert"];
+const TOP_LEVEL: &[&str] = &["tiers", "permission", "role", "assert", "expect"];
 const IN_BLOCK: &[&str] = &["inherits", "grants", "excludes"];
 
 enum Want {
@@ -174,12 +174,16 @@ fn context(text: &str, offset: usize) -> Want {
         Some(Tok::Word("assert")) => Want::RolesAnd(&["only", "no"]),
         Some(Tok::Word("no")) => Want::Keywords(&["role"]),
         Some(Tok::Word("role")) if matches!(prev, Some(Tok::Word("no"))) => {
-            Want::Keywords(&["below"])
+            Want::Keywords(&["below", "can"])
         }
+        Some(Tok::Word("includes")) => Want::Roles,
         Some(Tok::Punct("{" | "}")) => Want::Keywords(statement_keywords),
         _ if listed => Want::Nothing,
         _ if at_line_start => Want::Keywords(statement_keywords),
-        Some(Tok::Word(_)) if matches!(prev, Some(Tok::Word("assert" | "only"))) => {
+        Some(Tok::Word(_)) if matches!(prev, Some(Tok::Word("assert"))) => {
+            Want::Keywords(&["can", "cannot", "includes"])
+        }
+        Some(Tok::Word(_)) if matches!(prev, Some(Tok::Word("only"))) => {
             Want::Keywords(&["can", "cannot"])
         }
         Some(Tok::Word(_) | Tok::Str) => Want::Keywords(&["on"]),

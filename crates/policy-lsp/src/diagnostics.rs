@@ -150,7 +150,8 @@ fn removal(analysis: &Analysis, item: Span) -> Option<Span> {
                 RoleStmt::Inherits { parents, span } => {
                     (parents.iter().map(|p| p.span).collect(), *span)
                 }
-                RoleStmt::Grants { patterns, span, .. } | RoleStmt::Excludes { patterns, span } => {
+                RoleStmt::Grants { patterns, span, .. }
+                | RoleStmt::Excludes { patterns, span, .. } => {
                     (patterns.iter().map(|p| p.span).collect(), *span)
                 }
             };

@@ -118,7 +118,9 @@ fn provenance(analysis: &Analysis, tier: engine::TierId, role: RoleId, perm: Per
             Step::Inherited { parent, .. } => {
                 through.push(format!("`{}`", role_name(policy, parent)))
             }
-            Step::Granted { pattern, span, .. } => {
+            Step::Granted {
+                pattern, span, doc, ..
+            } => {
                 let line = analysis.line_of(span.start);
                 let pname = policy.permission(perm).map_or("", |p| p.id.as_str());
                 granted = if pattern == pname {
@@ -126,6 +128,7 @@ fn provenance(analysis: &Analysis, tier: engine::TierId, role: RoleId, perm: Per
                 } else {
                     format!("granted at line {line} by `{pattern}`")
                 };
+                granted = policy_compiler::wording::with_doc(granted, doc.as_deref());
             }
         }
     }

@@ -180,7 +180,9 @@ fn wildcard_change(analysis: &Analysis, old: &str, new: &str) -> Option<String> 
             Item::Assert(a) => match &a.kind {
                 engine::AssertKind::Only { pattern, .. }
                 | engine::AssertKind::NoneBelow { pattern, .. }
+                | engine::AssertKind::NoRole { pattern }
                 | engine::AssertKind::Can { pattern, .. } => patterns.push(&pattern.text),
+                engine::AssertKind::Includes { .. } => {}
             },
             _ => {}
         }

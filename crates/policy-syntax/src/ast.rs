@@ -131,6 +131,8 @@ pub enum RoleStmt {
     },
     /// `grants p, q.* on >= team`
     Grants {
+        /// The doc comment on the line before, explaining this grant.
+        doc: Option<Doc>,
         /// What is granted.
         patterns: Vec<Pattern>,
         /// From which tiers the grant holds (all when absent).
@@ -140,6 +142,8 @@ pub enum RoleStmt {
     },
     /// `excludes p, q.*`
     Excludes {
+        /// The doc comment on the line before, explaining this exclusion.
+        doc: Option<Doc>,
         /// What is taken away from the inherited set.
         patterns: Vec<Pattern>,
         /// The whole statement.
@@ -181,14 +185,30 @@ pub enum AssertKind {
         /// The permissions concerned.
         pattern: Pattern,
     },
-    /// `R can P` (every matched permission) or `R cannot P` (none of them).
-    Can {
-        /// The role.
+    /// `no role can P`
+    NoRole {
+        /// The permissions nobody may hold.
+        pattern: Pattern,
+    },
+    /// `R includes S`
+    Includes {
+        /// The role that must hold everything `other` holds.
         role: Ident,
+        /// The role whose permissions `role` must include.
+        other: Ident,
+    },
+    /// `R can P` (every matched permission), `R can every P` (every matched
+    /// permission that exists on the tier) or `R cannot P` (none of them),
+    /// for each role of a list.
+    Can {
+        /// The roles, in order (one or more).
+        roles: Vec<Ident>,
         /// The permissions concerned.
         pattern: Pattern,
         /// `true` for `cannot`.
         negated: bool,
+        /// `true` for `can every`.
+        every: bool,
     },
 }
 
@@ -218,6 +238,32 @@ pub enum Item {
     Assert(AssertDecl),
 }
 
+impl Item {
+    /// The whole declaration, from its doc comment (if any) to its end.
+    pub fn span(&self) -> Span {
+        match self {
+            Item::Tiers(d) => d.span,
+            Item::Permission(d) => d.span,
+            Item::Role(d) => d.span,
+            Item::Assert(d) => d.span,
+        }
+    }
+}
+
+/// `expect LINT[, LINT] "reason"` before a declaration: the warnings named
+/// are expected on that declaration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expectation {
+    /// The lints, by name (`unheld-permission`) or code (`P0304`), as written.
+    pub lints: Vec<Ident>,
+    /// Why the warning is expected.
+    pub reason: Label,
+    /// The `expect` line itself.
+    pub span: Span,
+    /// The declaration it applies to (from its doc comment, if any, to its end).
+    pub target: Span,
+}
+
 /// A parsed file: its declarations in source order.
 #[derive(Debug, Clone)]
 pub struct PolicyFile {
@@ -225,4 +271,6 @@ pub struct PolicyFile {
     pub source: SourceFile,
     /// The declarations that parsed, in source order.
     pub items: Vec<Item>,
+    /// The lint expectations, in source order.
+    pub expectations: Vec<Expectation>,
 }

@@ -83,6 +83,8 @@ codes! {
     DuplicateTier = "P0206", Error, "duplicate tier";
     /// A wildcard pattern that matches no declared permission.
     WildcardMatchesNothing = "P0207", Warning, "wildcard matches nothing";
+    /// An `expect` line names a lint that does not exist, or an error.
+    UnknownLint = "P0208", Error, "unknown lint in `expect`";
     /// Role inheritance forms a cycle.
     InheritanceCycle = "P0301", Error, "inheritance cycle";
     /// An exclusion that removes nothing the role would otherwise have.
@@ -104,6 +106,8 @@ codes! {
     /// An assertion that checks nothing: its pattern matches no permission,
     /// or `no role below R` where `R` inherits from no role.
     VacuousAssertion = "P0310", Error, "assertion checks nothing";
+    /// An `expect` line whose warning does not occur on its declaration.
+    UnfulfilledExpectation = "P0311", Warning, "expected warning does not occur";
     /// A query names a role, permission or tier the policy does not declare.
     UnknownQueryName = "P0401", Error, "unknown name in query";
     /// A query lacks a tier the policy needs, or gives one it cannot use.
@@ -169,6 +173,41 @@ impl Code {
             .iter()
             .copied()
             .find(|c| c.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+}
+
+/// The warnings an `expect` line can name, by code and lint name: every
+/// warning about one declaration.
+const LINTS: &[(Code, &str)] = &[
+    (Code::WildcardMatchesNothing, "unmatched-wildcard"),
+    (Code::UselessExclusion, "useless-exclusion"),
+    (Code::RedundantGrant, "redundant-grant"),
+    (Code::UngrantedPermission, "unheld-permission"),
+    (Code::EmptyRole, "empty-role"),
+    (Code::DuplicateParent, "duplicate-parent"),
+];
+
+impl Code {
+    /// The lint name of a warning an `expect` line can name, such as
+    /// `unheld-permission` for `P0304`.
+    pub fn lint_name(self) -> Option<&'static str> {
+        LINTS.iter().find(|(c, _)| *c == self).map(|(_, n)| *n)
+    }
+
+    /// The expectable warning named `text`, by lint name or code (`P0304`,
+    /// case-insensitively).
+    pub fn from_lint(text: &str) -> Option<Code> {
+        LINTS
+            .iter()
+            .find(|(c, n)| *n == text || c.as_str().eq_ignore_ascii_case(text))
+            .map(|(c, _)| *c)
+    }
+
+    /// Every lint name an `expect` line accepts, sorted.
+    pub fn lint_names() -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = LINTS.iter().map(|(_, n)| *n).collect();
+        names.sort_unstable();
+        names
     }
 }
 

@@ -18,6 +18,20 @@ pub struct Label {
     pub primary: bool,
 }
 
+/// One case where an assertion does not hold: on `tier`, `role` is
+/// `allowed` `permission` (or not), contrary to the assertion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counterexample {
+    /// The tier, or `None` in a policy without tiers.
+    pub tier: Option<String>,
+    /// The role.
+    pub role: String,
+    /// The permission.
+    pub permission: String,
+    /// Whether the role has the permission there (the assertion said the opposite).
+    pub allowed: bool,
+}
+
 /// One problem found in a policy, with its stable [`Code`], source spans,
 /// labels and help.
 ///
@@ -44,6 +58,7 @@ pub struct Diagnostic {
     help: Option<String>,
     suggestion: Option<String>,
     source: Option<SourceFile>,
+    counterexamples: Vec<Counterexample>,
 }
 
 impl Diagnostic {
@@ -57,6 +72,7 @@ impl Diagnostic {
             help: None,
             suggestion: None,
             source: None,
+            counterexamples: Vec::new(),
         }
     }
 
@@ -96,6 +112,17 @@ impl Diagnostic {
     pub fn suggest(mut self, suggestion: Option<String>) -> Self {
         self.suggestion = suggestion;
         self
+    }
+
+    /// Attaches every counterexample of a failed assertion.
+    pub fn with_counterexamples(mut self, counterexamples: Vec<Counterexample>) -> Self {
+        self.counterexamples = counterexamples;
+        self
+    }
+
+    /// Every counterexample of a failed assertion (empty for other diagnostics).
+    pub fn counterexamples(&self) -> &[Counterexample] {
+        &self.counterexamples
     }
 
     /// Overrides the severity.

@@ -4,7 +4,7 @@
 //! file that parses cleanly, keeping every comment and doc comment.
 //!
 //! The rules:
-//! - one declaration or role statement per line; the statements of a role
+//! - one declaration, `expect` line or role statement per line; the statements of a role
 //!   block are indented by two spaces and the closing `}` has a line of its
 //!   own (an empty block stays `{}`);
 //! - one space between tokens, none before `,`;
@@ -68,6 +68,16 @@ pub fn format(source: &SourceFile) -> Result<String, Vec<Diagnostic>> {
                 | RoleStmt::Excludes { span, .. } => span.start,
             };
             starts.insert(s);
+        }
+    }
+    // An `expect` line is a statement of its own, and so is what follows it.
+    for e in &file.expectations {
+        starts.insert(e.span.start);
+        if let Some(t) = tokens
+            .iter()
+            .find(|t| t.start >= e.span.end && matches!(t.kind, Kind::Word))
+        {
+            starts.insert(t.start);
         }
     }
     let mut f = Formatter::default();

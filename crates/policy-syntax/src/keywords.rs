@@ -75,16 +75,24 @@ fn is_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
 }
 
+/// Whether `line` starts (after indentation) with the word `word`, not
+/// merely with a name that begins with it.
+pub fn starts_with_word(line: &str, word: &str) -> bool {
+    let trimmed = line.trim_start_matches([' ', '\t', '\u{feff}']);
+    trimmed.starts_with(word)
+        && !trimmed
+            .as_bytes()
+            .get(word.len())
+            .is_some_and(|b| is_name_byte(*b))
+}
+
 /// The declaration keyword that `line` starts with (after indentation), if any.
 pub fn declaration_keyword(line: &str) -> Option<&'static str> {
     let trimmed = line.trim_start_matches([' ', '\t', '\u{feff}']);
-    declaration_keywords().iter().copied().find(|kw| {
-        trimmed.starts_with(kw)
-            && !trimmed
-                .as_bytes()
-                .get(kw.len())
-                .is_some_and(|b| is_name_byte(*b))
-    })
+    declaration_keywords()
+        .iter()
+        .copied()
+        .find(|kw| starts_with_word(trimmed, kw))
 }
 
 /// The kind of name a declaration introduces.
@@ -143,8 +151,11 @@ mod tests {
                 "below",
                 "can",
                 "cannot",
+                "every",
                 "excludes",
+                "expect",
                 "grants",
+                "includes",
                 "inherits",
                 "no",
                 "on",

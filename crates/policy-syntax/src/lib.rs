@@ -17,7 +17,7 @@ mod suggest;
 
 pub use ast::*;
 pub use code::{Code, Severity};
-pub use diagnostic::{sort_diagnostics, Diagnostic, Label as DiagnosticLabel};
+pub use diagnostic::{sort_diagnostics, Counterexample, Diagnostic, Label as DiagnosticLabel};
 pub use format::{format, MAX_WIDTH};
 pub use parser::{parse, MAX_LINE_BYTES};
 pub use source::{LineCol, RenderSource, SourceFile, Span};

@@ -36,18 +36,21 @@ pub fn parse(source: &SourceFile) -> (PolicyFile, Vec<Diagnostic>) {
             PolicyFile {
                 source: source.clone(),
                 items: Vec::new(),
+                expectations: Vec::new(),
             },
             diags,
         );
     }
     let mut items = Vec::new();
-    match parse_chunk(source, text, 0, &mut items) {
+    let mut expectations = Vec::new();
+    match parse_chunk(source, text, 0, &mut items, &mut expectations) {
         Ok(()) => {}
         Err(_) => {
             items.clear();
+            expectations.clear();
             for (start, end) in chunks(text) {
                 let chunk = text.get(start..end).unwrap_or("");
-                if let Err(d) = parse_chunk(source, chunk, start, &mut items) {
+                if let Err(d) = parse_chunk(source, chunk, start, &mut items, &mut expectations) {
                     if diags.len() >= MAX_SYNTAX_ERRORS {
                         break;
                     }
@@ -60,6 +63,7 @@ pub fn parse(source: &SourceFile) -> (PolicyFile, Vec<Diagnostic>) {
         PolicyFile {
             source: source.clone(),
             items,
+            expectations,
         },
         diags,
     )
@@ -95,15 +99,16 @@ fn check_line_lengths(source: &SourceFile) -> Option<Diagnostic> {
 }
 
 /// Splits text into byte ranges that each start at a line opening a
-/// declaration (with its doc comment lines, and any `//` comment lines
-/// between them), for error recovery.
+/// declaration (with its doc comment and `expect` lines, and any `//`
+/// comment lines between them), for error recovery.
 fn chunks(text: &str) -> Vec<(usize, usize)> {
     let mut starts = vec![0usize];
     let mut offset = 0usize;
     let mut doc_run_start: Option<usize> = None;
     for line in crate::source::lines_inclusive(text) {
         let trimmed = line.trim_start_matches([' ', '\t', '\u{feff}']);
-        let is_doc = trimmed.starts_with("///") && !trimmed.starts_with("////");
+        let is_doc = (trimmed.starts_with("///") && !trimmed.starts_with("////"))
+            || keywords::starts_with_word(trimmed, "expect");
         let is_comment = !is_doc && trimmed.starts_with("//");
         if is_doc {
             doc_run_start.get_or_insert(offset);
@@ -134,17 +139,29 @@ fn parse_chunk(
     chunk: &str,
     base: usize,
     items: &mut Vec<Item>,
+    expectations: &mut Vec<Expectation>,
 ) -> Result<(), Box<Diagnostic>> {
     let pairs = PolicyParser::parse(Rule::file, chunk)
         .map_err(|e| Box::new(error::syntax_error(source, chunk, base, &e)))?;
     let b = Builder { base };
     for file in pairs {
         let mut doc = None;
+        let mut pending: Vec<Expectation> = Vec::new();
         for pair in file.into_inner() {
-            if pair.as_rule() == Rule::doc {
-                doc = Some(b.doc(pair));
-            } else if let Some(item) = b.item(pair, doc.take()) {
-                items.push(item);
+            match pair.as_rule() {
+                Rule::doc => doc = Some(b.doc(pair)),
+                Rule::expect_attr => pending.extend(b.expectation(pair)),
+                _ => {
+                    let item = b.item(pair, doc.take());
+                    let target = item.as_ref().map(Item::span);
+                    for mut e in pending.drain(..) {
+                        if let Some(t) = target {
+                            e.target = t;
+                            expectations.push(e);
+                        }
+                    }
+                    items.extend(item);
+                }
             }
         }
     }
@@ -275,16 +292,22 @@ impl Builder {
         let mut tiers = None;
         let mut body = Vec::new();
         let mut assertion = None;
+        let mut stmt_doc = None;
         for p in pair.into_inner() {
             match p.as_rule() {
                 Rule::ident => idents.push(self.ident(p)),
                 Rule::perm_id => perm_id = Some(self.ident(p)),
                 Rule::string => label = Some(self.label(p)),
                 Rule::tier_clause => tiers = self.tier_constraint(p),
+                Rule::doc => stmt_doc = Some(self.doc(p)),
                 Rule::inherits_clause | Rule::grants_clause | Rule::excludes_clause => {
-                    body.extend(self.role_stmt(p));
+                    body.extend(self.role_stmt(p, stmt_doc.take()));
                 }
-                Rule::assert_only | Rule::assert_none_below | Rule::assert_can => {
+                Rule::assert_only
+                | Rule::assert_none_below
+                | Rule::assert_no_role
+                | Rule::assert_includes
+                | Rule::assert_can => {
                     assertion = self.assertion(p);
                 }
                 _ => {}
@@ -321,7 +344,28 @@ impl Builder {
         })
     }
 
-    fn role_stmt(&self, pair: Pair<'_, Rule>) -> Option<RoleStmt> {
+    /// Builds an `expect` line; its target is set by the caller.
+    fn expectation(&self, pair: Pair<'_, Rule>) -> Option<Expectation> {
+        let span = self.span(&pair);
+        let mut lints = Vec::new();
+        let mut reason = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::ident => lints.push(self.ident(p)),
+                Rule::string => reason = Some(self.label(p)),
+                _ => {}
+            }
+        }
+        Some(Expectation {
+            lints,
+            reason: reason?,
+            span,
+            target: span,
+        })
+    }
+
+    /// Builds a role statement; `doc` is the doc comment just before it.
+    fn role_stmt(&self, pair: Pair<'_, Rule>, doc: Option<Doc>) -> Option<RoleStmt> {
         let span = self.span(&pair);
         let rule = pair.as_rule();
         let mut idents = Vec::new();
@@ -341,11 +385,16 @@ impl Builder {
                 span,
             },
             Rule::grants_clause => RoleStmt::Grants {
+                doc,
                 patterns,
                 tiers,
                 span,
             },
-            Rule::excludes_clause => RoleStmt::Excludes { patterns, span },
+            Rule::excludes_clause => RoleStmt::Excludes {
+                doc,
+                patterns,
+                span,
+            },
             _ => return None,
         })
     }
@@ -355,13 +404,22 @@ impl Builder {
         let mut idents = Vec::new();
         let mut pattern = None;
         let mut negated = false;
+        let mut every = false;
         for p in pair.into_inner() {
             match p.as_rule() {
                 Rule::ident => idents.push(self.ident(p)),
                 Rule::perm_pattern => pattern = Some(self.pattern(p)),
                 Rule::kw_cannot => negated = true,
+                Rule::can_every => every = true,
                 _ => {}
             }
+        }
+        if rule == Rule::assert_includes {
+            let mut it = idents.into_iter();
+            return Some(AssertKind::Includes {
+                role: it.next()?,
+                other: it.next()?,
+            });
         }
         let pattern = pattern?;
         Some(match rule {
@@ -373,10 +431,12 @@ impl Builder {
                 role: idents.into_iter().next()?,
                 pattern,
             },
+            Rule::assert_no_role => AssertKind::NoRole { pattern },
             _ => AssertKind::Can {
-                role: idents.into_iter().next()?,
+                roles: idents,
                 pattern,
                 negated,
+                every,
             },
         })
     }

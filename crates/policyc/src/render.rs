@@ -84,6 +84,22 @@ pub struct JsonDiagnostic {
     pub help: Option<String>,
     /// The did-you-mean suggestion, if any.
     pub suggestion: Option<String>,
+    /// Every counterexample of a failed assertion (`P0309`); absent otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub counterexamples: Vec<JsonCounterexample>,
+}
+
+/// One counterexample of a failed assertion in JSON output.
+#[derive(Debug, Serialize)]
+pub struct JsonCounterexample {
+    /// The tier (`null` in a policy without tiers).
+    pub tier: Option<String>,
+    /// The role.
+    pub role: String,
+    /// The permission.
+    pub permission: String,
+    /// Whether the role has the permission there (the assertion said the opposite).
+    pub allowed: bool,
 }
 
 impl JsonDiagnostic {
@@ -123,6 +139,16 @@ impl JsonDiagnostic {
                 .collect(),
             help: d.help_text(),
             suggestion: d.suggestion().map(str::to_string),
+            counterexamples: d
+                .counterexamples()
+                .iter()
+                .map(|c| JsonCounterexample {
+                    tier: c.tier.clone(),
+                    role: c.role.clone(),
+                    permission: c.permission.clone(),
+                    allowed: c.allowed,
+                })
+                .collect(),
         }
     }
 }

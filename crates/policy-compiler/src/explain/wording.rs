@@ -25,6 +25,15 @@ pub fn granted(role: &str, pattern: &str, perm: &str) -> String {
     }
 }
 
+/// A reason followed by the doc comment of the line it points at, if any
+/// (its lines joined by spaces): "`admin` grants `x` — Admins pay."
+pub fn with_doc(reason: String, doc: Option<&str>) -> String {
+    match doc.map(|d| d.split_whitespace().collect::<Vec<_>>().join(" ")) {
+        Some(d) if !d.is_empty() => format!("{reason} — {d}"),
+        _ => reason,
+    }
+}
+
 /// The role cannot be assigned on the tier.
 pub fn role_unavailable(role: &str, tier: &str) -> String {
     format!("role `{role}` is not available on tier `{tier}`")

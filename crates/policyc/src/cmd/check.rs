@@ -7,14 +7,14 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use policy_compiler::compile;
+use policy_compiler::compile_with_expected;
 use policy_syntax::{Code, Diagnostic, Severity, SourceFile};
 use serde::Serialize;
 
 use crate::exit::{CmdError, Exit};
 use crate::files::{self, LoadError};
 use crate::output::{self, OutputFormat};
-use crate::render::{self, Format, JsonDiagnostic};
+use crate::render::{self, Format, JsonDiagnostic, JsonLocation};
 use crate::report::{self, Checked};
 
 /// `policyc check`
@@ -50,10 +50,21 @@ struct JsonSummary {
     warnings: usize,
 }
 
+/// A warning an `expect` line expected, with the line's reason.
+#[derive(Serialize)]
+struct JsonExpected {
+    reason: String,
+    /// Where the `expect` line is.
+    expectation: Option<JsonLocation>,
+    diagnostic: JsonDiagnostic,
+}
+
 #[derive(Serialize)]
 struct JsonReport {
     files: Vec<JsonFile>,
     diagnostics: Vec<JsonDiagnostic>,
+    /// Warnings expected by `expect` lines: not counted, not in `diagnostics`.
+    expected: Vec<JsonExpected>,
     summary: JsonSummary,
 }
 
@@ -68,15 +79,20 @@ fn plural(n: usize, word: &str) -> String {
 /// Compiles one loaded input.
 fn check_source(name: String, loaded: Result<SourceFile, LoadError>) -> Checked {
     match loaded {
-        Ok(source) => Checked {
-            name,
-            diagnostics: compile(&source).1,
-            unreadable: false,
-        },
+        Ok(source) => {
+            let (_, diagnostics, expected) = compile_with_expected(&source);
+            Checked {
+                name,
+                diagnostics,
+                expected,
+                unreadable: false,
+            }
+        }
         Err(e) => Checked {
             name,
             unreadable: matches!(e, LoadError::Unreadable(_)),
             diagnostics: vec![e.into_diagnostic()],
+            expected: Vec::new(),
         },
     }
 }
@@ -116,6 +132,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                 Err(d) => checked.push(Checked {
                     name: files::display_name(path),
                     diagnostics: vec![d],
+                    expected: Vec::new(),
                     unreadable: true,
                 }),
             }
@@ -144,6 +161,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     let mut report = JsonReport {
         files: Vec::new(),
         diagnostics: Vec::new(),
+        expected: Vec::new(),
         summary: JsonSummary {
             files: files.len() + usize::from(read_stdin),
             errors: 0,
@@ -155,6 +173,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         let Checked {
             name,
             diagnostics: diags,
+            expected,
             unreadable: this_unreadable,
         } = checked;
         unreadable |= this_unreadable;
@@ -184,6 +203,22 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                         .iter()
                         .map(|d| JsonDiagnostic::from_diag(d, Some(&name))),
                 );
+                report
+                    .expected
+                    .extend(expected.iter().map(|e| JsonExpected {
+                        reason: e.reason.clone(),
+                        expectation: e.diagnostic.source_file().map(|s| {
+                            let lc = s.line_col(e.span.start);
+                            JsonLocation {
+                                file: s.name().to_string(),
+                                line: lc.line,
+                                column: lc.column,
+                                start: e.span.start,
+                                end: e.span.end,
+                            }
+                        }),
+                        diagnostic: JsonDiagnostic::from_diag(&e.diagnostic, Some(&name)),
+                    }));
             }
         }
         report.files.push(JsonFile {

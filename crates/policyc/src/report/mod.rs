@@ -16,6 +16,8 @@ pub struct Checked {
     pub name: String,
     /// Its diagnostics.
     pub diagnostics: Vec<Diagnostic>,
+    /// The warnings `expect` lines expected (not counted), with their reasons.
+    pub expected: Vec<policy_compiler::Expected>,
     /// Whether it could not be read at all (exit 2; a SARIF notification).
     pub unreadable: bool,
 }

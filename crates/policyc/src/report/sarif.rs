@@ -4,7 +4,9 @@
 //! order, from the same `docs/errors/` pages `policyc explain` prints);
 //! each diagnostic is a result with a region in Unicode code points
 //! (`columnKind: unicodeCodePoints`, end column exclusive) and its
-//! secondary labels as related locations. A path that could not be read is
+//! secondary labels as related locations. A warning an `expect` line
+//! expected is a result too, with an `inSource` suppression whose
+//! `justification` is the line's reason. A path that could not be read is
 //! a tool execution notification (and `executionSuccessful: false`), so the
 //! log stays valid whatever happens. The shape is documented in docs/cli.md.
 
@@ -153,6 +155,25 @@ pub fn render(checked: &[Checked]) -> String {
             } else {
                 results.push(result(&c.name, d));
             }
+        }
+        // An expected warning is a result with an in-source suppression,
+        // whose justification is the `expect` line's reason.
+        for e in &c.expected {
+            let mut r = result(&c.name, &e.diagnostic);
+            if let Some(obj) = r.as_object_mut() {
+                let src = e.diagnostic.source_file();
+                let file = src.map_or(c.name.as_str(), SourceFile::name);
+                obj.insert(
+                    "suppressions".to_string(),
+                    json!([{
+                        "kind": "inSource",
+                        "status": "accepted",
+                        "justification": e.reason,
+                        "location": location(file, src, Some(e.span)),
+                    }]),
+                );
+            }
+            results.push(r);
         }
     }
     let log = json!({
