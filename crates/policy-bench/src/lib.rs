@@ -20,12 +20,18 @@
 //! assert_eq!(policy.roles().len(), 100);
 //! assert_eq!(policy.permissions().len(), 500);
 //! ```
+//!
+//! [`Shape`] adds the adversarial shapes of issue 13 (a long inheritance
+//! chain, each role inheriting all earlier ones, many typos, wildcard-heavy
+//! grants, a 15 MB file).
 #![deny(missing_docs)]
 
 use std::fmt::Write;
 
 mod peers;
 pub use peers::{cedar_policies, cedar_statements, flattened, TierPerms};
+mod shapes;
+pub use shapes::Shape;
 
 /// What to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

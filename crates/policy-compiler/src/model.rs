@@ -360,6 +360,14 @@ impl Policy {
             .copied()
     }
 
+    /// The raw permissions of `role` on `tier` (inheritance, grants and
+    /// exclusions, before availability), ascending; empty for unknown ids.
+    pub(crate) fn raw_perms(&self, tier: TierId, role: RoleId) -> Vec<PermId> {
+        self.raw_set(tier, role).map_or_else(Vec::new, |s| {
+            self.sets.iter(s).map(|i| PermId(i as u32)).collect()
+        })
+    }
+
     /// Whether `role` holds `perm` through inheritance and grants on `tier`,
     /// ignoring whether the role and permission are available there. This is
     /// what the role passes on to roles that inherit from it.

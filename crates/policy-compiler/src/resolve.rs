@@ -1,10 +1,11 @@
 //! Name resolution: from the AST to declarations with resolved references.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use policy_syntax::{
     did_you_mean, CmpOp, Code, Diagnostic, Ident, Item, Pattern, PolicyFile, RoleStmt, SourceFile,
-    Span, TierConstraint, TierSelector,
+    Span, Suggester, TierConstraint, TierSelector,
 };
 
 use crate::model::*;
@@ -33,6 +34,10 @@ pub(crate) struct Resolver<'a> {
     perm_ids_sorted: Vec<String>,
     /// Wildcard expansion (`pattern.rs`), built once the permissions are known.
     patterns: pattern::PatternIndex,
+    /// Did-you-mean indexes, built at the first unknown name: permission
+    /// ids, and their prefixes (for wildcards that match nothing).
+    perm_suggester: OnceCell<Suggester>,
+    prefix_suggester: OnceCell<Suggester>,
     permissions: Vec<Permission>,
 }
 
@@ -46,6 +51,8 @@ impl<'a> Resolver<'a> {
             perm_index: HashMap::new(),
             perm_ids_sorted: Vec::new(),
             patterns: pattern::PatternIndex::default(),
+            perm_suggester: OnceCell::new(),
+            prefix_suggester: OnceCell::new(),
             permissions: Vec::new(),
         }
     }
@@ -276,7 +283,10 @@ impl<'a> Resolver<'a> {
             if let Some(id) = self.perm_index.get(&p.text) {
                 return vec![*id];
             }
-            let suggestion = did_you_mean(&p.text, self.perm_ids_sorted.iter().map(|s| s.as_str()));
+            let suggestion = self
+                .perm_suggester
+                .get_or_init(|| Suggester::new(&self.perm_ids_sorted))
+                .did_you_mean(&p.text);
             let d = self
                 .diag(
                     Code::UnknownPermission,
@@ -321,13 +331,15 @@ impl<'a> Resolver<'a> {
         if prefix.is_empty() || prefix.contains('*') {
             return None;
         }
-        let mut prefixes: Vec<&str> = self
-            .perm_ids_sorted
-            .iter()
-            .filter_map(|id| id.rsplit_once('.').map(|(a, _)| a))
-            .collect();
-        prefixes.dedup();
-        did_you_mean(prefix, prefixes.iter().copied())
+        self.prefix_suggester
+            .get_or_init(|| {
+                Suggester::new(
+                    self.perm_ids_sorted
+                        .iter()
+                        .filter_map(|id| id.rsplit_once('.').map(|(a, _)| a)),
+                )
+            })
+            .did_you_mean(prefix)
             .map(|s| format!("{s}{}", pattern.get(prefix.len()..).unwrap_or("")))
     }
 
@@ -379,8 +391,7 @@ impl<'a> Resolver<'a> {
             });
             decls.push((id, decl));
         }
-        let mut role_names: Vec<String> = roles.iter().map(|r| r.id.clone()).collect();
-        role_names.sort_unstable();
+        let role_suggester = OnceCell::new();
         let mut repeated = Vec::new();
         for (id, decl) in decls {
             let mut parents: Vec<Parent> = Vec::new();
@@ -392,8 +403,9 @@ impl<'a> Resolver<'a> {
                     RoleStmt::Inherits { parents: names, .. } => {
                         for n in names {
                             let Some(pid) = index.get(&n.name).copied() else {
-                                let suggestion =
-                                    did_you_mean(&n.name, role_names.iter().map(|s| s.as_str()));
+                                let suggestion = role_suggester
+                                    .get_or_init(|| Suggester::new(roles.iter().map(|r| &r.id)))
+                                    .did_you_mean(&n.name);
                                 let d = self
                                     .diag(Code::UnknownRole, format!("unknown role `{}`", n.name))
                                     .primary(n.span, "not a declared role")
@@ -539,12 +551,14 @@ impl Resolver<'_> {
         &mut self,
         n: &Ident,
         index: &HashMap<String, RoleId>,
-        sorted: &[String],
+        names: &OnceCell<Suggester>,
     ) -> Option<RoleId> {
         if let Some(id) = index.get(&n.name) {
             return Some(*id);
         }
-        let suggestion = did_you_mean(&n.name, sorted.iter().map(|s| s.as_str()));
+        let suggestion = names
+            .get_or_init(|| Suggester::new(index.keys()))
+            .did_you_mean(&n.name);
         let d = self
             .diag(Code::UnknownRole, format!("unknown role `{}`", n.name))
             .primary(n.span, "not a declared role")
@@ -561,8 +575,7 @@ impl Resolver<'_> {
         index: &HashMap<String, RoleId>,
     ) -> Vec<ResolvedAssert> {
         use policy_syntax::AssertKind;
-        let mut sorted: Vec<String> = index.keys().cloned().collect();
-        sorted.sort_unstable();
+        let names = OnceCell::new();
         let mut out = Vec::new();
         for item in &file.items {
             let Item::Assert(a) = item else { continue };
@@ -571,7 +584,7 @@ impl Resolver<'_> {
                 AssertKind::Only { roles, pattern } => {
                     let ids: Vec<Option<RoleId>> = roles
                         .iter()
-                        .map(|n| self.lookup_role(n, index, &sorted))
+                        .map(|n| self.lookup_role(n, index, &names))
                         .collect();
                     if ids.iter().any(|i| i.is_none()) {
                         continue;
@@ -582,15 +595,15 @@ impl Resolver<'_> {
                     )
                 }
                 AssertKind::NoneBelow { role, pattern } => {
-                    let Some(id) = self.lookup_role(role, index, &sorted) else {
+                    let Some(id) = self.lookup_role(role, index, &names) else {
                         continue;
                     };
                     (AssertClaim::NoneBelow(id), pattern)
                 }
                 AssertKind::NoRole { pattern } => (AssertClaim::NoRole, pattern),
                 AssertKind::Includes { role, other } => {
-                    let r = self.lookup_role(role, index, &sorted);
-                    let o = self.lookup_role(other, index, &sorted);
+                    let r = self.lookup_role(role, index, &names);
+                    let o = self.lookup_role(other, index, &names);
                     let (Some(r), Some(o)) = (r, o) else {
                         continue;
                     };
@@ -613,7 +626,7 @@ impl Resolver<'_> {
                 } => {
                     let ids: Vec<Option<RoleId>> = roles
                         .iter()
-                        .map(|n| self.lookup_role(n, index, &sorted))
+                        .map(|n| self.lookup_role(n, index, &names))
                         .collect();
                     if ids.iter().any(|i| i.is_none()) {
                         continue;

@@ -23,8 +23,9 @@
 //! assert_eq!(admin.as_ref().unwrap()["files.manage"].to_string(), "inherited from member");
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::rc::Rc;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
@@ -98,28 +99,17 @@ impl fmt::Display for Source {
 
 impl Snapshot {
     /// Takes the snapshot of a compiled policy.
+    ///
+    /// Runs in time proportional to the policy plus the raw sets it
+    /// resolves to: the sources of each role's permissions are built from
+    /// its parents' (roles in resolution order, parents first), sharing one
+    /// set along a chain, instead of a walk up the ancestors per entry.
     pub fn from_policy(policy: &Policy) -> Self {
         let tiers = policy
             .tier_ids()
             .map(|t| TierSnapshot {
                 tier: policy.tier(t).map(|x| x.id.clone()),
-                roles: (0..policy.roles().len() as u32)
-                    .map(RoleId)
-                    .filter_map(|r| {
-                        let id = policy.role(r)?.id.clone();
-                        if !policy.role_available(r, t) {
-                            return Some((id, None));
-                        }
-                        let perms = policy
-                            .effective(t, r)
-                            .into_iter()
-                            .filter_map(|p| {
-                                Some((policy.permission(p)?.id.clone(), source(policy, t, r, p)))
-                            })
-                            .collect();
-                        Some((id, Some(perms)))
-                    })
-                    .collect(),
+                roles: tier_roles(policy, t),
             })
             .collect();
         Snapshot {
@@ -130,34 +120,109 @@ impl Snapshot {
     }
 }
 
-/// Every role that grants `perm` on `tier` and passes it down to `role`
-/// (through roles that all hold it), split into "itself" and "ancestors".
-fn source(policy: &Policy, tier: TierId, role: RoleId, perm: PermId) -> Source {
-    let mut out = Source::default();
-    let mut seen = BTreeSet::from([role]);
-    let mut queue = VecDeque::from([role]);
-    while let Some(r) = queue.pop_front() {
+/// The ancestors a role inherits one permission from (shared along chains).
+type From = Rc<BTreeSet<RoleId>>;
+
+/// Per role, its raw permissions (ascending) with the roles it inherits
+/// each from: the roles that grant it on the tier and pass it down through
+/// roles that all hold it.
+/// Also returns, per role, what it grants itself on the tier.
+#[expect(clippy::type_complexity, reason = "two per-role tables, private")]
+fn inherited_sources(
+    policy: &Policy,
+    tier: TierId,
+) -> (Vec<Vec<(PermId, From)>>, Vec<BTreeSet<PermId>>) {
+    let empty: From = Rc::new(BTreeSet::new());
+    let mut table: Vec<Vec<(PermId, From)>> = vec![Vec::new(); policy.roles().len()];
+    let mut granted: Vec<BTreeSet<PermId>> = vec![BTreeSet::new(); policy.roles().len()];
+    for (i, role) in policy.roles().iter().enumerate() {
+        if let Some(g) = granted.get_mut(i) {
+            g.extend(
+                role.grants
+                    .iter()
+                    .filter(|g| g.tiers.contains(tier))
+                    .flat_map(|g| g.matches.iter().copied()),
+            );
+        }
+    }
+    let grants = |r: RoleId, p: PermId| granted.get(r.index()).is_some_and(|g| g.contains(&p));
+    for &r in policy.resolution_order() {
         let Some(decl) = policy.role(r) else {
             continue;
         };
-        let grants = decl
-            .grants
-            .iter()
-            .any(|g| g.tiers.contains(tier) && g.matches.contains(&perm));
-        if grants {
-            if r == role {
-                out.granted = true;
-            } else {
-                out.inherited_from.insert(decl.id.clone());
+        let mut row = Vec::new();
+        for p in policy.raw_perms(tier, r) {
+            let mut from: Option<From> = None;
+            for parent in &decl.parents {
+                let q = parent.role;
+                let Some(theirs) = table.get(q.index()).and_then(|t| {
+                    let k = t.binary_search_by_key(&p, |(x, _)| *x).ok()?;
+                    t.get(k).map(|(_, f)| f)
+                }) else {
+                    continue; // the parent does not hold it
+                };
+                let adds_self = grants(q, p);
+                from = Some(match from {
+                    None if !adds_self => Rc::clone(theirs),
+                    None => {
+                        let mut set = BTreeSet::clone(theirs);
+                        set.insert(q);
+                        Rc::new(set)
+                    }
+                    Some(mine) => {
+                        if theirs.is_subset(&mine) && (!adds_self || mine.contains(&q)) {
+                            mine
+                        } else {
+                            let mut set = BTreeSet::clone(&mine);
+                            set.extend(theirs.iter().copied());
+                            if adds_self {
+                                set.insert(q);
+                            }
+                            Rc::new(set)
+                        }
+                    }
+                });
             }
+            row.push((p, from.unwrap_or_else(|| Rc::clone(&empty))));
         }
-        for p in &decl.parents {
-            if policy.holds_raw(tier, p.role, perm) && seen.insert(p.role) {
-                queue.push_back(p.role);
-            }
+        if let Some(slot) = table.get_mut(r.index()) {
+            *slot = row;
         }
     }
-    out
+    (table, granted)
+}
+
+/// Every role of the snapshot of `tier`: its effective permissions with
+/// their sources, or `None` when it is not available there.
+fn tier_roles(policy: &Policy, tier: TierId) -> BTreeMap<String, Option<BTreeMap<String, Source>>> {
+    let (table, granted) = inherited_sources(policy, tier);
+    (0..policy.roles().len() as u32)
+        .map(RoleId)
+        .filter_map(|r| {
+            let decl = policy.role(r)?;
+            let id = decl.id.clone();
+            if !policy.role_available(r, tier) {
+                return Some((id, None));
+            }
+            let own = granted.get(r.index())?;
+            let row = table.get(r.index())?;
+            let perms = row
+                .iter()
+                .filter(|(p, _)| policy.perm_available(*p, tier))
+                .filter_map(|(p, from)| {
+                    let source = Source {
+                        granted: own.contains(p),
+                        inherited_from: from
+                            .iter()
+                            .filter_map(|q| Some(policy.role(*q)?.id.clone()))
+                            .collect(),
+                    };
+                    Some((policy.permission(*p)?.id.clone(), source))
+                })
+                .collect();
+            Some((id, Some(perms)))
+        })
+        .collect()
 }
 
 struct Perms<'a>(&'a BTreeMap<String, Source>);

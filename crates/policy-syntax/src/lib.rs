@@ -21,4 +21,4 @@ pub use diagnostic::{sort_diagnostics, Counterexample, Diagnostic, Label as Diag
 pub use format::{format, MAX_WIDTH};
 pub use parser::{parse, MAX_LINE_BYTES};
 pub use source::{LineCol, RenderSource, SourceFile, Span};
-pub use suggest::did_you_mean;
+pub use suggest::{did_you_mean, Suggester, MAX_VISITS_PER_SUGGESTION};
