@@ -1,6 +1,6 @@
 //! Checking `assert` declarations exhaustively over tiers × roles × permissions.
 
-use policy_syntax::{Code, Counterexample, Diagnostic, Severity};
+use policy_syntax::{Code, Counterexample, Diagnostic};
 
 use crate::explain::wording::label;
 use crate::explain::{DenyReason, Step};
@@ -127,13 +127,10 @@ const NAMED_IN_HELP: usize = 3;
 /// derivation, the count of the others, and every counterexample attached
 /// for JSON output.
 ///
-/// Nothing is evaluated when `diags` already holds an error: the policy is
-/// then incomplete (names dropped, or no sets at all after `P0509`), and a
-/// verdict about it would be about another policy.
+/// The caller (`compile_file`) runs it only on a policy without errors: an
+/// incomplete policy (names dropped, or no sets at all after `P0509`) would
+/// give a verdict about another policy.
 pub(crate) fn check(policy: &Policy, asserts: &[ResolvedAssert], diags: &mut Vec<Diagnostic>) {
-    if diags.iter().any(|d| d.severity() == Severity::Error) {
-        return;
-    }
     for a in asserts.iter().filter(|a| !vacuous(policy, a)) {
         let tiers: Vec<TierId> = policy.tier_ids().filter(|t| a.tiers.contains(*t)).collect();
         let role_name = |r: RoleId| policy.role(r).map_or("?".to_string(), |x| x.id.clone());

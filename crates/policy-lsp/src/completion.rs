@@ -381,7 +381,10 @@ mod tests {
         assert_eq!(labels(&format!("{SRC}ro")), TOP_LEVEL);
         assert_eq!(labels(&format!("{SRC}role x \"X\" {{\n  gr")), IN_BLOCK);
         assert_eq!(labels(&format!("{SRC}assert ")), ["r", "only", "no"]);
-        assert_eq!(labels(&format!("{SRC}assert r ")), ["can", "cannot"]);
+        assert_eq!(
+            labels(&format!("{SRC}assert r ")),
+            ["can", "cannot", "includes"]
+        );
         assert_eq!(
             labels(&format!("{SRC}assert r cannot ")),
             ["a.b", "*", "*.b", "a.*"]

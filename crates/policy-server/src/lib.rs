@@ -208,6 +208,14 @@ async fn run<E: Send + 'static>(
     let mut term = signal(SignalKind::terminate()).map_err(io)?;
     let mut int = signal(SignalKind::interrupt()).map_err(io)?;
     let mut hup = signal(SignalKind::hangup()).map_err(io)?;
+    // The stamp is taken before the first load, so a change made at any
+    // time after it (even before the watch loop starts) is seen.
+    let mut stamp = {
+        let src = source.clone();
+        tokio::task::spawn_blocking(move || src.stamp())
+            .await
+            .unwrap_or(None)
+    };
     let first = tokio::task::spawn_blocking(initial)
         .await
         .map_err(|e| ServeError::Io(format!("the initial load stopped: {e}")))?
@@ -254,7 +262,6 @@ async fn run<E: Send + 'static>(
     }
 
     // File watching: a cheap stamp per interval, a full load on change.
-    let mut stamp = source.stamp();
     let mut tick = config.watch_interval.map(|d| {
         let mut i = tokio::time::interval(d);
         i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

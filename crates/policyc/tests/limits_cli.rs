@@ -16,33 +16,10 @@ mod common;
 
 use common::{run, sandbox, Cli};
 
-/// With `P0509` (no sets are computed) the assertions are not checked:
-/// they would be judged against an empty table and fail falsely (`P0309`).
-#[test]
-fn no_assertion_is_checked_on_a_policy_with_errors() {
-    let mut text = String::from("tiers free < team\n");
-    for i in 0..66_000 {
-        let _ = writeln!(text, "permission p{i}.x \"P{i}\"");
-    }
-    for i in 0..66_000 {
-        let _ = writeln!(text, "role r{i} \"R{i}\" {{ grants p{i}.x }}");
-    }
-    text.push_str("assert r0 can p0.x on free\nassert only r1 can p1.x\n");
-    let tmp = sandbox(&[("large.policy", &text)]);
-    let out = run(tmp.path(), &["check", "--format", "json", "large.policy"]);
-    assert_eq!(out.code, 1, "{}", out.transcript());
-    let json: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
-    let codes: Vec<&str> = json["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|d| d["code"].as_str())
-        .collect();
-    assert_eq!(codes, ["P0509"], "{}", out.transcript());
-}
-
-/// The same for a plain name error: an assertion that would hold, or
-/// fail, is not evaluated while the file has an error.
+/// An assertion that would hold, or fail, is not evaluated while the file
+/// has an error (a `P0509` policy is gated the same way in
+/// `policy_compiler::compile_file`; the sets' bound is unit-tested there
+/// with small limits, since a real one takes minutes to reach).
 #[test]
 fn an_unknown_name_suppresses_every_assertion() {
     let text = "permission a.b \"A\"\npermission c.d \"C\"\n\

@@ -124,6 +124,22 @@ pub(super) fn syntax_error(
             }
         }
     }
+    // Optional lead-ins are not what is missing: a doc comment inside a
+    // role block (it documents the `grants` or `excludes` line after it)
+    // is not a declaration, an `expect` line only precedes a declaration,
+    // and `every` only precedes a pattern.
+    if expected.contains("`grants`") || expected.contains("`excludes`") {
+        expected.retain(|e| !e.starts_with("a declaration"));
+    }
+    if expected.iter().any(|e| e.starts_with("a declaration")) {
+        expected.remove("`expect`");
+    }
+    if expected
+        .iter()
+        .any(|e| e.starts_with("a permission or pattern"))
+    {
+        expected.remove("`every`");
+    }
     let wants_declaration = expected.iter().any(|e| e.starts_with("a declaration"));
     if wants_declaration {
         for kw in keywords::declaration_keywords() {
