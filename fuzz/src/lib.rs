@@ -291,14 +291,18 @@ fn assertion_text(a: &policy_syntax::AssertDecl) -> String {
         AssertKind::NoneBelow { role, pattern } => {
             format!("no role below {} can {}", role.name, pattern.text)
         }
+        AssertKind::NoRole { pattern } => format!("no role can {}", pattern.text),
+        AssertKind::Includes { role, other } => format!("{} includes {}", role.name, other.name),
         AssertKind::Can {
-            role,
+            roles,
             pattern,
             negated,
+            every,
         } => format!(
-            "{} {} {}",
-            role.name,
+            "{} {}{} {}",
+            names(roles),
             if *negated { "cannot" } else { "can" },
+            if *every { " every" } else { "" },
             pattern.text
         ),
     };
