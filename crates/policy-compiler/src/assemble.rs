@@ -123,6 +123,13 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
         for e in &mut r.exclusions {
             e.matches = expand(&e.pattern, "exclusion", &r.id)?;
         }
+        // The rule source is held to (`P0307`), by the same function.
+        if let Some((e, g)) = exact_grant_conflicts(&r.grants, &r.exclusions).next() {
+            return err(format!(
+                "role `{}` grants `{}` and excludes it through `{}` (P0307 in source)",
+                r.id, g.pattern, e.pattern
+            ));
+        }
     }
     let source = SourceFile::new(source_name, "");
     let mut cycle = Vec::new();

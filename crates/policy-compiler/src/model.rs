@@ -122,6 +122,25 @@ pub struct Grant {
     pub doc: Option<String>,
 }
 
+/// The contradictions of a role's own lines (`P0307`): each exclusion
+/// (by index) that matches the permission an *exact* grant (by index)
+/// names. An exclusion removes what the role inherits and what its own
+/// wildcard grants match; against an exact grant it is a contradiction.
+/// The one statement of the rule, for source (`resolve`) and compiled
+/// artifacts (`assemble`) alike.
+pub(crate) fn exact_grant_conflicts<'a>(
+    grants: &'a [Grant],
+    exclusions: &'a [Exclusion],
+) -> impl Iterator<Item = (&'a Exclusion, &'a Grant)> + 'a {
+    exclusions.iter().flat_map(move |e| {
+        grants
+            .iter()
+            .filter(|g| !g.pattern.contains('*'))
+            .filter(move |g| g.matches.first().is_some_and(|p| e.matches.contains(p)))
+            .map(move |g| (e, g))
+    })
+}
+
 /// An exclusion's resolved pattern.
 #[derive(Debug, Clone)]
 pub struct Exclusion {

@@ -482,32 +482,24 @@ impl<'a> Resolver<'a> {
             // where sets are computed, `sets::compute`; a grant's `matches`
             // stay its pattern's expansion). Against an exact grant it is a
             // contradiction, whichever comes first: `P0307`.
-            for e in &exclusions {
-                for g in grants.iter().filter(|g| !g.pattern.contains('*')) {
-                    let Some(perm) = g.matches.first() else {
-                        continue;
-                    };
-                    if !e.matches.contains(perm) {
-                        continue;
-                    }
-                    let message = if e.pattern.contains('*') {
-                        format!(
-                            "role `{}` grants `{}` and excludes it through `{}`",
-                            decl.id.name, g.pattern, e.pattern
-                        )
-                    } else {
-                        format!(
-                            "role `{}` both grants and excludes `{}`",
-                            decl.id.name, e.pattern
-                        )
-                    };
-                    let d = self
-                        .diag(Code::GrantExcludeConflict, message)
-                        .primary(e.span, "excluded here")
-                        .secondary(g.span, "granted here")
-                        .help("an exclusion removes inherited permissions and those of the role's own wildcard grants, but an exact grant says the opposite; remove either the grant or the exclusion");
-                    self.diags.push(d);
-                }
+            for (e, g) in exact_grant_conflicts(&grants, &exclusions) {
+                let message = if e.pattern.contains('*') {
+                    format!(
+                        "role `{}` grants `{}` and excludes it through `{}`",
+                        decl.id.name, g.pattern, e.pattern
+                    )
+                } else {
+                    format!(
+                        "role `{}` both grants and excludes `{}`",
+                        decl.id.name, e.pattern
+                    )
+                };
+                let d = self
+                    .diag(Code::GrantExcludeConflict, message)
+                    .primary(e.span, "excluded here")
+                    .secondary(g.span, "granted here")
+                    .help("an exclusion removes inherited permissions and those of the role's own wildcard grants, but an exact grant says the opposite; remove either the grant or the exclusion");
+                self.diags.push(d);
             }
             if let Some(r) = roles.get_mut(id.index()) {
                 r.parents = parents;

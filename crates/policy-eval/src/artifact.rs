@@ -242,11 +242,15 @@ impl Artifact {
     }
 
     /// The hash of the canonical bytes: compact JSON of the artifact with
-    /// `content_hash` empty.
+    /// `content_hash` and `source` empty. The policy's hash is a function
+    /// of what it states alone: the same text compiled from `p.policy`,
+    /// `good.policy` or an absolute path has one hash, so replicas that
+    /// mount one file at different paths agree.
     pub fn computed_hash(&self) -> String {
         let mut hasher = Sha256::new();
         let blank = Artifact {
             content_hash: String::new(),
+            source: String::new(),
             ..self.clone()
         };
         // Serializing plain structs of strings and integers cannot fail;
@@ -340,8 +344,64 @@ impl Evaluator {
     }
 }
 
+/// Checks what the grammar would have refused in source: ids, patterns,
+/// labels and the source name are what a `.policy` file can write.
+fn check_text(a: &Artifact) -> Result<(), EvalError> {
+    let bad = |what: String| Err(EvalError::bad_artifact(what));
+    if a.source.chars().any(char::is_control) {
+        return bad(format!(
+            "its `source` {:?} holds a control character",
+            a.source
+        ));
+    }
+    let label = |what: &str, id: &str, label: &str| -> Result<(), EvalError> {
+        if policy_syntax::is_label(label) {
+            Ok(())
+        } else {
+            bad(format!(
+                "the label of {what} `{id}` holds a line break or NUL, which no policy can write"
+            ))
+        }
+    };
+    for t in &a.tiers {
+        if !policy_syntax::is_identifier(&t.id) {
+            return bad(format!("tier id {:?} is not an identifier", t.id));
+        }
+    }
+    for p in &a.permissions {
+        if !policy_syntax::is_permission_id(&p.id) {
+            return bad(format!("permission id {:?} is not a permission id", p.id));
+        }
+        label("permission", &p.id, &p.label)?;
+    }
+    for r in &a.roles {
+        if !policy_syntax::is_identifier(&r.id) {
+            return bad(format!(
+                "role id {:?} is not an identifier (a keyword, or not a name)",
+                r.id
+            ));
+        }
+        label("role", &r.id, &r.label)?;
+        for pattern in r
+            .grants
+            .iter()
+            .map(|g| &g.pattern)
+            .chain(r.excludes.iter().map(|e| &e.pattern))
+        {
+            if !policy_syntax::is_permission_pattern(pattern) {
+                return bad(format!(
+                    "role `{}` has the pattern {pattern:?}, which is not a permission pattern",
+                    r.id
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The artifact's declarations with names resolved to ids.
 fn declarations(a: &Artifact) -> Result<Declarations, EvalError> {
+    check_text(a)?;
     let tierless = a.tiers.is_empty();
     let mut locations: HashMap<Span, LineCol> = HashMap::new();
     let mut span = |s: &ArtifactSpan| {
@@ -370,6 +430,13 @@ fn declarations(a: &Artifact) -> Result<Declarations, EvalError> {
                     "a policy without tiers names a tier",
                 ))
             };
+        }
+        if names.is_empty() {
+            // Source cannot state an empty `on` clause (the compiler
+            // refuses it); a missing clause is every tier, written out.
+            return Err(EvalError::bad_artifact(
+                "an empty tier list: every declaration exists on at least one tier",
+            ));
         }
         let mut set = TierSet::default();
         for n in names {

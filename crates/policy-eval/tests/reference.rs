@@ -518,3 +518,56 @@ fn content_hash_is_the_same_from_source_json_and_yaml() {
         hash
     );
 }
+
+/// What the grammar refuses in source is refused in an artifact too, even
+/// with the hash recomputed: ids that are keywords or not names, labels
+/// with line breaks or NUL, control characters in `source`, empty tier
+/// lists, and an exact grant of a permission the role excludes (P0307).
+#[test]
+fn artifact_holds_only_what_a_policy_can_write() {
+    let src = SourceFile::new(
+        "p.policy",
+        "tiers free < team\npermission a.b \"A\"\npermission a.c \"C\"\n\
+         role r \"R\" { grants a.* excludes a.c }\n",
+    );
+    let policy = policy_compiler::compile(&src).0;
+    let refused = |edit: &dyn Fn(&mut Artifact), expect: &str| {
+        let mut artifact = Artifact::from_policy(&policy);
+        edit(&mut artifact);
+        artifact.content_hash = artifact.computed_hash();
+        let err = Evaluator::from_artifact(&artifact).unwrap_err();
+        assert_eq!(err.code().as_str(), "P0507", "{err}");
+        assert!(err.to_string().contains(expect), "{expect}: {err}");
+    };
+    refused(&|a| a.roles[0].id = "role".into(), "role id \"role\"");
+    refused(&|a| a.roles[0].id = "a b".into(), "role id \"a b\"");
+    refused(&|a| a.tiers[0].id = "9x".into(), "tier id \"9x\"");
+    refused(&|a| a.permissions[0].id = "a..b".into(), "permission id");
+    refused(&|a| a.roles[0].label = "R\nX".into(), "line break or NUL");
+    refused(
+        &|a| a.permissions[0].label = "A\0".into(),
+        "line break or NUL",
+    );
+    refused(
+        &|a| a.source = "p\u{1b}[2J.policy".into(),
+        "control character",
+    );
+    refused(
+        &|a| a.roles[0].grants[0].pattern = "a.*.*x".into(),
+        "pattern",
+    );
+    refused(&|a| a.roles[0].tiers.clear(), "empty tier list");
+    refused(
+        &|a| a.roles[0].grants[0].pattern = "a.c".into(),
+        "P0307 in source",
+    );
+
+    // The hash is a function of the content alone: another path, the same hash.
+    let mut moved = Artifact::from_policy(&policy);
+    moved.source = "/srv/policies/p.policy".into();
+    assert_eq!(
+        moved.computed_hash(),
+        Artifact::from_policy(&policy).content_hash
+    );
+    assert!(Evaluator::from_artifact(&moved).is_ok());
+}

@@ -58,7 +58,7 @@ fn lex(text: &str) -> (Vec<(usize, Tok<'_>)>, bool) {
         if c == '/' && text.get(i + 1..).is_some_and(|r| r.starts_with('/')) {
             open = true;
             for (_, c) in it.by_ref() {
-                if c == '\n' {
+                if c == '\n' || c == '\r' {
                     open = false;
                     break;
                 }
@@ -69,7 +69,7 @@ fn lex(text: &str) -> (Vec<(usize, Tok<'_>)>, bool) {
             let mut escaped = false;
             open = true;
             for (_, c) in it.by_ref() {
-                if c == '\n' || (c == '"' && !escaped) {
+                if c == '\n' || c == '\r' || (c == '"' && !escaped) {
                     open = false;
                     break;
                 }
@@ -137,7 +137,7 @@ fn context(text: &str, offset: usize) -> Want {
         Tok::Punct("}") => (d - 1).max(0),
         _ => d,
     });
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line_start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
     let at_line_start = before
         .get(line_start..)
         .is_some_and(|s| s.trim().is_empty());
@@ -202,7 +202,7 @@ struct Declared {
 
 fn label_of(text: &str, at: usize) -> Option<String> {
     let rest = text.get(at + 1..)?;
-    let end = rest.find(['"', '\n'])?;
+    let end = rest.find(['"', '\n', '\r'])?;
     rest.get(..end).map(str::to_string)
 }
 

@@ -1,8 +1,9 @@
 //! The policyc language server.
 //!
 //! [`serve`] speaks the Language Server Protocol on an [`lsp_server::Connection`]
-//! handed in by the caller; this crate does no I/O of its own (`policyc lsp`
-//! wires the connection to stdio). Features: diagnostics on open and change
+//! handed in by the caller; this crate opens no file and no stream of its own
+//! (`policyc lsp` hands [`transport::transport`] the process's stdin and
+//! stdout, and the transport frames, limits and decodes messages on them). Features: diagnostics on open and change
 //! (incremental sync) with error-page links, related information and quick
 //! fixes; hover with effective permissions per tier and their provenance;
 //! go to definition, find references, document symbols, rename; completion in
@@ -21,6 +22,10 @@ pub mod hover;
 pub mod navigation;
 pub mod position;
 mod server;
+pub mod transport;
 
 pub use lsp_server::Connection;
-pub use server::{apply_changes, capabilities, guarded, negotiate, serve, ServeError, Server};
+pub use server::{
+    apply_changes, capabilities, guarded, negotiate, serve, serve_with, Ending, Options,
+    ServeError, Server,
+};

@@ -3,14 +3,15 @@
 //! An LSP `Position` is a zero-based line and a column counted in the code
 //! units of the negotiated encoding: UTF-8 bytes when the client offers
 //! `utf-8`, UTF-16 code units otherwise (the protocol's default). Lines end
-//! at `\n`; a `\r` before it belongs to the line's end. Every conversion
+//! at `\n`, `\r\n` or a lone `\r`, as the protocol says and as the CLI counts
+//! them (`policy_syntax::line_starts`, the one line model). Every conversion
 //! clamps: a position past the end of a line maps to the line's end, a line
 //! past the end of the text to the end of the text, and an offset inside a
 //! multi-byte character to the character's start. Nothing here panics.
 
 use lsp_types::{Position, Range};
 
-use crate::engine::Span;
+use crate::engine::{self, Span};
 
 /// The unit in which columns are counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,15 +34,8 @@ pub struct LineIndex {
 impl LineIndex {
     /// Indexes `text` for conversions in `encoding`.
     pub fn new(text: &str, encoding: Encoding) -> Self {
-        let mut starts = vec![0];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
         LineIndex {
-            starts,
+            starts: engine::line_starts(text),
             len: text.len(),
             encoding,
         }
@@ -55,14 +49,15 @@ impl LineIndex {
     /// The byte range of line `line` without its line break.
     fn line_bounds(&self, text: &str, line: usize) -> Option<(usize, usize)> {
         let start = *self.starts.get(line)?;
-        let mut end = self
-            .starts
-            .get(line + 1)
-            .map_or(self.len, |next| next.saturating_sub(1));
+        let mut end = self.starts.get(line + 1).copied().unwrap_or(self.len);
+        // Strip the line break: `\n`, `\r\n` or a lone `\r`.
+        if end > start && text.as_bytes().get(end - 1) == Some(&b'\n') {
+            end -= 1;
+        }
         if end > start && text.as_bytes().get(end - 1) == Some(&b'\r') {
             end -= 1;
         }
-        Some((start, end.max(start)))
+        Some((start, end))
     }
 
     /// The LSP position of byte `offset` in `text` (clamped).
@@ -139,6 +134,42 @@ mod tests {
         // Past the end of a line: the end of the line, before `\r\n`.
         assert_eq!(idx.offset(text, Position::new(1, 99)), 5);
         assert_eq!(idx.offset(text, Position::new(9, 0)), text.len());
+    }
+
+    /// Every offset the CLI reports (`SourceFile::line_col`, 1-based, in
+    /// characters) is the server's position (0-based, in UTF-8 or UTF-16
+    /// units) on LF, CRLF and lone-CR files alike.
+    #[test]
+    fn positions_equal_the_cli_on_lf_crlf_and_cr() {
+        let lf = "permission a.b \"x\"\nrole r \"R\" {\n  grants a.c\n}\n";
+        for text in [
+            lf.to_string(),
+            lf.replace('\n', "\r\n"),
+            lf.replace('\n', "\r"),
+            "a\r\rb\n\r\nc\ré\r😀x\n".to_string(),
+        ] {
+            let cli = engine::SourceFile::new("t.policy", text.as_str());
+            let idx = LineIndex::new(&text, Encoding::Utf8);
+            for off in (0..=text.len()).filter(|o| text.is_char_boundary(*o)) {
+                let lc = cli.line_col(off);
+                let p = idx.position(&text, off);
+                let line_start = idx.starts[lc.line - 1];
+                let chars = text[line_start..off].chars().count();
+                assert_eq!(p.line as usize, lc.line - 1, "{text:?} at {off}");
+                assert_eq!(chars + 1, lc.column, "{text:?} at {off}");
+                assert_eq!(p.character as usize, off - line_start, "{text:?} at {off}");
+            }
+        }
+        // The issue's case: the error on `a.c` is on line 3 (0-based 2), not 0:41.
+        let text = "permission a.b \"x\"\rrole r \"R\" {\r  grants a.c\r}\r";
+        let idx = LineIndex::new(text, Encoding::Utf16);
+        let off = text.find("a.c").unwrap_or(0);
+        assert_eq!(idx.position(text, off), Position::new(2, 9));
+        assert_eq!(idx.offset(text, Position::new(2, 9)), off);
+        assert_eq!(
+            idx.offset(text, Position::new(1, 99)),
+            text.find(" {").unwrap_or(0) + 2
+        );
     }
 
     #[test]

@@ -3,6 +3,11 @@
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossbeam_channel::{RecvTimeoutError, Sender};
 
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response, ResponseError};
 use lsp_types::notification::{
@@ -23,6 +28,7 @@ use lsp_types::{
     TextDocumentSyncOptions, TextEdit, Uri, WorkspaceEdit,
 };
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::analysis::{Analysis, NameKind};
 use crate::completion::{self, ItemKind};
@@ -85,13 +91,162 @@ pub fn capabilities(encoding: Encoding) -> ServerCapabilities {
     }
 }
 
-/// Runs the server on `connection` until the client shuts it down: the
-/// `initialize` handshake, then the message loop. The connection may be
-/// stdio (as `policyc lsp` wires it), a socket, or in memory (tests).
-pub fn serve(connection: &Connection) -> Result<(), ServeError> {
-    let (id, params) = connection
-        .initialize_start()
-        .map_err(|e| ServeError(e.to_string()))?;
+/// How a session ended, for the process's exit status: the protocol says
+/// `exit` after `shutdown` is 0 and `exit` without it is 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// `exit` after `shutdown`.
+    Clean,
+    /// `exit` without `shutdown` first.
+    WithoutShutdown,
+}
+
+/// Limits of a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// The largest document analysed, in bytes (the CLI's file limit); a
+    /// larger one gets one `P0504` diagnostic and is not compiled.
+    pub max_document_bytes: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_document_bytes: usize::try_from(engine::DEFAULT_MAX_FILE_BYTES)
+                .unwrap_or(usize::MAX),
+        }
+    }
+}
+
+/// How long the loop waits for more edits before compiling a changed
+/// document: a burst of edits costs one compile.
+const SETTLE: Duration = Duration::from_millis(25);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Before `initialize`: requests get `ServerNotInitialized`.
+    Uninitialized,
+    /// Between `initialize` and `shutdown`.
+    Running,
+    /// After `shutdown`: requests get `InvalidRequest`, until `exit`.
+    ShutDown,
+}
+
+/// Runs the server on `connection` with the default [`Options`]; see [`serve_with`].
+pub fn serve(connection: &Connection) -> Result<Ending, ServeError> {
+    serve_with(connection, Options::default())
+}
+
+/// Runs the server on `connection` until the client sends `exit`, following
+/// the protocol's lifecycle: requests before `initialize` are answered with
+/// `ServerNotInitialized`, requests after `shutdown` with `InvalidRequest`,
+/// notifications before `initialize` and after `shutdown` are dropped. The
+/// connection may be stdio ([`crate::transport`]), a socket, or in memory
+/// (tests). Edits are applied as they come; a changed document is compiled
+/// once the edits stop for a moment ([`SETTLE`]) or when a request needs it,
+/// so a burst of edits costs one compile. Formatting runs on its own thread.
+pub fn serve_with(connection: &Connection, options: Options) -> Result<Ending, ServeError> {
+    let mut phase = Phase::Uninitialized;
+    let mut server = Server::new(Encoding::Utf16);
+    server.options = options;
+    let send = |m: Message| {
+        connection
+            .sender
+            .send(m)
+            .map_err(|e| ServeError(e.to_string()))
+    };
+    loop {
+        let msg = if server.dirty() {
+            match connection.receiver.recv_timeout(SETTLE) {
+                Ok(m) => m,
+                Err(RecvTimeoutError::Timeout) => {
+                    for m in server.settle() {
+                        send(m)?;
+                    }
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match connection.receiver.recv() {
+                Ok(m) => m,
+                Err(_) => break,
+            }
+        };
+        match msg {
+            Message::Request(req) => {
+                // A request sees every edit before it compiled (and the
+                // client gets their diagnostics first).
+                if phase == Phase::Running {
+                    for m in server.settle() {
+                        send(m)?;
+                    }
+                }
+                let reply = match (phase, req.method.as_str()) {
+                    (Phase::Uninitialized, "initialize") => {
+                        let (encoding, result) = initialize(req.params);
+                        server.encoding = encoding;
+                        phase = Phase::Running;
+                        Response {
+                            id: req.id,
+                            response_result: result,
+                        }
+                    }
+                    (Phase::Uninitialized, _) => Response::new_err(
+                        req.id,
+                        ErrorCode::ServerNotInitialized as i32,
+                        "the server is not initialized: send `initialize` first".to_string(),
+                    ),
+                    (_, "initialize") => Response::new_err(
+                        req.id,
+                        ErrorCode::InvalidRequest as i32,
+                        "`initialize` was already received".to_string(),
+                    ),
+                    (Phase::ShutDown, method) => Response::new_err(
+                        req.id,
+                        ErrorCode::InvalidRequest as i32,
+                        format!("`{method}` after `shutdown`: the server is shutting down"),
+                    ),
+                    (Phase::Running, "shutdown") => {
+                        phase = Phase::ShutDown;
+                        Response::new_ok(req.id, Value::Null)
+                    }
+                    (Phase::Running, _) => match server.request_off_loop(req, &connection.sender) {
+                        Some(r) => r,
+                        None => continue,
+                    },
+                };
+                send(Message::Response(reply))?;
+            }
+            Message::Notification(n) if n.method == "exit" => {
+                return Ok(if phase == Phase::ShutDown {
+                    Ending::Clean
+                } else {
+                    Ending::WithoutShutdown
+                });
+            }
+            Message::Notification(n) => {
+                if phase == Phase::Running {
+                    for m in server.apply(n) {
+                        send(m)?;
+                    }
+                }
+            }
+            Message::Response(_) => {}
+        }
+    }
+    Err(ServeError(
+        match phase {
+            Phase::Uninitialized => "the client closed the connection before `initialize`",
+            Phase::Running => "the client closed the connection without `shutdown` and `exit`",
+            Phase::ShutDown => "the client closed the connection after `shutdown` without `exit`",
+        }
+        .to_string(),
+    ))
+}
+
+/// Answers `initialize`: the negotiated encoding and the result.
+fn initialize(params: Value) -> (Encoding, Result<Value, ResponseError>) {
     let params: InitializeParams = serde_json::from_value(params).unwrap_or_default();
     let encoding = negotiate(&params);
     let result = InitializeResult {
@@ -101,33 +256,9 @@ pub fn serve(connection: &Connection) -> Result<(), ServeError> {
             version: Some(env!("CARGO_PKG_VERSION").to_string()),
         }),
     };
-    let result = serde_json::to_value(result).map_err(|e| ServeError(e.to_string()))?;
-    connection
-        .initialize_finish(id, result)
-        .map_err(|e| ServeError(e.to_string()))?;
-    let mut server = Server::new(encoding);
-    for msg in &connection.receiver {
-        let out = match msg {
-            Message::Request(req) => {
-                if connection
-                    .handle_shutdown(&req)
-                    .map_err(|e| ServeError(e.to_string()))?
-                {
-                    return Ok(());
-                }
-                vec![Message::Response(server.request(req))]
-            }
-            Message::Notification(n) => server.notification(n),
-            Message::Response(_) => Vec::new(),
-        };
-        for m in out {
-            connection
-                .sender
-                .send(m)
-                .map_err(|e| ServeError(e.to_string()))?;
-        }
-    }
-    Ok(())
+    let result =
+        serde_json::to_value(result).map_err(|e| error(ErrorCode::InternalError, e.to_string()));
+    (encoding, result)
 }
 
 /// Runs `f`, turning a panic into `None` so the server keeps serving.
@@ -138,13 +269,22 @@ pub fn guarded<T>(f: impl FnOnce() -> T) -> Option<T> {
 struct Document {
     uri: Uri,
     version: i32,
+    /// The text as the client has it (every edit applied).
+    text: String,
+    /// The analysis of `text` as of the last compile (of nothing when the
+    /// document is over the size limit).
     analysis: Analysis,
+    /// Whether `text` changed since the last compile.
+    stale: bool,
 }
 
 /// The server's state: open documents and the negotiated encoding.
 pub struct Server {
     encoding: Encoding,
+    options: Options,
     docs: HashMap<String, Document>,
+    /// Whether a formatting request is being answered on its thread.
+    formatting: Arc<AtomicBool>,
 }
 
 type Handled<T> = Result<T, ResponseError>;
@@ -172,8 +312,95 @@ impl Server {
     pub fn new(encoding: Encoding) -> Self {
         Server {
             encoding,
+            options: Options::default(),
             docs: HashMap::new(),
+            formatting: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Whether a document changed since it was last compiled.
+    pub fn dirty(&self) -> bool {
+        self.docs.values().any(|d| d.stale)
+    }
+
+    /// Compiles every document changed since its last compile and returns
+    /// their diagnostics: the end of a burst of edits.
+    pub fn settle(&mut self) -> Vec<Message> {
+        let mut out = Vec::new();
+        for doc in self.docs.values_mut().filter(|d| d.stale) {
+            doc.stale = false;
+            let limit = self.options.max_document_bytes;
+            let diags = if doc.text.len() > limit {
+                doc.analysis = Analysis::new(&file_name(&doc.uri), "", self.encoding);
+                let d = engine::Diagnostic::new(
+                    engine::Code::FileTooLarge,
+                    format!(
+                        "the document is {} bytes; the language server analyses documents of at most {limit} bytes",
+                        doc.text.len()
+                    ),
+                )
+                .help("split the policy, or check it with `policyc check --max-file-size`");
+                vec![diagnostics::to_lsp(&doc.analysis, &doc.uri, &d)]
+            } else {
+                let name = file_name(&doc.uri);
+                let (text, encoding) = (&doc.text, self.encoding);
+                match guarded(|| Analysis::new(&name, text, encoding)) {
+                    Some(analysis) => {
+                        doc.analysis = analysis;
+                        diagnostics::all(&doc.analysis, &doc.uri)
+                    }
+                    // A contained failure: the last analysis stays.
+                    None => continue,
+                }
+            };
+            out.push(publish(doc.uri.clone(), diags, Some(doc.version)));
+        }
+        out
+    }
+
+    /// Answers a request, or starts answering it on a thread of its own
+    /// (formatting, whose cost grows with the document) and returns `None`;
+    /// that thread sends the response on `sender`.
+    pub fn request_off_loop(&mut self, req: Request, sender: &Sender<Message>) -> Option<Response> {
+        if req.method != Formatting::METHOD {
+            return Some(self.request(req));
+        }
+        let id = req.id.clone();
+        let job = match serde_json::from_value(req.params)
+            .map_err(|e| error(ErrorCode::InvalidParams, e.to_string()))
+            .and_then(|p| self.formatting_job(p))
+        {
+            Ok(job) => job,
+            Err(e) => {
+                return Some(Response {
+                    id,
+                    response_result: Err(e),
+                })
+            }
+        };
+        if self.formatting.swap(true, Ordering::AcqRel) {
+            return Some(Response::new_err(
+                id,
+                ErrorCode::ContentModified as i32,
+                "a formatting request is still being answered; try again".to_string(),
+            ));
+        }
+        let busy = Arc::clone(&self.formatting);
+        let sender = sender.clone();
+        std::thread::spawn(move || {
+            let result = guarded(|| job.run()).unwrap_or_else(|| {
+                Err(error(
+                    ErrorCode::InternalError,
+                    "formatting failed inside the server",
+                ))
+            });
+            busy.store(false, Ordering::Release);
+            let _ = sender.send(Message::Response(Response {
+                id,
+                response_result: result,
+            }));
+        });
+        None
     }
 
     /// Answers one request; a panic inside becomes an `InternalError` response.
@@ -188,9 +415,19 @@ impl Server {
         })
     }
 
-    /// Handles one notification; returns the messages to send (diagnostics).
-    /// A panic inside is contained: the notification is dropped.
+    /// Handles one notification and compiles what it changed; returns the
+    /// messages to send (diagnostics). A panic inside is contained: the
+    /// notification is dropped.
     pub fn notification(&mut self, n: Notification) -> Vec<Message> {
+        let mut out = self.apply(n);
+        out.extend(self.settle());
+        out
+    }
+
+    /// Handles one notification without compiling: an edit is applied to
+    /// the text and the document marked for [`Server::settle`]. A panic
+    /// inside is contained: the notification is dropped.
+    pub fn apply(&mut self, n: Notification) -> Vec<Message> {
         guarded(|| self.notify(n)).unwrap_or_default()
     }
 
@@ -253,7 +490,18 @@ impl Server {
                     return Vec::new();
                 };
                 let doc = p.text_document;
-                self.set(doc.uri, doc.version, doc.text)
+                let analysis = Analysis::new(&file_name(&doc.uri), "", self.encoding);
+                self.docs.insert(
+                    doc.uri.as_str().to_string(),
+                    Document {
+                        uri: doc.uri,
+                        version: doc.version,
+                        text: doc.text,
+                        analysis,
+                        stale: true,
+                    },
+                );
+                Vec::new()
             }
             DidChangeTextDocument::METHOD => {
                 let Ok(p) =
@@ -261,11 +509,14 @@ impl Server {
                 else {
                     return Vec::new();
                 };
-                let Some(doc) = self.docs.get(p.text_document.uri.as_str()) else {
+                let encoding = self.encoding;
+                let Some(doc) = self.docs.get_mut(p.text_document.uri.as_str()) else {
                     return Vec::new();
                 };
-                let text = apply_changes(&doc.analysis.text, &p.content_changes, self.encoding);
-                self.set(p.text_document.uri, p.text_document.version, text)
+                apply_changes_in_place(&mut doc.text, &p.content_changes, encoding);
+                doc.version = p.text_document.version;
+                doc.stale = true;
+                Vec::new()
             }
             DidCloseTextDocument::METHOD => {
                 let Ok(p) =
@@ -280,26 +531,9 @@ impl Server {
         }
     }
 
-    fn set(&mut self, uri: Uri, version: i32, text: String) -> Vec<Message> {
-        let analysis = Analysis::new(&file_name(&uri), &text, self.encoding);
-        let diags = diagnostics::all(&analysis, &uri);
-        let msg = publish(uri.clone(), diags, Some(version));
-        self.docs.insert(
-            uri.as_str().to_string(),
-            Document {
-                uri,
-                version,
-                analysis,
-            },
-        );
-        vec![msg]
-    }
-
     /// The text of an open document (for tests and benchmarks).
     pub fn text(&self, uri: &Uri) -> Option<&str> {
-        self.docs
-            .get(uri.as_str())
-            .map(|d| d.analysis.text.as_str())
+        self.docs.get(uri.as_str()).map(|d| d.text.as_str())
     }
 
     /// The version of an open document as last reported by the client.
@@ -422,17 +656,27 @@ impl Server {
         Ok(Some(CompletionResponse::Array(items)))
     }
 
-    fn formatting(&self, p: lsp_types::DocumentFormattingParams) -> Handled<Option<Vec<TextEdit>>> {
+    fn formatting_job(&self, p: lsp_types::DocumentFormattingParams) -> Handled<FormatJob> {
         let doc = self.doc(&p.text_document.uri)?;
-        let text = &doc.analysis.text;
-        let Some(formatted) = engine::format(&file_name(&doc.uri), text) else {
-            return Ok(None);
-        };
-        if formatted == *text {
-            return Ok(Some(Vec::new()));
+        if doc.text.len() > self.options.max_document_bytes {
+            return Err(error(
+                ErrorCode::RequestFailed,
+                format!(
+                    "the document is {} bytes, over the {}-byte limit; it is not formatted",
+                    doc.text.len(),
+                    self.options.max_document_bytes
+                ),
+            ));
         }
-        let whole = Self::range(doc, engine::Span::new(0, text.len()));
-        Ok(Some(vec![TextEdit::new(whole, formatted)]))
+        Ok(FormatJob {
+            name: file_name(&doc.uri),
+            text: doc.text.clone(),
+            encoding: self.encoding,
+        })
+    }
+
+    fn formatting(&self, p: lsp_types::DocumentFormattingParams) -> Handled<Value> {
+        self.formatting_job(p)?.run()
     }
 
     fn code_action(
@@ -467,16 +711,48 @@ pub fn apply_changes(
     encoding: Encoding,
 ) -> String {
     let mut text = text.to_string();
+    apply_changes_in_place(&mut text, changes, encoding);
+    text
+}
+
+fn apply_changes_in_place(
+    text: &mut String,
+    changes: &[TextDocumentContentChangeEvent],
+    encoding: Encoding,
+) {
     for c in changes {
         match c.range {
             Some(r) => {
-                let lines = LineIndex::new(&text, encoding);
-                let start = lines.offset(&text, r.start);
-                let end = lines.offset(&text, r.end).max(start);
+                let lines = LineIndex::new(text, encoding);
+                let start = lines.offset(text, r.start);
+                let end = lines.offset(text, r.end).max(start);
                 text.replace_range(start..end, &c.text);
             }
-            None => text = c.text.clone(),
+            None => text.clone_from(&c.text),
         }
     }
-    text
+}
+
+/// A formatting request, detached from the server's state so that it can
+/// run on a thread of its own.
+struct FormatJob {
+    name: String,
+    text: String,
+    encoding: Encoding,
+}
+
+impl FormatJob {
+    /// The edits: none when the text is already formatted, one replacing
+    /// the whole text otherwise, `null` when it has syntax errors.
+    fn run(self) -> Handled<Value> {
+        let edits = engine::format(&self.name, &self.text).map(|formatted| {
+            if formatted == self.text {
+                return Vec::new();
+            }
+            let lines = LineIndex::new(&self.text, self.encoding);
+            let whole = lines.range(&self.text, engine::Span::new(0, self.text.len()));
+            vec![TextEdit::new(whole, formatted)]
+        });
+        serde_json::to_value(edits).map_err(|e| error(ErrorCode::InternalError, e.to_string()))
+    }
 }

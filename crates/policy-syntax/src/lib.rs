@@ -19,6 +19,12 @@ pub use ast::*;
 pub use code::{Code, Severity};
 pub use diagnostic::{sort_diagnostics, Counterexample, Diagnostic, Label as DiagnosticLabel};
 pub use format::{format, MAX_WIDTH};
-pub use parser::{parse, MAX_LINE_BYTES};
-pub use source::{LineCol, RenderSource, SourceFile, Span};
+pub use parser::{
+    is_identifier, is_label, is_permission_id, is_permission_pattern, parse, MAX_LINE_BYTES,
+};
+/// The largest file policyc reads by default, in bytes (16 MiB): the CLI's
+/// `--max-file-size` default and the language server's document limit.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+pub use source::{line_starts, LineCol, RenderSource, SourceFile, Span};
 pub use suggest::{did_you_mean, Suggester, MAX_VISITS_PER_SUGGESTION};

@@ -20,6 +20,39 @@ const MAX_SYNTAX_ERRORS: usize = 50;
 #[grammar = "../../grammar/policy.pest"]
 struct PolicyParser;
 
+/// Whether `text`, whole, is what grammar rule `rule` accepts.
+fn matches_rule(rule: Rule, text: &str) -> bool {
+    PolicyParser::parse(rule, text)
+        .ok()
+        .and_then(|mut pairs| pairs.next())
+        .is_some_and(|p| p.as_span().end() == text.len())
+}
+
+/// Whether `text` is a role or tier identifier as the grammar's `ident`
+/// rule says (a name that is not a keyword): what a compiled artifact's
+/// ids are checked against, so that it cannot hold what no source can.
+pub fn is_identifier(text: &str) -> bool {
+    matches_rule(Rule::ident, text)
+}
+
+/// Whether `text` is a permission id as the grammar's `perm_id` rule says.
+pub fn is_permission_id(text: &str) -> bool {
+    matches_rule(Rule::perm_id, text)
+}
+
+/// Whether `text` is a permission pattern as the grammar's `perm_pattern`
+/// rule says.
+pub fn is_permission_pattern(text: &str) -> bool {
+    matches_rule(Rule::perm_pattern, text)
+}
+
+/// Whether `text` can be a label (unescaped) as a source file can write
+/// it: the grammar's `string` holds no line break, and no policy file holds
+/// a NUL (`P0503`).
+pub fn is_label(text: &str) -> bool {
+    !text.contains(['\n', '\r', '\0'])
+}
+
 /// Parses a policy file into its declarations.
 ///
 /// Never fails as a whole: every declaration that parses is returned, and

@@ -217,11 +217,7 @@ impl SourceFile {
         while !self.text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let starts = self.line_starts.get_or_init(|| {
-            std::iter::once(0)
-                .chain(line_break_ends(&self.text))
-                .collect()
-        });
+        let starts = self.line_starts.get_or_init(|| line_starts(&self.text));
         // The last line start at or before `offset` (starts[0] == 0).
         let line = starts.partition_point(|&s| s <= offset).max(1);
         let line_start = starts.get(line - 1).copied().unwrap_or(0);
@@ -232,6 +228,15 @@ impl SourceFile {
             + 1;
         LineCol { line, column }
     }
+}
+
+/// The byte offset of the start of every line of `text`, the first being 0.
+///
+/// This is policyc's one line model: a line ends at `\n`, `\r\n` or a lone
+/// `\r`, as in the grammar, in [`SourceFile::line_col`] and in the language
+/// server's positions (the protocol counts lines the same way).
+pub fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0).chain(line_break_ends(text)).collect()
 }
 
 /// The byte offset just past every line break in `text` (`\n`, `\r\n`, or a

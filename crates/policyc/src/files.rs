@@ -10,9 +10,9 @@ use policy_syntax::{Code, Diagnostic, SourceFile};
 mod write;
 
 /// The largest file policyc reads by default, in bytes (16 MiB). The
-/// global `--max-file-size` raises or lowers it for one run; the language
-/// server always uses this default.
-pub const DEFAULT_MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+/// global `--max-file-size` raises or lowers it for one run, the language
+/// server's document limit included.
+pub use policy_syntax::DEFAULT_MAX_FILE_BYTES;
 
 static MAX_FILE_BYTES: AtomicU64 = AtomicU64::new(DEFAULT_MAX_FILE_BYTES);
 

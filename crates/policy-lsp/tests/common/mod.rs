@@ -1,4 +1,8 @@
 //! An in-memory LSP client driving `policy_lsp::serve` on a thread.
+#![allow(
+    dead_code,
+    reason = "each test binary uses its own part of these helpers"
+)]
 
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -8,7 +12,7 @@ use serde_json::{json, Value};
 
 pub struct Client {
     conn: Connection,
-    server: Option<JoinHandle<Result<(), policy_lsp::ServeError>>>,
+    server: Option<JoinHandle<Result<policy_lsp::Ending, policy_lsp::ServeError>>>,
     next_id: i32,
     pub init: Value,
 }
@@ -105,7 +109,7 @@ impl Client {
         let _ = self.request("shutdown", Value::Null);
         self.notify("exit", Value::Null);
         let server = self.server.take().unwrap();
-        server.join().unwrap().unwrap();
+        assert_eq!(server.join().unwrap().unwrap(), policy_lsp::Ending::Clean);
     }
 }
 

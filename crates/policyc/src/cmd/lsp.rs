@@ -19,11 +19,21 @@ pub struct LspArgs {
     pub stdio: bool,
 }
 
-/// Runs the server until the client shuts it down.
+/// Runs the server until the client sends `exit`: exit status 0 after
+/// `shutdown`, 1 without it (as the protocol says), 2 when the connection
+/// broke (P0560).
 pub fn run(_args: LspArgs) -> Result<Exit, CmdError> {
-    let (connection, io_threads) = policy_lsp::Connection::stdio();
-    let served = policy_lsp::serve(&connection);
-    // Close our end so the writer thread finishes, then wait for both threads.
+    let limit = crate::files::max_file_bytes();
+    let options = policy_lsp::Options {
+        max_document_bytes: usize::try_from(limit).unwrap_or(usize::MAX),
+    };
+    // A message may carry a document at the limit with JSON escaping.
+    let max_message = limit.saturating_mul(2).saturating_add(1 << 20);
+    let stdin = std::io::BufReader::new(std::io::stdin());
+    let (connection, io_threads) =
+        policy_lsp::transport::transport(stdin, std::io::stdout(), max_message);
+    let served = policy_lsp::serve_with(&connection, options);
+    // Close our end so the writer thread finishes, then wait for it.
     drop(connection);
     let joined = io_threads.join();
     let failed = |message: String| {
@@ -33,7 +43,9 @@ pub fn run(_args: LspArgs) -> Result<Exit, CmdError> {
             Format::Human,
         )
     };
-    served.map_err(|e| failed(format!("language server stopped: {e}")))?;
-    joined.map_err(|e| failed(format!("language server stdio failed: {e}")))?;
-    Ok(Exit::Ok)
+    joined.map_err(|e| failed(format!("language server stopped: {e}")))?;
+    match served.map_err(|e| failed(format!("language server stopped: {e}")))? {
+        policy_lsp::Ending::Clean => Ok(Exit::Ok),
+        policy_lsp::Ending::WithoutShutdown => Ok(Exit::Failure),
+    }
 }
