@@ -10,7 +10,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 schema="${SARIF_SCHEMA:-$repo/../shared/schemas/sarif-2.1.0.json}"
 [ -f "$schema" ] || { echo "sarif-validate: no schema at $schema" >&2; exit 1; }
-(cd "$repo" && cargo build --release --locked --quiet -p policyc)
+(cd "$repo" && cargo build --release --locked --quiet -p policyc --no-default-features)
 policyc="$repo/target/release/policyc"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

@@ -162,6 +162,8 @@ codes! {
     CannotListen = "P0550", Error, "cannot listen";
     /// The language server's connection to its client failed.
     LspConnection = "P0560", Error, "language server connection failed";
+    /// A subcommand that this build of policyc was compiled without.
+    NotInThisBuild = "P0561", Error, "command not in this build";
     /// A compiled artifact written with a schema version this policyc does not read.
     ArtifactVersion = "P0570", Error, "unsupported artifact version";
 }

@@ -62,7 +62,17 @@ pub enum Command {
     /// Write man pages: `policyc.1` and one `policyc-COMMAND.1` per subcommand.
     Man(cmd::man::Args),
     /// Run the language server on stdin/stdout (for editors).
+    #[cfg(feature = "lsp")]
     Lsp(cmd::lsp::LspArgs),
+    /// Run the language server (not in this build: built without the `lsp` feature).
+    #[cfg(not(feature = "lsp"))]
+    #[command(disable_help_flag = true)]
+    Lsp(cmd::unavailable::Args),
     /// Serve decisions over HTTP and as an Envoy ext_authz gRPC backend, with hot reload.
+    #[cfg(feature = "serve")]
     Serve(cmd::serve::ServeArgs),
+    /// Serve decisions (not in this build: built without the `serve` feature).
+    #[cfg(not(feature = "serve"))]
+    #[command(disable_help_flag = true)]
+    Serve(cmd::unavailable::Args),
 }

@@ -57,8 +57,14 @@ fn main() -> Exit {
         Command::Diff(args) => cmd::diff::run(args),
         Command::Completions(args) => cmd::completions::run(args),
         Command::Man(args) => cmd::man::run(args),
+        #[cfg(feature = "lsp")]
         Command::Lsp(args) => cmd::lsp::run(args),
+        #[cfg(not(feature = "lsp"))]
+        Command::Lsp(_) => cmd::unavailable::run("lsp"),
+        #[cfg(feature = "serve")]
         Command::Serve(args) => cmd::serve::run(args),
+        #[cfg(not(feature = "serve"))]
+        Command::Serve(_) => cmd::unavailable::run("serve"),
     };
     result.unwrap_or_else(|e| e.report())
 }

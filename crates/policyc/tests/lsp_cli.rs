@@ -2,6 +2,7 @@
 //! ends with exit 0 after `shutdown` + `exit`; a client that hangs up before
 //! `initialize` gets P0560 on stderr and exit 2. (The features are tested in
 //! crates/policy-lsp and, through a real client, in crates/policy-lsp/e2e.)
+#![cfg(feature = "lsp")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

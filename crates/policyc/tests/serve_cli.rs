@@ -2,6 +2,7 @@
 //! ephemeral ports (`--http 127.0.0.1:0 --grpc 127.0.0.1:0`, the ports read
 //! from the `listening:` lines), driven over HTTP by a plain HTTP/1.1
 //! client and over Envoy ext_authz by a real tonic client.
+#![cfg(feature = "serve")]
 #![expect(
     clippy::unwrap_used,
     clippy::panic,
