@@ -32,6 +32,37 @@ pub struct Counterexample {
     pub allowed: bool,
 }
 
+/// Whether `text` is one name as a policy writes it (a role, tier, keyword,
+/// lint, or permission id or pattern): what a did-you-mean replaces.
+fn is_one_name(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '*'))
+}
+
+/// One change of a [`Fix`]: the bytes of `span` replaced by `text` (an
+/// insertion when the span is empty, a deletion when `text` is).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    /// The bytes replaced.
+    pub span: Span,
+    /// What replaces them.
+    pub text: String,
+}
+
+/// A machine-applicable fix for a diagnostic: edits to its source that make
+/// the problem go away without changing anything else, applied together.
+/// One list serves every front end: the editor's quick fixes, SARIF
+/// `fixes` and `policyc fix`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    /// What it does, in the imperative (``replace `develper` with `developer` ``).
+    pub title: String,
+    /// The edits, in source order, not overlapping.
+    pub edits: Vec<Edit>,
+}
+
 /// One problem found in a policy, with its stable [`Code`], source spans,
 /// labels and help.
 ///
@@ -59,6 +90,7 @@ pub struct Diagnostic {
     suggestion: Option<String>,
     source: Option<SourceFile>,
     counterexamples: Vec<Counterexample>,
+    fixes: Vec<Fix>,
 }
 
 impl Diagnostic {
@@ -73,6 +105,7 @@ impl Diagnostic {
             suggestion: None,
             source: None,
             counterexamples: Vec::new(),
+            fixes: Vec::new(),
         }
     }
 
@@ -112,6 +145,42 @@ impl Diagnostic {
     pub fn suggest(mut self, suggestion: Option<String>) -> Self {
         self.suggestion = suggestion;
         self
+    }
+
+    /// Attaches a machine-applicable fix (besides the one a did-you-mean
+    /// suggestion implies; see [`Diagnostic::fixes`]).
+    pub fn with_fix(mut self, fix: Fix) -> Self {
+        self.fixes.push(fix);
+        self
+    }
+
+    /// Adds a fix to a diagnostic already built.
+    pub fn add_fix(&mut self, fix: Fix) {
+        self.fixes.push(fix);
+    }
+
+    /// The machine-applicable fixes: a did-you-mean suggestion replaces the
+    /// name under the primary label (when that label covers exactly one
+    /// name), then the fixes attached with [`Diagnostic::with_fix`].
+    pub fn fixes(&self) -> Vec<Fix> {
+        let mut out = Vec::with_capacity(self.fixes.len() + 1);
+        if let (Some(suggestion), Some(span)) = (&self.suggestion, self.primary_span()) {
+            let written = self
+                .source
+                .as_ref()
+                .and_then(|s| s.text().get(span.start..span.end));
+            if let Some(written) = written.filter(|w| is_one_name(w)) {
+                out.push(Fix {
+                    title: format!("replace `{written}` with `{suggestion}`"),
+                    edits: vec![Edit {
+                        span,
+                        text: suggestion.clone(),
+                    }],
+                });
+            }
+        }
+        out.extend(self.fixes.iter().cloned());
+        out
     }
 
     /// Attaches every counterexample of a failed assertion.

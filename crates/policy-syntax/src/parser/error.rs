@@ -6,7 +6,7 @@ use pest::error::{Error, ErrorVariant, InputLocation};
 
 use super::Rule;
 use crate::code::Code;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Edit, Fix};
 use crate::keywords;
 use crate::source::{SourceFile, Span};
 use crate::suggest::did_you_mean;
@@ -183,7 +183,12 @@ pub(super) fn syntax_error(
         .and_then(|before| before.chars().next_back())
         .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     let before = chunk.get(..pos).unwrap_or("");
-    if let Some(help) = slip_help(before, chunk.get(pos..).unwrap_or(""), &expected) {
+    if let Some((help, fix)) = (found == "`,`")
+        .then(|| tiers_with_commas(chunk, base, pos))
+        .flatten()
+    {
+        diag = diag.help(help).with_fix(fix);
+    } else if let Some(help) = slip_help(before, chunk.get(pos..).unwrap_or(""), &expected) {
         diag = diag.help(help);
     } else if at_chunk_end {
         // The declaration before `word` is incomplete; `word` itself is fine.
@@ -348,7 +353,55 @@ fn unclosed_brace(source: &SourceFile, chunk: &str, base: usize) -> Option<Diagn
             .map_or(end, |(i, _)| i);
         d = d.secondary(Span::new(start, end), "expected `}` after this");
     }
-    Some(d.help("add `}` after the role's last statement"))
+    // Nothing nests inside a body, so where the `}` goes is not a guess:
+    // after the body's last statement (or right after an empty `{`).
+    let at = base + last_content.max(brace + 1);
+    let text = if last_content > brace + 1 { "\n}" } else { "}" };
+    Some(
+        d.help("add `}` after the role's last statement")
+            .with_fix(Fix {
+                title: "add the missing `}`".to_string(),
+                edits: vec![Edit {
+                    span: Span::new(at, at),
+                    text: text.to_string(),
+                }],
+            }),
+    )
+}
+
+/// `tiers free, pro, enterprise`: the tiers line around `pos` (an offset
+/// into `chunk`) written with commas where the grammar wants `<`, as the
+/// help and the fix that rewrites each `,` to ` <`. `None` unless the line is
+/// a `tiers` declaration of names separated by `,` or `<`.
+fn tiers_with_commas(chunk: &str, base: usize, pos: usize) -> Option<(String, Fix)> {
+    let (start, line) = line_offsets(chunk).find(|(at, l)| *at <= pos && pos < at + l.len())?;
+    let code = line.split("//").next().unwrap_or("").trim_end();
+    let rest = code.trim_start().strip_prefix("tiers")?;
+    let names: Vec<&str> = rest.split([',', '<']).map(str::trim).collect();
+    if !rest.contains(',') || names.iter().any(|n| !crate::is_identifier(n)) {
+        return None;
+    }
+    let mut edits = Vec::new();
+    for (i, c) in code.char_indices() {
+        if c == ',' {
+            let gap = code.get(..i).unwrap_or("").trim_end().len();
+            edits.push(Edit {
+                span: Span::new(base + start + gap, base + start + i + 1),
+                text: " <".to_string(),
+            });
+        }
+    }
+    let help = format!(
+        "tiers are listed lowest first and separated by `<`: `tiers {}`",
+        names.join(" < ")
+    );
+    Some((
+        help,
+        Fix {
+            title: "separate the tiers with `<`".to_string(),
+            edits,
+        },
+    ))
 }
 
 /// Each line of `text` with the byte offset it starts at.
