@@ -60,6 +60,7 @@ repos:
   - repo: $repo
     rev: $rev
     hooks:
+      - id: policyc-fix
       - id: policyc-check
       - id: policyc-fmt
       - id: policyc-test
@@ -140,6 +141,16 @@ git add ugly.policy
 run 0 policyc-fmt --files ugly.policy
 git rm --quiet --cached ugly.policy && rm ugly.policy
 
+echo "== 3b. a misspelt role is fixed by policyc-fix, and the hook fails"
+printf 'permission docs.read "Read documents"\n\nrole reader "Reader" {\n  grants docs.read\n}\n\nrole editor "Editor" {\n  inherits readr\n}\n' > typo.policy
+git add typo.policy
+run 1 policyc-fix --files typo.policy
+grep -q 'files were modified by this hook' <<<"$out" || fail "pre-commit did not report the fix"
+grep -q 'inherits reader' typo.policy || fail "typo.policy was not fixed"
+git add typo.policy
+run 0 policyc-fix --files typo.policy
+git rm --quiet --cached typo.policy && rm typo.policy
+
 echo "== 4. a failing policy test fails policyc-test"
 cp acl.test.yaml "$work/acl.test.yaml"
 sed -i 's/action: docs.write, tier: pro, expect: deny/action: docs.write, tier: pro, expect: allow/' acl.test.yaml
@@ -155,4 +166,4 @@ git add acl.policy
 run 1 policyc-test --all-files
 grep -q 'snapshot differs' <<<"$out" || fail "policyc-test did not report the stale snapshot"
 
-echo "pre-commit-e2e: 6 passed, 0 failed"
+echo "pre-commit-e2e: 7 passed, 0 failed"

@@ -33,6 +33,7 @@ mod assertions;
 mod diff;
 mod expect;
 mod explain;
+mod fixes;
 mod graph;
 mod model;
 mod pattern;
@@ -180,6 +181,7 @@ pub fn compile_file_with_expected(
         );
     }
     let expected = expect::apply(file, parsed_cleanly && names_ok, &mut diags);
+    fixes::attach_removals(file, &mut diags);
     sort_diagnostics(&mut diags);
     (policy, diags, expected)
 }

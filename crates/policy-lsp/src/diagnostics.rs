@@ -9,7 +9,7 @@ use lsp_types::{
 };
 
 use crate::analysis::Analysis;
-use crate::engine::{self, Code, Item, RoleStmt, Severity, Span};
+use crate::engine::{self, Code, Severity};
 
 /// The repository the error pages live in (the workspace's `repository`).
 const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
@@ -81,9 +81,11 @@ fn overlaps(a: Range, b: Range) -> bool {
     a.start <= b.end && b.start <= a.end
 }
 
-/// The quick fixes for diagnostics overlapping `range`: every did-you-mean
-/// suggestion, and the removal of redundant grants, useless exclusions and
-/// duplicate parents.
+/// The quick fixes for diagnostics overlapping `range`: each diagnostic's
+/// machine-applicable fixes ([`engine::Diagnostic::fixes`]: did-you-mean
+/// replacements, a missing `}`, `<` between tiers, removal of redundant
+/// grants, useless exclusions and duplicate parents), the same edits
+/// `policyc fix` applies.
 #[expect(
     clippy::mutable_key_type,
     reason = "lsp_types::Uri caches its parse lazily; its hash and equality are those of the text"
@@ -91,101 +93,31 @@ fn overlaps(a: Range, b: Range) -> bool {
 pub fn code_actions(analysis: &Analysis, uri: &Uri, range: Range) -> Vec<CodeActionOrCommand> {
     let mut out = Vec::new();
     for d in &analysis.compiled.diagnostics {
-        let Some(span) = d.primary_span() else {
-            continue;
-        };
         let lsp = to_lsp(analysis, uri, d);
         if !overlaps(lsp.range, range) {
             continue;
         }
-        let written = analysis.text.get(span.start..span.end).unwrap_or("");
-        let fix = if let Some(s) = d.suggestion() {
-            Some((
-                format!("replace `{written}` with `{s}`"),
-                span,
-                s.to_string(),
-            ))
-        } else {
-            let what = match d.code() {
-                Code::RedundantGrant => Some("redundant grant"),
-                Code::UselessExclusion => Some("useless exclusion"),
-                Code::DuplicateParent => Some("duplicate parent"),
-                _ => None,
-            };
-            what.and_then(|w| {
-                removal(analysis, span)
-                    .map(|r| (format!("remove {w} `{written}`"), r, String::new()))
-            })
-        };
-        let Some((title, edit_span, new_text)) = fix else {
-            continue;
-        };
-        let edit = TextEdit::new(analysis.lines.range(&analysis.text, edit_span), new_text);
-        let changes = HashMap::from([(uri.clone(), vec![edit])]);
-        out.push(CodeActionOrCommand::CodeAction(CodeAction {
-            title,
-            kind: Some(CodeActionKind::QUICKFIX),
-            diagnostics: Some(vec![lsp]),
-            edit: Some(WorkspaceEdit {
-                changes: Some(changes),
-                ..WorkspaceEdit::default()
-            }),
-            is_preferred: Some(true),
-            ..CodeAction::default()
-        }));
-    }
-    out
-}
-
-/// The bytes to delete to remove the list item at `item` from its
-/// `inherits`/`grants`/`excludes` statement: the item and one neighbouring
-/// comma, or the whole statement (and its line, when it stands alone) when it
-/// is the only item.
-fn removal(analysis: &Analysis, item: Span) -> Option<Span> {
-    let text = &analysis.text;
-    for it in &analysis.compiled.file.items {
-        let Item::Role(role) = it else { continue };
-        for stmt in &role.body {
-            let (spans, stmt_span): (Vec<Span>, Span) = match stmt {
-                RoleStmt::Inherits { parents, span } => {
-                    (parents.iter().map(|p| p.span).collect(), *span)
-                }
-                RoleStmt::Grants { patterns, span, .. }
-                | RoleStmt::Excludes { patterns, span, .. } => {
-                    (patterns.iter().map(|p| p.span).collect(), *span)
-                }
-            };
-            let Some(pos) = spans.iter().position(|s| *s == item) else {
-                continue;
-            };
-            if spans.len() == 1 {
-                return Some(whole_lines(text, stmt_span));
-            }
-            return if pos > 0 {
-                spans.get(pos - 1).map(|prev| Span::new(prev.end, item.end))
-            } else {
-                spans.get(1).map(|next| Span::new(item.start, next.start))
-            };
+        for fix in d.fixes() {
+            let edits = fix
+                .edits
+                .iter()
+                .map(|e| {
+                    TextEdit::new(analysis.lines.range(&analysis.text, e.span), e.text.clone())
+                })
+                .collect();
+            let changes = HashMap::from([(uri.clone(), edits)]);
+            out.push(CodeActionOrCommand::CodeAction(CodeAction {
+                title: fix.title,
+                kind: Some(CodeActionKind::QUICKFIX),
+                diagnostics: Some(vec![lsp.clone()]),
+                edit: Some(WorkspaceEdit {
+                    changes: Some(changes),
+                    ..WorkspaceEdit::default()
+                }),
+                is_preferred: Some(true),
+                ..CodeAction::default()
+            }));
         }
     }
-    None
-}
-
-/// `span` widened to its whole lines when nothing else stands on them.
-fn whole_lines(text: &str, span: Span) -> Span {
-    let before = text.get(..span.start).unwrap_or("");
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let after = text.get(span.end..).unwrap_or("");
-    let line_end = after.find('\n').map_or(text.len(), |i| span.end + i + 1);
-    let blank_before = text
-        .get(line_start..span.start)
-        .is_some_and(|s| s.trim().is_empty());
-    let blank_after = text
-        .get(span.end..line_end)
-        .is_some_and(|s| s.trim().is_empty());
-    if blank_before && blank_after {
-        Span::new(line_start, line_end)
-    } else {
-        span
-    }
+    out
 }

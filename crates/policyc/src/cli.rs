@@ -55,6 +55,8 @@ pub enum Command {
     WhatCan(cmd::what_can::Args),
     /// Format policy files canonically, in place (or check that they are).
     Fmt(cmd::fmt::Args),
+    /// Apply every machine-applicable fix (did-you-mean, missing `}`, `<` between tiers, redundant items), in place.
+    Fix(cmd::fix::Args),
     /// Compare two versions of a policy by their effective permissions.
     Diff(cmd::diff::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).

@@ -240,6 +240,16 @@ pub struct Kind {
     pub help: &'static str,
 }
 
+/// [`discover`] over `paths`, or over `.` when none were given (what
+/// every command that takes `[PATH...]` does).
+pub fn discover_or_cwd(paths: Vec<PathBuf>, kind: &Kind) -> Result<Vec<PathBuf>, Diagnostic> {
+    if paths.is_empty() {
+        discover(&[PathBuf::from(".")], kind)
+    } else {
+        discover(&paths, kind)
+    }
+}
+
 /// Expands files and directories into the files of `kind`, sorted by path,
 /// each file once (`a.policy` and `./a.policy` are one file). A directory is
 /// searched recursively (hidden directories, `target` and symbolic links to

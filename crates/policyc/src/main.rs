@@ -54,6 +54,7 @@ fn main() -> Exit {
         Command::WhoCan(args) => cmd::who_can::run(args),
         Command::WhatCan(args) => cmd::what_can::run(args),
         Command::Fmt(args) => cmd::fmt::run(args),
+        Command::Fix(args) => cmd::fix::run(args),
         Command::Diff(args) => cmd::diff::run(args),
         Command::Completions(args) => cmd::completions::run(args),
         Command::Man(args) => cmd::man::run(args),

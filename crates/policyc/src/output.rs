@@ -131,3 +131,12 @@ pub fn print_listing<'a>(tiers: impl Iterator<Item = (Option<&'a str>, &'a [Json
     }
     print_text(&out);
 }
+
+/// `1 file`, `2 files`: a count and a noun that takes `s` in the plural.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}

@@ -12,6 +12,7 @@ use policy_syntax::{Code, Diagnostic, Severity, SourceFile};
 use serde::Serialize;
 
 use crate::exit::{CmdError, Exit};
+use crate::output::plural;
 use crate::files::{self, LoadError};
 use crate::output::{self, OutputFormat};
 use crate::render::{self, Format, JsonDiagnostic, JsonLocation};
@@ -66,14 +67,6 @@ struct JsonReport {
     /// Warnings expected by `expect` lines: not counted, not in `diagnostics`.
     expected: Vec<JsonExpected>,
     summary: JsonSummary,
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }
 
 /// Compiles one loaded input.

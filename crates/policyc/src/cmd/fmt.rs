@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 use policy_syntax::{Code, Diagnostic, SourceFile};
 
 use crate::exit::{CmdError, Exit};
+use crate::output::plural;
 use crate::files::{self, LoadError};
 use crate::render::{self, Format};
 
-mod diff;
+pub(crate) mod diff;
 use diff::unified_diff;
 
 /// `policyc fmt`
@@ -27,14 +28,6 @@ pub struct Args {
     /// Read a policy from stdin and write it formatted to stdout (same as `-`).
     #[arg(long)]
     pub stdin: bool,
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }
 
 /// `P0524`: the formatted text of `name` would be larger than the limit.
@@ -73,12 +66,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         }
         return run_stdin(args.check);
     }
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths
-    };
-    let files = files::discover(&paths, &files::POLICY_FILES)
+    let files = files::discover_or_cwd(args.paths, &files::POLICY_FILES)
         .map_err(|d| CmdError::new(d, Format::Human))?;
     let color = render::stderr_color();
     let mut err = std::io::stderr().lock();

@@ -5,6 +5,7 @@ pub mod compile;
 pub mod completions;
 pub mod diff;
 pub mod explain;
+pub mod fix;
 pub mod fmt;
 #[cfg(feature = "lsp")]
 pub mod lsp;

@@ -33,10 +33,16 @@ const GAP_LINES: usize = 400;
 
 /// A unified diff from `old` to `new`, labelled with the file name.
 pub fn unified_diff(name: &str, old: &str, new: &str) -> String {
+    unified_diff_as(name, old, new, "formatted")
+}
+
+/// [`unified_diff`] with the new side labelled `{name} ({what})`
+/// (`policyc fix --dry-run` says `fixed`).
+pub fn unified_diff_as(name: &str, old: &str, new: &str, what: &str) -> String {
     let mut out = String::new();
     let header = |out: &mut String| {
         let _ = writeln!(out, "--- {name}");
-        let _ = writeln!(out, "+++ {name} (formatted)");
+        let _ = writeln!(out, "+++ {name} ({what})");
     };
     let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
     let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
