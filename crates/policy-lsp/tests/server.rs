@@ -70,13 +70,8 @@ fn typo_gives_p0201_with_a_quick_fix_and_clears_when_fixed() {
         d["range"]["end"],
         json!({ "line": line, "character": col + 5 })
     );
-    assert_eq!(
-        d["codeDescription"]["href"],
-        format!(
-            "{}/blob/main/docs/errors/P0201.md",
-            env!("CARGO_PKG_REPOSITORY")
-        )
-    );
+    // No documentation base configured: no link (never a made-up address).
+    assert!(d.get("codeDescription").is_none(), "{d}");
     assert!(d["message"]
         .as_str()
         .unwrap()
@@ -465,5 +460,20 @@ fn unknown_methods_and_bad_params_are_errors_not_crashes() {
     c.open(URI, DEMO);
     let r = c.response("textDocument/hover", pos(URI, 9999, 9999));
     assert!(r.response_result.is_ok());
+    c.shutdown();
+}
+
+#[test]
+fn codes_link_to_their_page_under_the_configured_docs_url() {
+    let options = policy_lsp::Options {
+        docs_url: Some("https://git.internal/policyc/blob/main/".to_string()),
+        ..policy_lsp::Options::default()
+    };
+    let c = Client::start_with(&[], options);
+    let diags = c.open(URI, &DEMO.replace("inherits member", "inherits membr"));
+    assert_eq!(
+        diags[0]["codeDescription"]["href"],
+        "https://git.internal/policyc/blob/main/docs/errors/P0201.md"
+    );
     c.shutdown();
 }

@@ -278,7 +278,7 @@ fn print_report(format: OutputFormat, checked: &[Checked], deny_warnings: bool) 
     let unreadable = checked.iter().any(|c| c.unreadable);
     let exit = exit_code(unreadable, errors, warnings, deny_warnings);
     if format == OutputFormat::Sarif {
-        output::print_text(&report::sarif::render(checked));
+        output::print_text(&report::sarif::render(checked, crate::global::docs_url()));
         return exit;
     }
     output::print_text(&report::github::render(checked));

@@ -19,14 +19,6 @@ use super::Checked;
 pub const SCHEMA_URI: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
-/// Where the project (and its docs) live, from the workspace manifest.
-const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
-
-/// The documentation page of a code.
-pub fn help_uri(code: Code) -> String {
-    format!("{REPOSITORY}/blob/main/docs/errors/{}.md", code.as_str())
-}
-
 /// The "What it means" section of a code's page, as one paragraph.
 fn what_it_means(doc: &str) -> String {
     let body = doc
@@ -44,16 +36,20 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
-fn rule(code: Code) -> Value {
+/// The rule of `code`; `helpUri` only when a documentation base is known.
+fn rule(code: Code, docs_url: Option<&str>) -> Value {
     let doc = code.explanation();
-    json!({
+    let mut rule = json!({
         "id": code.as_str(),
         "shortDescription": { "text": code.title() },
         "fullDescription": { "text": what_it_means(doc) },
         "help": { "text": doc, "markdown": doc },
-        "helpUri": help_uri(code),
         "defaultConfiguration": { "level": level(code.severity()) },
-    })
+    });
+    if let (Some(base), Some(obj)) = (docs_url, rule.as_object_mut()) {
+        obj.insert("helpUri".to_string(), json!(code.doc_url(base)));
+    }
+    rule
 }
 
 /// A file name as a relative URI reference: `/` kept, anything outside the
@@ -145,7 +141,10 @@ fn notification(file: &str, d: &Diagnostic) -> Value {
 }
 
 /// The SARIF log of a `check` run, pretty-printed, with a trailing newline.
-pub fn render(checked: &[Checked]) -> String {
+/// `docs_url` is the documentation base (`POLICYC_DOCS_URL`): with it, the
+/// driver's `informationUri` and each rule's `helpUri` point into it;
+/// without it they are left out.
+pub fn render(checked: &[Checked], docs_url: Option<&str>) -> String {
     let mut results = Vec::new();
     let mut notifications = Vec::new();
     for c in checked {
@@ -176,17 +175,20 @@ pub fn render(checked: &[Checked]) -> String {
             results.push(r);
         }
     }
+    let mut driver = json!({
+        "name": "policyc",
+        "version": env!("CARGO_PKG_VERSION"),
+        "semanticVersion": env!("CARGO_PKG_VERSION"),
+        "rules": Code::ALL.iter().map(|c| rule(*c, docs_url)).collect::<Vec<_>>(),
+    });
+    if let (Some(base), Some(obj)) = (docs_url, driver.as_object_mut()) {
+        obj.insert("informationUri".to_string(), json!(base));
+    }
     let log = json!({
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [{
-            "tool": { "driver": {
-                "name": "policyc",
-                "version": env!("CARGO_PKG_VERSION"),
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": REPOSITORY,
-                "rules": Code::ALL.iter().map(|c| rule(*c)).collect::<Vec<_>>(),
-            }},
+            "tool": { "driver": driver },
             "invocations": [{
                 "executionSuccessful": notifications.is_empty(),
                 "toolExecutionNotifications": notifications,
