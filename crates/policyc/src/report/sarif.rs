@@ -1,10 +1,11 @@
 //! `policyc check --format sarif`: one SARIF 2.1.0 log on stdout.
 //!
-//! One run; `tool.driver.rules` has one rule per diagnostic code (in code
-//! order, from the same `docs/errors/` pages `policyc explain` prints);
-//! each diagnostic is a result with a region in Unicode code points
-//! (`columnKind: unicodeCodePoints`, end column exclusive) and its
-//! secondary labels as related locations. A warning an `expect` line
+//! One run; `tool.driver.rules` has one rule per diagnostic code that has
+//! a result (in code order), summarised from the same `docs/errors/` pages
+//! `policyc explain` prints; each diagnostic is a result with a region in
+//! Unicode code points (`columnKind: unicodeCodePoints`, end column
+//! exclusive), its secondary labels as related locations, and a fix when it
+//! has a did-you-mean suggestion. A warning an `expect` line
 //! expected is a result too, with an `inSource` suppression whose
 //! `justification` is the line's reason. A path that could not be read is
 //! a tool execution notification (and `executionSuccessful: false`), so the
@@ -21,12 +22,49 @@ pub const SCHEMA_URI: &str =
 
 /// The "What it means" section of a code's page, as one paragraph.
 fn what_it_means(doc: &str) -> String {
-    let body = doc
-        .split("## What it means")
+    one_line(section(doc))
+}
+
+/// The text of the "What it means" section of a code's page.
+fn section(doc: &str) -> &str {
+    doc.split("## What it means")
         .nth(1)
         .map(|rest| rest.split("\n## ").next().unwrap_or(rest))
-        .unwrap_or("");
-    body.split_whitespace().collect::<Vec<_>>().join(" ")
+        .unwrap_or("")
+}
+
+/// `text` with its whitespace runs (line breaks too) made single spaces.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The short help of a rule: the first paragraph of "What it means", then
+/// where the whole page is (its address under `docs_url`, and
+/// `policyc explain CODE`). Plain text and Markdown.
+fn short_help(code: Code, docs_url: Option<&str>) -> (String, String) {
+    let summary = one_line(
+        section(code.explanation())
+            .trim()
+            .split("\n\n")
+            .next()
+            .unwrap_or(""),
+    );
+    let explain = format!("policyc explain {code}");
+    match docs_url {
+        Some(base) => {
+            let url = code.doc_url(base);
+            (
+                format!("{summary}\n\nThe whole page, with an example and how to fix it: {url} (or `{explain}`)."),
+                format!("{summary}\n\nThe whole page, with an example and how to fix it: [{code}]({url}) (or `{explain}`)."),
+            )
+        }
+        None => {
+            let text = format!(
+                "{summary}\n\nThe whole page, with an example and how to fix it: `{explain}`."
+            );
+            (text.clone(), text)
+        }
+    }
 }
 
 fn level(severity: Severity) -> &'static str {
@@ -38,12 +76,12 @@ fn level(severity: Severity) -> &'static str {
 
 /// The rule of `code`; `helpUri` only when a documentation base is known.
 fn rule(code: Code, docs_url: Option<&str>) -> Value {
-    let doc = code.explanation();
+    let (help, markdown) = short_help(code, docs_url);
     let mut rule = json!({
         "id": code.as_str(),
         "shortDescription": { "text": code.title() },
-        "fullDescription": { "text": what_it_means(doc) },
-        "help": { "text": doc, "markdown": doc },
+        "fullDescription": { "text": what_it_means(code.explanation()) },
+        "help": { "text": help, "markdown": markdown },
         "defaultConfiguration": { "level": level(code.severity()) },
     });
     if let (Some(base), Some(obj)) = (docs_url, rule.as_object_mut()) {
@@ -97,12 +135,30 @@ fn message(d: &Diagnostic) -> String {
     }
 }
 
-fn result(file: &str, d: &Diagnostic) -> Value {
+/// The fix of a did-you-mean suggestion: replace the primary span with it
+/// (the same edit as the language server's quick fix).
+fn fix(file: &str, source: &SourceFile, span: Span, suggestion: &str) -> Value {
+    let written = source.text().get(span.start..span.end).unwrap_or("");
+    json!({
+        "description": { "text": format!("replace `{written}` with `{suggestion}`") },
+        "artifactChanges": [{
+            "artifactLocation": { "uri": uri(file) },
+            "replacements": [{
+                "deletedRegion": region(source, span),
+                "insertedContent": { "text": suggestion },
+            }],
+        }],
+    })
+}
+
+/// The result of one diagnostic; `rules` are the codes of the log's rules,
+/// in order (`ruleIndex` points into them).
+fn result(file: &str, d: &Diagnostic, rules: &[Code]) -> Value {
     let src = d.source_file();
     let file = src.map_or(file, SourceFile::name);
     let mut r = json!({
         "ruleId": d.code().as_str(),
-        "ruleIndex": Code::ALL.iter().position(|c| *c == d.code()).unwrap_or(0),
+        "ruleIndex": rules.iter().position(|c| *c == d.code()).unwrap_or(0),
         "level": level(d.severity()),
         "message": { "text": message(d) },
         "locations": [location(file, src, d.primary_span())],
@@ -125,6 +181,14 @@ fn result(file: &str, d: &Diagnostic) -> Value {
     if let (false, Some(obj)) = (related.is_empty(), r.as_object_mut()) {
         obj.insert("relatedLocations".to_string(), Value::Array(related));
     }
+    if let (Some(src), Some(span), Some(suggestion), Some(obj)) =
+        (src, primary, d.suggestion(), r.as_object_mut())
+    {
+        obj.insert(
+            "fixes".to_string(),
+            json!([fix(file, src, span, suggestion)]),
+        );
+    }
     r
 }
 
@@ -145,6 +209,19 @@ fn notification(file: &str, d: &Diagnostic) -> Value {
 /// driver's `informationUri` and each rule's `helpUri` point into it;
 /// without it they are left out.
 pub fn render(checked: &[Checked], docs_url: Option<&str>) -> String {
+    // One rule per code that has a result, in code order.
+    let mut rules: Vec<Code> = checked
+        .iter()
+        .filter(|c| !c.unreadable)
+        .flat_map(|c| {
+            c.diagnostics
+                .iter()
+                .chain(c.expected.iter().map(|e| &e.diagnostic))
+                .map(Diagnostic::code)
+        })
+        .collect();
+    rules.sort_unstable();
+    rules.dedup();
     let mut results = Vec::new();
     let mut notifications = Vec::new();
     for c in checked {
@@ -152,13 +229,13 @@ pub fn render(checked: &[Checked], docs_url: Option<&str>) -> String {
             if c.unreadable {
                 notifications.push(notification(&c.name, d));
             } else {
-                results.push(result(&c.name, d));
+                results.push(result(&c.name, d, &rules));
             }
         }
         // An expected warning is a result with an in-source suppression,
         // whose justification is the `expect` line's reason.
         for e in &c.expected {
-            let mut r = result(&c.name, &e.diagnostic);
+            let mut r = result(&c.name, &e.diagnostic, &rules);
             if let Some(obj) = r.as_object_mut() {
                 let src = e.diagnostic.source_file();
                 let file = src.map_or(c.name.as_str(), SourceFile::name);
@@ -179,7 +256,7 @@ pub fn render(checked: &[Checked], docs_url: Option<&str>) -> String {
         "name": "policyc",
         "version": env!("CARGO_PKG_VERSION"),
         "semanticVersion": env!("CARGO_PKG_VERSION"),
-        "rules": Code::ALL.iter().map(|c| rule(*c, docs_url)).collect::<Vec<_>>(),
+        "rules": rules.iter().map(|c| rule(*c, docs_url)).collect::<Vec<_>>(),
     });
     if let (Some(base), Some(obj)) = (docs_url, driver.as_object_mut()) {
         obj.insert("informationUri".to_string(), json!(base));
@@ -220,5 +297,22 @@ mod tests {
         assert_eq!(what_it_means(doc), "A thing happens.");
         let real = what_it_means(Code::UnknownRole.explanation());
         assert!(real.starts_with("A role name is used"), "{real}");
+    }
+
+    #[test]
+    fn short_help_is_the_first_paragraph_and_where_the_page_is() {
+        let (text, markdown) = short_help(Code::UnknownRole, None);
+        assert_eq!(text, markdown);
+        assert!(text.starts_with("A role name is used that no `role` declaration defines"));
+        assert!(
+            !text.contains("An `assert` that names"),
+            "only the first paragraph: {text}"
+        );
+        assert!(text.ends_with("`policyc explain P0201`."), "{text}");
+        let (text, markdown) = short_help(Code::UnknownRole, Some("file:///opt/policyc"));
+        assert!(
+            text.contains("file:///opt/policyc/docs/errors/P0201.md (or `policyc explain P0201`)")
+        );
+        assert!(markdown.contains("[P0201](file:///opt/policyc/docs/errors/P0201.md)"));
     }
 }
