@@ -17,7 +17,9 @@ mod suggest;
 
 pub use ast::*;
 pub use code::{Code, Severity};
-pub use diagnostic::{sort_diagnostics, Counterexample, Diagnostic, Label as DiagnosticLabel};
+pub use diagnostic::{
+    sort_diagnostics, trim_line_ends, Counterexample, Diagnostic, Label as DiagnosticLabel,
+};
 pub use format::{format, MAX_WIDTH};
 pub use parser::{
     is_identifier, is_label, is_permission_id, is_permission_pattern, parse, MAX_LINE_BYTES,
