@@ -225,6 +225,46 @@ fn last_word(text: &str) -> &str {
 /// position and the text `after` it.
 fn slip_help(before: &str, after: &str, expected: &BTreeSet<&'static str>) -> Option<String> {
     let in_body = expected.contains("`}`") || expected.contains("`grants`");
+    let line_before = before.rsplit(['\n', '\r']).next().unwrap_or("");
+    let line_after = after.split(['\n', '\r']).next().unwrap_or("");
+    if after.starts_with(',') && expected.contains("`<`") {
+        if let Some(tiers) = line_before.trim_start().strip_prefix("tiers ") {
+            let rest = format!("{tiers}{line_after}");
+            let rest = rest.split("//").next().unwrap_or("");
+            let names: Vec<&str> = rest.split(',').map(str::trim).collect();
+            if names.iter().all(|n| !n.is_empty()) {
+                return Some(format!(
+                    "tiers are ordered, lowest first, with `<`: did you mean `tiers {}`?",
+                    names.join(" < ")
+                ));
+            }
+        }
+    }
+    let previous_line = before
+        .trim_end()
+        .rsplit(['\n', '\r'])
+        .next()
+        .unwrap_or("")
+        .trim_start();
+    if after.starts_with("///") && previous_line.starts_with("expect ") {
+        return Some(
+            "a doc comment goes first, before the `expect` lines of the declaration it documents: \
+             move it above `expect`"
+                .to_string(),
+        );
+    }
+    if in_body && (after.starts_with("expect ") || after.starts_with("expect\t")) {
+        let role = before
+            .lines()
+            .rev()
+            .find_map(|l| l.trim_start().strip_prefix("role "))
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or("ROLE");
+        return Some(format!(
+            "`expect` applies to a whole declaration: move the line above `role {role}`, \
+             with any other `expect` lines of the role"
+        ));
+    }
     if after.starts_with("///") && in_body {
         return Some(
             "a doc comment (`///`) documents a whole declaration and goes on the lines before it; \
