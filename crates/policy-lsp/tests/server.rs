@@ -211,14 +211,14 @@ fn hover_on_exclusions_permissions_tiers_and_assertions() {
     let mut c = Client::start(&[]);
     let text = DEMO.replace(
         "assert admin",
-        "role auditor \"Auditor\" {\n  inherits admin\n  excludes billing.manage\n}\n\nassert admin",
+        "role auditor \"Auditor\" {\n  inherits admin\n  /// Auditors only read.\n  excludes billing.manage\n}\n\nassert admin",
     );
     assert!(c.open(URI, &text).is_empty());
     let (l, ch) = find(&text, "auditor", 0, true);
     let h = c.request("textDocument/hover", pos(URI, l, ch));
     let v = h["contents"]["value"].as_str().unwrap();
     assert!(
-        v.contains("- ~~`billing.manage`~~ — excluded at line 20"),
+        v.contains("- ~~`billing.manage`~~ — excluded at line 21 — Auditors only read."),
         "{v}"
     );
 
