@@ -15,7 +15,7 @@ rm -rf "$work/node_modules" "$work"/*.vsix
 cd "$work"
 npm install --no-audit --no-fund --loglevel=error
 npx --no-install vscode-tmgrammar-test -g syntaxes/policy.tmLanguage.json 'tests/grammar/*.policy'
-npx --no-install vsce package --skip-license --out "$work/policyc.vsix"
+npx --no-install vsce package --skip-license --allow-missing-repository --out "$work/policyc.vsix"
 # The package holds the manifest, the grammar, the language configuration,
 # the client, and the language-client runtime dependency.
 listing=$(unzip -l "$work/policyc.vsix")

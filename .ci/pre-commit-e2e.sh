@@ -53,7 +53,7 @@ consumer="$work/consumer"
 mkdir -p "$consumer"
 cd "$consumer"
 git init --quiet .
-git config user.email ci@example.invalid
+git config user.email ci@localhost
 git config user.name ci
 cat > .pre-commit-config.yaml <<YAML
 repos:

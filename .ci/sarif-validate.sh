@@ -3,15 +3,19 @@
 # JSON schema (../shared/schemas/sarif-2.1.0.json, beside the repository;
 # never vendored, so `cargo test` does not need it): a policy with errors,
 # warnings and secondary labels, an unreadable path (a dangling symlink) and
-# a missing one; a clean run; stdin; and a path that cannot be searched.
+# a missing one; a clean run; stdin; a did-you-mean (a result with `fixes`)
+# with POLICYC_DOCS_URL set (`helpUri`); and a path that cannot be searched.
 # `jsonschema` (with `rfc3987`, so URI formats are checked too) comes from
-# PyPI into a throwaway venv.
+# PyPI into a throwaway venv. POLICYC=PATH validates that binary instead of
+# building a release one.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 schema="${SARIF_SCHEMA:-$repo/../shared/schemas/sarif-2.1.0.json}"
 [ -f "$schema" ] || { echo "sarif-validate: no schema at $schema" >&2; exit 1; }
-(cd "$repo" && cargo build --release --locked --quiet -p policyc --no-default-features)
-policyc="$repo/target/release/policyc"
+if [ -z "${POLICYC:-}" ]; then
+  (cd "$repo" && cargo build --release --locked --quiet -p policyc --no-default-features)
+fi
+policyc="${POLICYC:-$repo/target/release/policyc}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 python3 -m venv "$work/venv"
@@ -35,6 +39,8 @@ sarif mixed 2 dir/ missing.policy
 sarif clean 0 clean.policy
 sarif stdin 1 - --stdin-filename "src/a b.policy" < dir/formats.policy
 sarif unsearchable 2 no-such-dir/
+printf 'role member "Member" {}\nrole admin "Admin" {\n  inherits membr\n}\n' > typo.policy
+POLICYC_DOCS_URL=https://git.internal/policyc/blob/main sarif typo 1 typo.policy
 
 "$work/venv/bin/python" - "$schema" "$work" <<'PY'
 import json, sys
@@ -43,7 +49,7 @@ schema = json.load(open(sys.argv[1]))
 # rfc3987 lets the format checker check the `uri` and `uri-reference` fields.
 validator = Draft7Validator(schema, format_checker=Draft7Validator.FORMAT_CHECKER)
 assert validator.format_checker.conforms("a b", "uri-reference") is False, "uri checks are active"
-for name in ["mixed", "clean", "stdin", "unsearchable"]:
+for name in ["mixed", "clean", "stdin", "unsearchable", "typo"]:
     log = json.load(open(f"{sys.argv[2]}/{name}.sarif"))
     errors = sorted(validator.iter_errors(log), key=lambda e: list(e.path))
     for e in errors:
@@ -58,4 +64,7 @@ for name in ["mixed", "clean", "stdin", "unsearchable"]:
 mixed = json.load(open(f"{sys.argv[2]}/mixed.sarif"))["runs"][0]
 assert {"error", "warning"} <= {r["level"] for r in mixed["results"]}, "errors and warnings"
 assert len(mixed["invocations"][0]["toolExecutionNotifications"]) == 2, "unreadable + missing"
+typo = json.load(open(f"{sys.argv[2]}/typo.sarif"))["runs"][0]
+assert typo["results"][0]["fixes"][0]["artifactChanges"][0]["replacements"][0]["insertedContent"]["text"] == "member"
+assert typo["tool"]["driver"]["rules"][0]["helpUri"].endswith("/docs/errors/P0201.md")
 PY

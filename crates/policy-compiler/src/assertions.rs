@@ -207,10 +207,15 @@ pub(crate) fn check(policy: &Policy, asserts: &[ResolvedAssert], diags: &mut Vec
             AssertClaim::Includes(_, other) => format!("`{}`", role_name(*other)),
             _ => format!("`{}`", a.pattern),
         };
+        // `R includes S` names `S`, the role `R` was compared against.
+        let compared = match &a.kind {
+            AssertClaim::Includes(_, other) => format!(", which `{}` can", role_name(*other)),
+            _ => String::new(),
+        };
         let mut d = Diagnostic::new(
             Code::AssertionFailed,
             format!(
-                "assertion failed: `{}` {verb} `{}`{}{more}",
+                "assertion failed: `{}` {verb} `{}`{}{compared}{more}",
                 role_name(r),
                 perm_name(p),
                 on(t)

@@ -486,11 +486,13 @@ impl Policy {
                 span.map(|s| self.location(s)).or(perm_at),
             ),
             DenyReason::Excluded { role: by, span } => {
-                let pattern = self.exclusion_of(*by, perm).map_or(pname, |e| &e.pattern);
+                let exclusion = self.exclusion_of(*by, perm);
+                let pattern = exclusion.map_or(pname, |e| &e.pattern);
+                let doc = exclusion.and_then(|e| e.doc.as_deref());
                 let by_name = (*by != role).then(|| self.role(*by).map_or("?", |x| x.id.as_str()));
                 Reason::about(
                     ReasonKind::Excluded,
-                    wording::excluded(rname, by_name, pname, pattern),
+                    wording::with_doc(wording::excluded(rname, by_name, pname, pattern), doc),
                     rname,
                     Some(self.location(*span)),
                 )

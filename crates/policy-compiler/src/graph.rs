@@ -151,8 +151,14 @@ fn cycle_diagnostic(
     )
     .with_source(source)
     .help("inheritance must go one way; remove one of these `inherits` edges");
-    for (k, (from, pi)) in edges.iter().enumerate() {
-        let parent = roles.get(*from)?.parents.get(*pi)?;
+    // The labels are numbered down the file (the order a reader meets
+    // them in the snippet), not in the order of the path above.
+    let mut labelled = Vec::with_capacity(edges.len());
+    for (from, pi) in &edges {
+        labelled.push((*from, roles.get(*from)?.parents.get(*pi)?));
+    }
+    labelled.sort_by_key(|(_, parent)| parent.span.start);
+    for (k, (from, parent)) in labelled.iter().enumerate() {
         let msg = format!(
             "{}. `{}` inherits `{}`",
             k + 1,

@@ -150,6 +150,9 @@ pub struct Exclusion {
     pub span: Span,
     /// The permissions it matches.
     pub matches: Vec<PermId>,
+    /// The doc comment of its `excludes` line, if any (quoted in deny
+    /// reasons as a grant's is in derivations).
+    pub doc: Option<String>,
 }
 
 /// An `inherits` edge.

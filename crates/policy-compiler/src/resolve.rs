@@ -466,13 +466,14 @@ impl<'a> Resolver<'a> {
                             });
                         }
                     }
-                    RoleStmt::Excludes { patterns, .. } => {
+                    RoleStmt::Excludes { patterns, doc, .. } => {
                         for p in patterns {
                             let matches = self.resolve_pattern(p);
                             exclusions.push(Exclusion {
                                 pattern: p.text.clone(),
                                 span: p.span,
                                 matches,
+                                doc: doc.as_ref().map(|d| d.text.clone()),
                             });
                         }
                     }

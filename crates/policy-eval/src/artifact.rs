@@ -502,6 +502,8 @@ fn declarations(a: &Artifact) -> Result<Declarations, EvalError> {
                 pattern: e.pattern.clone(),
                 span: span(&e.at),
                 matches: Vec::new(),
+                // Artifacts carry no doc comments (nor do their grants).
+                doc: None,
             });
         }
         roles.push(Role {

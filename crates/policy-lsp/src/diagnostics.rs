@@ -9,23 +9,17 @@ use lsp_types::{
 };
 
 use crate::analysis::Analysis;
-use crate::engine::{self, Code, Severity};
+use crate::engine::{self, Severity};
 
-/// The repository the error pages live in (the workspace's `repository`).
-const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
-
-/// The address of the documentation page of `code`: `docs/errors/PXXXX.md`
-/// in the repository.
-pub fn error_page(code: Code) -> String {
-    format!(
-        "{}/blob/main/docs/errors/{}.md",
-        REPOSITORY.trim_end_matches('/'),
-        code.as_str()
-    )
-}
-
-/// One compiler diagnostic as an LSP diagnostic.
-pub fn to_lsp(analysis: &Analysis, uri: &Uri, d: &engine::Diagnostic) -> Diagnostic {
+/// One compiler diagnostic as an LSP diagnostic; with `docs_url` (the base
+/// of the documentation, see [`Code::doc_url`]) its code links to its page,
+/// without it there is no `codeDescription`.
+pub fn to_lsp(
+    analysis: &Analysis,
+    uri: &Uri,
+    d: &engine::Diagnostic,
+    docs_url: Option<&str>,
+) -> Diagnostic {
     let text = &analysis.text;
     let range = d
         .primary_span()
@@ -55,9 +49,8 @@ pub fn to_lsp(analysis: &Analysis, uri: &Uri, d: &engine::Diagnostic) -> Diagnos
             Severity::Warning => DiagnosticSeverity::WARNING,
         }),
         code: Some(NumberOrString::String(d.code().as_str().to_string())),
-        code_description: error_page(d.code())
-            .parse::<Uri>()
-            .ok()
+        code_description: docs_url
+            .and_then(|base| d.code().doc_url(base).parse::<Uri>().ok())
             .map(|href| CodeDescription { href }),
         source: Some("policyc".to_string()),
         message,
@@ -67,13 +60,13 @@ pub fn to_lsp(analysis: &Analysis, uri: &Uri, d: &engine::Diagnostic) -> Diagnos
     }
 }
 
-/// Every diagnostic of the document.
-pub fn all(analysis: &Analysis, uri: &Uri) -> Vec<Diagnostic> {
+/// Every diagnostic of the document (`docs_url` as in [`to_lsp`]).
+pub fn all(analysis: &Analysis, uri: &Uri, docs_url: Option<&str>) -> Vec<Diagnostic> {
     analysis
         .compiled
         .diagnostics
         .iter()
-        .map(|d| to_lsp(analysis, uri, d))
+        .map(|d| to_lsp(analysis, uri, d, docs_url))
         .collect()
 }
 
@@ -93,7 +86,7 @@ fn overlaps(a: Range, b: Range) -> bool {
 pub fn code_actions(analysis: &Analysis, uri: &Uri, range: Range) -> Vec<CodeActionOrCommand> {
     let mut out = Vec::new();
     for d in &analysis.compiled.diagnostics {
-        let lsp = to_lsp(analysis, uri, d);
+        let lsp = to_lsp(analysis, uri, d, None);
         if !overlaps(lsp.range, range) {
             continue;
         }

@@ -95,10 +95,16 @@ fn role(analysis: &Analysis, name: &str) -> Option<String> {
             } else {
                 format!(" in `{}`", role_name(policy, *by))
             };
+            let excluded = format!("excluded at line {}{whose}", analysis.line_of(span.start));
+            // The doc comment of the `excludes` line, as a grant's is quoted.
+            let doc = policy
+                .role(*by)
+                .and_then(|r| r.exclusions.iter().find(|e| e.span == *span))
+                .and_then(|e| e.doc.as_deref());
             let _ = writeln!(
                 s,
-                "- ~~`{pname}`~~ — excluded at line {}{whose}",
-                analysis.line_of(span.start)
+                "- ~~`{pname}`~~ — {}",
+                policy_compiler::wording::with_doc(excluded, doc)
             );
         }
     }

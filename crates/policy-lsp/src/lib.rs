@@ -4,7 +4,7 @@
 //! handed in by the caller; this crate opens no file and no stream of its own
 //! (`policyc lsp` hands [`transport::transport`] the process's stdin and
 //! stdout, and the transport frames, limits and decodes messages on them). Features: diagnostics on open and change
-//! (incremental sync) with error-page links, related information and quick
+//! (incremental sync) with error-page links (when [`Options::docs_url`] is set), related information and quick
 //! fixes; hover with effective permissions per tier and their provenance;
 //! go to definition, find references, document symbols, rename; completion in
 //! context; formatting with the `policyc fmt` formatter. Positions are

@@ -101,12 +101,16 @@ pub enum Ending {
     WithoutShutdown,
 }
 
-/// Limits of a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Limits and settings of a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     /// The largest document analysed, in bytes (the CLI's file limit); a
     /// larger one gets one `P0504` diagnostic and is not compiled.
     pub max_document_bytes: usize,
+    /// The base address of the documentation (`POLICYC_DOCS_URL` in the
+    /// CLI): each diagnostic's code links to its page under it
+    /// (`codeDescription`, see `Code::doc_url`). `None`: no link.
+    pub docs_url: Option<String>,
 }
 
 impl Default for Options {
@@ -114,6 +118,7 @@ impl Default for Options {
         Options {
             max_document_bytes: usize::try_from(engine::DEFAULT_MAX_FILE_BYTES)
                 .unwrap_or(usize::MAX),
+            docs_url: None,
         }
     }
 }
@@ -330,6 +335,7 @@ impl Server {
         for doc in self.docs.values_mut().filter(|d| d.stale) {
             doc.stale = false;
             let limit = self.options.max_document_bytes;
+            let docs_url = self.options.docs_url.as_deref();
             let diags = if doc.text.len() > limit {
                 doc.analysis = Analysis::new(&file_name(&doc.uri), "", self.encoding);
                 let d = engine::Diagnostic::new(
@@ -340,14 +346,14 @@ impl Server {
                     ),
                 )
                 .help("split the policy, or check it with `policyc check --max-file-size`");
-                vec![diagnostics::to_lsp(&doc.analysis, &doc.uri, &d)]
+                vec![diagnostics::to_lsp(&doc.analysis, &doc.uri, &d, docs_url)]
             } else {
                 let name = file_name(&doc.uri);
                 let (text, encoding) = (&doc.text, self.encoding);
                 match guarded(|| Analysis::new(&name, text, encoding)) {
                     Some(analysis) => {
                         doc.analysis = analysis;
-                        diagnostics::all(&doc.analysis, &doc.uri)
+                        diagnostics::all(&doc.analysis, &doc.uri, docs_url)
                     }
                     // A contained failure: the last analysis stays.
                     None => continue,

@@ -230,6 +230,7 @@ fn a_burst_of_edits_is_compiled_once() {
 fn a_document_over_the_limit_gets_p0504_and_is_not_compiled_or_formatted() {
     let raw = Raw::start(Options {
         max_document_bytes: 64,
+        ..Options::default()
     });
     raw.initialize();
     let text = "role a \"A\" { inherits nope }\n".repeat(4);

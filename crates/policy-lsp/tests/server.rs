@@ -70,13 +70,8 @@ fn typo_gives_p0201_with_a_quick_fix_and_clears_when_fixed() {
         d["range"]["end"],
         json!({ "line": line, "character": col + 5 })
     );
-    assert_eq!(
-        d["codeDescription"]["href"],
-        format!(
-            "{}/blob/main/docs/errors/P0201.md",
-            env!("CARGO_PKG_REPOSITORY")
-        )
-    );
+    // No documentation base configured: no link (never a made-up address).
+    assert!(d.get("codeDescription").is_none(), "{d}");
     assert!(d["message"]
         .as_str()
         .unwrap()
@@ -216,14 +211,14 @@ fn hover_on_exclusions_permissions_tiers_and_assertions() {
     let mut c = Client::start(&[]);
     let text = DEMO.replace(
         "assert admin",
-        "role auditor \"Auditor\" {\n  inherits admin\n  excludes billing.manage\n}\n\nassert admin",
+        "role auditor \"Auditor\" {\n  inherits admin\n  /// Auditors only read.\n  excludes billing.manage\n}\n\nassert admin",
     );
     assert!(c.open(URI, &text).is_empty());
     let (l, ch) = find(&text, "auditor", 0, true);
     let h = c.request("textDocument/hover", pos(URI, l, ch));
     let v = h["contents"]["value"].as_str().unwrap();
     assert!(
-        v.contains("- ~~`billing.manage`~~ — excluded at line 20"),
+        v.contains("- ~~`billing.manage`~~ — excluded at line 21 — Auditors only read."),
         "{v}"
     );
 
@@ -465,5 +460,20 @@ fn unknown_methods_and_bad_params_are_errors_not_crashes() {
     c.open(URI, DEMO);
     let r = c.response("textDocument/hover", pos(URI, 9999, 9999));
     assert!(r.response_result.is_ok());
+    c.shutdown();
+}
+
+#[test]
+fn codes_link_to_their_page_under_the_configured_docs_url() {
+    let options = policy_lsp::Options {
+        docs_url: Some("https://git.internal/policyc/blob/main/".to_string()),
+        ..policy_lsp::Options::default()
+    };
+    let c = Client::start_with(&[], options);
+    let diags = c.open(URI, &DEMO.replace("inherits member", "inherits membr"));
+    assert_eq!(
+        diags[0]["codeDescription"]["href"],
+        "https://git.internal/policyc/blob/main/docs/errors/P0201.md"
+    );
     c.shutdown();
 }

@@ -100,12 +100,17 @@ fn refuse(mut stream: tokio::net::TcpStream, refusals: &Arc<Semaphore>) {
 }
 
 /// The answer to one connection too many, written without reading the
-/// request, before the connection is closed.
+/// request, before the connection is closed: the same envelope as every
+/// other error body (`schema_version` first).
 fn too_many_connections() -> Vec<u8> {
-    let body = format!(
-        "{{\"error\":{{\"code\":\"{}\",\"message\":\"too many open connections; retry with backoff\"}}}}",
-        Code::TooManyConnections.as_str()
-    );
+    let error = ErrorBody {
+        error: WireError {
+            code: Code::TooManyConnections.as_str(),
+            message: "too many open connections; retry with backoff".to_string(),
+            suggestion: None,
+        },
+    };
+    let body = serde_json::to_string(&Versioned::new(&error)).unwrap_or_else(|_| "{}".to_string());
     format!(
         "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()

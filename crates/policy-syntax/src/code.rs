@@ -58,6 +58,14 @@ macro_rules! codes {
                     $( Code::$variant => include_str!(concat!("../../../docs/errors/", $code, ".md")), )*
                 }
             }
+
+            /// The address of this code's documentation page under `base`,
+            /// the root of a copy of the repository's files (a web view of
+            /// a branch, or a `file://` clone): `{base}/docs/errors/CODE.md`.
+            /// A trailing `/` on `base` is ignored.
+            pub fn doc_url(self, base: &str) -> String {
+                format!("{}/docs/errors/{}.md", base.trim_end_matches('/'), self.as_str())
+            }
         }
     };
 }

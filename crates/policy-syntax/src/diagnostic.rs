@@ -351,12 +351,26 @@ impl Diagnostic {
         if handler.render_report(&mut body, &Body(self)).is_ok() {
             // miette's first line is the glyph before the (empty) message.
             let rest = body.split_once('\n').map_or("", |(_, rest)| rest);
-            out.push_str(rest);
+            out.push_str(&trim_line_ends(rest));
         }
         // A blank line between reports, as rustc prints them.
         out.push('\n');
         out
     }
+}
+
+/// `text` without spaces or tabs at the end of its lines (miette pads a
+/// blank source line after the gutter: ` 30 │ `); line breaks are kept.
+pub fn trim_line_ends(text: &str) -> String {
+    text.split_inclusive('\n')
+        .map(|line| {
+            let (body, end) = match line.strip_suffix('\n') {
+                Some(body) => (body, "\n"),
+                None => (line, ""),
+            };
+            format!("{}{end}", body.trim_end_matches([' ', '\t']))
+        })
+        .collect()
 }
 
 /// A diagnostic as miette renders the part after the header line: no code
@@ -391,5 +405,17 @@ impl miette::Diagnostic for Body<'_> {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         miette::Diagnostic::labels(self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trim_line_ends;
+
+    #[test]
+    fn line_ends_lose_their_padding_but_keep_their_breaks() {
+        assert_eq!(trim_line_ends(" 30 │ \n 31 │ x\t\n"), " 30 │\n 31 │ x\n");
+        assert_eq!(trim_line_ends("a  \n\nb "), "a\n\nb");
+        assert_eq!(trim_line_ends(""), "");
     }
 }

@@ -18,7 +18,8 @@ mod suggest;
 pub use ast::*;
 pub use code::{Code, Severity};
 pub use diagnostic::{
-    sort_diagnostics, Counterexample, Diagnostic, Edit, Fix, Label as DiagnosticLabel,
+    sort_diagnostics, trim_line_ends, Counterexample, Diagnostic, Edit, Fix,
+    Label as DiagnosticLabel,
 };
 pub use format::{format, MAX_WIDTH};
 pub use parser::{

@@ -245,3 +245,25 @@ fn missing_and_extra_pages_are_caught() {
         "{p:?}"
     );
 }
+
+#[test]
+fn doc_url_names_the_page_of_the_code_under_the_base() {
+    for base in [
+        "https://git.internal/policyc/blob/main",
+        "https://git.internal/policyc/blob/main/",
+    ] {
+        assert_eq!(
+            Code::UnknownRole.doc_url(base),
+            "https://git.internal/policyc/blob/main/docs/errors/P0201.md"
+        );
+    }
+    // Every URL names a page that exists.
+    for code in Code::ALL {
+        let url = code.doc_url("file:///clone");
+        let rel = url.strip_prefix("file:///clone/").unwrap_or(&url);
+        let page = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(rel);
+        assert!(page.is_file(), "{url}: no {}", page.display());
+    }
+}

@@ -1,9 +1,30 @@
-//! The global options every subcommand shares: `--color` and `--quiet`.
+//! The global options every subcommand shares: `--color` and `--quiet`,
+//! and the documentation base from the environment (`POLICYC_DOCS_URL`).
 //!
 //! They are parsed once in `main` and set here, so that the commands and
 //! renderers read them without threading them through every `Args`.
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::OnceLock;
+
+/// The environment variable naming where the documentation lives.
+pub const DOCS_URL_VAR: &str = "POLICYC_DOCS_URL";
+
+/// The base address of the documentation, from `POLICYC_DOCS_URL` (read
+/// once): error pages are `{base}/docs/errors/CODE.md`
+/// (`policy_syntax::Code::doc_url`). `None` when it is unset, empty or not
+/// UTF-8: then no output links to a page, and help points at
+/// `policyc explain CODE`.
+pub fn docs_url() -> Option<&'static str> {
+    static BASE: OnceLock<Option<String>> = OnceLock::new();
+    BASE.get_or_init(|| {
+        std::env::var(DOCS_URL_VAR)
+            .ok()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    })
+    .as_deref()
+}
 
 /// When to colour output (`--color`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

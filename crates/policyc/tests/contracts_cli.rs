@@ -142,9 +142,7 @@ fn the_same_file_named_twice_is_checked_once() {
 fn git(dir: &Path, script: &str) {
     let out = sh(
         dir,
-        &format!(
-            "git init -q -b main . && git -c user.name=t -c user.email=t@example.invalid {script}"
-        ),
+        &format!("git init -q -b main . && git -c user.name=t -c user.email=t@localhost {script}"),
     );
     assert_eq!(out.code, 0, "{}", out.transcript());
 }
@@ -155,7 +153,7 @@ fn diff_git_on_an_added_file_is_all_additions_and_on_a_deleted_one_all_removals(
     let dir = sandbox(&[("kept.policy", policy), ("gone.policy", policy)]);
     git(
         dir.path(),
-        "add . && git -c user.name=t -c user.email=t@example.invalid commit -q -m one",
+        "add . && git -c user.name=t -c user.email=t@localhost commit -q -m one",
     );
     std::fs::remove_file(dir.path().join("gone.policy")).unwrap();
     std::fs::write(dir.path().join("added.policy"), policy).unwrap();

@@ -1,15 +1,25 @@
-//! Every console example in `README.md` and `docs/*.md` is executed, so the
-//! docs cannot drift from the tool.
+//! Every console example in `README.md`, `docs/*.md` and the error pages
+//! `docs/errors/*.md` is executed, so the docs cannot drift from the tool.
 //!
 //! An example is a fenced block (` ```console `, or untagged) holding a
-//! `$ policyc …` line. Each `$ ` line (continued by a trailing `\`) is run by
+//! `$ ` line that runs `policyc` (first, or after `|`, `&&`, `||`, `;` or
+//! `(`: `$ cat f | policyc …` counts). Each `$ ` line (continued by a
+//! trailing `\`) is run verbatim by
 //! `sh` in a fresh temporary directory holding `policies/`, copies of its
-//! files at the top, and the files of `tests/fixtures/docs/` (the
-//! `small.policy`, `warn.policy`, … the docs refer to), with the `policyc`
+//! files at the top, the files of `tests/fixtures/docs/` (the
+//! `small.policy`, `warn.policy`, … the docs refer to), and `example.policy`
+//! holding the last ` ```policy ` block above the example (the error pages'
+//! examples), and for `docs/errors/CODE.md` the files of
+//! `tests/fixtures/docs/errors/CODE/` (an edited artifact, a bad test
+//! file, …), with the `policyc`
 //! under test first on `PATH` and stderr merged into stdout. The lines up to
-//! the next `$ ` line are its expected output; a line `…` matches any number
+//! the next `$ ` line are its expected output, compared exactly (trailing
+//! spaces in the output are a difference); a line `…` matches any number
 //! of lines (indented or not). A command with no output of its own, alone in its block and
-//! followed by a ` ```json ` block, is expected to print that block.
+//! followed by a ` ```json ` block, is expected to print that block. A
+//! console block whose every command only writes a file (`$ … > FILE`,
+//! such as `$ printf '…' > latin1.policy`) sets up the example blocks
+//! after it in the document: its commands run first, in their directory.
 //!
 //! To update the docs after a deliberate change of output, run
 //! `UPDATE_DOCS=1 cargo test -p policyc --test docs` and review `git diff`.
@@ -28,6 +38,44 @@ use std::path::{Path, PathBuf};
 /// The line that matches any number of output lines.
 const ELLIPSIS: &str = "…";
 
+/// Whether a command only writes a file: it ends in `> FILE`.
+fn writes_a_file(command: &str) -> bool {
+    command
+        .rsplit_once('>')
+        .is_some_and(|(_, file)| !file.trim().is_empty() && !file.trim().contains(' '))
+}
+
+/// Whether a shell command line runs `policyc`: as its first word, or
+/// first after `|`, `&&`, `||`, `;` or `(`.
+fn runs_policyc(command: &str) -> bool {
+    let mut rest = command;
+    loop {
+        let word = rest.trim_start().trim_start_matches('(').trim_start();
+        if word == "policyc" || word.starts_with("policyc ") {
+            return true;
+        }
+        let next = ["|", "&&", ";", "("]
+            .iter()
+            .filter_map(|sep| rest.find(sep).map(|i| i + sep.len()))
+            .min();
+        match next {
+            Some(i) => rest = rest.get(i..).unwrap_or(""),
+            None => return false,
+        }
+    }
+}
+
+/// One block of examples, and the ` ```policy ` text above it, if any.
+#[derive(Debug)]
+struct Block {
+    /// The last ` ```policy ` block before this one (written as
+    /// `example.policy`).
+    policy: Option<String>,
+    /// Commands of the file-writing blocks above, run first.
+    setup: Vec<String>,
+    examples: Vec<Example>,
+}
+
 /// One `$ command` and where its expected output sits in the document.
 #[derive(Debug)]
 struct Example {
@@ -39,8 +87,10 @@ struct Example {
 }
 
 /// The examples of a document, grouped by block (one sandbox per block).
-fn examples(lines: &[&str]) -> Vec<Vec<Example>> {
+fn examples(lines: &[&str]) -> Vec<Block> {
     let mut blocks = Vec::new();
+    let mut policy: Option<String> = None;
+    let mut setup: Vec<String> = Vec::new();
     let mut i = 0;
     while i < lines.len() {
         let info = match lines[i].strip_prefix("```") {
@@ -56,9 +106,23 @@ fn examples(lines: &[&str]) -> Vec<Vec<Example>> {
             .unwrap_or(lines.len());
         i = end + 1;
         let body = &lines[start..end];
-        if !(info.is_empty() || info == "console")
-            || !body.iter().any(|l| l.starts_with("$ policyc"))
+        if info == "policy" {
+            policy = Some(body.iter().map(|l| format!("{l}\n")).collect());
+            continue;
+        }
+        let runs = body
+            .iter()
+            .any(|l| l.strip_prefix("$ ").is_some_and(runs_policyc));
+        let commands: Vec<&str> = body.iter().filter_map(|l| l.strip_prefix("$ ")).collect();
+        if info == "console"
+            && !runs
+            && !commands.is_empty()
+            && commands.iter().all(|c| writes_a_file(c))
         {
+            setup.extend(commands.iter().map(|c| (*c).to_string()));
+            continue;
+        }
+        if !(info.is_empty() || info == "console") || !runs {
             continue;
         }
         let mut block: Vec<Example> = Vec::new();
@@ -100,15 +164,32 @@ fn examples(lines: &[&str]) -> Vec<Vec<Example>> {
                 only.output = (k + 1, close);
             }
         }
-        blocks.push(block);
+        blocks.push(Block {
+            policy: policy.clone(),
+            setup: setup.clone(),
+            examples: block,
+        });
     }
     blocks
 }
 
-/// Lines without trailing whitespace or trailing blank lines.
-fn normalize<'a>(lines: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let mut out: Vec<String> = lines.map(|l| l.trim_end().to_string()).collect();
-    while out.last().is_some_and(String::is_empty) {
+/// Lines without trailing blank lines; `trim` also drops trailing
+/// whitespace (for the documented side: the output's own is kept, so a
+/// trailing space the docs do not show is a difference). A line of the
+/// output that is only whitespace (a blank context line of a diff, ` `)
+/// counts as empty on both sides.
+fn normalize<'a>(lines: impl Iterator<Item = &'a str>, trim: bool) -> Vec<String> {
+    let mut out: Vec<String> = lines
+        .map(|l| {
+            if trim || l.trim().is_empty() {
+                l.trim_end()
+            } else {
+                l
+            }
+            .to_string()
+        })
+        .collect();
+    while out.last().is_some_and(|l| l.trim().is_empty()) {
         out.pop();
     }
     out
@@ -141,8 +222,10 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A fresh directory for one block's commands.
-fn sandbox() -> tempfile::TempDir {
+/// A fresh directory for one block's commands of `doc`, with
+/// `example.policy` when a policy block came before it and the page's own
+/// fixtures for an error page.
+fn sandbox(doc: &Path, example: Option<&str>) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let policies = common::root().join("policies");
     copy_dir(&policies, &dir.path().join("policies"));
@@ -152,10 +235,29 @@ fn sandbox() -> tempfile::TempDir {
             std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
         }
     }
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/docs"),
-        dir.path(),
-    );
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/docs");
+    for entry in std::fs::read_dir(&fixtures).unwrap() {
+        let entry = entry.unwrap();
+        let target = dir.path().join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != "errors" {
+                copy_dir(&entry.path(), &target);
+            }
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+    if let Some(text) = example {
+        std::fs::write(dir.path().join("example.policy"), text).unwrap();
+    }
+    let page = doc
+        .strip_prefix("docs/errors")
+        .ok()
+        .and_then(|p| p.file_stem())
+        .map(|stem| fixtures.join("errors").join(stem));
+    if let Some(page) = page.filter(|p| p.is_dir()) {
+        copy_dir(&page, dir.path());
+    }
     dir
 }
 
@@ -168,6 +270,12 @@ fn documents() -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|e| e == "md"))
         .map(|p| p.strip_prefix(&root).unwrap().to_path_buf())
         .collect();
+    let errors = std::fs::read_dir(root.join("docs/errors"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .map(|p| p.strip_prefix(&root).unwrap().to_path_buf());
+    more.extend(errors);
     more.sort();
     docs.extend(more);
     docs
@@ -198,14 +306,24 @@ fn console_examples_in_the_docs_are_real_output() {
         let lines: Vec<&str> = text.lines().collect();
         let mut replacements: Vec<((usize, usize), Vec<String>)> = Vec::new();
         for block in examples(&lines) {
-            let dir = sandbox();
-            for ex in block {
+            let dir = sandbox(&doc, block.policy.as_deref());
+            for command in &block.setup {
+                let out = common::sh(dir.path(), command);
+                assert_eq!(
+                    out.code,
+                    0,
+                    "{}: `$ {command}`: {}",
+                    doc.display(),
+                    out.stderr()
+                );
+            }
+            for ex in block.examples {
                 count += 1;
                 let out = common::sh(dir.path(), &format!("exec 2>&1\n{}", ex.command));
                 let stdout = out.stdout();
-                let actual = normalize(stdout.lines());
+                let actual = normalize(stdout.lines(), false);
                 let (a, b) = ex.output;
-                let expected = normalize(lines[a..b].iter().copied());
+                let expected = normalize(lines[a..b].iter().copied(), true);
                 if matches(&expected, &actual) {
                     continue;
                 }
@@ -261,7 +379,7 @@ fn console_examples_in_the_docs_are_real_output() {
 fn the_example_parser_finds_commands_outputs_and_json_blocks() {
     let doc = "text\n```console\n$ policyc a \\\n  --b\nout 1\n\n$ policyc c\n```\n\n```console\n$ policyc d --format json\n```\n\n```json\n{}\n```\n```sh\n$ policyc ignored\n```\n";
     let lines: Vec<&str> = doc.lines().collect();
-    let blocks = examples(&lines);
+    let blocks: Vec<Vec<Example>> = examples(&lines).into_iter().map(|b| b.examples).collect();
     assert_eq!(blocks.len(), 2);
     assert_eq!(blocks[0][0].command, "policyc a   --b");
     assert_eq!(blocks[0][0].line, 3);
@@ -276,4 +394,63 @@ fn the_example_parser_finds_commands_outputs_and_json_blocks() {
     assert!(matches(&s(&["a", "…"]), &s(&["a"])));
     assert!(!matches(&s(&["a", "…", "d"]), &s(&["a", "b"])));
     assert!(!matches(&s(&["a"]), &s(&["a", "b"])));
+}
+
+#[test]
+fn piped_and_chained_commands_count_as_policyc_examples() {
+    assert!(runs_policyc("policyc check a.policy"));
+    assert!(runs_policyc("cat a | policyc query p --batch -"));
+    assert!(runs_policyc(
+        "printf '%s\\n' x   | policyc query p --batch -"
+    ));
+    assert!(runs_policyc("sed -i s/a/b/ t.yaml && policyc test t.yaml"));
+    assert!(runs_policyc("(cd x; policyc check .)"));
+    assert!(!runs_policyc(
+        "pre-commit run policyc-check --files bad.policy"
+    ));
+    assert!(!runs_policyc("curl -s http://127.0.0.1:8181/healthz"));
+    assert!(!runs_policyc("echo policyc"));
+    assert!(writes_a_file("printf 'x' > latin1.policy"));
+    assert!(writes_a_file("{ printf x; } > example.policy"));
+    assert!(!writes_a_file(
+        ".ci/editors.sh            # grammar tests, then vsce package → target/vsix/policyc.vsix"
+    ));
+    assert!(!writes_a_file(
+        "code --install-extension target/vsix/policyc.vsix"
+    ));
+    let doc = "```policy\nrole a \"A\" {}\n```\n\n```console\n$ cat x | policyc check -\nok\n```\n";
+    let lines: Vec<&str> = doc.lines().collect();
+    let blocks = examples(&lines);
+    assert_eq!(blocks.len(), 1);
+    assert_eq!(blocks[0].policy.as_deref(), Some("role a \"A\" {}\n"));
+    assert_eq!(blocks[0].examples[0].command, "cat x | policyc check -");
+}
+
+/// The server examples (text blocks: they need a running server) show the
+/// hash the server really reports: the compiled `content_hash` of
+/// `policies/humanloop.policy`, in `serving …` and in `policy_hash`.
+#[test]
+fn server_examples_show_the_content_hash_of_the_policy() {
+    let out = common::sh(
+        &common::root(),
+        "policyc compile policies/humanloop.policy --format json",
+    );
+    let artifact: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
+    let hash = artifact["content_hash"].as_str().unwrap().to_string();
+    let mut seen = 0;
+    for doc in ["docs/cli.md", "docs/server.md", "README.md"] {
+        let text = std::fs::read_to_string(common::root().join(doc)).unwrap();
+        for marker in ["serving sha256:", "\"policy_hash\":\"sha256:"] {
+            for (at, _) in text.match_indices(marker) {
+                let start = at + marker.len() - "sha256:".len();
+                let shown = text.get(start..start + 71).unwrap_or("");
+                if !shown[7..].chars().all(|c| c.is_ascii_hexdigit()) {
+                    continue; // prose: `sha256:...`
+                }
+                assert_eq!(shown, hash, "{doc}: a stale policy hash");
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen >= 3, "only {seen} hashes found");
 }

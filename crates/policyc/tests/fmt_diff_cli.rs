@@ -226,7 +226,7 @@ fn git(dir: &Path, args: &[&str]) {
             "-c",
             "user.name=t",
             "-c",
-            "user.email=t@example.invalid",
+            "user.email=t@localhost",
             "-c",
             "init.defaultBranch=main",
         ])

@@ -22,8 +22,14 @@ fn frame(v: &Value) -> Vec<u8> {
 }
 
 fn run(input: &[u8]) -> std::process::Output {
+    run_env(input, &[])
+}
+
+/// `policyc lsp` fed `input`, in a cleared environment plus `env`.
+fn run_env(input: &[u8], env: &[(&str, &str)]) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_policyc"))
         .env_clear()
+        .envs(env.iter().copied())
         .arg("lsp")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -63,8 +69,8 @@ fn messages(out: &[u8]) -> Vec<Value> {
         .collect()
 }
 
-#[test]
-fn a_session_publishes_diagnostics_and_exits_0() {
+/// initialize, initialized, and a document with one unknown role (P0201).
+fn open_one_error() -> Vec<u8> {
     let mut input = Vec::new();
     input.extend(frame(
         &json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize",
@@ -78,6 +84,12 @@ fn a_session_publishes_diagnostics_and_exits_0() {
         "textDocument": { "uri": "file:///w/a.policy", "languageId": "policy", "version": 1,
                           "text": "role a \"A\" { inherits b }" } } }),
     ));
+    input
+}
+
+#[test]
+fn a_session_publishes_diagnostics_and_exits_0() {
+    let mut input = open_one_error();
     input.extend(shutdown_and_exit(2));
     let out = run(&input);
     assert_status(&out, 0);
@@ -92,8 +104,25 @@ fn a_session_publishes_diagnostics_and_exits_0() {
         .map(|d| d["code"].as_str().unwrap())
         .collect();
     assert_eq!(codes, ["P0201"]);
+    // No POLICYC_DOCS_URL: no link.
+    assert!(msgs[1]["params"]["diagnostics"][0]
+        .get("codeDescription")
+        .is_none());
     assert_eq!(msgs[2]["id"], 2);
     assert_eq!(msgs.len(), 3);
+}
+
+#[test]
+fn codes_link_into_policyc_docs_url() {
+    let mut input = open_one_error();
+    input.extend(shutdown_and_exit(2));
+    let out = run_env(&input, &[("POLICYC_DOCS_URL", "file:///opt/policyc")]);
+    assert_status(&out, 0);
+    let msgs = messages(&out.stdout);
+    assert_eq!(
+        msgs[1]["params"]["diagnostics"][0]["codeDescription"]["href"],
+        "file:///opt/policyc/docs/errors/P0201.md"
+    );
 }
 
 #[test]

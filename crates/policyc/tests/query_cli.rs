@@ -537,6 +537,32 @@ fn batch_keeps_going_after_a_bad_line() {
     assert_eq!(lines[1]["decision"], "deny");
 }
 
+/// A batch that cannot be read is reported like any other load error:
+/// human text on stderr by default, JSON only under `--format json`.
+#[test]
+fn an_unreadable_batch_is_reported_in_the_format_asked_for() {
+    let sb = Sandbox::new();
+    let out = sb.run(&["query", "humanloop.policy", "--batch", "missing.jsonl"]);
+    assert_eq!(code(&out), 2);
+    assert_eq!(stdout(&out), "");
+    assert!(
+        stderr(&out).starts_with("error[P0501]: cannot read `missing.jsonl`"),
+        "{}",
+        transcript(&out)
+    );
+    let out = sb.run(&[
+        "query",
+        "humanloop.policy",
+        "--batch",
+        "missing.jsonl",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&out), 2);
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(doc["diagnostics"][0]["code"], "P0501");
+}
+
 #[test]
 fn who_can_and_what_can() {
     let sb = Sandbox::new();

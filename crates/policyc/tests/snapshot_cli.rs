@@ -118,3 +118,56 @@ fn explicit_paths_and_missing_snapshots() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The command between the last pair of backticks of a help line.
+fn suggested_command(stderr: &str) -> String {
+    let line = stderr
+        .lines()
+        .rfind(|l| l.contains("`policyc snapshot "))
+        .unwrap_or_else(|| panic!("no suggested command in:\n{stderr}"));
+    let start = line.find("`policyc").unwrap() + 1;
+    let end = line[start..].find('`').unwrap() + start;
+    line[start..end].to_string()
+}
+
+#[test]
+fn the_suggested_update_command_runs_as_printed() {
+    // A policy in a subdirectory, a snapshot under another name, a space in
+    // a path: the help names both real paths, quoted, and running it
+    // verbatim (through a shell) makes `--check` pass.
+    let dir = sandbox(&[("team a/vellum.policy", &seed("vellum.policy"))]);
+    let check = [
+        "snapshot",
+        "team a/vellum.policy",
+        "--check",
+        "snaps/v.yaml",
+    ];
+    for expected_code in [2, 1] {
+        let out = policyc(dir.path(), &check);
+        assert_eq!(
+            out.status.code(),
+            Some(expected_code),
+            "{}",
+            transcript(&out)
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let command = suggested_command(&stderr);
+        assert_eq!(
+            command,
+            "policyc snapshot 'team a/vellum.policy' --update snaps/v.yaml"
+        );
+        let script = command.replacen("policyc", "\"$POLICYC\"", 1);
+        std::fs::create_dir_all(dir.path().join("snaps")).unwrap();
+        let run = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .env("POLICYC", common::binary())
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(run.status.code(), Some(0), "{script}: {run:?}");
+        let out = policyc(dir.path(), &check);
+        assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+        // Make it stale for the second round (a mismatch, exit 1).
+        std::fs::write(dir.path().join("snaps/v.yaml"), "stale: true\n").unwrap();
+    }
+}

@@ -22,8 +22,13 @@ pub const TIMEOUT: Duration = Duration::from_secs(20);
 impl Client {
     /// Starts a server; `encodings` is what the client offers as `positionEncodings`.
     pub fn start(encodings: &[&str]) -> Client {
+        Client::start_with(encodings, policy_lsp::Options::default())
+    }
+
+    /// Starts a server with `options`.
+    pub fn start_with(encodings: &[&str], options: policy_lsp::Options) -> Client {
         let (server_conn, conn) = Connection::memory();
-        let server = std::thread::spawn(move || policy_lsp::serve(&server_conn));
+        let server = std::thread::spawn(move || policy_lsp::serve_with(&server_conn, options));
         let mut c = Client {
             conn,
             server: Some(server),

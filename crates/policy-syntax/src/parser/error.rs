@@ -230,6 +230,31 @@ fn last_word(text: &str) -> &str {
 /// position and the text `after` it.
 fn slip_help(before: &str, after: &str, expected: &BTreeSet<&'static str>) -> Option<String> {
     let in_body = expected.contains("`}`") || expected.contains("`grants`");
+    let previous_line = before
+        .trim_end()
+        .rsplit(['\n', '\r'])
+        .next()
+        .unwrap_or("")
+        .trim_start();
+    if after.starts_with("///") && previous_line.starts_with("expect ") {
+        return Some(
+            "a doc comment goes first, before the `expect` lines of the declaration it documents: \
+             move it above `expect`"
+                .to_string(),
+        );
+    }
+    if in_body && (after.starts_with("expect ") || after.starts_with("expect\t")) {
+        let role = before
+            .lines()
+            .rev()
+            .find_map(|l| l.trim_start().strip_prefix("role "))
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or("ROLE");
+        return Some(format!(
+            "`expect` applies to a whole declaration: move the line above `role {role}`, \
+             with any other `expect` lines of the role"
+        ));
+    }
     if after.starts_with("///") && in_body {
         return Some(
             "a doc comment (`///`) documents a whole declaration and goes on the lines before it; \
@@ -392,7 +417,7 @@ fn tiers_with_commas(chunk: &str, base: usize, pos: usize) -> Option<(String, Fi
         }
     }
     let help = format!(
-        "tiers are listed lowest first and separated by `<`: `tiers {}`",
+        "tiers are ordered, lowest first, with `<`: did you mean `tiers {}`?",
         names.join(" < ")
     );
     Some((

@@ -12,8 +12,8 @@ use policy_syntax::{Code, Diagnostic, Severity, SourceFile};
 use serde::Serialize;
 
 use crate::exit::{CmdError, Exit};
-use crate::output::plural;
 use crate::files::{self, LoadError};
+use crate::output::plural;
 use crate::output::{self, OutputFormat};
 use crate::render::{self, Format, JsonDiagnostic, JsonLocation};
 use crate::report::{self, Checked};
@@ -271,7 +271,7 @@ fn print_report(format: OutputFormat, checked: &[Checked], deny_warnings: bool) 
     let unreadable = checked.iter().any(|c| c.unreadable);
     let exit = exit_code(unreadable, errors, warnings, deny_warnings);
     if format == OutputFormat::Sarif {
-        output::print_text(&report::sarif::render(checked));
+        output::print_text(&report::sarif::render(checked, crate::global::docs_url()));
         return exit;
     }
     output::print_text(&report::github::render(checked));

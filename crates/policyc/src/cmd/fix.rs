@@ -18,8 +18,8 @@ use policy_syntax::{Diagnostic, Edit, Severity, SourceFile};
 
 use crate::cmd::fmt::diff::unified_diff_as;
 use crate::exit::{CmdError, Exit};
-use crate::output::plural;
 use crate::files::{self, LoadError};
+use crate::output::plural;
 use crate::render::{self, Format};
 
 /// The most rounds of fixes for one file (each round fixes every problem

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use policy_syntax::{Code, Diagnostic, SourceFile};
 
 use crate::exit::{CmdError, Exit};
-use crate::output::plural;
 use crate::files::{self, LoadError};
+use crate::output::plural;
 use crate::render::{self, Format};
 
 pub(crate) mod diff;

@@ -26,6 +26,7 @@ pub fn run(_args: LspArgs) -> Result<Exit, CmdError> {
     let limit = crate::files::max_file_bytes();
     let options = policy_lsp::Options {
         max_document_bytes: usize::try_from(limit).unwrap_or(usize::MAX),
+        docs_url: crate::global::docs_url().map(str::to_string),
     };
     // A message may carry a document at the limit with JSON escaping.
     let max_message = limit.saturating_mul(2).saturating_add(1 << 20);

@@ -186,7 +186,7 @@ pub fn render_explanation(eval: &Evaluator, d: &Decision, color: bool) -> String
         let handler = crate::render::handler(color);
         let mut out = String::new();
         if handler.render_report(&mut out, &report).is_ok() {
-            return out;
+            return policy_syntax::trim_line_ends(&out);
         }
     }
     brief(eval, d)
@@ -215,7 +215,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     let format = args.format.diagnostics();
     let eval = load_evaluator(&args.file, format)?;
     if let Some(batch) = &args.batch {
-        return run_batch(&eval, batch);
+        return run_batch(&eval, batch, format);
     }
     let request = Request {
         roles: args.roles.clone(),
@@ -252,12 +252,14 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     })
 }
 
-fn stdin_error(e: &std::io::Error) -> CmdError {
+/// A batch that cannot be read: reported in `format` (human text on
+/// stderr unless `--format json`), like the policy's own load errors.
+fn stdin_error(e: &std::io::Error, format: Format) -> CmdError {
     let d = Diagnostic::new(
         Code::Io,
         format!("cannot read the requests from stdin: {e}"),
     );
-    CmdError::new(d, Format::Json)
+    CmdError::new(d, format)
 }
 
 /// Where the requests come from.
@@ -268,12 +270,12 @@ enum Batch {
     Stream(std::io::StdinLock<'static>),
 }
 
-fn read_batch(path: &Path) -> Result<Batch, CmdError> {
+fn read_batch(path: &Path, format: Format) -> Result<Batch, CmdError> {
     if path.as_os_str() == "-" {
         let mut stdin = std::io::stdin().lock();
         // Peek past leading whitespace: `-` or `[` starts a YAML list.
         let first = loop {
-            let buf = stdin.fill_buf().map_err(|e| stdin_error(&e))?;
+            let buf = stdin.fill_buf().map_err(|e| stdin_error(&e, format))?;
             match buf.iter().position(|b| !b.is_ascii_whitespace()) {
                 Some(i) => break buf.get(i).copied(),
                 None if buf.is_empty() => break None,
@@ -290,7 +292,7 @@ fn read_batch(path: &Path) -> Result<Batch, CmdError> {
         stdin
             .take(max_stdin_yaml_bytes().saturating_add(1))
             .read_to_string(&mut text)
-            .map_err(|e| stdin_error(&e))?;
+            .map_err(|e| stdin_error(&e, format))?;
         if text.len() as u64 > max_stdin_yaml_bytes() {
             let d = Diagnostic::new(
                 Code::FileTooLarge,
@@ -300,15 +302,15 @@ fn read_batch(path: &Path) -> Result<Batch, CmdError> {
                 ),
             )
             .help("send JSON Lines instead (one request per line), which have no total limit");
-            return Err(CmdError::new(d, Format::Json));
+            return Err(CmdError::new(d, format));
         }
         return Ok(Batch::Text(text, true));
     }
     let yaml_ext = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
-    let source = files::load(path)
-        .map_err(|e| CmdError::new(LoadError::into_diagnostic(e), Format::Json))?;
+    let source =
+        files::load(path).map_err(|e| CmdError::new(LoadError::into_diagnostic(e), format))?;
     Ok(Batch::Text(source.text().to_string(), yaml_ext))
 }
 
@@ -358,15 +360,16 @@ fn next_line(
 
 /// `--batch`: one compact JSON decision per request on stdout, in input
 /// order. A malformed request gives an error object on its line and exit 2
-/// at the end; it does not stop the batch.
-fn run_batch(eval: &Evaluator, path: &Path) -> Result<Exit, CmdError> {
-    let (text, is_yaml) = match read_batch(path)? {
+/// at the end; it does not stop the batch. A batch that cannot be read at
+/// all is reported in `format`.
+fn run_batch(eval: &Evaluator, path: &Path, format: Format) -> Result<Exit, CmdError> {
+    let (text, is_yaml) = match read_batch(path, format)? {
         Batch::Text(text, yaml_ext) => {
             let first = text.trim_start().chars().next();
             let is_yaml = yaml_ext || matches!(first, Some('-' | '['));
             (text, is_yaml)
         }
-        Batch::Stream(mut stdin) => return stream_batch(eval, &mut stdin),
+        Batch::Stream(mut stdin) => return stream_batch(eval, &mut stdin, format),
     };
     let items: Vec<(usize, Result<WireRequest, String>)> = if is_yaml {
         match crate::yaml::from_str::<Vec<crate::yaml::Value>>(&text) {
@@ -398,12 +401,16 @@ fn run_batch(eval: &Evaluator, path: &Path) -> Result<Exit, CmdError> {
 /// JSON Lines from stdin: each line is answered as it is read (and the
 /// answers flushed whenever no more input is waiting), with no limit on the
 /// number of lines; a line over the per-line limit is an error on its line.
-fn stream_batch(eval: &Evaluator, input: &mut impl BufRead) -> Result<Exit, CmdError> {
+fn stream_batch(
+    eval: &Evaluator,
+    input: &mut impl BufRead,
+    format: Format,
+) -> Result<Exit, CmdError> {
     let mut failed = false;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut buf = Vec::new();
     let mut n = 0;
-    while let Some(line) = next_line(input, &mut buf).map_err(|e| stdin_error(&e))? {
+    while let Some(line) = next_line(input, &mut buf).map_err(|e| stdin_error(&e, format))? {
         n += 1;
         let item = match line {
             Ok(l) if l.trim().is_empty() => continue,

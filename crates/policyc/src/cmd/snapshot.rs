@@ -46,7 +46,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     let target =
         |given: &Option<PathBuf>| given.clone().unwrap_or_else(|| default_path(&args.file));
     if let Some(given) = &args.check {
-        return check(&target(given), &text);
+        return check(&args.file, &target(given), &text);
     }
     if let Some(given) = &args.update {
         let path = target(given);
@@ -66,16 +66,37 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     Ok(Exit::Ok)
 }
 
-/// Compares the committed snapshot at `path` with `fresh`: exit 0 when they
-/// match, 1 with a unified diff when they do not, 2 when it cannot be read.
-fn check(path: &Path, fresh: &str) -> Result<Exit, CmdError> {
+/// The command that rewrites the snapshot at `snapshot` from `policy`, with
+/// the paths as the user gave them, quoted for a POSIX shell where needed.
+fn update_command(policy: &Path, snapshot: &Path) -> String {
+    format!(
+        "policyc snapshot {} --update {}",
+        shell_word(&files::display_name(policy)),
+        shell_word(&files::display_name(snapshot))
+    )
+}
+
+/// `word` as one POSIX shell word: unchanged when it has only safe
+/// characters, otherwise single-quoted.
+fn shell_word(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_-./+=:,@%".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// Compares the committed snapshot at `path` with `fresh` (the snapshot of
+/// `policy`): exit 0 when they match, 1 with a unified diff when they do
+/// not, 2 when it cannot be read.
+fn check(policy: &Path, path: &Path, fresh: &str) -> Result<Exit, CmdError> {
     let name = files::display_name(path);
+    let update = update_command(policy, path);
     let old = match files::load(path) {
         Ok(source) => normalize(source.text()),
         Err(LoadError::Unreadable(d)) | Err(LoadError::Content(d)) => {
-            let d = d.help(format!(
-                "create it with `policyc snapshot POLICY --update {name}`"
-            ));
+            let d = d.help(format!("create it with `{update}`"));
             return Err(CmdError::new(d, Format::Human));
         }
     };
@@ -93,7 +114,7 @@ fn check(path: &Path, fresh: &str) -> Result<Exit, CmdError> {
         std::io::stderr().lock(),
         "error: `{name}` does not match the policy's effective permissions \
          (`-` committed, `+` now)\n  \
-         help: review the diff; if the change is intended, run `policyc snapshot POLICY --update {name}`"
+         help: review the diff; if the change is intended, run `{update}`"
     );
     Ok(Exit::Failure)
 }

@@ -4,13 +4,56 @@
 //! per case or set expectation; a failed case carries a `<failure>` whose
 //! message is `expected X, actual Y` and whose text is the same block the
 //! human output prints. A file that could not be run is a suite with one
-//! `<error>` test case; `--snapshots` adds a `snapshots` suite.
+//! `<error>` test case whose text names each diagnostic's `file:line:col`;
+//! `--snapshots` adds a `snapshots` suite.
 
 use policy_syntax::Diagnostic;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use crate::cmd::test::eval::TestResult;
 use crate::cmd::test::snapshots::SnapshotResult;
+
+/// Where a diagnostic points, `file:line:col` (just `file` without a span,
+/// nothing without a file), then `: `.
+fn place(d: &Diagnostic) -> String {
+    let Some(src) = d.source_file() else {
+        return String::new();
+    };
+    match d.primary_span() {
+        Some(span) => {
+            let at = src.line_col(span.start);
+            format!("{}:{}:{}: ", src.name(), at.line, at.column)
+        }
+        None => format!("{}: ", src.name()),
+    }
+}
+
+/// One diagnostic on one line, `file:line:col: CODE: message`.
+fn headline(d: &Diagnostic) -> String {
+    format!("{}{}: {}", place(d), d.code(), d.message())
+}
+
+/// Every diagnostic as `file:line:col: severity[CODE]: message`, with its
+/// help on the next line.
+fn listing(diagnostics: &[Diagnostic]) -> String {
+    diagnostics
+        .iter()
+        .map(|d| {
+            let mut line = format!(
+                "{}{}[{}]: {}",
+                place(d),
+                d.severity().as_str(),
+                d.code(),
+                d.message()
+            );
+            if let Some(help) = d.help_text() {
+                line.push_str(&format!("\n  help: {help}"));
+            }
+            line
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
 
 /// A JUnit report being assembled.
 pub struct Junit {
@@ -76,17 +119,9 @@ impl Junit {
     pub fn not_run(&mut self, file: &str, diagnostics: &[Diagnostic]) {
         let mut suite = TestSuite::new(file);
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-        let first = diagnostics
-            .first()
-            .map_or_else(String::new, |d| format!("{}: {}", d.code(), d.message()));
-        status.set_message(first);
+        status.set_message(diagnostics.first().map_or_else(String::new, headline));
         status.set_type("not run");
-        let text = diagnostics
-            .iter()
-            .map(|d| format!("{}[{}]: {}", d.severity().as_str(), d.code(), d.message()))
-            .collect::<Vec<_>>()
-            .join("\n");
-        status.set_description(text);
+        status.set_description(listing(diagnostics));
         let mut case = TestCase::new("load", status);
         case.set_classname(file);
         suite.add_test_case(case);
@@ -110,14 +145,9 @@ impl Junit {
                 s
             } else {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
-                let text = r
-                    .diagnostics
-                    .iter()
-                    .map(|d| format!("{}: {}", d.code(), d.message()))
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                s.set_message(text);
+                s.set_message(r.diagnostics.first().map_or_else(String::new, headline));
                 s.set_type("not run");
+                s.set_description(listing(&r.diagnostics));
                 s
             };
             let mut case = TestCase::new(r.path.as_str(), status);

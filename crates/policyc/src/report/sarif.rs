@@ -1,16 +1,17 @@
 //! `policyc check --format sarif`: one SARIF 2.1.0 log on stdout.
 //!
-//! One run; `tool.driver.rules` has one rule per diagnostic code (in code
-//! order, from the same `docs/errors/` pages `policyc explain` prints);
-//! each diagnostic is a result with a region in Unicode code points
-//! (`columnKind: unicodeCodePoints`, end column exclusive) and its
-//! secondary labels as related locations. A warning an `expect` line
+//! One run; `tool.driver.rules` has one rule per diagnostic code that has
+//! a result (in code order), summarised from the same `docs/errors/` pages
+//! `policyc explain` prints; each diagnostic is a result with a region in
+//! Unicode code points (`columnKind: unicodeCodePoints`, end column
+//! exclusive), its secondary labels as related locations, and its
+//! machine-applicable fixes (the ones `policyc fix` applies). A warning an `expect` line
 //! expected is a result too, with an `inSource` suppression whose
 //! `justification` is the line's reason. A path that could not be read is
 //! a tool execution notification (and `executionSuccessful: false`), so the
 //! log stays valid whatever happens. The shape is documented in docs/cli.md.
 
-use policy_syntax::{Code, Diagnostic, Severity, SourceFile, Span};
+use policy_syntax::{Code, Diagnostic, Fix, Severity, SourceFile, Span};
 use serde_json::{json, Value};
 
 use super::Checked;
@@ -19,22 +20,51 @@ use super::Checked;
 pub const SCHEMA_URI: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
-/// Where the project (and its docs) live, from the workspace manifest.
-const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
-
-/// The documentation page of a code.
-pub fn help_uri(code: Code) -> String {
-    format!("{REPOSITORY}/blob/main/docs/errors/{}.md", code.as_str())
-}
-
 /// The "What it means" section of a code's page, as one paragraph.
 fn what_it_means(doc: &str) -> String {
-    let body = doc
-        .split("## What it means")
+    one_line(section(doc))
+}
+
+/// The text of the "What it means" section of a code's page.
+fn section(doc: &str) -> &str {
+    doc.split("## What it means")
         .nth(1)
         .map(|rest| rest.split("\n## ").next().unwrap_or(rest))
-        .unwrap_or("");
-    body.split_whitespace().collect::<Vec<_>>().join(" ")
+        .unwrap_or("")
+}
+
+/// `text` with its whitespace runs (line breaks too) made single spaces.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The short help of a rule: the first paragraph of "What it means", then
+/// where the whole page is (its address under `docs_url`, and
+/// `policyc explain CODE`). Plain text and Markdown.
+fn short_help(code: Code, docs_url: Option<&str>) -> (String, String) {
+    let summary = one_line(
+        section(code.explanation())
+            .trim()
+            .split("\n\n")
+            .next()
+            .unwrap_or(""),
+    );
+    let explain = format!("policyc explain {code}");
+    match docs_url {
+        Some(base) => {
+            let url = code.doc_url(base);
+            (
+                format!("{summary}\n\nThe whole page, with an example and how to fix it: {url} (or `{explain}`)."),
+                format!("{summary}\n\nThe whole page, with an example and how to fix it: [{code}]({url}) (or `{explain}`)."),
+            )
+        }
+        None => {
+            let text = format!(
+                "{summary}\n\nThe whole page, with an example and how to fix it: `{explain}`."
+            );
+            (text.clone(), text)
+        }
+    }
 }
 
 fn level(severity: Severity) -> &'static str {
@@ -44,16 +74,20 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
-fn rule(code: Code) -> Value {
-    let doc = code.explanation();
-    json!({
+/// The rule of `code`; `helpUri` only when a documentation base is known.
+fn rule(code: Code, docs_url: Option<&str>) -> Value {
+    let (help, markdown) = short_help(code, docs_url);
+    let mut rule = json!({
         "id": code.as_str(),
         "shortDescription": { "text": code.title() },
-        "fullDescription": { "text": what_it_means(doc) },
-        "help": { "text": doc, "markdown": doc },
-        "helpUri": help_uri(code),
+        "fullDescription": { "text": what_it_means(code.explanation()) },
+        "help": { "text": help, "markdown": markdown },
         "defaultConfiguration": { "level": level(code.severity()) },
-    })
+    });
+    if let (Some(base), Some(obj)) = (docs_url, rule.as_object_mut()) {
+        obj.insert("helpUri".to_string(), json!(code.doc_url(base)));
+    }
+    rule
 }
 
 /// A file name as a relative URI reference: `/` kept, anything outside the
@@ -101,12 +135,37 @@ fn message(d: &Diagnostic) -> String {
     }
 }
 
-fn result(file: &str, d: &Diagnostic) -> Value {
+/// A machine-applicable fix of the diagnostic ([`Diagnostic::fixes`], the
+/// list the language server's quick fixes and `policyc fix` use) as a
+/// SARIF `fix`.
+fn fix(file: &str, source: &SourceFile, fix: &Fix) -> Value {
+    let replacements: Vec<Value> = fix
+        .edits
+        .iter()
+        .map(|e| {
+            json!({
+                "deletedRegion": region(source, e.span),
+                "insertedContent": { "text": e.text },
+            })
+        })
+        .collect();
+    json!({
+        "description": { "text": fix.title },
+        "artifactChanges": [{
+            "artifactLocation": { "uri": uri(file) },
+            "replacements": replacements,
+        }],
+    })
+}
+
+/// The result of one diagnostic; `rules` are the codes of the log's rules,
+/// in order (`ruleIndex` points into them).
+fn result(file: &str, d: &Diagnostic, rules: &[Code]) -> Value {
     let src = d.source_file();
     let file = src.map_or(file, SourceFile::name);
     let mut r = json!({
         "ruleId": d.code().as_str(),
-        "ruleIndex": Code::ALL.iter().position(|c| *c == d.code()).unwrap_or(0),
+        "ruleIndex": rules.iter().position(|c| *c == d.code()).unwrap_or(0),
         "level": level(d.severity()),
         "message": { "text": message(d) },
         "locations": [location(file, src, d.primary_span())],
@@ -129,6 +188,11 @@ fn result(file: &str, d: &Diagnostic) -> Value {
     if let (false, Some(obj)) = (related.is_empty(), r.as_object_mut()) {
         obj.insert("relatedLocations".to_string(), Value::Array(related));
     }
+    let fixes = d.fixes();
+    if let (Some(src), false, Some(obj)) = (src, fixes.is_empty(), r.as_object_mut()) {
+        let fixes: Vec<Value> = fixes.iter().map(|f| fix(file, src, f)).collect();
+        obj.insert("fixes".to_string(), Value::Array(fixes));
+    }
     r
 }
 
@@ -145,7 +209,23 @@ fn notification(file: &str, d: &Diagnostic) -> Value {
 }
 
 /// The SARIF log of a `check` run, pretty-printed, with a trailing newline.
-pub fn render(checked: &[Checked]) -> String {
+/// `docs_url` is the documentation base (`POLICYC_DOCS_URL`): with it, the
+/// driver's `informationUri` and each rule's `helpUri` point into it;
+/// without it they are left out.
+pub fn render(checked: &[Checked], docs_url: Option<&str>) -> String {
+    // One rule per code that has a result, in code order.
+    let mut rules: Vec<Code> = checked
+        .iter()
+        .filter(|c| !c.unreadable)
+        .flat_map(|c| {
+            c.diagnostics
+                .iter()
+                .chain(c.expected.iter().map(|e| &e.diagnostic))
+                .map(Diagnostic::code)
+        })
+        .collect();
+    rules.sort_unstable();
+    rules.dedup();
     let mut results = Vec::new();
     let mut notifications = Vec::new();
     for c in checked {
@@ -153,13 +233,13 @@ pub fn render(checked: &[Checked]) -> String {
             if c.unreadable {
                 notifications.push(notification(&c.name, d));
             } else {
-                results.push(result(&c.name, d));
+                results.push(result(&c.name, d, &rules));
             }
         }
         // An expected warning is a result with an in-source suppression,
         // whose justification is the `expect` line's reason.
         for e in &c.expected {
-            let mut r = result(&c.name, &e.diagnostic);
+            let mut r = result(&c.name, &e.diagnostic, &rules);
             if let Some(obj) = r.as_object_mut() {
                 let src = e.diagnostic.source_file();
                 let file = src.map_or(c.name.as_str(), SourceFile::name);
@@ -176,17 +256,20 @@ pub fn render(checked: &[Checked]) -> String {
             results.push(r);
         }
     }
+    let mut driver = json!({
+        "name": "policyc",
+        "version": env!("CARGO_PKG_VERSION"),
+        "semanticVersion": env!("CARGO_PKG_VERSION"),
+        "rules": rules.iter().map(|c| rule(*c, docs_url)).collect::<Vec<_>>(),
+    });
+    if let (Some(base), Some(obj)) = (docs_url, driver.as_object_mut()) {
+        obj.insert("informationUri".to_string(), json!(base));
+    }
     let log = json!({
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [{
-            "tool": { "driver": {
-                "name": "policyc",
-                "version": env!("CARGO_PKG_VERSION"),
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": REPOSITORY,
-                "rules": Code::ALL.iter().map(|c| rule(*c)).collect::<Vec<_>>(),
-            }},
+            "tool": { "driver": driver },
             "invocations": [{
                 "executionSuccessful": notifications.is_empty(),
                 "toolExecutionNotifications": notifications,
@@ -218,5 +301,22 @@ mod tests {
         assert_eq!(what_it_means(doc), "A thing happens.");
         let real = what_it_means(Code::UnknownRole.explanation());
         assert!(real.starts_with("A role name is used"), "{real}");
+    }
+
+    #[test]
+    fn short_help_is_the_first_paragraph_and_where_the_page_is() {
+        let (text, markdown) = short_help(Code::UnknownRole, None);
+        assert_eq!(text, markdown);
+        assert!(text.starts_with("A role name is used that no `role` declaration defines"));
+        assert!(
+            !text.contains("An `assert` that names"),
+            "only the first paragraph: {text}"
+        );
+        assert!(text.ends_with("`policyc explain P0201`."), "{text}");
+        let (text, markdown) = short_help(Code::UnknownRole, Some("file:///opt/policyc"));
+        assert!(
+            text.contains("file:///opt/policyc/docs/errors/P0201.md (or `policyc explain P0201`)")
+        );
+        assert!(markdown.contains("[P0201](file:///opt/policyc/docs/errors/P0201.md)"));
     }
 }
