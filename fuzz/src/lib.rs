@@ -292,7 +292,9 @@ fn assertion_text(a: &policy_syntax::AssertDecl) -> String {
             format!("no role below {} can {}", role.name, pattern.text)
         }
         AssertKind::NoRole { pattern } => format!("no role can {}", pattern.text),
-        AssertKind::Includes { role, other } => format!("{} includes {}", role.name, other.name),
+        AssertKind::Includes { roles, others } => {
+            format!("{} includes {}", names(roles), names(others))
+        }
         AssertKind::Can {
             roles,
             pattern,

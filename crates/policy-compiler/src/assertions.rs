@@ -142,15 +142,16 @@ pub(crate) fn check(policy: &Policy, asserts: &[ResolvedAssert], diags: &mut Vec
         let tier_name =
             |t: TierId| (!policy.tiers().is_empty()).then(|| policy.tier_name(t).to_string());
         let on = |t: TierId| tier_name(t).map_or(String::new(), |n| format!(" on `{n}`"));
-        // (tier, role, perm, should_be_allowed)
-        let mut violations: Vec<(TierId, RoleId, PermId, bool)> = Vec::new();
+        // (tier, role, perm, should_be_allowed, the role it was compared
+        // against for `includes`)
+        let mut violations: Vec<(TierId, RoleId, PermId, bool, Option<RoleId>)> = Vec::new();
         let all_roles: Vec<RoleId> = (0..policy.roles().len() as u32).map(RoleId).collect();
         let must_not = |roles: &[RoleId], violations: &mut Vec<_>| {
             for &t in &tiers {
                 for &r in roles {
                     for &p in &a.perms {
                         if policy.allows(t, r, p) {
-                            violations.push((t, r, p, false));
+                            violations.push((t, r, p, false, None));
                         }
                     }
                 }
@@ -177,23 +178,29 @@ pub(crate) fn check(policy: &Policy, asserts: &[ResolvedAssert], diags: &mut Vec
                                 continue;
                             }
                             if !policy.allows(t, r, p) {
-                                violations.push((t, r, p, true));
+                                violations.push((t, r, p, true, None));
                             }
                         }
                     }
                 }
             }
-            AssertClaim::Includes(r, other) => {
+            AssertClaim::Includes(roles, others) => {
                 for &t in &tiers {
-                    for &p in &a.perms {
-                        if policy.allows(t, *other, p) && !policy.allows(t, *r, p) {
-                            violations.push((t, *r, p, true));
+                    for &r in roles {
+                        for &p in &a.perms {
+                            if policy.allows(t, r, p) {
+                                continue;
+                            }
+                            // The first role on the right that holds it.
+                            if let Some(&o) = others.iter().find(|&&o| policy.allows(t, o, p)) {
+                                violations.push((t, r, p, true, Some(o)));
+                            }
                         }
                     }
                 }
             }
         }
-        let Some(&(t, r, p, should)) = violations.first() else {
+        let Some(&(t, r, p, should, compared)) = violations.first() else {
             continue;
         };
         let verb = if should { "cannot" } else { "can" };
@@ -203,15 +210,14 @@ pub(crate) fn check(policy: &Policy, asserts: &[ResolvedAssert], diags: &mut Vec
             1 => " (and 1 more counterexample)".to_string(),
             n => format!(" (and {n} more counterexamples)"),
         };
-        let about = match &a.kind {
-            AssertClaim::Includes(_, other) => format!("`{}`", role_name(*other)),
-            _ => format!("`{}`", a.pattern),
+        let about = match compared {
+            Some(other) => format!("`{}`", role_name(other)),
+            None => format!("`{}`", a.pattern),
         };
         // `R includes S` names `S`, the role `R` was compared against.
-        let compared = match &a.kind {
-            AssertClaim::Includes(_, other) => format!(", which `{}` can", role_name(*other)),
-            _ => String::new(),
-        };
+        let compared = compared.map_or(String::new(), |other| {
+            format!(", which `{}` can", role_name(other))
+        });
         let mut d = Diagnostic::new(
             Code::AssertionFailed,
             format!(
@@ -243,7 +249,7 @@ pub(crate) fn check(policy: &Policy, asserts: &[ResolvedAssert], diags: &mut Vec
                 .iter()
                 .skip(1)
                 .take(NAMED_IN_HELP)
-                .map(|&(t, r, p, should)| {
+                .map(|&(t, r, p, should, _)| {
                     let verb = if should { "cannot" } else { "can" };
                     format!("`{}` {verb} `{}`{}", role_name(r), perm_name(p), on(t))
                 })
@@ -261,7 +267,7 @@ pub(crate) fn check(policy: &Policy, asserts: &[ResolvedAssert], diags: &mut Vec
         }
         let counterexamples = violations
             .iter()
-            .map(|&(t, r, p, should)| Counterexample {
+            .map(|&(t, r, p, should, _)| Counterexample {
                 tier: tier_name(t),
                 role: role_name(r),
                 permission: perm_name(p),

@@ -532,7 +532,7 @@ pub(crate) enum AssertClaim {
     /// `no role can P`
     NoRole,
     /// `R includes S`: (R, S); the assertion's permissions are all of them.
-    Includes(RoleId, RoleId),
+    Includes(Vec<RoleId>, Vec<RoleId>),
     Can(Vec<RoleId>),
     /// `R can every P`: every matched permission that exists on the tier.
     CanEvery(Vec<RoleId>),
@@ -594,19 +594,31 @@ impl Resolver<'_> {
                     (AssertClaim::NoneBelow(id), pattern)
                 }
                 AssertKind::NoRole { pattern } => (AssertClaim::NoRole, pattern),
-                AssertKind::Includes { role, other } => {
-                    let r = self.lookup_role(role, index, &names);
-                    let o = self.lookup_role(other, index, &names);
-                    let (Some(r), Some(o)) = (r, o) else {
+                AssertKind::Includes { roles, others } => {
+                    let r: Vec<Option<RoleId>> = roles
+                        .iter()
+                        .map(|n| self.lookup_role(n, index, &names))
+                        .collect();
+                    let o: Vec<Option<RoleId>> = others
+                        .iter()
+                        .map(|n| self.lookup_role(n, index, &names))
+                        .collect();
+                    if r.iter().chain(&o).any(Option::is_none) {
+                        continue;
+                    }
+                    let Some(first_other) = others.first() else {
                         continue;
                     };
                     out.push(ResolvedAssert {
-                        kind: AssertClaim::Includes(r, o),
+                        kind: AssertClaim::Includes(
+                            r.into_iter().flatten().collect(),
+                            o.into_iter().flatten().collect(),
+                        ),
                         pattern: "*".to_string(),
                         perms: (0..self.permissions.len() as u32).map(PermId).collect(),
                         tiers,
                         span: a.span,
-                        pattern_span: other.span,
+                        pattern_span: first_other.span,
                         suggestion: None,
                     });
                     continue;

@@ -247,9 +247,10 @@ impl Indexer<'_> {
                         self.pattern(pattern);
                     }
                     AssertKind::NoRole { pattern } => self.pattern(pattern),
-                    AssertKind::Includes { role, other } => {
-                        self.push(NameKind::Role, role, false);
-                        self.push(NameKind::Role, other, false);
+                    AssertKind::Includes { roles, others } => {
+                        for r in roles.iter().chain(others) {
+                            self.push(NameKind::Role, r, false);
+                        }
                     }
                 }
                 self.tiers(&d.tiers);

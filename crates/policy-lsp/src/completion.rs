@@ -118,6 +118,9 @@ const IN_BLOCK: &[&str] = &["inherits", "grants", "excludes"];
 
 enum Want {
     Roles,
+    /// Roles after `inherits`, but not these (the role being declared, and
+    /// the parents already listed).
+    Parents(Vec<String>),
     Permissions,
     Tiers,
     Keywords(&'static [&'static str]),
@@ -151,6 +154,16 @@ fn context(text: &str, offset: usize) -> Want {
         i -= 2;
     }
     let listed = i != toks.len();
+    // The names listed after the keyword (`inherits a, b, `).
+    let list: Vec<String> = toks
+        .get(i..)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|(_, t)| match t {
+            Tok::Word(w) => Some((*w).to_string()),
+            _ => None,
+        })
+        .collect();
     let last = i
         .checked_sub(1)
         .and_then(|j| toks.get(j))
@@ -161,7 +174,13 @@ fn context(text: &str, offset: usize) -> Want {
         .map(|(_, t)| t.clone());
     match last {
         None => Want::Keywords(TOP_LEVEL),
-        Some(Tok::Word("inherits" | "only" | "below")) => Want::Roles,
+        Some(Tok::Word("inherits")) => {
+            // A role cannot inherit from itself, nor twice from one parent.
+            let mut not = list;
+            not.extend(enclosing_role(&toks));
+            Want::Parents(not)
+        }
+        Some(Tok::Word("only" | "below")) => Want::Roles,
         Some(Tok::Word("grants" | "excludes" | "can" | "cannot")) => Want::Permissions,
         Some(Tok::Word("on")) => Want::Tiers,
         Some(Tok::Punct(">=" | "<=" | ">" | "<")) => {
@@ -189,6 +208,36 @@ fn context(text: &str, offset: usize) -> Want {
         Some(Tok::Word(_) | Tok::Str) => Want::Keywords(&["on"]),
         _ => Want::Nothing,
     }
+}
+
+/// The role whose block the tokens end inside: the name after the last
+/// `role` at the top level before the open `{`.
+fn enclosing_role(toks: &[(usize, Tok<'_>)]) -> Option<String> {
+    let mut depth = 0i64;
+    let (mut pending, mut current) = (None, None);
+    for (k, (_, t)) in toks.iter().enumerate() {
+        match t {
+            Tok::Word("role") if depth == 0 => {
+                if let Some((_, Tok::Word(name))) = toks.get(k + 1) {
+                    pending = Some((*name).to_string());
+                }
+            }
+            Tok::Punct("{") => {
+                if depth == 0 {
+                    current = pending.take();
+                }
+                depth += 1;
+            }
+            Tok::Punct("}") => {
+                depth = (depth - 1).max(0);
+                if depth == 0 {
+                    current = None;
+                }
+            }
+            _ => {}
+        }
+    }
+    current.filter(|_| depth > 0)
 }
 
 /// The names declared in `text`, found lexically so that declarations the
@@ -279,6 +328,10 @@ pub fn complete(analysis: &Analysis, offset: usize) -> Vec<Proposal> {
     };
     match want {
         Want::Roles => roles(),
+        Want::Parents(not) => roles()
+            .into_iter()
+            .filter(|p| !not.contains(&p.label))
+            .collect(),
         Want::RolesAnd(kws) => {
             let mut v = roles();
             v.extend(keyword_proposals(kws));
@@ -358,13 +411,20 @@ mod tests {
 
     #[test]
     fn contexts() {
+        // Not the role being declared, nor a parent already listed.
+        assert_eq!(labels(&format!("{SRC}role x \"X\" {{ inherits ")), ["r"]);
+        assert!(labels(&format!("{SRC}role x \"X\" {{ inherits r, ")).is_empty());
         assert_eq!(
-            labels(&format!("{SRC}role x \"X\" {{ inherits ")),
+            labels(&format!(
+                "{SRC}role x \"X\" {{ grants a.b }}\nrole y \"Y\" on free {{\n  inherits "
+            )),
             ["r", "x"]
         );
         assert_eq!(
-            labels(&format!("{SRC}role x \"X\" {{ inherits r, ")),
-            ["r", "x"]
+            labels(&format!(
+                "{SRC}role x \"X\" {{ inherits r }}\nrole y \"Y\" {{ inherits x, "
+            )),
+            ["r"]
         );
         assert_eq!(
             labels(&format!("{SRC}role x \"X\" {{ grants ")),

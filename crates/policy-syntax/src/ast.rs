@@ -190,12 +190,13 @@ pub enum AssertKind {
         /// The permissions nobody may hold.
         pattern: Pattern,
     },
-    /// `R includes S`
+    /// `R includes S`, or with lists `R1, R2 includes S1, S2`: each role
+    /// on the left holds everything each role on the right holds.
     Includes {
-        /// The role that must hold everything `other` holds.
-        role: Ident,
-        /// The role whose permissions `role` must include.
-        other: Ident,
+        /// The roles that must hold everything the `others` hold (one or more).
+        roles: Vec<Ident>,
+        /// The roles whose permissions `roles` must include (one or more).
+        others: Vec<Ident>,
     },
     /// `R can P` (every matched permission), `R can every P` (every matched
     /// permission that exists on the tier) or `R cannot P` (none of them),

@@ -438,9 +438,15 @@ impl Builder {
         let mut pattern = None;
         let mut negated = false;
         let mut every = false;
+        // The names after `includes`, for `R, ... includes S, ...`.
+        let mut others: Option<Vec<Ident>> = None;
         for p in pair.into_inner() {
             match p.as_rule() {
-                Rule::ident => idents.push(self.ident(p)),
+                Rule::ident => match others.as_mut() {
+                    Some(o) => o.push(self.ident(p)),
+                    None => idents.push(self.ident(p)),
+                },
+                Rule::kw_includes => others = Some(Vec::new()),
                 Rule::perm_pattern => pattern = Some(self.pattern(p)),
                 Rule::kw_cannot => negated = true,
                 Rule::can_every => every = true,
@@ -448,10 +454,13 @@ impl Builder {
             }
         }
         if rule == Rule::assert_includes {
-            let mut it = idents.into_iter();
+            let others = others.filter(|o| !o.is_empty())?;
+            if idents.is_empty() {
+                return None;
+            }
             return Some(AssertKind::Includes {
-                role: it.next()?,
-                other: it.next()?,
+                roles: idents,
+                others,
             });
         }
         let pattern = pattern?;

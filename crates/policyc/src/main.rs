@@ -19,6 +19,7 @@ mod render;
 mod report;
 mod snapshot_text;
 mod stdin;
+mod udiff;
 mod yaml;
 
 use clap::Parser;

@@ -2,12 +2,10 @@
 //! and `policyc test --snapshots`: the canonical rendering, line-ending
 //! normalisation, and the reviewable diff.
 
-use std::fmt::Write as _;
 use std::path::Path;
 
 use policy_compiler::Snapshot;
 use policy_syntax::{Code, Diagnostic};
-use similar::{ChangeTag, TextDiff};
 
 /// The canonical text of a policy's snapshot: a header comment, then YAML.
 pub fn render(policy_path: &Path, snapshot: &Snapshot) -> Result<String, Diagnostic> {
@@ -31,50 +29,19 @@ pub fn normalize(text: &str) -> String {
     text.replace("\r\n", "\n")
 }
 
-/// A unified diff whose hunk headers name the YAML section they are in
-/// (`@@ -7,7 +7,6 @@ free › admin`), like git's function context, so a
-/// reviewer sees which tier and role each change belongs to.
+/// The diff of a committed snapshot (`old`) and the policy's (`new`), from
+/// the one bounded diff ([`crate::udiff`]), whose hunk headers name the
+/// YAML section they are in (`@@ -7,7 +7,6 @@ free › admin`), like git's
+/// function context, so a reviewer sees which tier and role each change
+/// belongs to.
 pub fn unified_diff(old: &str, new: &str, name: &str) -> String {
-    let diff = TextDiff::from_lines(old, new);
-    let old_lines: Vec<&str> = old.lines().collect();
-    let new_lines: Vec<&str> = new.lines().collect();
-    let mut out = format!("--- {name} (committed)\n+++ {name} (policy)\n");
-    for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
-        // The first changed line, in the text it belongs to: an insertion's
-        // index is into the new text, not the old one.
-        let context = hunk
-            .iter_changes()
-            .find(|c| c.tag() != ChangeTag::Equal)
-            .map(|c| match (c.tag(), c.old_index(), c.new_index()) {
-                (ChangeTag::Insert, _, Some(i)) => section_of(&new_lines, i),
-                (_, Some(i), _) => section_of(&old_lines, i),
-                _ => String::new(),
-            })
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "{}{}",
-            hunk.header(),
-            if context.is_empty() {
-                String::new()
-            } else {
-                format!(" {context}")
-            }
-        );
-        for change in hunk.iter_changes() {
-            let sign = match change.tag() {
-                ChangeTag::Equal => ' ',
-                ChangeTag::Delete => '-',
-                ChangeTag::Insert => '+',
-            };
-            let value = change.value();
-            let _ = write!(out, "{sign}{value}");
-            if !value.ends_with('\n') {
-                let _ = writeln!(out, "\n\\ No newline at end of file");
-            }
-        }
-    }
-    out
+    crate::udiff::unified_diff(
+        old,
+        new,
+        &format!("{name} (committed)"),
+        &format!("{name} (policy)"),
+        Some(&section_of),
+    )
 }
 
 /// The keys of the YAML mappings enclosing line `index` (outermost first,

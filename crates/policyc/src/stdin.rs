@@ -1,5 +1,6 @@
-//! Reading a policy from standard input (`policyc check -`), with the same
-//! limits as files: at most [`files::max_file_bytes`], UTF-8, no NUL bytes.
+//! Reading a policy from standard input (`policyc check -`, `policyc fmt -`),
+//! with the same limits as files: at most [`files::max_file_bytes`], UTF-8,
+//! no NUL bytes. The one reader of a policy on stdin.
 
 use std::io::Read;
 
@@ -10,8 +11,9 @@ use crate::files::{self, LoadError};
 /// The name diagnostics show for stdin without `--stdin-filename`.
 pub const DEFAULT_NAME: &str = "<stdin>";
 
-/// Reads all of stdin as a policy named `name`.
-pub fn load(name: &str) -> Result<SourceFile, LoadError> {
+/// Reads all of stdin as a policy named `name`, for `command` (named in the
+/// help when stdin cannot be read, e.g. `policyc fmt -`).
+pub fn load(name: &str, command: &str) -> Result<SourceFile, LoadError> {
     let mut bytes = Vec::new();
     std::io::stdin()
         .lock()
@@ -23,7 +25,7 @@ pub fn load(name: &str) -> Result<SourceFile, LoadError> {
                     Code::Io,
                     format!("cannot read stdin: {}", e.to_string().to_lowercase()),
                 )
-                .help("pipe a policy into `policyc check -`"),
+                .help(format!("pipe a policy into `{command}`")),
             )
         })?;
     from_bytes(name, bytes)

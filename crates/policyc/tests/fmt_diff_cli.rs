@@ -113,6 +113,47 @@ fn fmt_stdin_to_stdout() {
     assert_eq!(code, 1);
 }
 
+/// `fmt -` reads stdin through the reader `check -` uses: the same
+/// diagnostics for bytes that are not a policy, and the same limit.
+#[test]
+fn fmt_stdin_is_read_like_check_stdin() {
+    let dir = tempdir();
+    let cases: [(&[u8], &str); 2] = [
+        (
+            b"tiers free\n\0\n",
+            "error[P0503]: `<stdin>` (stdin) contains a NUL byte",
+        ),
+        (
+            b"tiers fr\xffee\n",
+            "error[P0502]: `<stdin>` (stdin) is not valid UTF-8",
+        ),
+    ];
+    for (bytes, first_line) in cases {
+        let fmt = common::Cli::new(dir.path(), &["fmt", "-"])
+            .stdin(bytes)
+            .run();
+        let check = common::Cli::new(dir.path(), &["check", "-"])
+            .stdin(bytes)
+            .run();
+        assert_eq!(fmt.code, 1, "{}", fmt.stderr());
+        assert_eq!(fmt.stdout(), "");
+        assert!(fmt.stderr().starts_with(first_line), "{}", fmt.stderr());
+        let first = |s: String| s.lines().next().unwrap_or("").to_string();
+        assert_eq!(first(fmt.stderr()), first(check.stderr()));
+    }
+    let big = "// x\n".repeat(300);
+    let fmt = common::Cli::new(dir.path(), &["--max-file-size", "1KiB", "fmt", "-"])
+        .stdin(big.as_bytes())
+        .run();
+    assert_eq!(fmt.code, 1);
+    assert!(
+        fmt.stderr()
+            .starts_with("error[P0504]: `<stdin>` (stdin) is larger than 1 KiB"),
+        "{}",
+        fmt.stderr()
+    );
+}
+
 #[test]
 fn shipped_policies_are_fmt_clean() {
     let (code, out) = policyc(&workspace(), &["fmt", "--check", "policies/"], None);

@@ -46,7 +46,9 @@ fn describe(rule: Rule) -> Option<&'static str> {
         | Rule::role_decl
         | Rule::assert_decl
         | Rule::doc
-        | Rule::doc_line => "a declaration (`tiers`, `permission`, `role` or `assert`)",
+        | Rule::doc_line => {
+            "a declaration (`tiers`, `permission`, `role` or `assert`, or an `expect` line before one)"
+        }
         Rule::assert_can => "a role name",
         Rule::EOI => "end of file",
         _ => return None,

@@ -110,7 +110,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         .clone()
         .unwrap_or_else(|| crate::stdin::DEFAULT_NAME.to_string());
     let stdin_input = read_stdin.then(|| {
-        let loaded = crate::stdin::load(&stdin_name);
+        let loaded = crate::stdin::load(&stdin_name, "policyc check -");
         check_source(stdin_name.clone(), loaded)
     });
     if matches!(args.format, OutputFormat::Sarif | OutputFormat::Github) {

@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 
 use policy_syntax::{Diagnostic, Edit, Severity, SourceFile};
 
-use crate::cmd::fmt::diff::unified_diff_as;
 use crate::exit::{CmdError, Exit};
 use crate::files::{self, LoadError};
 use crate::output::plural;
@@ -245,7 +244,13 @@ fn write_or_show(
         let _ = write!(
             out,
             "{}",
-            unified_diff_as(source.name(), source.text(), fixed, "fixed")
+            crate::udiff::unified_diff(
+                source.text(),
+                fixed,
+                source.name(),
+                &format!("{} (fixed)", source.name()),
+                None,
+            )
         );
         Ok(())
     } else {

@@ -4,7 +4,7 @@
 //! the I/O. Files are rewritten atomically, and only when they change; a
 //! file with syntax errors is reported and left untouched.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use policy_syntax::{Code, Diagnostic, SourceFile};
@@ -13,9 +13,6 @@ use crate::exit::{CmdError, Exit};
 use crate::files::{self, LoadError};
 use crate::output::plural;
 use crate::render::{self, Format};
-
-pub(crate) mod diff;
-use diff::unified_diff;
 
 /// `policyc fmt`
 #[derive(Debug, clap::Args)]
@@ -48,10 +45,6 @@ fn usage(message: &str, help: &str) -> CmdError {
         Diagnostic::new(Code::Usage, message).help(help),
         Format::Human,
     )
-}
-
-fn read_error(message: &str, help: &str) -> CmdError {
-    CmdError::new(Diagnostic::new(Code::Io, message).help(help), Format::Human)
 }
 
 /// Runs the command.
@@ -114,11 +107,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         }
         if args.check {
             changed += 1;
-            let _ = write!(
-                out,
-                "{}",
-                unified_diff(source.name(), source.text(), &formatted)
-            );
+            let _ = write!(out, "{}", formatted_diff(&source, &formatted));
         } else if let Err(d) = files::write_atomic(path, formatted.as_bytes(), &[]) {
             unreadable = true;
             failed += 1;
@@ -159,35 +148,19 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
 }
 
 fn run_stdin(check: bool) -> Result<Exit, CmdError> {
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .lock()
-        .take(files::max_file_bytes().saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| {
-            read_error(
-                &format!("cannot read stdin: {}", e.to_string().to_lowercase()),
-                "pipe a policy into `policyc fmt -`",
-            )
-        })?;
-    let fail = |d: Diagnostic| CmdError {
-        diagnostics: vec![d],
-        format: Format::Human,
-        exit: Exit::Failure,
-    };
-    if bytes.len() as u64 > files::max_file_bytes() {
-        return Err(fail(files::too_large("stdin")));
-    }
-    if bytes.contains(&0) {
-        return Err(fail(Diagnostic::new(
-            Code::NulByte,
-            "stdin contains a NUL byte; it is not a policy",
-        )));
-    }
-    let text = String::from_utf8(bytes).map_err(|_| {
-        fail(Diagnostic::new(Code::NotUtf8, "stdin is not valid UTF-8").help("send UTF-8 text"))
+    // The shared reader (limits, NUL bytes, UTF-8) that `check -` uses: a
+    // stream that cannot be read is exit 2, content that is not a policy 1.
+    let source = crate::stdin::load(crate::stdin::DEFAULT_NAME, "policyc fmt -").map_err(|e| {
+        let exit = match e {
+            LoadError::Unreadable(_) => Exit::Error,
+            LoadError::Content(_) => Exit::Failure,
+        };
+        CmdError {
+            diagnostics: vec![e.into_diagnostic()],
+            format: Format::Human,
+            exit,
+        }
     })?;
-    let source = SourceFile::new("<stdin>", text);
     let formatted = policy_syntax::format(&source).map_err(|diags| CmdError {
         diagnostics: diags,
         format: Format::Human,
@@ -198,13 +171,20 @@ fn run_stdin(check: bool) -> Result<Exit, CmdError> {
         if formatted == source.text() {
             return Ok(Exit::Ok);
         }
-        let _ = write!(
-            out,
-            "{}",
-            unified_diff(source.name(), source.text(), &formatted)
-        );
+        let _ = write!(out, "{}", formatted_diff(&source, &formatted));
         return Ok(Exit::Failure);
     }
     let _ = out.write_all(formatted.as_bytes());
     Ok(Exit::Ok)
+}
+
+/// The diff `--check` prints: the file as it is, then formatted.
+fn formatted_diff(source: &SourceFile, formatted: &str) -> String {
+    crate::udiff::unified_diff(
+        source.text(),
+        formatted,
+        source.name(),
+        &format!("{} (formatted)", source.name()),
+        None,
+    )
 }

@@ -1,14 +1,16 @@
-//! The diff `policyc fmt --check` prints, bounded in time and size.
+//! The one unified diff of policyc (`fmt --check`, `snapshot --check`,
+//! `test --snapshots`), bounded in time and size.
 //!
-//! A small file gets similar's exact (Myers) line diff, as before. A large
-//! one would make Myers cost O((N + M) × D) — 326 s and 1.49 GB on a 15 MB
-//! file — so its diff is anchored instead: the common prefix and suffix are
-//! trimmed, the lines that occur exactly once on each side are matched in
-//! order (a longest increasing subsequence, O(n log n)), and only the gaps
-//! between those anchors are diffed, with Myers when a gap is small and as
-//! one replacement when it is not. Both are deterministic (no deadline).
+//! A small text gets similar's exact (Myers) line diff. A large one would
+//! make Myers cost O((N + M) × D) — 326 s and 1.49 GB on a 15 MB file — so
+//! its diff is anchored instead: the common prefix and suffix are trimmed,
+//! the lines that occur exactly once on each side are matched in order (a
+//! longest increasing subsequence, O(n log n)), and only the gaps between
+//! those anchors are diffed, with Myers when a gap is small and as one
+//! replacement when it is not. Both are deterministic (no deadline).
 //! Either way at most [`MAX_HUNKS`] hunks are printed, then a line saying
-//! how many more there are.
+//! how many more there are. A caller may name the section each hunk is in
+//! after its `@@ … @@` header, as git's function context does.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -31,46 +33,59 @@ const EXACT_LINES: usize = 20_000;
 /// together is diffed exactly; a larger one is shown as one replacement.
 const GAP_LINES: usize = 400;
 
-/// A unified diff from `old` to `new`, labelled with the file name.
-pub fn unified_diff(name: &str, old: &str, new: &str) -> String {
-    unified_diff_as(name, old, new, "formatted")
-}
+/// The text after a hunk's `@@ … @@` header: given the lines of the side
+/// the hunk's first change is in (the new text for an insertion, the old
+/// one otherwise) and that change's index, the section it belongs to
+/// (empty for none).
+pub type Section<'a> = &'a dyn Fn(&[&str], usize) -> String;
 
-/// [`unified_diff`] with the new side labelled `{name} ({what})`
-/// (`policyc fix --dry-run` says `fixed`).
-pub fn unified_diff_as(name: &str, old: &str, new: &str, what: &str) -> String {
-    let mut out = String::new();
-    let header = |out: &mut String| {
-        let _ = writeln!(out, "--- {name}");
-        let _ = writeln!(out, "+++ {name} ({what})");
-    };
+/// A unified diff from `old` to `new`, under `--- {old_label}` and
+/// `+++ {new_label}` (printed only when there is a difference); with
+/// `section`, each hunk header names the section of its first change.
+pub fn unified_diff(
+    old: &str,
+    new: &str,
+    old_label: &str,
+    new_label: &str,
+    section: Option<Section<'_>>,
+) -> String {
     let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
     let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
-    if old_lines.len() + new_lines.len() <= EXACT_LINES {
-        let diff = similar::TextDiff::from_lines(old, new);
-        let mut udiff = diff.unified_diff();
-        udiff.context_radius(CONTEXT);
-        let mut hunks = udiff.iter_hunks();
-        for (i, hunk) in hunks.by_ref().take(MAX_HUNKS).enumerate() {
-            if i == 0 {
-                header(&mut out);
-            }
-            let _ = write!(out, "{hunk}");
-        }
-        more(&mut out, hunks.count());
-        return out;
-    }
-    let ops = anchored_ops(&old_lines, &new_lines);
+    let ops = if old_lines.len() + new_lines.len() <= EXACT_LINES {
+        similar::TextDiff::from_lines(old, new).ops().to_vec()
+    } else {
+        anchored_ops(&old_lines, &new_lines)
+    };
     let groups = group_diff_ops(ops, CONTEXT);
     let hidden = groups.len().saturating_sub(MAX_HUNKS);
+    let mut out = String::new();
     for (i, group) in groups.iter().take(MAX_HUNKS).enumerate() {
         if group.is_empty() {
             continue;
         }
         if i == 0 {
-            header(&mut out);
+            let _ = writeln!(out, "--- {old_label}");
+            let _ = writeln!(out, "+++ {new_label}");
         }
-        let _ = writeln!(out, "{}", UnifiedHunkHeader::new(group));
+        let context = section
+            .and_then(|section| {
+                group.iter().find_map(|op| match *op {
+                    DiffOp::Equal { .. } => None,
+                    DiffOp::Insert { new_index, .. } => Some(section(&new_lines, new_index)),
+                    DiffOp::Delete { old_index, .. } | DiffOp::Replace { old_index, .. } => {
+                        Some(section(&old_lines, old_index))
+                    }
+                })
+            })
+            .filter(|c| !c.is_empty());
+        match context {
+            Some(c) => {
+                let _ = writeln!(out, "{} {c}", UnifiedHunkHeader::new(group));
+            }
+            None => {
+                let _ = writeln!(out, "{}", UnifiedHunkHeader::new(group));
+            }
+        }
         for op in group {
             match *op {
                 DiffOp::Equal { old_index, len, .. } => {
@@ -330,7 +345,7 @@ mod tests {
             .context_radius(3)
             .header("p", "p (formatted)")
             .to_string();
-        assert_eq!(unified_diff("p", old, new), exact);
+        assert_eq!(unified_diff(old, new, "p", "p (formatted)", None), exact);
     }
 
     #[test]
@@ -345,7 +360,7 @@ mod tests {
                 }
             })
             .collect();
-        let d = unified_diff("p", &old, &new);
+        let d = unified_diff(&old, &new, "p", "p", None);
         assert_eq!(
             d.lines().filter(|l| l.starts_with("@@ ")).count(),
             MAX_HUNKS
