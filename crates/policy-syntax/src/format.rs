@@ -55,10 +55,7 @@ pub fn format(source: &SourceFile) -> Result<String, Vec<Diagnostic>> {
             Item::Assert(d) => (d.span, None),
         };
         // The keyword is the first word of the item (its span starts at the doc comment, if any).
-        if let Some(t) = tokens
-            .iter()
-            .find(|t| t.start >= span.start && matches!(t.kind, Kind::Word))
-        {
+        if let Some(t) = first_word_from(&tokens, span.start) {
             starts.insert(t.start);
         }
         for stmt in body.into_iter().flatten() {
@@ -73,10 +70,7 @@ pub fn format(source: &SourceFile) -> Result<String, Vec<Diagnostic>> {
     // An `expect` line is a statement of its own, and so is what follows it.
     for e in &file.expectations {
         starts.insert(e.span.start);
-        if let Some(t) = tokens
-            .iter()
-            .find(|t| t.start >= e.span.end && matches!(t.kind, Kind::Word))
-        {
+        if let Some(t) = first_word_from(&tokens, e.span.end) {
             starts.insert(t.start);
         }
     }
@@ -114,6 +108,17 @@ pub fn format(source: &SourceFile) -> Result<String, Vec<Diagnostic>> {
         .help("this is a bug in policyc fmt; please report it with the file")]);
     }
     Ok(out)
+}
+
+/// The first word token at or after byte `at`: a binary search (tokens are
+/// in source order), so finding every declaration's keyword stays linear
+/// in the file rather than quadratic.
+fn first_word_from<'t, 'a>(tokens: &'t [Token<'a>], at: usize) -> Option<&'t Token<'a>> {
+    let from = tokens.partition_point(|t| t.start < at);
+    tokens
+        .get(from..)?
+        .iter()
+        .find(|t| matches!(t.kind, Kind::Word))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

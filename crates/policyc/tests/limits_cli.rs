@@ -121,6 +121,13 @@ fn fmt_refuses_to_grow_a_file_past_the_cap() {
         std::fs::read_to_string(tmp.path().join("p.policy")).unwrap(),
         text
     );
+    // The same for stdin: nothing is written that the cap would refuse.
+    let out = Cli::new(tmp.path(), &["--max-file-size", &cap, "fmt", "-"])
+        .stdin(text.clone())
+        .run();
+    assert_eq!(out.code, 1, "{}", out.transcript());
+    assert!(out.stderr().contains("P0524"), "{}", out.transcript());
+    assert!(out.stdout_bytes.is_empty(), "{}", out.transcript());
     let out = run(tmp.path(), &["fmt", "p.policy"]);
     assert_eq!(out.code, 0, "{}", out.transcript());
 }

@@ -166,6 +166,14 @@ fn run_stdin(check: bool) -> Result<Exit, CmdError> {
         format: Format::Human,
         exit: Exit::Failure,
     })?;
+    if !check && formatted.len() as u64 > files::max_file_bytes() {
+        // What `check` would then refuse (`P0504`): refuse here, as for a file.
+        return Err(CmdError {
+            diagnostics: vec![grows_too_large(source.name(), formatted.len())],
+            format: Format::Human,
+            exit: Exit::Failure,
+        });
+    }
     let mut out = std::io::stdout().lock();
     if check {
         if formatted == source.text() {
