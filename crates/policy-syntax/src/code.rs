@@ -162,8 +162,9 @@ codes! {
     NotRegularFile = "P0521", Error, "not a regular file";
     /// An output path is one of the command's inputs.
     OutputIsInput = "P0522", Error, "output would overwrite an input";
-    /// A test file's `policy:` names something other than a policy in its tree.
-    PolicyOutsideTree = "P0523", Error, "test file names a policy outside its tree";
+    /// A test file's policy (named by `policy:` or beside it), a snapshot or
+    /// a snapshot's policy is not a file of its kind inside the tree.
+    PolicyOutsideTree = "P0523", Error, "test input outside its tree";
     /// `policyc fmt` would write a file larger than the most policyc reads.
     FormattedTooLarge = "P0524", Error, "formatted file would be too large";
     /// `policyc serve` cannot listen on an address.

@@ -287,8 +287,11 @@ pub fn discover(paths: &[PathBuf], kind: &Kind) -> Result<Vec<PathBuf>, Diagnost
 }
 
 /// Checks that `path` names a file ending in `suffix` inside the directory
-/// `tree` (after following links); the reason when it does not. Nothing of
-/// the file is read.
+/// `tree`, both resolved (links followed, `..` removed) before they are
+/// compared; the reason when it does not. Nothing of the file is read. Every
+/// file a test run reads because a file in the tree says so (a test file's
+/// policy, named or beside it, a snapshot and its policy) passes here first
+/// ([P0523](../../../docs/errors/P0523.md)).
 pub fn inside_tree(path: &Path, tree: &Path, suffix: &str) -> Result<(), String> {
     let ends = |p: &Path| {
         p.file_name()
@@ -302,7 +305,9 @@ pub fn inside_tree(path: &Path, tree: &Path, suffix: &str) -> Result<(), String>
         return Ok(());
     };
     if !real.starts_with(&root) {
-        return Err(format!("outside `{}`", display_name(tree)));
+        let links = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        let how = if links { "it links outside" } else { "outside" };
+        return Err(format!("{how} `{}`", display_name(tree)));
     }
     if !ends(&real) {
         return Err(format!("it links to a file that is not a `{suffix}` file"));
