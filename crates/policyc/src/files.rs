@@ -254,7 +254,8 @@ pub fn discover_or_cwd(paths: Vec<PathBuf>, kind: &Kind) -> Result<Vec<PathBuf>,
 /// each file once (`a.policy` and `./a.policy` are one file). A directory is
 /// searched recursively (hidden directories, `target` and symbolic links to
 /// directories are skipped); a subdirectory that cannot be listed is kept in
-/// the list, so that [`load`] reports it by name while the rest is checked.
+/// the list, so that [`load`] reports it by name while the rest is checked;
+/// so is a FIFO, device or socket with the suffix, which [`load`] refuses.
 /// A path that does not exist, or a directory with no such files, is an
 /// error (exit 2).
 pub fn discover(paths: &[PathBuf], kind: &Kind) -> Result<Vec<PathBuf>, Diagnostic> {
@@ -347,7 +348,9 @@ fn walk(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>, depth: usize) -> std::
                 // Unreadable: [`load`] names it; the rest is still searched.
                 out.push(path);
             }
-        } else if name.ends_with(suffix) && (ty.is_file() || ty.is_symlink()) {
+        } else if name.ends_with(suffix) {
+            // Files and links, and FIFOs, devices and sockets too: [`load`]
+            // refuses those (P0521) without opening them, as when given.
             out.push(path);
         }
     }

@@ -343,6 +343,49 @@ fn check_refuses_a_fifo_instead_of_blocking() {
 }
 
 #[test]
+fn a_fifo_found_in_a_directory_is_reported_as_one_given() {
+    let dir = sandbox(&[("d/ok.policy", CLEAN), ("t/p.policy", CLEAN)]);
+    let made = sh(
+        dir.path(),
+        "mkfifo d/x.policy && mkfifo lone.policy && mkdir only && mkfifo only/y.policy \
+         && mkfifo t/p.test.yaml",
+    );
+    assert_eq!(made.code, 0, "{}", made.transcript());
+    let given = Cli::new(dir.path(), &["check", "lone.policy"])
+        .timeout(Duration::from_secs(20))
+        .run();
+    for args in [
+        &["check", "d"][..],
+        &["check", "only"][..],
+        &["check", "."][..],
+    ] {
+        let out = Cli::new(dir.path(), args)
+            .timeout(Duration::from_secs(20))
+            .run();
+        assert_eq!(out.code, given.code, "{args:?}: {}", out.transcript());
+        assert_eq!(out.code, 2, "{args:?}: {}", out.transcript());
+        assert!(out.stderr().contains("P0521"), "{args:?}: {}", out.stderr());
+        assert!(
+            out.stderr().contains("y.policy`: it is not a regular file")
+                || out.stderr().contains("x.policy`: it is not a regular file"),
+            "{args:?}: {}",
+            out.stderr()
+        );
+    }
+    let out = Cli::new(dir.path(), &["check", "d", "--format", "json"])
+        .timeout(Duration::from_secs(20))
+        .run();
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    assert!(out.stdout().contains("P0521"), "{}", out.transcript());
+    // A test file that is a FIFO is reported too, not skipped.
+    let out = Cli::new(dir.path(), &["test", "t"])
+        .timeout(Duration::from_secs(20))
+        .run();
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    assert!(out.stderr().contains("P0521"), "{}", out.transcript());
+}
+
+#[test]
 fn an_unreadable_subdirectory_is_named_and_the_rest_checked() {
     let dir = sandbox(&[
         ("tree/a.policy", CLEAN),
