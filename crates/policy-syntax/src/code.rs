@@ -116,6 +116,8 @@ codes! {
     VacuousAssertion = "P0310", Error, "assertion checks nothing";
     /// An `expect` line whose warning does not occur on its declaration.
     UnfulfilledExpectation = "P0311", Warning, "expected warning does not occur";
+    /// An `expect` line that names the same lint twice (by name or code).
+    RepeatedExpectation = "P0312", Warning, "lint named twice in `expect`";
     /// A query names a role, permission or tier the policy does not declare.
     UnknownQueryName = "P0401", Error, "unknown name in query";
     /// A query lacks a tier the policy needs, or gives one it cannot use.
