@@ -835,3 +835,58 @@ fn a_bad_policy_or_address_at_start_is_exit_2_before_listening() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("P0550"));
 }
+
+/// Waits until `metric` reaches `want`, then checks it stays there.
+fn wait_metric(server: &Server, metric: &str, want: f64) {
+    let deadline = Instant::now() + PATIENCE;
+    while server.metric(metric) < want {
+        assert!(
+            Instant::now() < deadline,
+            "{metric} = {} after {PATIENCE:?}, want {want}",
+            server.metric(metric)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(server.metric(metric), want, "{metric}");
+}
+
+#[test]
+fn every_connection_closed_for_slow_headers_is_counted() {
+    let file = policies().join("humanloop.policy");
+    let server = Server::start(&file, &["--request-timeout-ms", "300"]);
+    let timeouts = "policyc_rejected_total{reason=\"timeout\"}";
+    assert_eq!(server.metric(timeouts), 0.0);
+    // A keep-alive connection that was answered and then idles is closed
+    // at the timeout too, but it is no slow client: not counted.
+    let mut kept = TcpStream::connect_timeout(&server.http, PATIENCE).unwrap();
+    kept.set_read_timeout(Some(PATIENCE)).unwrap();
+    write!(kept, "GET /healthz HTTP/1.1\r\nhost: test\r\n\r\n").unwrap();
+    // Half the headers, nothing at all, and half the HTTP/2 preface: each
+    // is closed by the timeout, and each is counted.
+    let partial: &[&[u8]] = &[
+        b"POST /v1/decide HTTP/1.1\r\nhost: te",
+        b"",
+        b"PRI * HTTP/2",
+    ];
+    let slow: Vec<TcpStream> = (0..30)
+        .map(|i| {
+            let mut s = TcpStream::connect_timeout(&server.http, PATIENCE).unwrap();
+            s.set_read_timeout(Some(PATIENCE)).unwrap();
+            s.write_all(partial[i % partial.len()]).unwrap();
+            s
+        })
+        .collect();
+    for mut s in slow {
+        let start = Instant::now();
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+        assert!(start.elapsed() < PATIENCE);
+        assert!(!String::from_utf8_lossy(&buf).contains("200 OK"), "{buf:?}");
+    }
+    let mut buf = Vec::new();
+    let _ = kept.read_to_end(&mut buf);
+    assert!(String::from_utf8_lossy(&buf).starts_with("HTTP/1.1 200 OK"));
+    wait_metric(&server, timeouts, 30.0);
+    wait_metric(&server, "policyc_open_connections", 1.0);
+}
