@@ -303,14 +303,35 @@ fn too_many_connections() -> Vec<u8> {
 
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route("/v1/decide", post(decide))
-        .route("/v1/who-can", get(who_can))
-        .route("/v1/what-can", get(what_can))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+        .route("/v1/decide", post(decide).fallback(takes("POST")))
+        .route("/v1/who-can", get(who_can).fallback(takes("GET")))
+        .route("/v1/what-can", get(what_can).fallback(takes("GET")))
+        .route("/healthz", get(healthz).fallback(takes("GET")))
+        .route("/readyz", get(readyz).fallback(takes("GET")))
+        .route("/metrics", get(metrics).fallback(takes("GET")))
         .fallback(not_found)
         .with_state(shared)
+}
+
+/// The answer to a method a path does not take: 405 with the JSON error
+/// every other error has (P0423: no such endpoint, the endpoint being the
+/// method and the path), and the `Allow` header, which axum adds.
+fn takes(
+    method: &'static str,
+) -> impl Fn(axum::http::Method, axum::http::Uri) -> std::future::Ready<Response> + Clone {
+    move |given, uri| {
+        std::future::ready(error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            WireError::new(
+                Code::UnknownEndpoint,
+                format!(
+                    "`{given} {}` is not an endpoint: `{}` takes {method}; see docs/server.md for the API",
+                    uri.path(),
+                    uri.path()
+                ),
+            ),
+        ))
+    }
 }
 
 #[derive(Serialize)]

@@ -890,3 +890,60 @@ fn every_connection_closed_for_slow_headers_is_counted() {
     wait_metric(&server, timeouts, 30.0);
     wait_metric(&server, "policyc_open_connections", 1.0);
 }
+
+/// One request on a fresh connection: status, headers (lower-cased names)
+/// and body.
+fn http_full(addr: SocketAddr, method: &str, path: &str) -> (u16, HashMap<String, String>, String) {
+    let mut s = TcpStream::connect_timeout(&addr, PATIENCE).unwrap();
+    s.set_read_timeout(Some(PATIENCE)).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\ncontent-length: 0\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers, body.to_string())
+}
+
+#[test]
+fn a_wrong_method_gets_405_with_allow_and_a_json_error() {
+    let server = Server::start(&policies().join("humanloop.policy"), &[]);
+    for (method, path, allow) in [
+        ("GET", "/v1/decide", "POST"),
+        ("PUT", "/v1/decide", "POST"),
+        ("POST", "/v1/who-can", "GET,HEAD"),
+        ("DELETE", "/metrics", "GET,HEAD"),
+    ] {
+        let (status, headers, body) = http_full(server.http, method, path);
+        assert_eq!(status, 405, "{method} {path}: {body}");
+        assert_eq!(headers.get("allow").map(String::as_str), Some(allow));
+        assert_eq!(
+            headers.get("content-type").map(String::as_str),
+            Some("application/json")
+        );
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["schema_version"], 1, "{body}");
+        assert_eq!(v["error"]["code"], "P0423", "{body}");
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(method) && message.contains(path),
+            "{message}"
+        );
+    }
+}
