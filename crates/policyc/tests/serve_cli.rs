@@ -530,7 +530,7 @@ fn a_corrupt_artifact_keeps_the_last_good_policy_and_is_counted() {
     write_atomic(&file, &future);
     server.signal("-HUP");
     let line = server.wait_for("reload failed (SIGHUP): P0570");
-    assert!(line.contains("schema version 99"), "{line}");
+    assert!(line.contains("unsupported artifact version"), "{line}");
     assert_eq!(server.post("/v1/decide", ADMIN_BILLING_FREE).1, good);
 
     // A self-contradicting artifact (an effective set the declarations do not give).
@@ -944,6 +944,95 @@ fn a_wrong_method_gets_405_with_allow_and_a_json_error() {
         assert!(
             message.contains(method) && message.contains(path),
             "{message}"
+        );
+    }
+}
+
+#[test]
+fn a_deleted_policy_file_is_logged_and_the_last_good_policy_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("humanloop.policy");
+    let original = humanloop_without_asserts();
+    std::fs::write(&file, &original).unwrap();
+    let mut server = Server::start(&file, &["--watch-interval-ms", "50"]);
+    let (_, good) = server.post("/v1/decide", ADMIN_BILLING_FREE);
+    assert_eq!(good["decision"], "allow");
+    std::fs::remove_file(&file).unwrap();
+    let line = server.wait_for("reload failed (file change): P0501");
+    assert!(line.contains("no such file or directory"), "{line}");
+    assert!(
+        line.ends_with(&format!(
+            "still serving {}",
+            good["policy_hash"].as_str().unwrap()
+        )),
+        "{line}"
+    );
+    assert_eq!(server.post("/v1/decide", ADMIN_BILLING_FREE).1, good);
+    assert_eq!(
+        server.metric("policyc_reloads_total{result=\"failure\"}"),
+        1.0
+    );
+    // Logged once, not on every tick; back when the file is.
+    std::thread::sleep(Duration::from_millis(300));
+    write_atomic(&file, &original);
+    server.wait_for("reloaded (file change)");
+    let failures = server
+        .seen
+        .iter()
+        .filter(|l| l.starts_with("reload failed"))
+        .count();
+    assert_eq!(failures, 1, "{:#?}", server.seen);
+    assert_eq!(server.post("/v1/decide", ADMIN_BILLING_FREE).1, good);
+}
+
+#[test]
+fn a_reload_log_never_shows_the_content_of_the_file() {
+    const SECRET: &str = "TOPSECRET-WORD:$6$hash:19000 more secret\nsecond-line SECRET2 {\n";
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("shadow");
+    std::fs::write(&secret, SECRET).unwrap();
+    let policy = dir.path().join("good.policy");
+    std::fs::write(&policy, humanloop_without_asserts()).unwrap();
+    let yaml = dir.path().join("good.yaml");
+    let compiled = Command::new(env!("CARGO_BIN_EXE_policyc"))
+        .args(["compile", "--format", "yaml", "-o"])
+        .arg(&yaml)
+        .arg(&policy)
+        .output()
+        .unwrap();
+    assert!(compiled.status.success(), "{compiled:?}");
+    // A symlink, as a ConfigMap mounts it, swapped to a file that is not a
+    // policy: `p.policy` → shadow, `p.yaml` → shadow, `p.json` → shadow.
+    for (name, good) in [("p.policy", &policy), ("p.yaml", &yaml), ("p.json", &yaml)] {
+        let link = dir.path().join(name);
+        let first = if name == "p.json" { &policy } else { good };
+        if name == "p.json" {
+            // A JSON artifact to start from.
+            let out = Command::new(env!("CARGO_BIN_EXE_policyc"))
+                .args(["compile", "-o"])
+                .arg(dir.path().join("good.json"))
+                .arg(first)
+                .output()
+                .unwrap();
+            assert!(out.status.success());
+            std::os::unix::fs::symlink(dir.path().join("good.json"), &link).unwrap();
+        } else {
+            std::os::unix::fs::symlink(good, &link).unwrap();
+        }
+        let mut server = Server::start(&link, &["--watch-interval-ms", "50"]);
+        let tmp = dir.path().join("swap");
+        std::os::unix::fs::symlink(&secret, &tmp).unwrap();
+        std::fs::rename(&tmp, &link).unwrap();
+        let line = server.wait_for("reload failed (file change)");
+        server.signal("-HUP");
+        let again = server.wait_for("reload failed (SIGHUP)");
+        for l in [&line, &again] {
+            assert!(!l.contains("SECRET") && !l.contains("$6$"), "{name}: {l}");
+            assert!(l.contains(": P0"), "{name}: {l}");
+        }
+        assert_eq!(
+            server.post("/v1/decide", ADMIN_BILLING_FREE).1["decision"],
+            "allow"
         );
     }
 }
