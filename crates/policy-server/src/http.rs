@@ -2,8 +2,11 @@
 //! `/healthz`, `/readyz`, `/metrics`. An own accept loop (hyper-util) so
 //! that connections are bounded, slow headers time out, and SIGTERM drains.
 
-use std::sync::atomic::Ordering;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -39,6 +42,7 @@ pub(crate) async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(shared.limits.request_timeout);
     builder.http2().timer(TokioTimer::new());
+    let builder = Arc::new(builder);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(shared.limits.max_connections));
     let refusals = Arc::new(Semaphore::new(REFUSING_AT_ONCE));
@@ -58,21 +62,200 @@ pub(crate) async fn serve(
             refuse(stream, &refusals);
             continue;
         };
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
-        let conn = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let conn = graceful.watch(conn);
-        let metrics_owner = shared.clone();
+        let watcher = graceful.watcher();
+        let (app, builder, shared) = (app.clone(), builder.clone(), shared.clone());
         tokio::spawn(async move {
-            metrics_owner.metrics.connection(true);
-            let _ = conn.await;
-            metrics_owner.metrics.connection(false);
+            shared.metrics.connection(true);
+            serve_connection(stream, app, &builder, watcher, &shared).await;
+            shared.metrics.connection(false);
             drop(permit);
         });
     }
     drop(listener);
     let _ = tokio::time::timeout(drain, graceful.shutdown()).await;
+}
+
+/// One connection, from its first byte to its close. Every connection
+/// closed because its request headers did not arrive within
+/// `request_timeout` counts as a `timeout` rejection: one that sends
+/// nothing (or a slow start of the HTTP/2 preface), closed here, and one
+/// whose headers stall, closed by hyper. An answered keep-alive connection
+/// that then idles is closed at the same timeout without being counted.
+async fn serve_connection(
+    mut stream: tokio::net::TcpStream,
+    app: Router,
+    builder: &auto::Builder<TokioExecutor>,
+    watcher: hyper_util::server::graceful::Watcher,
+    shared: &Shared,
+) {
+    let limit = shared.limits.request_timeout;
+    // hyper's protocol detection waits for bytes without a time limit: read
+    // the start of the request here, under the header timeout.
+    let prefix = match tokio::time::timeout(limit, read_preface(&mut stream)).await {
+        Err(_) => {
+            shared.metrics.rejected(Rejection::Timeout);
+            return;
+        }
+        Ok(Err(_)) => return,
+        Ok(Ok(prefix)) => prefix,
+    };
+    let state = Arc::new(ConnState {
+        read: AtomicU64::new(prefix.len() as u64),
+        answered_at: AtomicU64::new(0),
+    });
+    let io = Counted {
+        stream,
+        prefix,
+        pos: 0,
+        state: state.clone(),
+    };
+    let service = Marking {
+        inner: hyper_util::service::TowerToHyperService::new(app),
+        state: state.clone(),
+    };
+    let conn = builder
+        .serve_connection_with_upgrades(TokioIo::new(io), service)
+        .into_owned();
+    if let Err(e) = watcher.watch(conn).await {
+        let stalled =
+            state.read.load(Ordering::Relaxed) > state.answered_at.load(Ordering::Relaxed);
+        if is_header_timeout(e.as_ref()) && stalled {
+            shared.metrics.rejected(Rejection::Timeout);
+        }
+    }
+}
+
+/// The HTTP/2 connection preface, which hyper's protocol detection reads.
+const H2_PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Reads the first bytes of a connection, as many as hyper's protocol
+/// detection needs: until they are not a start of the HTTP/2 preface, or
+/// are all of it, or the client closes.
+async fn read_preface(stream: &mut tokio::net::TcpStream) -> std::io::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::with_capacity(H2_PREFACE.len());
+    let mut chunk = [0u8; H2_PREFACE.len()];
+    while buf.len() < H2_PREFACE.len() && H2_PREFACE.starts_with(&buf) {
+        let want = H2_PREFACE.len() - buf.len();
+        let n = stream
+            .read(chunk.get_mut(..want).unwrap_or_default())
+            .await?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+    }
+    Ok(buf)
+}
+
+/// Whether hyper closed a connection because its request headers did not
+/// arrive in time.
+fn is_header_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if c.downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_timeout)
+        {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}
+
+/// What one connection has read, and how much of it was read when its
+/// last answer was ready.
+struct ConnState {
+    read: AtomicU64,
+    answered_at: AtomicU64,
+}
+
+/// The connection's stream with the bytes [`read_preface`] took replayed
+/// first, counting the bytes read.
+struct Counted {
+    stream: tokio::net::TcpStream,
+    prefix: Vec<u8>,
+    pos: usize,
+    state: Arc<ConnState>,
+}
+
+impl tokio::io::AsyncRead for Counted {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = &mut *self;
+        if let Some(rest) = this.prefix.get(this.pos..).filter(|r| !r.is_empty()) {
+            let n = rest.len().min(buf.remaining());
+            buf.put_slice(rest.get(..n).unwrap_or_default());
+            this.pos += n;
+            return Poll::Ready(Ok(()));
+        }
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.stream).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = polled {
+            let n = buf.filled().len().saturating_sub(before);
+            this.state.read.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        polled
+    }
+}
+
+impl tokio::io::AsyncWrite for Counted {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// The router as a hyper service that notes, as each answer is ready, how
+/// much the connection had read: bytes read after that, when the headers
+/// then time out, are a stalled request, not an idle keep-alive.
+struct Marking {
+    inner: hyper_util::service::TowerToHyperService<Router>,
+    state: Arc<ConnState>,
+}
+
+impl hyper::service::Service<Request<hyper::body::Incoming>> for Marking {
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Self::Error>> + Send>>;
+
+    fn call(&self, req: Request<hyper::body::Incoming>) -> Self::Future {
+        let answer = self.inner.call(req);
+        let state = self.state.clone();
+        Box::pin(async move {
+            let response = answer.await;
+            state
+                .answered_at
+                .store(state.read.load(Ordering::Relaxed), Ordering::Relaxed);
+            response
+        })
+    }
 }
 
 /// Connections being refused at once; past that, they are just closed.
@@ -120,14 +303,35 @@ fn too_many_connections() -> Vec<u8> {
 
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route("/v1/decide", post(decide))
-        .route("/v1/who-can", get(who_can))
-        .route("/v1/what-can", get(what_can))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+        .route("/v1/decide", post(decide).fallback(takes("POST")))
+        .route("/v1/who-can", get(who_can).fallback(takes("GET")))
+        .route("/v1/what-can", get(what_can).fallback(takes("GET")))
+        .route("/healthz", get(healthz).fallback(takes("GET")))
+        .route("/readyz", get(readyz).fallback(takes("GET")))
+        .route("/metrics", get(metrics).fallback(takes("GET")))
         .fallback(not_found)
         .with_state(shared)
+}
+
+/// The answer to a method a path does not take: 405 with the JSON error
+/// every other error has (P0423: no such endpoint, the endpoint being the
+/// method and the path), and the `Allow` header, which axum adds.
+fn takes(
+    method: &'static str,
+) -> impl Fn(axum::http::Method, axum::http::Uri) -> std::future::Ready<Response> + Clone {
+    move |given, uri| {
+        std::future::ready(error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            WireError::new(
+                Code::UnknownEndpoint,
+                format!(
+                    "`{given} {}` is not an endpoint: `{}` takes {method}; see docs/server.md for the API",
+                    uri.path(),
+                    uri.path()
+                ),
+            ),
+        ))
+    }
 }
 
 #[derive(Serialize)]

@@ -32,10 +32,13 @@ pub use metrics::Metrics;
 
 /// Where the policy comes from: loads and completely checks it.
 pub trait PolicySource: Send + Sync + 'static {
-    /// Reads and checks the policy; an error is a sentence for the log.
+    /// Reads and checks the policy; an error is a sentence for the log,
+    /// which names what is wrong and where, never the file's content.
     fn load(&self) -> Result<Policy, String>;
     /// A cheap marker of the file's state (size, modification time, inode):
-    /// when it changes, the server reloads. `None` when it cannot be read.
+    /// when it changes, the server reloads. `None` when it cannot be read
+    /// (deleted, say): a change to `None` is a reload too, which fails, so
+    /// the disappearance is logged and counted once.
     fn stamp(&self) -> Option<String>;
 }
 
@@ -102,7 +105,8 @@ pub enum Event {
     },
     /// A reload failed; the last good policy keeps serving.
     ReloadFailed {
-        /// Why.
+        /// Why, as [`PolicySource::load`] said it (which must not quote
+        /// the file: it may be anything a link points at).
         error: String,
         /// What caused the reload.
         trigger: &'static str,
@@ -289,8 +293,14 @@ async fn run<E: Send + 'static>(
                     let src = source.clone();
                     tokio::task::spawn_blocking(move || src.stamp()).await.unwrap_or(None)
                 };
-                if now.is_some() && now != stamp {
-                    stamp = now;
+                // A change, or the file gone (a stamp that turns to `None`):
+                // either is a reload, and a file gone fails it, so that it is
+                // logged and counted once while the last good policy serves.
+                if now != stamp {
+                    let was = std::mem::replace(&mut stamp, now);
+                    if stamp.is_none() && was.is_none() {
+                        continue;
+                    }
                     let (sh, src, ev) = (shared.clone(), source.clone(), events.clone());
                     let _ = tokio::task::spawn_blocking(move || reload(&sh, src.as_ref(), &ev, "file change")).await;
                 }

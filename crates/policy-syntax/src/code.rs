@@ -116,6 +116,8 @@ codes! {
     VacuousAssertion = "P0310", Error, "assertion checks nothing";
     /// An `expect` line whose warning does not occur on its declaration.
     UnfulfilledExpectation = "P0311", Warning, "expected warning does not occur";
+    /// An `expect` line that names the same lint twice (by name or code).
+    RepeatedExpectation = "P0312", Warning, "lint named twice in `expect`";
     /// A query names a role, permission or tier the policy does not declare.
     UnknownQueryName = "P0401", Error, "unknown name in query";
     /// A query lacks a tier the policy needs, or gives one it cannot use.
@@ -162,8 +164,9 @@ codes! {
     NotRegularFile = "P0521", Error, "not a regular file";
     /// An output path is one of the command's inputs.
     OutputIsInput = "P0522", Error, "output would overwrite an input";
-    /// A test file's `policy:` names something other than a policy in its tree.
-    PolicyOutsideTree = "P0523", Error, "test file names a policy outside its tree";
+    /// A test file's policy (named by `policy:` or beside it), a snapshot or
+    /// a snapshot's policy is not a file of its kind inside the tree.
+    PolicyOutsideTree = "P0523", Error, "test input outside its tree";
     /// `policyc fmt` would write a file larger than the most policyc reads.
     FormattedTooLarge = "P0524", Error, "formatted file would be too large";
     /// `policyc serve` cannot listen on an address.

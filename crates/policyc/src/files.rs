@@ -254,7 +254,8 @@ pub fn discover_or_cwd(paths: Vec<PathBuf>, kind: &Kind) -> Result<Vec<PathBuf>,
 /// each file once (`a.policy` and `./a.policy` are one file). A directory is
 /// searched recursively (hidden directories, `target` and symbolic links to
 /// directories are skipped); a subdirectory that cannot be listed is kept in
-/// the list, so that [`load`] reports it by name while the rest is checked.
+/// the list, so that [`load`] reports it by name while the rest is checked;
+/// so is a FIFO, device or socket with the suffix, which [`load`] refuses.
 /// A path that does not exist, or a directory with no such files, is an
 /// error (exit 2).
 pub fn discover(paths: &[PathBuf], kind: &Kind) -> Result<Vec<PathBuf>, Diagnostic> {
@@ -287,8 +288,11 @@ pub fn discover(paths: &[PathBuf], kind: &Kind) -> Result<Vec<PathBuf>, Diagnost
 }
 
 /// Checks that `path` names a file ending in `suffix` inside the directory
-/// `tree` (after following links); the reason when it does not. Nothing of
-/// the file is read.
+/// `tree`, both resolved (links followed, `..` removed) before they are
+/// compared; the reason when it does not. Nothing of the file is read. Every
+/// file a test run reads because a file in the tree says so (a test file's
+/// policy, named or beside it, a snapshot and its policy) passes here first
+/// ([P0523](../../../docs/errors/P0523.md)).
 pub fn inside_tree(path: &Path, tree: &Path, suffix: &str) -> Result<(), String> {
     let ends = |p: &Path| {
         p.file_name()
@@ -302,7 +306,9 @@ pub fn inside_tree(path: &Path, tree: &Path, suffix: &str) -> Result<(), String>
         return Ok(());
     };
     if !real.starts_with(&root) {
-        return Err(format!("outside `{}`", display_name(tree)));
+        let links = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        let how = if links { "it links outside" } else { "outside" };
+        return Err(format!("{how} `{}`", display_name(tree)));
     }
     if !ends(&real) {
         return Err(format!("it links to a file that is not a `{suffix}` file"));
@@ -342,7 +348,9 @@ fn walk(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>, depth: usize) -> std::
                 // Unreadable: [`load`] names it; the rest is still searched.
                 out.push(path);
             }
-        } else if name.ends_with(suffix) && (ty.is_file() || ty.is_symlink()) {
+        } else if name.ends_with(suffix) {
+            // Files and links, and FIFOs, devices and sockets too: [`load`]
+            // refuses those (P0521) without opening them, as when given.
             out.push(path);
         }
     }

@@ -98,3 +98,20 @@ fn a_missing_path_is_exit_2() {
     let (code, out) = transcript(dir.path(), &["fix", "nope.policy"]);
     assert_eq!(code, 2, "{out}");
 }
+
+#[test]
+fn fix_removes_a_lint_repeated_on_an_expect_line() {
+    let text = "permission a.b \"A\"\nrole s \"S\" { grants a.b }\n\
+                expect empty-role, P0306, empty-role \"later\"\nrole r \"R\" {}\n";
+    let dir = common::sandbox(&[("p.policy", text)]);
+    let (code, out) = transcript(dir.path(), &["check", "p.policy", "--deny-warnings"]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(out.matches("P0312").count(), 2, "{out}");
+    assert!(!out.contains("P0311"), "{out}");
+    let (code, out) = transcript(dir.path(), &["fix", "p.policy"]);
+    assert_eq!(code, 0, "{out}");
+    let now = std::fs::read_to_string(dir.path().join("p.policy")).unwrap();
+    assert!(now.contains("expect empty-role \"later\"\n"), "{now}");
+    let (code, out) = transcript(dir.path(), &["check", "p.policy", "--deny-warnings"]);
+    assert_eq!(code, 0, "{out}");
+}

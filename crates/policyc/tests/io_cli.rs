@@ -343,6 +343,49 @@ fn check_refuses_a_fifo_instead_of_blocking() {
 }
 
 #[test]
+fn a_fifo_found_in_a_directory_is_reported_as_one_given() {
+    let dir = sandbox(&[("d/ok.policy", CLEAN), ("t/p.policy", CLEAN)]);
+    let made = sh(
+        dir.path(),
+        "mkfifo d/x.policy && mkfifo lone.policy && mkdir only && mkfifo only/y.policy \
+         && mkfifo t/p.test.yaml",
+    );
+    assert_eq!(made.code, 0, "{}", made.transcript());
+    let given = Cli::new(dir.path(), &["check", "lone.policy"])
+        .timeout(Duration::from_secs(20))
+        .run();
+    for args in [
+        &["check", "d"][..],
+        &["check", "only"][..],
+        &["check", "."][..],
+    ] {
+        let out = Cli::new(dir.path(), args)
+            .timeout(Duration::from_secs(20))
+            .run();
+        assert_eq!(out.code, given.code, "{args:?}: {}", out.transcript());
+        assert_eq!(out.code, 2, "{args:?}: {}", out.transcript());
+        assert!(out.stderr().contains("P0521"), "{args:?}: {}", out.stderr());
+        assert!(
+            out.stderr().contains("y.policy`: it is not a regular file")
+                || out.stderr().contains("x.policy`: it is not a regular file"),
+            "{args:?}: {}",
+            out.stderr()
+        );
+    }
+    let out = Cli::new(dir.path(), &["check", "d", "--format", "json"])
+        .timeout(Duration::from_secs(20))
+        .run();
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    assert!(out.stdout().contains("P0521"), "{}", out.transcript());
+    // A test file that is a FIFO is reported too, not skipped.
+    let out = Cli::new(dir.path(), &["test", "t"])
+        .timeout(Duration::from_secs(20))
+        .run();
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    assert!(out.stderr().contains("P0521"), "{}", out.transcript());
+}
+
+#[test]
 fn an_unreadable_subdirectory_is_named_and_the_rest_checked() {
     let dir = sandbox(&[
         ("tree/a.policy", CLEAN),
@@ -456,4 +499,76 @@ fn a_test_file_may_only_name_a_policy_inside_its_tree() {
     ]);
     let out = run(ok.path(), &["test", "."]);
     assert_eq!(out.code, 0, "{}", out.transcript());
+}
+
+#[test]
+fn a_default_policy_that_links_outside_the_tree_is_not_read() {
+    const SECRET: &str = "TOP-SECRET-LINE do not print";
+    const CASES: &str = "cases:\n  - roles: [r]\n    action: a.b\n    expect: allow\n";
+    let dir = sandbox(&[
+        ("secret.policy", &format!("{SECRET}\n")),
+        // No `policy:`: the test runs against `y.policy` beside it.
+        ("tests/y.test.yaml", CASES),
+    ]);
+    std::os::unix::fs::symlink("../secret.policy", dir.path().join("tests/y.policy")).unwrap();
+    for args in [&["test", "tests"][..], &["test", "tests/y.test.yaml"][..]] {
+        let out = run(dir.path(), args);
+        assert_eq!(out.code, 2, "{}", out.transcript());
+        assert!(
+            !out.transcript().contains("TOP-SECRET"),
+            "{}",
+            out.transcript()
+        );
+        assert!(out.stderr().contains("P0523"), "{}", out.transcript());
+        assert!(out.stderr().contains("y.policy"), "{}", out.transcript());
+    }
+    // A default policy linked to one inside the tree is fine.
+    let ok = sandbox(&[("p/real.policy", CLEAN), ("p/y.test.yaml", CASES)]);
+    std::os::unix::fs::symlink("real.policy", ok.path().join("p/y.policy")).unwrap();
+    let out = run(ok.path(), &["test", "p"]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+}
+
+#[test]
+fn a_snapshot_or_its_policy_that_links_outside_the_tree_is_not_read() {
+    const SECRET: &str = "TOP-SECRET-LINE do not print\nsecond secret line\n";
+    const CASES: &str = "cases:\n  - roles: [r]\n    action: a.b\n    expect: allow\n";
+    let outside = sandbox(&[
+        ("shadow", SECRET),
+        ("secret.policy", SECRET),
+        ("secret.snapshot.yaml", SECRET),
+    ]);
+    let dir = sandbox(&[
+        ("p.policy", CLEAN),
+        ("p.test.yaml", CASES),
+        ("x.policy", CLEAN),
+        ("z.snapshot.yaml", "roles: {}\n"),
+    ]);
+    let link = |target: &Path, name: &str| {
+        std::os::unix::fs::symlink(target, dir.path().join(name)).unwrap();
+    };
+    // The snapshot itself links outside (to any file, named anything).
+    link(&outside.path().join("shadow"), "x.snapshot.yaml");
+    // The snapshot's policy links outside.
+    link(&outside.path().join("secret.policy"), "z.policy");
+    // A snapshot linked to a `.snapshot.yaml` outside.
+    link(
+        &outside.path().join("secret.snapshot.yaml"),
+        "w.snapshot.yaml",
+    );
+    link(&dir.path().join("x.policy"), "w.policy");
+    for format in ["human", "json", "junit"] {
+        let out = run(
+            dir.path(),
+            &["test", ".", "--snapshots", "--format", format],
+        );
+        assert_eq!(out.code, 2, "{}", out.transcript());
+        let all = out.transcript();
+        assert!(!all.contains("TOP-SECRET"), "{all}");
+        assert!(!all.contains("second secret"), "{all}");
+        if format == "human" {
+            assert_eq!(out.stderr().matches("P0523").count(), 3, "{all}");
+            assert!(out.stdout().contains("ok     p.test.yaml"), "{all}");
+        }
+    }
 }

@@ -530,7 +530,7 @@ fn a_corrupt_artifact_keeps_the_last_good_policy_and_is_counted() {
     write_atomic(&file, &future);
     server.signal("-HUP");
     let line = server.wait_for("reload failed (SIGHUP): P0570");
-    assert!(line.contains("schema version 99"), "{line}");
+    assert!(line.contains("unsupported artifact version"), "{line}");
     assert_eq!(server.post("/v1/decide", ADMIN_BILLING_FREE).1, good);
 
     // A self-contradicting artifact (an effective set the declarations do not give).
@@ -834,4 +834,205 @@ fn a_bad_policy_or_address_at_start_is_exit_2_before_listening() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("P0550"));
+}
+
+/// Waits until `metric` reaches `want`, then checks it stays there.
+fn wait_metric(server: &Server, metric: &str, want: f64) {
+    let deadline = Instant::now() + PATIENCE;
+    while server.metric(metric) < want {
+        assert!(
+            Instant::now() < deadline,
+            "{metric} = {} after {PATIENCE:?}, want {want}",
+            server.metric(metric)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(server.metric(metric), want, "{metric}");
+}
+
+#[test]
+fn every_connection_closed_for_slow_headers_is_counted() {
+    let file = policies().join("humanloop.policy");
+    let server = Server::start(&file, &["--request-timeout-ms", "300"]);
+    let timeouts = "policyc_rejected_total{reason=\"timeout\"}";
+    assert_eq!(server.metric(timeouts), 0.0);
+    // A keep-alive connection that was answered and then idles is closed
+    // at the timeout too, but it is no slow client: not counted.
+    let mut kept = TcpStream::connect_timeout(&server.http, PATIENCE).unwrap();
+    kept.set_read_timeout(Some(PATIENCE)).unwrap();
+    write!(kept, "GET /healthz HTTP/1.1\r\nhost: test\r\n\r\n").unwrap();
+    // Half the headers, nothing at all, and half the HTTP/2 preface: each
+    // is closed by the timeout, and each is counted.
+    let partial: &[&[u8]] = &[
+        b"POST /v1/decide HTTP/1.1\r\nhost: te",
+        b"",
+        b"PRI * HTTP/2",
+    ];
+    let slow: Vec<TcpStream> = (0..30)
+        .map(|i| {
+            let mut s = TcpStream::connect_timeout(&server.http, PATIENCE).unwrap();
+            s.set_read_timeout(Some(PATIENCE)).unwrap();
+            s.write_all(partial[i % partial.len()]).unwrap();
+            s
+        })
+        .collect();
+    for mut s in slow {
+        let start = Instant::now();
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+        assert!(start.elapsed() < PATIENCE);
+        assert!(!String::from_utf8_lossy(&buf).contains("200 OK"), "{buf:?}");
+    }
+    let mut buf = Vec::new();
+    let _ = kept.read_to_end(&mut buf);
+    assert!(String::from_utf8_lossy(&buf).starts_with("HTTP/1.1 200 OK"));
+    wait_metric(&server, timeouts, 30.0);
+    wait_metric(&server, "policyc_open_connections", 1.0);
+}
+
+/// One request on a fresh connection: status, headers (lower-cased names)
+/// and body.
+fn http_full(addr: SocketAddr, method: &str, path: &str) -> (u16, HashMap<String, String>, String) {
+    let mut s = TcpStream::connect_timeout(&addr, PATIENCE).unwrap();
+    s.set_read_timeout(Some(PATIENCE)).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\ncontent-length: 0\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers, body.to_string())
+}
+
+#[test]
+fn a_wrong_method_gets_405_with_allow_and_a_json_error() {
+    let server = Server::start(&policies().join("humanloop.policy"), &[]);
+    for (method, path, allow) in [
+        ("GET", "/v1/decide", "POST"),
+        ("PUT", "/v1/decide", "POST"),
+        ("POST", "/v1/who-can", "GET,HEAD"),
+        ("DELETE", "/metrics", "GET,HEAD"),
+    ] {
+        let (status, headers, body) = http_full(server.http, method, path);
+        assert_eq!(status, 405, "{method} {path}: {body}");
+        assert_eq!(headers.get("allow").map(String::as_str), Some(allow));
+        assert_eq!(
+            headers.get("content-type").map(String::as_str),
+            Some("application/json")
+        );
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["schema_version"], 1, "{body}");
+        assert_eq!(v["error"]["code"], "P0423", "{body}");
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(method) && message.contains(path),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn a_deleted_policy_file_is_logged_and_the_last_good_policy_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("humanloop.policy");
+    let original = humanloop_without_asserts();
+    std::fs::write(&file, &original).unwrap();
+    let mut server = Server::start(&file, &["--watch-interval-ms", "50"]);
+    let (_, good) = server.post("/v1/decide", ADMIN_BILLING_FREE);
+    assert_eq!(good["decision"], "allow");
+    std::fs::remove_file(&file).unwrap();
+    let line = server.wait_for("reload failed (file change): P0501");
+    assert!(line.contains("no such file or directory"), "{line}");
+    assert!(
+        line.ends_with(&format!(
+            "still serving {}",
+            good["policy_hash"].as_str().unwrap()
+        )),
+        "{line}"
+    );
+    assert_eq!(server.post("/v1/decide", ADMIN_BILLING_FREE).1, good);
+    assert_eq!(
+        server.metric("policyc_reloads_total{result=\"failure\"}"),
+        1.0
+    );
+    // Logged once, not on every tick; back when the file is.
+    std::thread::sleep(Duration::from_millis(300));
+    write_atomic(&file, &original);
+    server.wait_for("reloaded (file change)");
+    let failures = server
+        .seen
+        .iter()
+        .filter(|l| l.starts_with("reload failed"))
+        .count();
+    assert_eq!(failures, 1, "{:#?}", server.seen);
+    assert_eq!(server.post("/v1/decide", ADMIN_BILLING_FREE).1, good);
+}
+
+#[test]
+fn a_reload_log_never_shows_the_content_of_the_file() {
+    const SECRET: &str = "TOPSECRET-WORD:$6$hash:19000 more secret\nsecond-line SECRET2 {\n";
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("shadow");
+    std::fs::write(&secret, SECRET).unwrap();
+    let policy = dir.path().join("good.policy");
+    std::fs::write(&policy, humanloop_without_asserts()).unwrap();
+    let yaml = dir.path().join("good.yaml");
+    let compiled = Command::new(env!("CARGO_BIN_EXE_policyc"))
+        .args(["compile", "--format", "yaml", "-o"])
+        .arg(&yaml)
+        .arg(&policy)
+        .output()
+        .unwrap();
+    assert!(compiled.status.success(), "{compiled:?}");
+    // A symlink, as a ConfigMap mounts it, swapped to a file that is not a
+    // policy: `p.policy` → shadow, `p.yaml` → shadow, `p.json` → shadow.
+    for (name, good) in [("p.policy", &policy), ("p.yaml", &yaml), ("p.json", &yaml)] {
+        let link = dir.path().join(name);
+        let first = if name == "p.json" { &policy } else { good };
+        if name == "p.json" {
+            // A JSON artifact to start from.
+            let out = Command::new(env!("CARGO_BIN_EXE_policyc"))
+                .args(["compile", "-o"])
+                .arg(dir.path().join("good.json"))
+                .arg(first)
+                .output()
+                .unwrap();
+            assert!(out.status.success());
+            std::os::unix::fs::symlink(dir.path().join("good.json"), &link).unwrap();
+        } else {
+            std::os::unix::fs::symlink(good, &link).unwrap();
+        }
+        let mut server = Server::start(&link, &["--watch-interval-ms", "50"]);
+        let tmp = dir.path().join("swap");
+        std::os::unix::fs::symlink(&secret, &tmp).unwrap();
+        std::fs::rename(&tmp, &link).unwrap();
+        let line = server.wait_for("reload failed (file change)");
+        server.signal("-HUP");
+        let again = server.wait_for("reload failed (SIGHUP)");
+        for l in [&line, &again] {
+            assert!(!l.contains("SECRET") && !l.contains("$6$"), "{name}: {l}");
+            assert!(l.contains(": P0"), "{name}: {l}");
+        }
+        assert_eq!(
+            server.post("/v1/decide", ADMIN_BILLING_FREE).1["decision"],
+            "allow"
+        );
+    }
 }

@@ -70,13 +70,50 @@ fn load(path: &Path) -> Result<Policy, Vec<Diagnostic>> {
     Ok(Policy::new(eval))
 }
 
-/// Diagnostics as one log line.
+/// The most diagnostics a reload log line names; the rest are counted.
+const LOGGED_ERRORS: usize = 3;
+
+/// Diagnostics as one log line that shows nothing of the file: the file
+/// may be anything a link points at (`/etc/shadow`), and a message may
+/// quote it (`found `root:$6$...``), so each error is its code, its title
+/// and where it is. Only the messages of the codes about reading the file
+/// (missing, unreadable, too large, not text, not a regular file), which
+/// say nothing of its content, are kept. `policyc check FILE` shows all.
 fn one_line(diags: &[Diagnostic]) -> String {
-    diags
+    let mut parts: Vec<String> = diags
         .iter()
-        .map(|d| format!("{}: {}", d.code().as_str(), d.message()))
-        .collect::<Vec<_>>()
-        .join("; ")
+        .take(LOGGED_ERRORS)
+        .map(|d| {
+            let code = d.code();
+            let about_reading = matches!(
+                code,
+                Code::Io
+                    | Code::NotUtf8
+                    | Code::NulByte
+                    | Code::FileTooLarge
+                    | Code::NotRegularFile
+            );
+            if about_reading {
+                return format!("{code}: {}", d.message());
+            }
+            let at = d
+                .source_file()
+                .zip(d.primary_span())
+                .map(|(source, span)| {
+                    let lc = source.line_col(span.start);
+                    format!(" at {}:{}:{}", source.name(), lc.line, lc.column)
+                })
+                .unwrap_or_default();
+            format!("{code}: {}{at}", code.title())
+        })
+        .collect();
+    if diags.len() > LOGGED_ERRORS {
+        parts.push(format!(
+            "and {} more (run `policyc check` on the file)",
+            diags.len() - LOGGED_ERRORS
+        ));
+    }
+    parts.join("; ")
 }
 
 impl PolicySource for FileSource {

@@ -210,7 +210,10 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         }
     }
     if args.snapshots {
-        let results: Vec<_> = snapshot_files.iter().map(|p| snapshots::check(p)).collect();
+        let results: Vec<_> = snapshot_files
+            .iter()
+            .map(|p| snapshots::check(p, &files::discovery_root(p, &paths)))
+            .collect();
         for r in &results {
             if r.passed {
                 report.summary.passed += 1;
@@ -218,11 +221,20 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                 report.summary.failed += 1;
                 exit = match exit {
                     Exit::Error => Exit::Error,
+                    _ if r.refused => Exit::Error,
                     _ => Exit::Failure,
                 };
             }
-            if format == Format::Human && junit.is_none() {
-                write_snapshot(&mut text, r, quiet, color);
+            if junit.is_some() {
+                continue;
+            }
+            match format {
+                Format::Human => write_snapshot(&mut text, r, quiet, color),
+                Format::Json => report.diagnostics.extend(
+                    r.diagnostics
+                        .iter()
+                        .map(|d| JsonDiagnostic::from_diag(d, Some(&r.path))),
+                ),
             }
         }
         if let Some(j) = junit.as_mut() {
@@ -267,26 +279,30 @@ fn run_file(path: &Path, tree: &Path) -> Result<(String, Vec<TestResult>, Source
     })?;
     let parsed = schema::parse(&source).map_err(NotRun::error)?;
     let policy_path = match parsed.policy() {
-        Some(p) => {
-            let policy_path = path.with_file_name("").join(p);
-            files::inside_tree(&policy_path, tree, ".policy").map_err(|why| {
-                NotRun::error(
-                    Diagnostic::new(
-                        Code::PolicyOutsideTree,
-                        format!(
-                            "`{}` names `{p}` as its policy: {why}",
-                            files::display_name(path)
-                        ),
-                    )
-                    .help(
-                        "`policy:` must name a `.policy` file inside the tree the test file was found in",
-                    ),
-                )
-            })?;
-            policy_path
-        }
+        Some(p) => path.with_file_name("").join(p),
         None => default_policy(path),
     };
+    // Named or by default, the policy must be in the tree: a link beside the
+    // test file is no way out of it.
+    files::inside_tree(&policy_path, tree, ".policy").map_err(|why| {
+        let test = files::display_name(path);
+        let (message, help) = match parsed.policy() {
+            Some(p) => (
+                format!("`{test}` names `{p}` as its policy: {why}"),
+                "`policy:` must name a `.policy` file inside the tree the test file was found in",
+            ),
+            None => (
+                format!(
+                    "`{test}` runs against `{}` beside it: {why}",
+                    policy_path
+                        .file_name()
+                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+                ),
+                "the policy beside a test file must be a file inside the tree the test file was found in, not a link out of it",
+            ),
+        };
+        NotRun::error(Diagnostic::new(Code::PolicyOutsideTree, message).help(help))
+    })?;
     let policy_source = files::load(&policy_path).map_err(|e| {
         let d = e.into_diagnostic();
         let help = match parsed.policy() {

@@ -30,6 +30,10 @@ pub struct SnapshotResult {
     /// Why it could not be compared (unreadable files, policy errors).
     #[serde(skip)]
     pub diagnostics: Vec<Diagnostic>,
+    /// Whether it was refused unread because it or its policy is outside
+    /// the tree (P0523): exit 2, as for a test file.
+    #[serde(skip)]
+    pub refused: bool,
 }
 
 /// Every `*.snapshot.yaml` under `paths`, sorted; a directory without any is
@@ -66,8 +70,10 @@ fn policy_of(snapshot: &Path) -> PathBuf {
     snapshot.with_file_name(format!("{stem}.policy"))
 }
 
-/// Compares one committed snapshot with its policy.
-pub fn check(snapshot: &Path) -> SnapshotResult {
+/// Compares one committed snapshot with its policy; `tree` is the directory
+/// it was found in, which both must be inside (after following links), or
+/// neither is read.
+pub fn check(snapshot: &Path, tree: &Path) -> SnapshotResult {
     let policy_path = policy_of(snapshot);
     let mut result = SnapshotResult {
         path: files::display_name(snapshot),
@@ -75,7 +81,27 @@ pub fn check(snapshot: &Path) -> SnapshotResult {
         passed: false,
         diff: None,
         diagnostics: Vec::new(),
+        refused: false,
     };
+    let confined = files::inside_tree(snapshot, tree, SUFFIX)
+        .map_err(|why| format!("snapshot `{}` is not read: {why}", result.path))
+        .and_then(|()| {
+            files::inside_tree(&policy_path, tree, ".policy").map_err(|why| {
+                format!(
+                    "`{}` is checked against `{}`, which is not read: {why}",
+                    result.path, result.policy
+                )
+            })
+        });
+    if let Err(message) = confined {
+        result.diagnostics.push(
+            Diagnostic::new(Code::PolicyOutsideTree, message).help(format!(
+                "a snapshot `NAME{SUFFIX}` and `NAME.policy` beside it must be files inside the tree given to `policyc test`"
+            )),
+        );
+        result.refused = true;
+        return result;
+    }
     let source = match files::load(&policy_path) {
         Ok(s) => s,
         Err(e) => {
