@@ -359,7 +359,7 @@ fn check_text(a: &Artifact) -> Result<(), EvalError> {
             Ok(())
         } else {
             bad(format!(
-                "the label of {what} `{id}` holds a line break or NUL, which no policy can write"
+                "the label of {what} `{id}` holds a line break, which no policy can write"
             ))
         }
     };

@@ -543,11 +543,14 @@ fn artifact_holds_only_what_a_policy_can_write() {
     refused(&|a| a.roles[0].id = "a b".into(), "role id \"a b\"");
     refused(&|a| a.tiers[0].id = "9x".into(), "tier id \"9x\"");
     refused(&|a| a.permissions[0].id = "a..b".into(), "permission id");
-    refused(&|a| a.roles[0].label = "R\nX".into(), "line break or NUL");
-    refused(
-        &|a| a.permissions[0].label = "A\0".into(),
-        "line break or NUL",
-    );
+    refused(&|a| a.roles[0].label = "R\nX".into(), "line break");
+    refused(&|a| a.permissions[0].label = "A\rB".into(), "line break");
+    // A NUL is refused when a file is read, not in text compiled through
+    // the library, whose artifact must load back (found by the fuzzer).
+    let mut nul = Artifact::from_policy(&policy);
+    nul.permissions[0].label = "A\0".into();
+    nul.content_hash = nul.computed_hash();
+    assert!(Evaluator::from_artifact(&nul).is_ok());
     refused(
         &|a| a.source = "p\u{1b}[2J.policy".into(),
         "control character",

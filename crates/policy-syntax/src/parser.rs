@@ -46,11 +46,12 @@ pub fn is_permission_pattern(text: &str) -> bool {
     matches_rule(Rule::perm_pattern, text)
 }
 
-/// Whether `text` can be a label (unescaped) as a source file can write
-/// it: the grammar's `string` holds no line break, and no policy file holds
-/// a NUL (`P0503`).
+/// Whether `text` can be a label (unescaped) as a source can write it: the
+/// grammar's `string` holds no line break. (A NUL is refused when a file is
+/// read, `P0503`, but text compiled through the library may hold one, so
+/// its artifact must load back.)
 pub fn is_label(text: &str) -> bool {
-    !text.contains(['\n', '\r', '\0'])
+    !text.contains(['\n', '\r'])
 }
 
 /// Parses a policy file into its declarations.
