@@ -111,10 +111,59 @@ fn normalise_lone_cr(text: &str) -> String {
 /// line of the first) were merged into one snippet spanning every line
 /// between them. Here it is the number of lines in the context, so only
 /// labels whose contexts touch share a snippet.
+///
+/// It also reads only the lines around a span: miette's `str` reader scans
+/// from the start of the file for every snippet, which made rendering N
+/// diagnostics of a large file cost N × its size. Here a line index, built
+/// once, picks a window of lines and miette reads that.
 #[derive(Debug)]
 pub struct RenderSource {
     name: String,
     text: Arc<str>,
+    /// Byte offset of the start of every line of `text` (split at `\n`
+    /// only: lone CRs are already line feeds here), built on first use.
+    line_starts: OnceLock<Vec<usize>>,
+}
+
+impl RenderSource {
+    fn new(name: String, text: Arc<str>) -> Self {
+        RenderSource {
+            name,
+            text,
+            line_starts: OnceLock::new(),
+        }
+    }
+
+    /// The part of the text miette needs for `span` with the given context:
+    /// whole lines from a line before the context to a line after it, with
+    /// the byte offset and the 0-based line number where it starts. `None`
+    /// when the span does not lie inside the text (miette reports that).
+    fn window(
+        &self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Option<(usize, usize, &str)> {
+        let text: &str = &self.text;
+        let start = span.offset();
+        let end = start.checked_add(span.len())?;
+        if end > text.len() {
+            return None;
+        }
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let line_of = |offset: usize| starts.partition_point(|&s| s <= offset).saturating_sub(1);
+        let first = line_of(start);
+        let last = line_of(end.saturating_sub(1).max(start));
+        let lo_line = first.saturating_sub(before.saturating_add(1));
+        let hi_line = last.saturating_add(after).saturating_add(2);
+        let lo = starts.get(lo_line).copied().unwrap_or(0);
+        let hi = starts.get(hi_line).copied().unwrap_or(text.len());
+        Some((lo, lo_line, text.get(lo..hi)?))
+    }
 }
 
 impl SourceCode for RenderSource {
@@ -124,18 +173,20 @@ impl SourceCode for RenderSource {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner =
-            self.text
-                .as_ref()
-                .read_span(span, context_lines_before, context_lines_after)?;
+        let (base, base_line, text) = self
+            .window(span, context_lines_before, context_lines_after)
+            .unwrap_or((0, 0, self.text.as_ref()));
+        let local: miette::SourceSpan = (span.offset() - base, span.len()).into();
+        let inner = text.read_span(&local, context_lines_before, context_lines_after)?;
         let data = inner.data();
         let breaks = data.iter().filter(|b| **b == b'\n').count();
         let line_count = (breaks + usize::from(!data.ends_with(b"\n"))).max(1);
+        let found = inner.span();
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.clone(),
             data,
-            *inner.span(),
-            inner.line(),
+            (found.offset() + base, found.len()).into(),
+            inner.line() + base_line,
             inner.column(),
             line_count,
         )))
@@ -170,10 +221,7 @@ impl SourceFile {
             text.clone()
         };
         let named = Arc::new(NamedSource::new(&name, shown.clone()));
-        let render = Arc::new(RenderSource {
-            name: name.to_string(),
-            text: shown,
-        });
+        let render = Arc::new(RenderSource::new(name.to_string(), shown));
         SourceFile {
             name,
             text,
@@ -333,5 +381,59 @@ mod tests {
             .unwrap();
         assert_eq!(contents.line(), 48);
         assert_eq!(contents.line_count(), 3);
+    }
+
+    /// The windowed reader gives miette exactly what reading the whole
+    /// text gives: the same bytes, span, line, column and line count.
+    #[test]
+    fn the_window_reads_what_the_whole_text_reads() {
+        let long: String = (0..30).map(|i| format!("l{i}\n")).collect();
+        for text in [
+            "",
+            "a",
+            "ab\ncd\n",
+            "\n\n\nx\n\n",
+            "é\nüñ\r\nz\r\n\r\nq",
+            "a\rb\r\rc\r\n\r",
+            long.as_str(),
+        ] {
+            let src = SourceFile::new("t", text);
+            let render = src.render_source();
+            let whole: &str = &render.text;
+            let mut compared = 0usize;
+            for start in 0..=text.len() {
+                for len in [0, 1, 2, 5, 40] {
+                    for (before, after) in [(0, 0), (1, 1), (2, 0), (0, 3)] {
+                        let span: miette::SourceSpan = (start, len).into();
+                        let want = whole.read_span(&span, before, after);
+                        let got = render.read_span(&span, before, after);
+                        let (want, got) = match (want, got) {
+                            (Ok(want), Ok(got)) => (want, got),
+                            (Err(_), Err(_)) => continue,
+                            (want, got) => panic!(
+                                "{text:?} {start}+{len}: whole {:?}, window {:?}",
+                                want.is_ok(),
+                                got.is_ok()
+                            ),
+                        };
+                        compared += 1;
+                        let lines = |data: &[u8]| {
+                            let n = data.iter().filter(|b| **b == b'\n').count();
+                            (n + usize::from(!data.ends_with(b"\n"))).max(1)
+                        };
+                        let case = format!("{text:?} {start}+{len} ({before}, {after})");
+                        assert_eq!(got.data(), want.data(), "{case}");
+                        assert_eq!(got.span(), want.span(), "{case}");
+                        assert_eq!(got.line(), want.line(), "{case}");
+                        assert_eq!(got.column(), want.column(), "{case}");
+                        assert_eq!(got.line_count(), lines(want.data()), "{case}");
+                    }
+                }
+            }
+            assert!(
+                compared > text.len(),
+                "{text:?}: only {compared} spans compared"
+            );
+        }
     }
 }

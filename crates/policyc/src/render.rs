@@ -153,15 +153,56 @@ impl JsonDiagnostic {
     }
 }
 
+/// How many diagnostics of one file the human format shows; the rest are
+/// counted in one line (the JSON format lists them all). Rendering a
+/// snippet costs about a line's worth of work, so a file with 20,000
+/// errors still prints in the time of a few hundred.
+pub const MAX_RENDERED_PER_FILE: usize = 100;
+
+/// Writes `diags` in the human format, at most [`MAX_RENDERED_PER_FILE`]
+/// of each file, then for each file with more a line counting the rest.
+pub fn write_human(out: &mut impl Write, diags: &[Diagnostic], color: bool) {
+    let mut shown: Vec<(&str, usize, usize)> = Vec::new();
+    for d in diags {
+        let name = d.source_file().map_or("", |f| f.name());
+        let at = match shown.iter().position(|(n, _, _)| *n == name) {
+            Some(at) => at,
+            None => {
+                shown.push((name, 0, 0));
+                shown.len() - 1
+            }
+        };
+        let Some(entry) = shown.get_mut(at) else {
+            continue;
+        };
+        if entry.1 < MAX_RENDERED_PER_FILE {
+            entry.1 += 1;
+            let _ = write!(out, "{}", render_human(d, color));
+        } else {
+            entry.2 += 1;
+        }
+    }
+    for (name, _, rest) in shown {
+        if rest > 0 {
+            let place = if name.is_empty() {
+                String::new()
+            } else {
+                format!(" in `{name}`")
+            };
+            let _ = writeln!(
+                out,
+                "… and {rest} more{place} (`policyc check --format json` lists them all)\n"
+            );
+        }
+    }
+}
+
 /// Prints diagnostics for a command that failed before producing output.
 pub fn emit_diagnostics(diags: &[Diagnostic], format: Format) {
     match format {
         Format::Human => {
             let color = stderr_color();
-            let mut err = std::io::stderr().lock();
-            for d in diags {
-                let _ = write!(err, "{}", render_human(d, color));
-            }
+            write_human(&mut std::io::stderr().lock(), diags, color);
         }
         Format::Json => {
             #[derive(Serialize)]

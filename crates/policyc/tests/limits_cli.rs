@@ -227,3 +227,33 @@ fn a_version_2_artifact_says_recompile() {
     );
     assert!(out.stderr().contains("recompile"), "{}", out.transcript());
 }
+
+/// Every command that prints a file's errors caps them as `check` does:
+/// 2,000 misspelt grants print 100 snippets and one line counting the rest,
+/// whichever command read the file.
+#[test]
+fn every_command_caps_rendered_errors_per_file() {
+    let mut text = String::from("permission a.b \"A\"\n");
+    for i in 0..2_000 {
+        let _ = writeln!(text, "role r{i} \"R{i}\" {{ grants a.bb{i} }}");
+    }
+    let tmp = sandbox(&[("p.policy", &text)]);
+    for args in [
+        &["check", "p.policy"][..],
+        &["query", "p.policy", "--role", "r1", "--action", "a.b"],
+        &["matrix", "p.policy"],
+        &["who-can", "p.policy", "a.b"],
+        &["snapshot", "p.policy"],
+        &["compile", "p.policy"],
+    ] {
+        let out = run(tmp.path(), args);
+        let stderr = out.stderr();
+        assert_ne!(out.code, 0, "{args:?}");
+        assert_eq!(stderr.matches("P0202").count(), 100, "{args:?}");
+        assert!(
+            stderr.contains("… and 1900 more in `p.policy` (`policyc check --format json` lists them all)"),
+            "{args:?}: {}",
+            &stderr[stderr.len().saturating_sub(400)..]
+        );
+    }
+}

@@ -34,9 +34,6 @@ pub struct Args {
     pub deny_warnings: bool,
 }
 
-/// At most this many diagnostics are rendered per file in human output.
-const MAX_RENDERED_PER_FILE: usize = 100;
-
 #[derive(Serialize)]
 struct JsonFile {
     path: String,
@@ -179,16 +176,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         report.summary.warnings += warnings;
         match format {
             Format::Human => {
-                for d in diags.iter().take(MAX_RENDERED_PER_FILE) {
-                    let _ = write!(err, "{}", render::render_human(d, color));
-                }
-                if diags.len() > MAX_RENDERED_PER_FILE {
-                    let _ = writeln!(
-                        err,
-                        "… and {} more in `{name}` (use --format json for all of them)\n",
-                        diags.len() - MAX_RENDERED_PER_FILE
-                    );
-                }
+                render::write_human(&mut err, &diags, color);
             }
             Format::Json => {
                 report.diagnostics.extend(
