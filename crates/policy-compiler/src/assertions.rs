@@ -63,10 +63,32 @@ fn label_denial(policy: &Policy, mut d: Diagnostic, t: TierId, r: RoleId, p: Per
 }
 
 /// Whether an assertion checks nothing: its pattern matches no permission,
-/// or it is about the roles below a role that inherits from none.
-fn vacuous(policy: &Policy, a: &ResolvedAssert) -> bool {
+/// it is about the roles below a role that inherits from none, or none of
+/// its permissions exists on any tier it is asserted on (only `R can P`
+/// still checks something there: that R holds P, which fails).
+pub(crate) fn vacuous(policy: &Policy, a: &ResolvedAssert) -> bool {
     a.perms.is_empty()
         || matches!(a.kind, AssertClaim::NoneBelow(top) if policy.ancestors(top).is_empty())
+        || (!matches!(a.kind, AssertClaim::Can(_)) && !exists_where_asserted(policy, a))
+}
+
+/// Whether one of the assertion's permissions exists on one of its tiers.
+fn exists_where_asserted(policy: &Policy, a: &ResolvedAssert) -> bool {
+    policy
+        .tier_ids()
+        .filter(|t| a.tiers.contains(*t))
+        .any(|t| a.perms.iter().any(|&p| policy.perm_available(p, t)))
+}
+
+/// `` `a` `` or `` `a`, `b` and `c` `` (with `and` or `or` as `joiner`).
+fn quoted_list(names: &[&str], joiner: &str) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => {
+            format!("{} {joiner} {last}", rest.join(", "))
+        }
+        _ => quoted.join(""),
+    }
 }
 
 /// Reports every assertion that checks nothing as a `P0310` error: a
@@ -98,6 +120,8 @@ pub(crate) fn check_vacuous(
                     "fix the pattern so it names the permissions the assertion is about; a `*` segment stands for one or more whole segments"
                 }),
             );
+        } else if let Some(d) = unavailable_where_asserted(policy, a) {
+            diags.push(d);
         } else if let AssertClaim::NoneBelow(top) = a.kind {
             if policy.ancestors(top).is_empty() {
                 let name = policy.role(top).map_or("?", |r| r.id.as_str());
@@ -116,6 +140,52 @@ pub(crate) fn check_vacuous(
             }
         }
     }
+}
+
+/// The `P0310` of an assertion none of whose permissions exists on the
+/// tiers it is asserted on: `cannot`, `only`, `no role`, `every` and
+/// `includes` hold there only because there is nothing to hold.
+fn unavailable_where_asserted(policy: &Policy, a: &ResolvedAssert) -> Option<Diagnostic> {
+    if matches!(a.kind, AssertClaim::Can(_)) || exists_where_asserted(policy, a) {
+        return None;
+    }
+    let asserted: Vec<&str> = policy
+        .tier_ids()
+        .filter(|t| a.tiers.contains(*t))
+        .map(|t| policy.tier_name(t))
+        .collect();
+    let existing: Vec<&str> = policy
+        .tier_ids()
+        .filter(|&t| a.perms.iter().any(|&p| policy.perm_available(p, t)))
+        .map(|t| policy.tier_name(t))
+        .collect();
+    let what = if a.pattern.contains('*') {
+        format!("no permission `{}` matches exists", a.pattern)
+    } else {
+        format!("`{}` does not exist", a.pattern)
+    };
+    let help = match existing.first() {
+        Some(lowest) => format!(
+            "it exists only on {}; assert it on a tier where it exists (`on {lowest}`), or drop the assertion",
+            quoted_list(&existing, "and")
+        ),
+        None => "it exists on no tier; make it available on some tier, or drop the assertion".to_string(),
+    };
+    Some(
+        Diagnostic::new(
+            Code::VacuousAssertion,
+            format!(
+                "assertion checks nothing: {what} on {}",
+                quoted_list(&asserted, "or")
+            ),
+        )
+        .with_source(policy.source())
+        .primary(
+            a.pattern_span,
+            "not available where asserted, so this assertion always holds",
+        )
+        .help(help),
+    )
 }
 
 /// At most this many counterexamples are named in a failure's help; JSON

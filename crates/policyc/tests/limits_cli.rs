@@ -251,7 +251,9 @@ fn every_command_caps_rendered_errors_per_file() {
         assert_ne!(out.code, 0, "{args:?}");
         assert_eq!(stderr.matches("P0202").count(), 100, "{args:?}");
         assert!(
-            stderr.contains("… and 1900 more in `p.policy` (`policyc check --format json` lists them all)"),
+            stderr.contains(
+                "… and 1900 more in `p.policy` (`policyc check --format json` lists them all)"
+            ),
             "{args:?}: {}",
             &stderr[stderr.len().saturating_sub(400)..]
         );
