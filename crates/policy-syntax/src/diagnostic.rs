@@ -342,10 +342,15 @@ impl Diagnostic {
             };
             format!(
                 "{style}{severity}[{}]\u{1b}[0m\u{1b}[1m: {}\u{1b}[0m\n",
-                self.code, self.message
+                self.code,
+                crate::escape_controls(&self.message)
             )
         } else {
-            format!("{severity}[{}]: {}\n", self.code, self.message)
+            format!(
+                "{severity}[{}]: {}\n",
+                self.code,
+                crate::escape_controls(&self.message)
+            )
         };
         let mut body = String::new();
         if handler.render_report(&mut body, &Body(self)).is_ok() {
@@ -396,7 +401,9 @@ impl miette::Diagnostic for Body<'_> {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        miette::Diagnostic::help(self.0)
+        self.0.help_text().map(|h| {
+            Box::new(crate::escape_controls(&h).into_owned()) as Box<dyn fmt::Display + 'a>
+        })
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -404,7 +411,15 @@ impl miette::Diagnostic for Body<'_> {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        miette::Diagnostic::labels(self.0)
+        let labels = miette::Diagnostic::labels(self.0)?;
+        Some(Box::new(labels.map(|l| {
+            let text = l.label().map(|t| crate::escape_controls(t).into_owned());
+            if l.primary() {
+                LabeledSpan::new_primary_with_span(text, *l.inner())
+            } else {
+                LabeledSpan::new_with_span(text, *l.inner())
+            }
+        })))
     }
 }
 

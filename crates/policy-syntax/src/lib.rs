@@ -9,6 +9,7 @@
 mod ast;
 mod code;
 mod diagnostic;
+mod escape;
 mod format;
 pub mod keywords;
 mod parser;
@@ -21,6 +22,7 @@ pub use diagnostic::{
     sort_diagnostics, trim_line_ends, Counterexample, Diagnostic, Edit, Fix,
     Label as DiagnosticLabel,
 };
+pub use escape::escape_controls;
 pub use format::{format, MAX_WIDTH};
 pub use parser::{
     is_identifier, is_label, is_permission_id, is_permission_pattern, parse, MAX_LINE_BYTES,

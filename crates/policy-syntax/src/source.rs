@@ -215,8 +215,11 @@ impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let name: Arc<str> = Arc::from(name.into());
         let text: Arc<str> = Arc::from(text.into());
-        let shown: Arc<str> = if text.contains('\r') {
-            Arc::from(normalise_lone_cr(&text))
+        let masked = crate::escape::mask_controls(&text);
+        let shown: Arc<str> = if masked.contains('\r') {
+            Arc::from(normalise_lone_cr(&masked))
+        } else if let std::borrow::Cow::Owned(masked) = masked {
+            Arc::from(masked)
         } else {
             text.clone()
         };

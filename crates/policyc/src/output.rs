@@ -126,7 +126,8 @@ pub fn print_listing<'a>(tiers: impl Iterator<Item = (Option<&'a str>, &'a [Json
             let _ = writeln!(out, "  {empty}");
         }
         for item in items.iter() {
-            let _ = writeln!(out, "  {:<width$}  {}", item.id, item.label);
+            let label = policy_syntax::escape_controls(&item.label);
+            let _ = writeln!(out, "  {:<width$}  {label}", item.id);
         }
     }
     print_text(&out);

@@ -124,3 +124,73 @@ fn an_exclusion_wins_over_the_roles_own_wildcard() {
     assert_eq!(q("billing.refund"), Some(1), "denied");
     assert_eq!(q("billing.view"), Some(0), "allowed");
 }
+
+/// Control characters in labels, doc comments and source lines (an escape
+/// sequence, a bell, a C1 CSI) never reach the terminal raw: every human
+/// output escapes them; JSON keeps them, escaped by JSON.
+#[test]
+fn control_characters_are_escaped_in_every_human_output() {
+    let old = "// a comment with \u{1b}[2J in it\n\
+               permission a.b \"A \u{1b}[31mred\"\n\
+               permission a.c \"C \u{9b}31m\"\n\
+               role r \"R \u{7}bell\" { grants a.b }\n\
+               role s \"S\" { grants a.b, a.x }\n";
+    let new = "permission a.b \"A \u{1b}[31mred\"\n\
+               permission a.d \"D \u{1b}]0;title\u{7}\"\n\
+               role r \"R \u{7}bell\" { grants a.b, a.d }\n\
+               role s \"S\" { grants a.b }\n";
+    let fixed = old.replace(", a.x", "");
+    let dir = sandbox(&[
+        ("old.policy", &fixed),
+        ("bad.policy", old),
+        ("new.policy", new),
+    ]);
+    let raw = |bytes: &[u8]| {
+        let text = String::from_utf8_lossy(bytes);
+        text.chars()
+            .find(|c| c.is_control() && *c != '\n' && *c != '\t')
+    };
+    let mut covered = 0;
+    for args in [
+        &["check", "bad.policy"][..],
+        &["matrix", "old.policy"],
+        &["matrix", "old.policy", "--format", "csv"],
+        &["who-can", "old.policy", "a.b"],
+        &["what-can", "old.policy", "r"],
+        &[
+            "query",
+            "old.policy",
+            "--role",
+            "r",
+            "--action",
+            "a.b",
+            "--explain",
+        ],
+        &["diff", "old.policy", "new.policy"],
+        &["diff", "old.policy", "new.policy", "--format", "markdown"],
+    ] {
+        let out = policyc(dir.path(), args);
+        for (stream, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            assert_eq!(
+                raw(bytes),
+                None,
+                "{args:?} {stream}: {}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+        covered += usize::from(
+            all.contains("\\u{1b}") || all.contains("\\u{7}") || all.contains("\\u{9b}"),
+        );
+    }
+    assert!(
+        covered >= 6,
+        "only {covered} outputs showed an escaped control"
+    );
+    let out = policyc(
+        dir.path(),
+        &["what-can", "old.policy", "r", "--format", "json"],
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc.to_string().contains("A \\u001b[31mred"), "{doc}");
+}

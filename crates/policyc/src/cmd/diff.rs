@@ -279,7 +279,7 @@ fn role_line(r: &RoleEntry, added: bool) -> String {
     format!(
         "`{}` \"{}\", on {}: {}{twin}",
         r.id,
-        r.label,
+        policy_syntax::escape_controls(&r.label),
         tiers(&r.available_on),
         if perms == 1 {
             "1 permission".to_string()
@@ -330,10 +330,20 @@ pub fn human(diff: &PolicyDiff) -> String {
     if !diff.permissions_added.is_empty() || !diff.permissions_removed.is_empty() {
         let _ = writeln!(s, "\npermissions:");
         for p in &diff.permissions_added {
-            let _ = writeln!(s, "  + `{}` \"{}\"", p.id, p.label);
+            let _ = writeln!(
+                s,
+                "  + `{}` \"{}\"",
+                p.id,
+                policy_syntax::escape_controls(&p.label)
+            );
         }
         for p in &diff.permissions_removed {
-            let _ = writeln!(s, "  - `{}` \"{}\"", p.id, p.label);
+            let _ = writeln!(
+                s,
+                "  - `{}` \"{}\"",
+                p.id,
+                policy_syntax::escape_controls(&p.label)
+            );
         }
     }
     if !diff.labels.is_empty() {
@@ -444,10 +454,18 @@ pub fn markdown(diff: &PolicyDiff) -> String {
         items.push(format!("role removed: {}", role_line(r, false)));
     }
     for p in &diff.permissions_added {
-        items.push(format!("permission added: `{}` \"{}\"", p.id, p.label));
+        items.push(format!(
+            "permission added: `{}` \"{}\"",
+            p.id,
+            policy_syntax::escape_controls(&p.label)
+        ));
     }
     for p in &diff.permissions_removed {
-        items.push(format!("permission removed: `{}` \"{}\"", p.id, p.label));
+        items.push(format!(
+            "permission removed: `{}` \"{}\"",
+            p.id,
+            policy_syntax::escape_controls(&p.label)
+        ));
     }
     for l in &diff.labels {
         items.push(format!(

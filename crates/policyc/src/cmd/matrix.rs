@@ -85,6 +85,7 @@ pub fn pick_tier(policy: &Policy, tier: Option<&str>, format: Format) -> Result<
 }
 
 fn csv_field(s: &str) -> String {
+    let s = &*policy_syntax::escape_controls(s);
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -93,7 +94,7 @@ fn csv_field(s: &str) -> String {
 }
 
 fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|")
+    policy_syntax::escape_controls(s).replace('|', "\\|")
 }
 
 /// The matrix of `tier`: per permission (declaration order), per role
