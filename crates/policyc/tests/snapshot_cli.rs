@@ -171,3 +171,50 @@ fn the_suggested_update_command_runs_as_printed() {
         std::fs::write(dir.path().join("snaps/v.yaml"), "stale: true\n").unwrap();
     }
 }
+
+/// A default snapshot that links outside the policy's directory is refused
+/// (P0523, exit 2) before it is read or written: `--check` prints none of
+/// it and `--update` does not write through the link. A path named on the
+/// command line, and a link inside the directory, are followed.
+#[cfg(unix)]
+#[test]
+fn a_default_snapshot_linking_outside_is_refused() {
+    let policy = "permission a.b \"A\"\nrole r \"R\" { grants a.b }\n";
+    let tmp = sandbox(&[
+        ("secret.snapshot.yaml", "SECRET-CONTENT\n"),
+        ("dir/p.policy", policy),
+    ]);
+    let dir = tmp.path().join("dir");
+    std::os::unix::fs::symlink("../secret.snapshot.yaml", dir.join("p.snapshot.yaml")).unwrap();
+    for args in [
+        &["snapshot", "p.policy", "--check"][..],
+        &["snapshot", "p.policy", "--update"],
+    ] {
+        let out = policyc(&dir, args);
+        let all = transcript(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {all}");
+        assert!(
+            all.contains("P0523") && all.contains("links outside"),
+            "{all}"
+        );
+        assert!(!all.contains("SECRET"), "{all}");
+    }
+    let secret = std::fs::read_to_string(tmp.path().join("secret.snapshot.yaml")).unwrap();
+    assert_eq!(secret, "SECRET-CONTENT\n");
+    // Named on the command line: the user's choice, followed.
+    let out = policyc(
+        &dir,
+        &["snapshot", "p.policy", "--check", "../secret.snapshot.yaml"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    // A link inside the directory is fine.
+    std::fs::remove_file(dir.join("p.snapshot.yaml")).unwrap();
+    let out = policyc(
+        &dir,
+        &["snapshot", "p.policy", "--update", "real.snapshot.yaml"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    std::os::unix::fs::symlink("real.snapshot.yaml", dir.join("p.snapshot.yaml")).unwrap();
+    let out = policyc(&dir, &["snapshot", "p.policy", "--check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+}

@@ -9,6 +9,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use policy_compiler::Snapshot;
+use policy_syntax::{Code, Diagnostic};
 
 use crate::exit::{CmdError, Exit};
 use crate::files::{self, LoadError};
@@ -37,19 +38,47 @@ pub fn default_path(policy: &Path) -> PathBuf {
     policy.with_file_name(format!("{stem}.snapshot.yaml"))
 }
 
+/// The default snapshot path of `policy`, refused (P0523) when it links
+/// to something outside the policy's directory or to a file that is not a
+/// snapshot: a link committed beside a policy must not make `--check` print
+/// a file the runner can read, nor `--update` overwrite one. A path given
+/// on the command line is the user's own choice and is used as given.
+fn confined_default(policy: &Path) -> Result<PathBuf, CmdError> {
+    let path = default_path(policy);
+    let dir = match policy.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    files::inside_tree(&path, &dir, ".snapshot.yaml")
+        .map(|()| path.clone())
+        .map_err(|why| {
+            let name = files::display_name(&path);
+            let d = Diagnostic::new(
+                Code::PolicyOutsideTree,
+                format!("the default snapshot `{name}` is not used: {why}"),
+            )
+            .help(format!(
+                "replace the link with the snapshot file, or name the snapshot you mean: `--check PATH` or `--update PATH`"
+            ));
+            CmdError::new(d, Format::Human)
+        })
+}
+
 /// Runs the command.
 pub fn run(args: Args) -> Result<Exit, CmdError> {
     let (policy, warnings) = crate::load::load_policy(&args.file, Format::Human)?;
     render::emit_diagnostics(&warnings, Format::Human);
     let text = render(&args.file, &Snapshot::from_policy(&policy))
         .map_err(|d| CmdError::new(d, Format::Human))?;
-    let target =
-        |given: &Option<PathBuf>| given.clone().unwrap_or_else(|| default_path(&args.file));
+    let target = |given: &Option<PathBuf>| match given {
+        Some(path) => Ok(path.clone()),
+        None => confined_default(&args.file),
+    };
     if let Some(given) = &args.check {
-        return check(&args.file, &target(given), &text);
+        return check(&args.file, &target(given)?, &text);
     }
     if let Some(given) = &args.update {
-        let path = target(given);
+        let path = target(given)?;
         let name = files::display_name(&path);
         let same = std::fs::read_to_string(&path).is_ok_and(|old| normalize(&old) == text);
         let mut err = std::io::stderr().lock();
