@@ -57,9 +57,9 @@ fn confined_default(policy: &Path) -> Result<PathBuf, CmdError> {
                 Code::PolicyOutsideTree,
                 format!("the default snapshot `{name}` is not used: {why}"),
             )
-            .help(format!(
-                "replace the link with the snapshot file, or name the snapshot you mean: `--check PATH` or `--update PATH`"
-            ));
+            .help(
+                "replace the link with the snapshot file, or name the snapshot you mean: `--check PATH` or `--update PATH`",
+            );
             CmdError::new(d, Format::Human)
         })
 }
