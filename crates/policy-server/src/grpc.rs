@@ -181,7 +181,11 @@ pub(crate) async fn serve(
     let server = tonic::transport::Server::builder()
         .timeout(limits.request_timeout)
         .concurrency_limit_per_connection(limits.grpc_streams_per_connection)
-        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        // A client that sends the HTTP/2 preface and falls silent is pinged
+        // and closed when it does not answer within the request timeout;
+        // Envoy and every gRPC client answer pings.
+        .http2_keepalive_interval(Some(limits.request_timeout))
+        .http2_keepalive_timeout(Some(limits.request_timeout))
         .add_service(service)
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),

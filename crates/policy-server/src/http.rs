@@ -41,7 +41,15 @@ pub(crate) async fn serve(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(shared.limits.request_timeout);
-    builder.http2().timer(TokioTimer::new());
+    // An HTTP/2 client that sends the preface and then nothing would hold
+    // its connection (and a connection slot) for ever: hyper has no header
+    // timeout for HTTP/2. Ping it: a client that does not answer within
+    // the request timeout is closed; real clients answer pings.
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(shared.limits.request_timeout))
+        .keep_alive_timeout(shared.limits.request_timeout);
     let builder = Arc::new(builder);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(shared.limits.max_connections));

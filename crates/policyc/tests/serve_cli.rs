@@ -1036,3 +1036,42 @@ fn a_reload_log_never_shows_the_content_of_the_file() {
         );
     }
 }
+
+/// A client that sends the whole HTTP/2 preface (and its SETTINGS) and then
+/// nothing, on either port, is closed after about twice the request
+/// timeout: the server pings it and it never answers. A real HTTP/2 client
+/// answers pings and stays connected.
+#[test]
+fn an_http2_client_that_falls_silent_after_the_preface_is_closed() {
+    let file = policies().join("humanloop.policy");
+    let server = Server::start(&file, &["--request-timeout-ms", "300"]);
+    // The preface, then an empty SETTINGS frame (length 0, type 4, no
+    // flags, stream 0), then silence.
+    let mut hello = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    hello.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
+    for (port, addr, with_settings) in [
+        ("http", server.http, false),
+        ("http", server.http, true),
+        ("grpc", server.grpc, false),
+        ("grpc", server.grpc, true),
+    ] {
+        let mut s = TcpStream::connect_timeout(&addr, PATIENCE).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let sent = if with_settings {
+            &hello[..]
+        } else {
+            &hello[..24]
+        };
+        s.write_all(sent).unwrap();
+        let start = Instant::now();
+        let mut buf = Vec::new();
+        let closed = s.read_to_end(&mut buf).is_ok();
+        assert!(
+            closed && start.elapsed() < Duration::from_secs(10),
+            "{port} (settings: {with_settings}): still open after {:?}",
+            start.elapsed()
+        );
+    }
+    // Only the scrape's own connection is open.
+    wait_metric(&server, "policyc_open_connections", 1.0);
+}
