@@ -27,8 +27,9 @@ pub struct Args {
     pub stdin: bool,
 }
 
-/// `P0524`: the formatted text of `name` would be larger than the limit.
-fn grows_too_large(name: &str, bytes: usize) -> Diagnostic {
+/// `P0524`: the formatted text of `name` would be larger than the limit
+/// (`stdin`: it was read from stdin, and nothing is written to stdout).
+fn grows_too_large(name: &str, bytes: usize, stdin: bool) -> Diagnostic {
     Diagnostic::new(
         Code::FormattedTooLarge,
         format!(
@@ -37,7 +38,11 @@ fn grows_too_large(name: &str, bytes: usize) -> Diagnostic {
             files::human_size(files::max_file_bytes())
         ),
     )
-    .help("split the policy into several files, or raise the limit with `--max-file-size`; the file was left unchanged")
+    .help(if stdin {
+        "split the policy into several files, or raise the limit with `--max-file-size`; nothing was written to stdout"
+    } else {
+        "split the policy into several files, or raise the limit with `--max-file-size`; the file was left unchanged"
+    })
 }
 
 fn usage(message: &str, help: &str) -> CmdError {
@@ -101,7 +106,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
             let _ = write!(
                 err,
                 "{}",
-                render::render_human(&grows_too_large(source.name(), formatted.len()), color)
+                render::render_human(&grows_too_large(source.name(), formatted.len(), false), color)
             );
             continue;
         }
@@ -169,7 +174,7 @@ fn run_stdin(check: bool) -> Result<Exit, CmdError> {
     if !check && formatted.len() as u64 > files::max_file_bytes() {
         // What `check` would then refuse (`P0504`): refuse here, as for a file.
         return Err(CmdError {
-            diagnostics: vec![grows_too_large(source.name(), formatted.len())],
+            diagnostics: vec![grows_too_large(source.name(), formatted.len(), true)],
             format: Format::Human,
             exit: Exit::Failure,
         });
