@@ -21,6 +21,10 @@
 //! such as `$ printf '…' > latin1.policy`) sets up the example blocks
 //! after it in the document: its commands run first, in their directory.
 //!
+//! The server examples are ` ```text ` blocks, since they need a running
+//! server: `server_examples_are_real_output` starts the documented
+//! `policyc serve` and runs every documented `curl` against it.
+//!
 //! To update the docs after a deliberate change of output, run
 //! `UPDATE_DOCS=1 cargo test -p policyc --test docs` and review `git diff`.
 #![allow(
@@ -453,4 +457,105 @@ fn server_examples_show_the_content_hash_of_the_policy() {
         }
     }
     assert!(seen >= 3, "only {seen} hashes found");
+}
+
+/// The `text` blocks of one document that hold a `$ ` command starting
+/// with `start`: per block, each command with its documented output lines.
+fn text_examples(doc: &str, start: &str) -> Vec<(String, Vec<String>)> {
+    let text = std::fs::read_to_string(common::root().join(doc)).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    let mut in_text = false;
+    let mut current: Option<(String, Vec<String>)> = None;
+    for line in lines {
+        if line.starts_with("```") {
+            in_text = line.trim() == "```text";
+            out.extend(current.take());
+            continue;
+        }
+        if !in_text {
+            continue;
+        }
+        if let Some(command) = line.strip_prefix("$ ") {
+            out.extend(current.take());
+            if command.starts_with(start) {
+                current = Some((command.to_string(), Vec::new()));
+            }
+        } else if let Some((_, output)) = current.as_mut() {
+            output.push(line.to_string());
+        }
+    }
+    out
+}
+
+/// `line` with the port of every `127.0.0.1:PORT` written as `PORT`.
+fn without_ports(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(at) = rest.find("127.0.0.1:") {
+        let (head, tail) = rest.split_at(at + "127.0.0.1:".len());
+        out.push_str(head);
+        let digits = tail.chars().take_while(char::is_ascii_digit).count();
+        out.push_str("PORT");
+        rest = &tail[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The server examples are text blocks (they need a running server): the
+/// documented `policyc serve` is started as written, its start-up lines
+/// compared (ports aside), and every documented `curl` run verbatim
+/// against it (with the port it really listens on), its output compared.
+#[test]
+fn server_examples_are_real_output() {
+    use std::io::BufRead as _;
+    let serve = text_examples("docs/cli.md", "policyc serve ");
+    let [(command, startup)] = &serve[..] else {
+        panic!("docs/cli.md should show one `policyc serve` example: {serve:?}");
+    };
+    let mut child = std::process::Command::new(common::binary())
+        .args(command.split_whitespace().skip(1))
+        .current_dir(common::root())
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = Vec::new();
+    for _ in startup {
+        let mut line = String::new();
+        stderr.read_line(&mut line).unwrap();
+        seen.push(line.trim_end().to_string());
+    }
+    let shown: Vec<String> = startup.iter().map(|l| without_ports(l)).collect();
+    let got: Vec<String> = seen.iter().map(|l| without_ports(l)).collect();
+    let http = seen
+        .iter()
+        .find_map(|l| l.strip_prefix("listening: http://"))
+        .map(str::to_string);
+    let result = std::panic::catch_unwind(|| {
+        assert_eq!(got, shown, "docs/cli.md: `{command}`");
+        let http = http.expect("no `listening: http://` line");
+        let mut ran = 0;
+        for doc in ["README.md", "docs/cli.md", "docs/server.md"] {
+            for (curl, expected) in text_examples(doc, "curl ") {
+                let line = curl.replace("127.0.0.1:45899", &http);
+                let out = common::sh(&common::root(), &line);
+                assert_eq!(out.code, 0, "{doc}: `{curl}`: {}", out.stderr());
+                let got: Vec<String> = out.stdout().lines().map(str::to_string).collect();
+                assert_eq!(got, expected, "{doc}: `{curl}`");
+                ran += 1;
+            }
+        }
+        assert!(ran >= 3, "only {ran} curl examples found");
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
 }

@@ -106,7 +106,10 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
             let _ = write!(
                 err,
                 "{}",
-                render::render_human(&grows_too_large(source.name(), formatted.len(), false), color)
+                render::render_human(
+                    &grows_too_large(source.name(), formatted.len(), false),
+                    color
+                )
             );
             continue;
         }
