@@ -5,27 +5,9 @@ use crate::engine::{self, AssertKind, Compiled, Ident, Item, Pattern, RoleStmt, 
 use crate::engine::{TierConstraint, TierSelector};
 use crate::position::{Encoding, LineIndex};
 
-/// The three namespaces of names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum NameKind {
-    /// A role id.
-    Role,
-    /// A permission id.
-    Permission,
-    /// A tier id.
-    Tier,
-}
-
-impl NameKind {
-    /// `"role"`, `"permission"` or `"tier"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NameKind::Role => "role",
-            NameKind::Permission => "permission",
-            NameKind::Tier => "tier",
-        }
-    }
-}
+/// The three namespaces of names: the language's one [`NameKind`],
+/// re-exported so `policy_lsp::analysis::NameKind` keeps working.
+pub use crate::engine::NameKind;
 
 /// One place a name is declared or used.
 #[derive(Debug, Clone, PartialEq, Eq)]

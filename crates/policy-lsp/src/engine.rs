@@ -8,8 +8,9 @@
 
 pub use policy_compiler::{DenyReason, PermId, Policy, RoleId, Step, TierId};
 pub use policy_syntax::{
-    line_starts, AssertDecl, AssertKind, Code, Diagnostic, Ident, Item, Pattern, PolicyFile,
-    RoleStmt, Severity, SourceFile, Span, TierConstraint, TierSelector, DEFAULT_MAX_FILE_BYTES,
+    line_starts, AssertDecl, AssertKind, Code, Diagnostic, Ident, Item, NameKind, Pattern,
+    PolicyFile, RoleStmt, Severity, SourceFile, Span, TierConstraint, TierSelector,
+    DEFAULT_MAX_FILE_BYTES,
 };
 
 /// The result of compiling one document: the AST, the policy and every

@@ -11,6 +11,7 @@ mod code;
 mod diagnostic;
 mod format;
 pub mod keywords;
+mod names;
 mod parser;
 mod source;
 mod suggest;
@@ -22,6 +23,7 @@ pub use diagnostic::{
     Label as DiagnosticLabel,
 };
 pub use format::{format, MAX_WIDTH};
+pub use names::{item_names, NameKind, NameRef, NON_NAMING_DECLARATIONS};
 pub use parser::{
     is_identifier, is_label, is_permission_id, is_permission_pattern, parse, MAX_LINE_BYTES,
 };
