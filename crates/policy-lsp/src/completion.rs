@@ -271,12 +271,13 @@ fn declared(text: &str) -> Declared {
         };
         match (tok, next, label) {
             (Tok::Word("role"), Some(Tok::Word(name)), Some(label))
-                if crate::engine::is_ident(name) && !d.roles.iter().any(|(n, _)| n == name) =>
+                if crate::engine::is_identifier(name)
+                    && !d.roles.iter().any(|(n, _)| n == name) =>
             {
                 d.roles.push((name.to_string(), label));
             }
             (Tok::Word("permission"), Some(Tok::Word(name)), Some(label))
-                if crate::engine::is_perm_id(name)
+                if crate::engine::is_permission_id(name)
                     && !d.permissions.iter().any(|(n, _)| n == name) =>
             {
                 d.permissions.push((name.to_string(), label));
@@ -284,7 +285,7 @@ fn declared(text: &str) -> Declared {
             (Tok::Word("tiers"), _, _) => {
                 let mut j = i + 1;
                 while let Some((_, Tok::Word(name))) = toks.get(j) {
-                    if !crate::engine::is_ident(name) {
+                    if !crate::engine::is_identifier(name) {
                         break;
                     }
                     if !d.tiers.iter().any(|t| t == name) {

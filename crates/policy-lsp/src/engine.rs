@@ -7,6 +7,12 @@
 //! compiler's own.
 
 pub use policy_compiler::{DenyReason, PermId, Policy, RoleId, Step, TierId};
+/// The grammar's own identifier rules and reserved words: what is a role or
+/// tier name ([`is_identifier`], keywords excluded), what is a permission id
+/// ([`is_permission_id`]), and every keyword ([`keywords`]), read from
+/// `grammar/policy.pest`. The server keeps no list of its own.
+pub use policy_syntax::keywords::{declaration_keywords, is_keyword, keywords};
+pub use policy_syntax::{is_identifier, is_permission_id};
 pub use policy_syntax::{
     line_starts, AssertDecl, AssertKind, Code, Diagnostic, Ident, Item, NameKind, Pattern,
     PolicyFile, RoleStmt, Severity, SourceFile, Span, TierConstraint, TierSelector,
@@ -99,46 +105,6 @@ pub fn who_can(policy: &Policy, tier: TierId, perm: PermId) -> Vec<RoleId> {
 pub fn ancestors(policy: &Policy, role: RoleId) -> Vec<RoleId> {
     policy.ancestors(role)
 }
-
-/// Whether a name is a valid role or tier identifier (not a keyword).
-pub fn is_ident(name: &str) -> bool {
-    let mut chars = name.chars();
-    let first_ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
-    first_ok
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && !KEYWORDS.contains(&name)
-}
-
-/// Whether a name is a valid permission id (dot-separated names).
-pub fn is_perm_id(name: &str) -> bool {
-    !name.is_empty()
-        && name.split('.').all(|seg| {
-            let mut chars = seg.chars();
-            chars
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        })
-}
-
-/// The reserved words of the language.
-pub const KEYWORDS: &[&str] = &[
-    "tiers",
-    "permission",
-    "role",
-    "inherits",
-    "grants",
-    "excludes",
-    "on",
-    "assert",
-    "only",
-    "can",
-    "cannot",
-    "no",
-    "below",
-];
 
 #[cfg(test)]
 mod tests {

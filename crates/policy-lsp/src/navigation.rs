@@ -123,11 +123,7 @@ pub fn rename(
     };
     let kind = target.kind;
     let old = target.name.as_str();
-    let valid = match kind {
-        NameKind::Permission => engine::is_perm_id(new_name),
-        NameKind::Role | NameKind::Tier => engine::is_ident(new_name),
-    };
-    if !valid {
+    if !kind.is_valid_name(new_name) {
         return Err(RenameError(format!(
             "`{new_name}` is not a valid {} name",
             kind.as_str()

@@ -212,6 +212,74 @@ mod tests {
         }
     }
 
+    /// The declaration of one name of `kind`, as a file would write it.
+    fn declaration(kind: NameKind, name: &str) -> String {
+        match kind {
+            NameKind::Tier => format!("tiers {name}"),
+            NameKind::Permission => format!("permission {name} \"L\""),
+            NameKind::Role => format!("role {name} \"L\" {{}}"),
+        }
+    }
+
+    /// Whether the real parser accepts `name` as the name its declaration declares.
+    fn parser_accepts(kind: NameKind, name: &str) -> bool {
+        let source = SourceFile::new("t.policy", declaration(kind, name));
+        let (file, diags) = crate::parse(&source);
+        let declared: Vec<NameRef<'_>> = file.items.iter().flat_map(item_names).collect();
+        diags.is_empty()
+            && matches!(declared.as_slice(), [n] if n.declaration && n.kind == kind && n.name == name)
+    }
+
+    #[test]
+    fn name_rules_agree_with_the_parser_on_every_short_name() {
+        const ALPHABET: &[char] = &['a', 'Z', '_', '-', '0', '.', '*', ' ', '"', '{', 'é'];
+        let mut names = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..3 {
+            last = last
+                .iter()
+                .flat_map(|p| ALPHABET.iter().map(move |c| format!("{p}{c}")))
+                .collect();
+            names.extend(last.iter().cloned());
+        }
+        for kw in crate::keywords::keywords() {
+            for name in [
+                kw.to_string(),
+                format!("{kw}x"),
+                format!("{kw}-"),
+                format!("{kw}_1"),
+                format!("x{kw}"),
+                format!("{kw}.a"),
+                format!("a.{kw}"),
+                kw.get(..kw.len() - 1).unwrap_or("").to_string(),
+            ] {
+                names.push(name);
+            }
+        }
+        for kind in NameKind::ALL {
+            for name in &names {
+                assert_eq!(
+                    kind.is_valid_name(name),
+                    parser_accepts(kind, name),
+                    "{} `{name}`",
+                    kind.as_str()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_keyword_is_a_role_or_tier_name_but_a_longer_word_is() {
+        for kw in crate::keywords::keywords() {
+            assert!(!crate::is_identifier(kw), "`{kw}` is a keyword");
+            assert!(!NameKind::Role.is_valid_name(kw), "`{kw}`");
+            assert!(!NameKind::Tier.is_valid_name(kw), "`{kw}`");
+            assert!(crate::is_identifier(&format!("{kw}s")), "`{kw}s`");
+            // A permission id may be a keyword (`permission every "…"`).
+            assert!(NameKind::Permission.is_valid_name(kw), "`{kw}`");
+        }
+    }
+
     fn names(text: &str) -> Vec<(NameKind, String, &'static str, bool)> {
         let source = SourceFile::new("t.policy", text);
         let (file, diags) = crate::parse(&source);
