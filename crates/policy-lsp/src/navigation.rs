@@ -159,33 +159,14 @@ pub fn rename(
 
 /// A wildcard pattern in the file whose match of `old` and `new` differs.
 fn wildcard_change(analysis: &Analysis, old: &str, new: &str) -> Option<String> {
-    let mut patterns: Vec<&str> = Vec::new();
-    for item in &analysis.compiled.file.items {
-        match item {
-            Item::Role(r) => {
-                for stmt in &r.body {
-                    match stmt {
-                        engine::RoleStmt::Grants { patterns: ps, .. }
-                        | engine::RoleStmt::Excludes { patterns: ps, .. } => {
-                            patterns.extend(ps.iter().map(|p| p.text.as_str()));
-                        }
-                        engine::RoleStmt::Inherits { .. } => {}
-                    }
-                }
-            }
-            Item::Assert(a) => match &a.kind {
-                engine::AssertKind::Only { pattern, .. }
-                | engine::AssertKind::NoneBelow { pattern, .. }
-                | engine::AssertKind::NoRole { pattern }
-                | engine::AssertKind::Can { pattern, .. } => patterns.push(&pattern.text),
-                engine::AssertKind::Includes { .. } => {}
-            },
-            _ => {}
-        }
-    }
-    patterns
-        .into_iter()
-        .filter(|p| p.contains('*'))
+    analysis
+        .compiled
+        .file
+        .items
+        .iter()
+        .flat_map(engine::item_names)
+        .filter(|n| n.is_pattern())
+        .map(|n| n.name)
         .find(|p| engine::pattern_matches(p, old) != engine::pattern_matches(p, new))
         .map(str::to_string)
 }
