@@ -34,22 +34,16 @@ pub struct Compiled {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Compiles `text` exactly as `policyc check` does: one file, one compile.
-///
-/// This is the sequence of `policy_compiler::compile` (parse, compile the
-/// parsed file, merge and sort the diagnostics), spelled out here only to
-/// keep the AST, which `compile` drops, without parsing twice; a test checks
-/// that the diagnostics are identical to `policy_compiler::compile`'s.
+/// Compiles `text` exactly as `policyc check` does: one file, one compile,
+/// through the compiler's own sequence (`policy_compiler::compile_full`,
+/// which keeps the AST); a test checks that the diagnostics are identical
+/// to `policy_compiler::compile`'s.
 pub fn compile(name: &str, text: &str) -> Compiled {
-    let source = SourceFile::new(name, text);
-    let (file, mut diagnostics) = policy_syntax::parse(&source);
-    let (policy, more) = policy_compiler::compile_file(&file, diagnostics.is_empty());
-    diagnostics.extend(more);
-    policy_syntax::sort_diagnostics(&mut diagnostics);
+    let c = policy_compiler::compile_full(&SourceFile::new(name, text));
     Compiled {
-        file,
-        policy,
-        diagnostics,
+        file: c.file,
+        policy: c.policy,
+        diagnostics: c.diagnostics,
     }
 }
 
