@@ -68,11 +68,38 @@ pub fn compile(source: &SourceFile) -> (Policy, Vec<Diagnostic>) {
 /// each with its reason, for reports that show them (`check --format json`,
 /// SARIF suppressions).
 pub fn compile_with_expected(source: &SourceFile) -> (Policy, Vec<Diagnostic>, Vec<Expected>) {
-    let (file, mut diags) = policy_syntax::parse(source);
-    let (policy, more, expected) = compile_file_with_expected(&file, diags.is_empty());
-    diags.extend(more);
-    sort_diagnostics(&mut diags);
-    (policy, diags, expected)
+    let c = compile_full(source);
+    (c.policy, c.diagnostics, c.expected)
+}
+
+/// Everything one compile of a source produces, the parsed file included.
+#[derive(Debug, Clone)]
+pub struct Compilation {
+    /// The declarations that parsed (after error recovery).
+    pub file: PolicyFile,
+    /// The resolved policy (built from what resolved when there are errors).
+    pub policy: Policy,
+    /// Every diagnostic, sorted: what [`compile`] returns.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The warnings `expect` lines expected, left out of `diagnostics`.
+    pub expected: Vec<Expected>,
+}
+
+/// The one compile sequence behind [`compile`] and
+/// [`compile_with_expected`]: parses `source`, compiles the parsed file
+/// (see [`compile_file`]), merges and sorts the diagnostics, and keeps the
+/// parsed file for callers that need it too (the language server).
+pub fn compile_full(source: &SourceFile) -> Compilation {
+    let (file, mut diagnostics) = policy_syntax::parse(source);
+    let (policy, more, expected) = compile_file_with_expected(&file, diagnostics.is_empty());
+    diagnostics.extend(more);
+    sort_diagnostics(&mut diagnostics);
+    Compilation {
+        file,
+        policy,
+        diagnostics,
+        expected,
+    }
 }
 
 /// Compiles a parsed file. `parsed_cleanly` tells whether the parser

@@ -5,27 +5,10 @@ use std::fmt;
 
 use policy_syntax::{Code, Diagnostic};
 
-/// What kind of name a query got wrong.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NameKind {
-    /// A role.
-    Role,
-    /// A permission (the query's action).
-    Permission,
-    /// A tier.
-    Tier,
-}
-
-impl NameKind {
-    /// `"role"`, `"permission"` or `"tier"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NameKind::Role => "role",
-            NameKind::Permission => "permission",
-            NameKind::Tier => "tier",
-        }
-    }
-}
+/// What kind of name a query got wrong: the language's one [`NameKind`]
+/// (role, permission or tier), re-exported so `policy_eval::NameKind` keeps
+/// working.
+pub use policy_syntax::NameKind;
 
 /// A query the evaluator cannot answer, or an artifact it cannot load.
 ///

@@ -1,31 +1,12 @@
 //! What a document means: the compile result plus an index of every place a
 //! role, permission or tier is declared or named.
 
-use crate::engine::{self, AssertKind, Compiled, Ident, Item, Pattern, RoleStmt, Span};
-use crate::engine::{TierConstraint, TierSelector};
+use crate::engine::{self, Compiled, Item, Span};
 use crate::position::{Encoding, LineIndex};
 
-/// The three namespaces of names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum NameKind {
-    /// A role id.
-    Role,
-    /// A permission id.
-    Permission,
-    /// A tier id.
-    Tier,
-}
-
-impl NameKind {
-    /// `"role"`, `"permission"` or `"tier"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NameKind::Role => "role",
-            NameKind::Permission => "permission",
-            NameKind::Tier => "tier",
-        }
-    }
-}
+/// The three namespaces of names: the language's one [`NameKind`],
+/// re-exported so `policy_lsp::analysis::NameKind` keeps working.
+pub use crate::engine::NameKind;
 
 /// One place a name is declared or used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,10 +44,9 @@ impl Analysis {
             .file
             .items
             .iter()
-            .filter_map(|i| match i {
-                Item::Permission(p) => Some(p.id.name.clone()),
-                _ => None,
-            })
+            .flat_map(engine::item_names)
+            .filter(|n| n.declaration && n.kind == NameKind::Permission)
+            .map(|n| n.name.to_string())
             .collect();
         let occurrences = {
             let policy = &compiled.policy;
@@ -136,125 +116,102 @@ struct Indexer<'a> {
 }
 
 impl Indexer<'_> {
-    fn push(&mut self, kind: NameKind, ident: &Ident, declaration: bool) {
-        self.out.push(Occurrence {
-            kind,
-            name: ident.name.clone(),
-            span: ident.span,
-            declaration,
-            wildcard: None,
-        });
-    }
-
-    fn pattern(&mut self, p: &Pattern) {
-        if p.text.contains('*') {
-            if let Some(matches) = self.resolved.get(&p.span) {
-                for m in *matches {
-                    if let Some(perm) = self.policy.permission(*m) {
-                        self.out.push(Occurrence {
-                            kind: NameKind::Permission,
-                            name: perm.id.clone(),
-                            span: p.span,
-                            declaration: false,
-                            wildcard: Some(p.text.clone()),
-                        });
-                    }
-                }
-                return;
-            }
-            for id in self.permission_ids {
-                if engine::pattern_matches(&p.text, id) {
-                    self.out.push(Occurrence {
-                        kind: NameKind::Permission,
-                        name: id.clone(),
-                        span: p.span,
-                        declaration: false,
-                        wildcard: Some(p.text.clone()),
-                    });
-                }
-            }
-        } else {
-            self.out.push(Occurrence {
-                kind: NameKind::Permission,
-                name: p.text.clone(),
-                span: p.span,
-                declaration: false,
-                wildcard: None,
-            });
-        }
-    }
-
-    fn tiers(&mut self, c: &Option<TierConstraint>) {
-        match c.as_ref().map(|c| &c.selector) {
-            Some(TierSelector::Range { tier, .. }) => self.push(NameKind::Tier, tier, false),
-            Some(TierSelector::List(list)) => {
-                for t in list {
-                    self.push(NameKind::Tier, t, false);
-                }
-            }
-            None => {}
-        }
-    }
-
+    /// The item's names, as `policy_syntax::item_names` lists them, with
+    /// each wildcard pattern expanded to the permissions it matches.
     fn item(&mut self, item: &Item) {
-        match item {
-            Item::Tiers(d) => {
-                for t in &d.tiers {
-                    self.push(NameKind::Tier, t, true);
-                }
-            }
-            Item::Permission(d) => {
-                self.push(NameKind::Permission, &d.id, true);
-                self.tiers(&d.tiers);
-            }
-            Item::Role(d) => {
-                self.push(NameKind::Role, &d.id, true);
-                self.tiers(&d.tiers);
-                for stmt in &d.body {
-                    match stmt {
-                        RoleStmt::Inherits { parents, .. } => {
-                            for p in parents {
-                                self.push(NameKind::Role, p, false);
-                            }
-                        }
-                        RoleStmt::Grants {
-                            patterns, tiers, ..
-                        } => {
-                            for p in patterns {
-                                self.pattern(p);
-                            }
-                            self.tiers(tiers);
-                        }
-                        RoleStmt::Excludes { patterns, .. } => {
-                            for p in patterns {
-                                self.pattern(p);
-                            }
-                        }
-                    }
-                }
-            }
-            Item::Assert(d) => {
-                match &d.kind {
-                    AssertKind::Only { roles, pattern }
-                    | AssertKind::Can { roles, pattern, .. } => {
-                        for r in roles {
-                            self.push(NameKind::Role, r, false);
-                        }
-                        self.pattern(pattern);
-                    }
-                    AssertKind::NoneBelow { role, pattern } => {
-                        self.push(NameKind::Role, role, false);
-                        self.pattern(pattern);
-                    }
-                    AssertKind::NoRole { pattern } => self.pattern(pattern),
-                    AssertKind::Includes { roles, others } => {
-                        for r in roles.iter().chain(others) {
-                            self.push(NameKind::Role, r, false);
-                        }
-                    }
-                }
-                self.tiers(&d.tiers);
+        for n in engine::item_names(item) {
+            if n.is_pattern() {
+                self.wildcard(n.name, n.span);
+            } else {
+                self.out.push(Occurrence {
+                    kind: n.kind,
+                    name: n.name.to_string(),
+                    span: n.span,
+                    declaration: n.declaration,
+                    wildcard: None,
+                });
             }
         }
+    }
+
+    /// A use of every permission `pattern` matches: as the compiler resolved
+    /// it (role grants and exclusions), or matched against the declared ids.
+    fn wildcard(&mut self, pattern: &str, span: Span) {
+        let matched = |name: String| Occurrence {
+            kind: NameKind::Permission,
+            name,
+            span,
+            declaration: false,
+            wildcard: Some(pattern.to_string()),
+        };
+        if let Some(matches) = self.resolved.get(&span) {
+            for m in *matches {
+                if let Some(perm) = self.policy.permission(*m) {
+                    self.out.push(matched(perm.id.clone()));
+                }
+            }
+            return;
+        }
+        for id in self.permission_ids {
+            if engine::pattern_matches(pattern, id) {
+                self.out.push(matched(id.clone()));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The index holds every name `policy_syntax::item_names` lists, in the
+    /// same order, with each wildcard replaced by the permissions it matches.
+    #[test]
+    fn the_index_is_the_shared_listing_with_wildcards_expanded() {
+        let text = "tiers free < team\n\
+                    permission a.b \"A\"\n\
+                    permission a.c \"C\" on team\n\
+                    role m \"M\" { grants a.* on >= team }\n\
+                    role r \"R\" { inherits m excludes a.c }\n\
+                    assert m, r includes r\n\
+                    assert m can every a.* on team\n";
+        let analysis = Analysis::new("t.policy", text, Encoding::Utf8);
+        assert!(
+            analysis.compiled.diagnostics.is_empty(),
+            "{:?}",
+            analysis.compiled.diagnostics
+        );
+        let mut want = Vec::new();
+        for n in analysis
+            .compiled
+            .file
+            .items
+            .iter()
+            .flat_map(engine::item_names)
+        {
+            if n.is_pattern() {
+                for id in ["a.b", "a.c"] {
+                    want.push((n.kind, id.to_string(), n.span, false, Some(n.name)));
+                }
+            } else {
+                want.push((n.kind, n.name.to_string(), n.span, n.declaration, None));
+            }
+        }
+        let got: Vec<_> = analysis
+            .occurrences
+            .iter()
+            .map(|o| {
+                let w = o.wildcard.as_deref();
+                (o.kind, o.name.clone(), o.span, o.declaration, w)
+            })
+            .collect();
+        assert_eq!(got, want);
+        let roles: Vec<_> = analysis
+            .occurrences_of(NameKind::Role, "m")
+            .iter()
+            .map(|o| o.declaration)
+            .collect();
+        // Declared once, inherited once, named by `includes` and by `can every`.
+        assert_eq!(roles, [true, false, false, false]);
     }
 }

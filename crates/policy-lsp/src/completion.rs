@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 
 use crate::analysis::{Analysis, NameKind};
-use crate::engine::Span;
+use crate::engine::{self, Span};
 
 /// What a completion item is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,7 +113,18 @@ pub fn prefix_span(text: &str, offset: usize) -> Span {
     Span::new(start, offset)
 }
 
-const TOP_LEVEL: &[&str] = &["tiers", "permission", "role", "assert", "expect"];
+/// The keywords that start a top-level line: the grammar's declaration
+/// keywords, then `expect` (the attribute before a declaration).
+fn top_level() -> &'static [&'static str] {
+    static WORDS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    WORDS.get_or_init(|| {
+        let mut v = engine::declaration_keywords().to_vec();
+        v.push("expect");
+        v
+    })
+}
+
+/// The keywords that start a statement in a role block.
 const IN_BLOCK: &[&str] = &["inherits", "grants", "excludes"];
 
 enum Want {
@@ -121,7 +132,8 @@ enum Want {
     /// Roles after `inherits`, but not these (the role being declared, and
     /// the parents already listed).
     Parents(Vec<String>),
-    Permissions,
+    /// Permissions and patterns, then these keywords.
+    Permissions(&'static [&'static str]),
     Tiers,
     Keywords(&'static [&'static str]),
     RolesAnd(&'static [&'static str]),
@@ -144,7 +156,8 @@ fn context(text: &str, offset: usize) -> Want {
     let at_line_start = before
         .get(line_start..)
         .is_some_and(|s| s.trim().is_empty());
-    let statement_keywords: &'static [&'static str] = if depth > 0 { IN_BLOCK } else { TOP_LEVEL };
+    let statement_keywords: &'static [&'static str] =
+        if depth > 0 { IN_BLOCK } else { top_level() };
     // Walk back over `item ,` pairs of a list.
     let mut i = toks.len();
     while i >= 2
@@ -173,7 +186,7 @@ fn context(text: &str, offset: usize) -> Want {
         .and_then(|j| toks.get(j))
         .map(|(_, t)| t.clone());
     match last {
-        None => Want::Keywords(TOP_LEVEL),
+        None => Want::Keywords(top_level()),
         Some(Tok::Word("inherits")) => {
             // A role cannot inherit from itself, nor twice from one parent.
             let mut not = list;
@@ -181,7 +194,12 @@ fn context(text: &str, offset: usize) -> Want {
             Want::Parents(not)
         }
         Some(Tok::Word("only" | "below")) => Want::Roles,
-        Some(Tok::Word("grants" | "excludes" | "can" | "cannot")) => Want::Permissions,
+        // `R can every P`: only the `can` right after an assertion's roles.
+        Some(Tok::Word("can")) if can_takes_every(&toks, i - 1) => Want::Permissions(&["every"]),
+        Some(Tok::Word("grants" | "excludes" | "can" | "cannot")) => Want::Permissions(&[]),
+        Some(Tok::Word("every")) if matches!(prev, Some(Tok::Word("can"))) => {
+            Want::Permissions(&[])
+        }
         Some(Tok::Word("on")) => Want::Tiers,
         Some(Tok::Punct(">=" | "<=" | ">" | "<")) => {
             if matches!(prev, Some(Tok::Word("on"))) || !listed {
@@ -208,6 +226,21 @@ fn context(text: &str, offset: usize) -> Want {
         Some(Tok::Word(_) | Tok::Str) => Want::Keywords(&["on"]),
         _ => Want::Nothing,
     }
+}
+
+/// Whether the `can` at index `at` of `toks` follows an assertion's role
+/// list directly (`assert a, b can`), where `every` may come next; not the
+/// `can` of `only a can`, `no role can` or `no role below r can`.
+fn can_takes_every(toks: &[(usize, Tok<'_>)], at: usize) -> bool {
+    let word = |k: usize| matches!(toks.get(k), Some((_, Tok::Word(_))));
+    let Some(mut j) = at.checked_sub(1).filter(|k| word(*k)) else {
+        return false;
+    };
+    while j >= 2 && matches!(toks.get(j - 1), Some((_, Tok::Punct(",")))) && word(j - 2) {
+        j -= 2;
+    }
+    j.checked_sub(1)
+        .is_some_and(|k| matches!(toks.get(k), Some((_, Tok::Word("assert")))))
 }
 
 /// The role whose block the tokens end inside: the name after the last
@@ -269,22 +302,15 @@ fn declared(text: &str) -> Declared {
             Some((at, Tok::Str)) => Some(label_of(text, *at)),
             _ => None,
         };
-        match (tok, next, label) {
-            (Tok::Word("role"), Some(Tok::Word(name)), Some(label))
-                if crate::engine::is_ident(name) && !d.roles.iter().any(|(n, _)| n == name) =>
-            {
-                d.roles.push((name.to_string(), label));
-            }
-            (Tok::Word("permission"), Some(Tok::Word(name)), Some(label))
-                if crate::engine::is_perm_id(name)
-                    && !d.permissions.iter().any(|(n, _)| n == name) =>
-            {
-                d.permissions.push((name.to_string(), label));
-            }
-            (Tok::Word("tiers"), _, _) => {
+        let kind = match tok {
+            Tok::Word(w) => NameKind::declared_by(w),
+            _ => None,
+        };
+        match (kind, next, label) {
+            (Some(NameKind::Tier), _, _) => {
                 let mut j = i + 1;
                 while let Some((_, Tok::Word(name))) = toks.get(j) {
-                    if !crate::engine::is_ident(name) {
+                    if !NameKind::Tier.is_valid_name(name) {
                         break;
                     }
                     if !d.tiers.iter().any(|t| t == name) {
@@ -294,6 +320,16 @@ fn declared(text: &str) -> Declared {
                         break;
                     }
                     j += 2;
+                }
+            }
+            (Some(kind), Some(Tok::Word(name)), Some(label)) if kind.is_valid_name(name) => {
+                let list = if kind == NameKind::Role {
+                    &mut d.roles
+                } else {
+                    &mut d.permissions
+                };
+                if !list.iter().any(|(n, _)| n == name) {
+                    list.push((name.to_string(), label));
                 }
             }
             _ => {}
@@ -347,7 +383,7 @@ pub fn complete(analysis: &Analysis, offset: usize) -> Vec<Proposal> {
                 detail: Some(format!("tier {} of {}", i + 1, names.tiers.len())),
             })
             .collect(),
-        Want::Permissions => {
+        Want::Permissions(kws) => {
             let mut v: Vec<Proposal> = names
                 .permissions
                 .iter()
@@ -377,6 +413,7 @@ pub fn complete(analysis: &Analysis, offset: usize) -> Vec<Proposal> {
                 kind: ItemKind::Pattern,
                 detail: Some("pattern".to_string()),
             }));
+            v.extend(keyword_proposals(kws));
             v
         }
         Want::Keywords(kws) => keyword_proposals(kws),
@@ -438,7 +475,10 @@ mod tests {
             labels(&format!("{SRC}role x \"X\" on free, t")),
             ["free", "team"]
         );
-        assert_eq!(labels(&format!("{SRC}ro")), TOP_LEVEL);
+        assert_eq!(
+            labels(&format!("{SRC}ro")),
+            ["tiers", "permission", "role", "assert", "expect"]
+        );
         assert_eq!(labels(&format!("{SRC}role x \"X\" {{\n  gr")), IN_BLOCK);
         assert_eq!(labels(&format!("{SRC}assert ")), ["r", "only", "no"]);
         assert_eq!(
@@ -451,5 +491,78 @@ mod tests {
         );
         assert!(labels(&format!("{SRC}// inherits ")).is_empty());
         assert!(labels(&format!("{SRC}permission \"")).is_empty());
+    }
+
+    fn keywords_proposed(text: &str) -> Vec<String> {
+        let analysis = Analysis::new("t.policy", text, Encoding::Utf8);
+        complete(&analysis, text.len())
+            .into_iter()
+            .filter(|p| p.kind == ItemKind::Keyword)
+            .map(|p| p.label)
+            .collect()
+    }
+
+    /// Every keyword of the grammar is proposed in some context, and every
+    /// keyword proposed is one of the grammar's.
+    #[test]
+    fn completion_offers_every_keyword_of_the_grammar_and_no_other() {
+        let probes = [
+            String::new(),
+            format!("{SRC}role x \"X\" {{\n  "),
+            format!("{SRC}role x \"X\" "),
+            format!("{SRC}assert "),
+            format!("{SRC}assert no "),
+            format!("{SRC}assert no role "),
+            format!("{SRC}assert r "),
+            format!("{SRC}assert r can "),
+        ];
+        let mut offered = BTreeSet::new();
+        for probe in &probes {
+            for kw in keywords_proposed(probe) {
+                assert!(
+                    engine::is_keyword(&kw),
+                    "`{kw}` is not a keyword of the grammar"
+                );
+                offered.insert(kw);
+            }
+        }
+        for kw in engine::keywords() {
+            assert!(
+                offered.contains(*kw),
+                "keyword `{kw}` of the grammar is never proposed by completion"
+            );
+        }
+    }
+
+    #[test]
+    fn every_is_offered_only_after_the_can_of_an_assertions_roles() {
+        assert_eq!(keywords_proposed(&format!("{SRC}assert r can ")), ["every"]);
+        assert_eq!(
+            keywords_proposed(&format!("{SRC}assert r, r can e")),
+            ["every"]
+        );
+        assert!(keywords_proposed(&format!("{SRC}assert r cannot ")).is_empty());
+        assert!(keywords_proposed(&format!("{SRC}assert only r can ")).is_empty());
+        assert!(keywords_proposed(&format!("{SRC}assert no role can ")).is_empty());
+        assert!(keywords_proposed(&format!("{SRC}assert no role below r can ")).is_empty());
+        assert!(keywords_proposed(&format!("{SRC}role x \"X\" {{ grants ")).is_empty());
+        // After `can every`, the permissions.
+        assert_eq!(
+            labels(&format!("{SRC}assert r can every ")),
+            ["a.b", "*", "*.b", "a.*"]
+        );
+    }
+
+    /// A half-typed declaration of a keyword is not a name to complete
+    /// (the server's old keyword list missed `includes`, `every`, `expect`).
+    #[test]
+    fn keywords_are_not_completed_as_declared_names() {
+        for kw in engine::keywords() {
+            let text =
+                format!("tiers free < {kw}\nrole {kw} \"K\" {{}}\nrole x \"X\" {{ inherits ");
+            assert_eq!(labels(&text), Vec::<String>::new(), "`{kw}`");
+            let text = format!("tiers free < {kw}\nrole x \"X\" on ");
+            assert_eq!(labels(&text), ["free"], "`{kw}`");
+        }
     }
 }

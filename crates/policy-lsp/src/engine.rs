@@ -7,9 +7,19 @@
 //! compiler's own.
 
 pub use policy_compiler::{DenyReason, PermId, Policy, RoleId, Step, TierId};
+/// The grammar's own identifier rules and reserved words: what is a role or
+/// tier name ([`is_identifier`], keywords excluded), what is a permission id
+/// ([`is_permission_id`]), and every keyword ([`keywords`]), read from
+/// `grammar/policy.pest`. The server keeps no list of its own.
+pub use policy_syntax::keywords::{declaration_keywords, is_keyword, keywords};
+pub use policy_syntax::{is_identifier, is_permission_id};
+/// The names each declaration declares and uses, with kinds and spans: the
+/// one listing the server's name index is built on.
+pub use policy_syntax::{item_names, NameRef};
 pub use policy_syntax::{
-    line_starts, AssertDecl, AssertKind, Code, Diagnostic, Ident, Item, Pattern, PolicyFile,
-    RoleStmt, Severity, SourceFile, Span, TierConstraint, TierSelector, DEFAULT_MAX_FILE_BYTES,
+    line_starts, AssertDecl, AssertKind, Code, Diagnostic, Ident, Item, NameKind, Pattern,
+    PolicyFile, RoleStmt, Severity, SourceFile, Span, TierConstraint, TierSelector,
+    DEFAULT_MAX_FILE_BYTES,
 };
 
 /// The result of compiling one document: the AST, the policy and every
@@ -24,22 +34,16 @@ pub struct Compiled {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Compiles `text` exactly as `policyc check` does: one file, one compile.
-///
-/// This is the sequence of `policy_compiler::compile` (parse, compile the
-/// parsed file, merge and sort the diagnostics), spelled out here only to
-/// keep the AST, which `compile` drops, without parsing twice; a test checks
-/// that the diagnostics are identical to `policy_compiler::compile`'s.
+/// Compiles `text` exactly as `policyc check` does: one file, one compile,
+/// through the compiler's own sequence (`policy_compiler::compile_full`,
+/// which keeps the AST); a test checks that the diagnostics are identical
+/// to `policy_compiler::compile`'s.
 pub fn compile(name: &str, text: &str) -> Compiled {
-    let source = SourceFile::new(name, text);
-    let (file, mut diagnostics) = policy_syntax::parse(&source);
-    let (policy, more) = policy_compiler::compile_file(&file, diagnostics.is_empty());
-    diagnostics.extend(more);
-    policy_syntax::sort_diagnostics(&mut diagnostics);
+    let c = policy_compiler::compile_full(&SourceFile::new(name, text));
     Compiled {
-        file,
-        policy,
-        diagnostics,
+        file: c.file,
+        policy: c.policy,
+        diagnostics: c.diagnostics,
     }
 }
 
@@ -98,46 +102,6 @@ pub fn who_can(policy: &Policy, tier: TierId, perm: PermId) -> Vec<RoleId> {
 pub fn ancestors(policy: &Policy, role: RoleId) -> Vec<RoleId> {
     policy.ancestors(role)
 }
-
-/// Whether a name is a valid role or tier identifier (not a keyword).
-pub fn is_ident(name: &str) -> bool {
-    let mut chars = name.chars();
-    let first_ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
-    first_ok
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && !KEYWORDS.contains(&name)
-}
-
-/// Whether a name is a valid permission id (dot-separated names).
-pub fn is_perm_id(name: &str) -> bool {
-    !name.is_empty()
-        && name.split('.').all(|seg| {
-            let mut chars = seg.chars();
-            chars
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        })
-}
-
-/// The reserved words of the language.
-pub const KEYWORDS: &[&str] = &[
-    "tiers",
-    "permission",
-    "role",
-    "inherits",
-    "grants",
-    "excludes",
-    "on",
-    "assert",
-    "only",
-    "can",
-    "cannot",
-    "no",
-    "below",
-];
 
 #[cfg(test)]
 mod tests {

@@ -123,11 +123,7 @@ pub fn rename(
     };
     let kind = target.kind;
     let old = target.name.as_str();
-    let valid = match kind {
-        NameKind::Permission => engine::is_perm_id(new_name),
-        NameKind::Role | NameKind::Tier => engine::is_ident(new_name),
-    };
-    if !valid {
+    if !kind.is_valid_name(new_name) {
         return Err(RenameError(format!(
             "`{new_name}` is not a valid {} name",
             kind.as_str()
@@ -163,33 +159,93 @@ pub fn rename(
 
 /// A wildcard pattern in the file whose match of `old` and `new` differs.
 fn wildcard_change(analysis: &Analysis, old: &str, new: &str) -> Option<String> {
-    let mut patterns: Vec<&str> = Vec::new();
-    for item in &analysis.compiled.file.items {
-        match item {
-            Item::Role(r) => {
-                for stmt in &r.body {
-                    match stmt {
-                        engine::RoleStmt::Grants { patterns: ps, .. }
-                        | engine::RoleStmt::Excludes { patterns: ps, .. } => {
-                            patterns.extend(ps.iter().map(|p| p.text.as_str()));
-                        }
-                        engine::RoleStmt::Inherits { .. } => {}
-                    }
-                }
-            }
-            Item::Assert(a) => match &a.kind {
-                engine::AssertKind::Only { pattern, .. }
-                | engine::AssertKind::NoneBelow { pattern, .. }
-                | engine::AssertKind::NoRole { pattern }
-                | engine::AssertKind::Can { pattern, .. } => patterns.push(&pattern.text),
-                engine::AssertKind::Includes { .. } => {}
-            },
-            _ => {}
-        }
-    }
-    patterns
-        .into_iter()
-        .filter(|p| p.contains('*'))
+    analysis
+        .compiled
+        .file
+        .items
+        .iter()
+        .flat_map(engine::item_names)
+        .filter(|n| n.is_pattern())
+        .map(|n| n.name)
         .find(|p| engine::pattern_matches(p, old) != engine::pattern_matches(p, new))
         .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::position::Encoding;
+
+    /// Uses every keyword of the grammar.
+    const SRC: &str = "expect unheld-permission \"later\"\n\
+                       permission zz \"Z\"\n\
+                       tiers free < team\n\
+                       permission a.b \"A\" on >= team\n\
+                       permission a.c \"C\"\n\
+                       role m \"M\" on free, team { grants a.* on team excludes a.c }\n\
+                       role r \"R\" { inherits m }\n\
+                       assert only r, m can a.b\n\
+                       assert no role below r can a.c\n\
+                       assert r includes m\n\
+                       assert r can every a.b on team\n\
+                       assert no role can a.c\n\
+                       assert m cannot a.c\n";
+
+    fn analysis() -> Analysis {
+        Analysis::new("t.policy", SRC, Encoding::Utf8)
+    }
+
+    fn offset(word: &str) -> usize {
+        SRC.find(word).unwrap()
+    }
+
+    /// No keyword of the grammar is a role or tier name: rename refuses it
+    /// (the server's old keyword list missed `includes`, `every`, `expect`).
+    #[test]
+    fn rename_to_any_keyword_is_refused_for_roles_and_tiers() {
+        let a = analysis();
+        for kw in engine::keywords() {
+            for (at, kind) in [("role m", "role"), ("tiers free", "tier")] {
+                let at = offset(at) + at.len() - 1;
+                assert_eq!(
+                    rename(&a, at, kw),
+                    Err(RenameError(format!("`{kw}` is not a valid {kind} name"))),
+                    "{kind} renamed to `{kw}`"
+                );
+            }
+        }
+        // A permission id may be a keyword, as the grammar says.
+        let at = offset("zz");
+        for kw in engine::keywords() {
+            assert_eq!(
+                rename(&a, at, kw),
+                Ok(vec![Span::new(at, at + 2)]),
+                "`{kw}`"
+            );
+        }
+    }
+
+    /// Where a keyword is written, there is no name: nothing to hover as a
+    /// name, define, or find references of.
+    #[test]
+    fn no_keyword_is_indexed_as_a_name() {
+        let a = analysis();
+        assert_eq!(a.compiled.file.items.len(), 12);
+        for kw in engine::keywords() {
+            let mut found = 0;
+            let bytes = SRC.as_bytes();
+            let word = |i: usize| bytes.get(i).is_some_and(|b| b.is_ascii_alphanumeric());
+            for (i, _) in SRC.match_indices(kw) {
+                if (i > 0 && word(i - 1)) || word(i + kw.len()) {
+                    continue;
+                }
+                found += 1;
+                let mid = i + kw.len() / 2;
+                assert!(a.at(mid).is_empty(), "`{kw}` at {i} is indexed as a name");
+                assert!(definition(&a, mid).is_empty(), "`{kw}` at {i}");
+                assert!(references(&a, mid, true).is_empty(), "`{kw}` at {i}");
+            }
+            assert!(found > 0, "the test policy does not use keyword `{kw}`");
+        }
+    }
 }

@@ -345,6 +345,17 @@ fn rename_edits_every_use_and_refuses_collisions() {
         refused.response_result.unwrap_err().message,
         "`on` is not a valid role name"
     );
+    // The keywords added to the grammar after the server's old list.
+    for kw in ["every", "includes", "expect"] {
+        let refused = c.response(
+            "textDocument/rename",
+            json!({ "textDocument": { "uri": URI }, "position": { "line": l, "character": ch }, "newName": kw }),
+        );
+        assert_eq!(
+            refused.response_result.unwrap_err().message,
+            format!("`{kw}` is not a valid role name")
+        );
+    }
     // Renaming a permission out of a wildcard's reach would change the policy.
     let (l, ch) = find(DEMO, "billing.view", 0, true);
     let refused = c.response(

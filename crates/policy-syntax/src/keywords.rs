@@ -95,33 +95,19 @@ pub fn declaration_keyword(line: &str) -> Option<&'static str> {
         .find(|kw| starts_with_word(trimmed, kw))
 }
 
-/// The kind of name a declaration introduces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum NameKind {
-    /// `tiers a < b`: every name is a tier.
-    Tier,
-    /// `permission a.b "…"`.
-    Permission,
-    /// `role r "…"`.
-    Role,
-}
+/// The kind of name a declaration introduces (defined in one place, the
+/// name registry; re-exported here for the callers of [`declared_names`]).
+pub use crate::names::NameKind;
 
 /// The names that lines of `text` appear to declare, by kind, judged line
 /// by line without the grammar: what a declaration that failed to parse
 /// would have declared. Used to keep syntax errors from cascading into
 /// unknown-name errors.
 pub fn declared_names(text: &str) -> BTreeSet<(NameKind, &str)> {
-    let decl = declaration_keywords();
-    let kind_of = |kw: &str| match decl.iter().position(|k| *k == kw) {
-        Some(0) => Some(NameKind::Tier),
-        Some(1) => Some(NameKind::Permission),
-        Some(2) => Some(NameKind::Role),
-        _ => None,
-    };
     let mut out = BTreeSet::new();
     for line in crate::source::lines(text) {
         let code = line.split("//").next().unwrap_or("");
-        let Some(kind) = declaration_keyword(code).and_then(kind_of) else {
+        let Some(kind) = declaration_keyword(code).and_then(NameKind::declared_by) else {
             continue;
         };
         let mut words = code

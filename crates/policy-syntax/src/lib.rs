@@ -12,6 +12,7 @@ mod diagnostic;
 mod escape;
 mod format;
 pub mod keywords;
+mod names;
 mod parser;
 mod source;
 mod suggest;
@@ -24,6 +25,7 @@ pub use diagnostic::{
 };
 pub use escape::escape_controls;
 pub use format::{format, MAX_WIDTH};
+pub use names::{item_names, NameKind, NameRef, NON_NAMING_DECLARATIONS};
 pub use parser::{
     is_identifier, is_label, is_permission_id, is_permission_pattern, parse, MAX_LINE_BYTES,
 };

@@ -440,3 +440,44 @@ fn line_offsets(text: &str) -> impl Iterator<Item = (usize, &str)> {
         (at, l)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every keyword of the grammar has its `kw_` rule, named in syntax
+    /// errors by its text, and every `kw_` rule is a reserved word (else it
+    /// would also be accepted as a name).
+    #[test]
+    fn every_keyword_has_a_rule_that_errors_name() {
+        let kw_rules: Vec<(String, Rule)> = Rule::all_rules()
+            .iter()
+            .filter_map(|r| Some((format!("{r:?}").strip_prefix("kw_")?.to_string(), *r)))
+            .collect();
+        for kw in keywords::keywords() {
+            let rule = kw_rules.iter().find(|(w, _)| w == kw).map(|(_, r)| *r);
+            let rule = rule.unwrap_or_else(|| panic!("no rule `kw_{kw}` in the grammar"));
+            assert_eq!(describe(rule), Some(format!("`{kw}`").as_str()));
+        }
+        for (w, _) in &kw_rules {
+            assert!(
+                keywords::is_keyword(w),
+                "`kw_{w}` is not in the `keyword` rule"
+            );
+        }
+    }
+
+    /// A keyword where a name is wanted is explained as a keyword.
+    #[test]
+    fn a_keyword_used_as_a_name_is_said_to_be_one() {
+        for kw in keywords::keywords() {
+            let text = format!("role {kw} \"K\" {{}}\n");
+            let (_, diags) = crate::parse(&SourceFile::new("t.policy", text));
+            let help = diags
+                .first()
+                .and_then(|d| d.help_text())
+                .unwrap_or_default();
+            assert!(help.contains("is a keyword"), "`{kw}`: {diags:?}");
+        }
+    }
+}
