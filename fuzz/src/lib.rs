@@ -1,10 +1,11 @@
-//! Shared checks of the fuzz targets: a naive reference for decisions, and
+//! Shared checks of the fuzz targets: decisions against the shared naive
+//! reference (`policy-testkit`, the one every property test uses), and
 //! the properties each target asserts. A failed property panics, which
 //! libFuzzer reports as a crash with the input that caused it.
 
 use std::collections::BTreeSet;
 
-use policy_compiler::{PermId, Policy, RoleId, TierId};
+use policy_compiler::{PermId, Policy, RoleId};
 use policy_eval::{Artifact, Evaluator, ReasonKind};
 
 /// The largest tiers × roles × permissions table the targets check cell by
@@ -17,78 +18,58 @@ pub fn text_of(data: &[u8]) -> String {
     String::from_utf8_lossy(data).into_owned()
 }
 
-/// A naive pattern matcher, independent of the compiler's: a `*` segment
-/// stands for one or more whole segments.
-pub fn naive_matches(pattern: &[&str], id: &[&str]) -> bool {
-    match (pattern.split_first(), id.is_empty()) {
-        (None, empty) => empty,
-        (Some((&"*", rest)), _) => {
-            (1..=id.len()).any(|k| naive_matches(rest, id.get(k..).unwrap_or(&[])))
-        }
-        (Some((seg, rest)), false) => {
-            id.first() == Some(seg) && naive_matches(rest, id.get(1..).unwrap_or(&[]))
-        }
-        (Some(_), true) => false,
-    }
-}
-
-fn matches_id(pattern: &str, id: &str) -> bool {
-    let p: Vec<&str> = pattern.split('.').collect();
-    let i: Vec<&str> = id.split('.').collect();
-    naive_matches(&p, &i)
-}
-
-/// The permissions `pattern` matches, by the naive matcher.
+/// The permissions `pattern` matches, by the reference's own matcher.
 fn expand(policy: &Policy, pattern: &str) -> BTreeSet<usize> {
     policy
         .permissions()
         .iter()
         .enumerate()
-        .filter(|(_, p)| matches_id(pattern, &p.id))
+        .filter(|(_, p)| policy_testkit::matches_id(pattern, &p.id))
         .map(|(i, _)| i)
         .collect()
 }
 
-/// `p ∈ raw(t, r)` from the language definition, recomputed recursively
-/// from the roles' patterns (not from the compiler's expansions):
-///
-/// ```text
-/// raw(t, r) = (⋃ raw(t, parent) − excluded(r))
-///           ∪ exact grants of r on t ∪ (wildcard grants of r on t − excluded(r))
-/// ```
-///
-/// `depth` guards against cycles (a policy with a cycle has errors and is
-/// not checked, but the guard keeps the reference total).
-pub fn reference_raw(policy: &Policy, t: TierId, r: RoleId, p: usize, depth: usize) -> bool {
-    let (Some(role), Some(perm)) = (policy.role(r), policy.permissions().get(p)) else {
-        return false;
+/// The declarations of a compiled policy as the shared reference model
+/// (`policy-testkit`) reads them: patterns as written, not the compiler's
+/// expansions, so the reference recomputes every decision from the
+/// language definition.
+pub fn reference_spec(policy: &Policy) -> policy_testkit::Spec {
+    let tiers = |set: policy_compiler::TierSet| -> BTreeSet<usize> {
+        policy
+            .tier_ids()
+            .filter(|t| set.contains(*t))
+            .map(|t| t.index())
+            .collect()
     };
-    if depth > policy.roles().len() {
-        return false;
+    policy_testkit::Spec {
+        tiers: policy.tiers().len(),
+        perms: policy
+            .permissions()
+            .iter()
+            .map(|p| policy_testkit::SpecPerm {
+                id: p.id.clone(),
+                tiers: tiers(p.tiers),
+            })
+            .collect(),
+        roles: policy
+            .roles()
+            .iter()
+            .map(|r| policy_testkit::SpecRole {
+                tiers: tiers(r.tiers),
+                parents: r.parents.iter().map(|pp| pp.role.index()).collect(),
+                grants: r
+                    .grants
+                    .iter()
+                    .map(|g| policy_testkit::SpecGrant {
+                        patterns: vec![g.pattern.clone()],
+                        tiers: tiers(g.tiers),
+                    })
+                    .collect(),
+                excludes: r.exclusions.iter().map(|e| e.pattern.clone()).collect(),
+            })
+            .collect(),
+        ..policy_testkit::Spec::default()
     }
-    let excluded = role
-        .exclusions
-        .iter()
-        .any(|e| matches_id(&e.pattern, &perm.id));
-    let granted = role.grants.iter().any(|g| {
-        g.tiers.contains(t)
-            && matches_id(&g.pattern, &perm.id)
-            && (!g.pattern.contains('*') || !excluded)
-    });
-    granted
-        || (!excluded
-            && role
-                .parents
-                .iter()
-                .any(|pp| reference_raw(policy, t, pp.role, p, depth + 1)))
-}
-
-/// The reference decision: role and permission available on `t`, and `p ∈ raw(t, r)`.
-pub fn reference_allows(policy: &Policy, t: TierId, r: RoleId, p: usize) -> bool {
-    let (Some(role), Some(perm)) = (policy.role(r), policy.permissions().get(p)) else {
-        return false;
-    };
-    role.tiers.contains(t) && perm.tiers.contains(t) && reference_raw(policy, t, r, p, 0)
 }
 
 /// Every grant's and exclusion's expansion agrees with the naive matcher
@@ -125,6 +106,7 @@ pub fn check_decisions(policy: &Policy) {
         return;
     }
     check_expansions(policy);
+    let reference = reference_spec(policy);
     let eval = Evaluator::from_policy(policy);
     let artifact = Artifact::from_policy(policy);
     let json = match serde_json_text(&artifact) {
@@ -151,7 +133,7 @@ pub fn check_decisions(policy: &Policy) {
                 };
                 assert_eq!(
                     compiled,
-                    reference_allows(policy, t, r, p),
+                    reference.allows(t.index(), r.index(), p),
                     "compiler vs reference, {}",
                     ctx()
                 );

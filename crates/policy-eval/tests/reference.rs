@@ -1,5 +1,7 @@
-//! Property test: on random policies, the evaluator's decisions equal a
-//! naive reference that walks the inheritance graph on every query — by
+//! Property test: on random policies (`policy-testkit`, with filler
+//! permissions so sets span many chunks), the evaluator's decisions equal
+//! the testkit's naive reference, which walks the inheritance graph on
+//! every query — by
 //! interned ids and by name, from source and from the compiled artifact
 //! round-tripped through JSON and YAML.
 #![expect(
@@ -8,252 +10,24 @@
     reason = "test helpers outside #[test] functions: a failure should fail the test"
 )]
 
-use std::collections::BTreeSet;
-
 use policy_eval::{Artifact, Evaluator, ReasonKind, Request, TierId};
 use policy_syntax::SourceFile;
+use policy_testkit::{role_name, Spec};
 use proptest::prelude::*;
 
-const PERM_POOL: &[&str] = &["a.x", "a.y", "a.b.x", "b.x", "b.y", "c.z", "c.z.x"];
-const WILDCARDS: &[&str] = &["a.*", "*.x", "b.*", "*", "a.*.x", "c.*"];
-
-/// A generated policy, kept as structure so the reference need not parse.
-#[derive(Debug, Clone)]
-struct Gen {
-    tiers: usize,
-    /// Filler permissions declared before each pool permission, so the
-    /// pool's ids spread over many 512-bit chunks of the stored sets (only
-    /// the `*` wildcard matches a filler; the reference never asks about them).
-    pad: usize,
-    perms: Vec<(&'static str, Option<Vec<usize>>)>,
-    roles: Vec<GenRole>,
-}
-
-#[derive(Debug, Clone)]
-struct GenRole {
-    tiers: Option<Vec<usize>>,
-    parents: Vec<usize>,
-    grants: Vec<(String, Option<Vec<usize>>)>,
-    excludes: Vec<String>,
-}
-
-/// A `*` segment matches one or more whole segments (written independently
-/// of the compiler's matcher, on purpose).
-fn matches(pattern: &[&str], id: &[&str]) -> bool {
-    match (pattern.split_first(), id.is_empty()) {
-        (None, empty) => empty,
-        (Some((&"*", rest)), _) => (1..=id.len()).any(|k| matches(rest, &id[k..])),
-        (Some((seg, rest)), false) => id[0] == *seg && matches(rest, &id[1..]),
-        (Some(_), true) => false,
-    }
-}
-
-fn pattern_perms(g: &Gen, pattern: &str) -> Vec<usize> {
-    let pat: Vec<&str> = pattern.split('.').collect();
-    g.perms
-        .iter()
-        .enumerate()
-        .filter(|(_, (id, _))| matches(&pat, &id.split('.').collect::<Vec<_>>()))
-        .map(|(i, _)| i)
-        .collect()
-}
-
-fn on(list: &Option<Vec<usize>>, t: usize) -> bool {
-    list.as_ref().is_none_or(|l| l.contains(&t))
-}
-
-/// The naive reference: recompute the raw set from scratch on every query.
-fn raw(g: &Gen, t: usize, r: usize) -> BTreeSet<usize> {
-    let role = &g.roles[r];
-    let mut set: BTreeSet<usize> = role.parents.iter().flat_map(|&p| raw(g, t, p)).collect();
-    for e in &role.excludes {
-        for p in pattern_perms(g, e) {
-            set.remove(&p);
-        }
-    }
-    let excluded: BTreeSet<usize> = role
-        .excludes
-        .iter()
-        .flat_map(|e| pattern_perms(g, e))
-        .collect();
-    for (pat, tiers) in &role.grants {
-        if on(tiers, t) {
-            // An exclusion wins over the role's own wildcard grants.
-            let wild = pat.contains('*');
-            set.extend(
-                pattern_perms(g, pat)
-                    .into_iter()
-                    .filter(|p| !wild || !excluded.contains(p)),
-            );
-        }
-    }
-    set
-}
-
-fn reference(g: &Gen, t: usize, r: usize, p: usize) -> bool {
-    on(&g.roles[r].tiers, t) && on(&g.perms[p].1, t) && raw(g, t, r).contains(&p)
-}
-
-fn tier_clause(list: &Option<Vec<usize>>) -> String {
-    match list {
-        None => String::new(),
-        Some(l) => format!(
-            " on {}",
-            l.iter()
-                .map(|t| format!("t{t}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-fn render(g: &Gen) -> String {
-    let mut s = String::new();
-    if g.tiers > 0 {
-        let names: Vec<String> = (0..g.tiers).map(|t| format!("t{t}")).collect();
-        s.push_str(&format!("tiers {}\n", names.join(" < ")));
-    }
-    for (k, (id, tiers)) in g.perms.iter().enumerate() {
-        for i in 0..g.pad {
-            s.push_str(&format!("permission pad{k}.f{i} \"pad\"\n"));
-        }
-        s.push_str(&format!("permission {id} \"{id}\"{}\n", tier_clause(tiers)));
-    }
-    for (i, r) in g.roles.iter().enumerate() {
-        s.push_str(&format!("role r{i} \"R{i}\"{} {{\n", tier_clause(&r.tiers)));
-        if !r.parents.is_empty() {
-            let ps: Vec<String> = r.parents.iter().map(|p| format!("r{p}")).collect();
-            s.push_str(&format!("  inherits {}\n", ps.join(", ")));
-        }
-        for (pat, tiers) in &r.grants {
-            s.push_str(&format!("  grants {pat}{}\n", tier_clause(tiers)));
-        }
-        if !r.excludes.is_empty() {
-            s.push_str(&format!("  excludes {}\n", r.excludes.join(", ")));
-        }
-        s.push_str("}\n");
-    }
-    s
-}
-
-/// A non-empty subset of `0..n` from a bitmask, or `None` (no `on` clause).
-fn subset(n: usize, mask: u8, present: bool) -> Option<Vec<usize>> {
-    if n == 0 || !present {
-        return None;
-    }
-    let l: Vec<usize> = (0..n).filter(|t| mask & (1 << t) != 0).collect();
-    if l.is_empty() {
-        Some(vec![usize::from(mask) % n])
-    } else {
-        Some(l)
-    }
-}
-
-type RawRole = (
-    (bool, u8),
-    Vec<usize>,
-    Vec<(usize, bool, bool, u8)>,
-    Vec<(usize, bool)>,
-);
-
-fn arb_gen() -> impl Strategy<Value = Gen> {
-    (
-        0usize..=3,
-        1u8..=127,
-        prop::collection::vec((any::<bool>(), any::<u8>()), PERM_POOL.len()),
-        prop::collection::vec(
-            (
-                (any::<bool>(), any::<u8>()),
-                prop::collection::vec(0usize..8, 0..3),
-                prop::collection::vec(
-                    (0usize..16, any::<bool>(), any::<bool>(), any::<u8>()),
-                    0..4,
-                ),
-                prop::collection::vec((0usize..16, any::<bool>()), 0..3),
-            ),
-            1..7,
-        ),
-        prop::sample::select(vec![0usize, 0, 300, 700]),
-    )
-        .prop_map(
-            |(tiers, perm_mask, perm_tiers, raw_roles, pad): (_, _, _, Vec<RawRole>, _)| {
-                let perms: Vec<(&'static str, Option<Vec<usize>>)> = PERM_POOL
-                    .iter()
-                    .zip(&perm_tiers)
-                    .enumerate()
-                    .filter(|(i, _)| perm_mask & (1 << i) != 0)
-                    .map(|(_, (id, (p, m)))| (*id, subset(tiers, *m, *p)))
-                    .collect();
-                let roles = raw_roles
-                    .iter()
-                    .enumerate()
-                    .map(|(i, ((has_on, on_mask), parents, grants, excludes))| {
-                        let mut ps: Vec<usize> = parents
-                            .iter()
-                            .filter(|_| i > 0)
-                            .map(|p| p % i.max(1))
-                            .collect();
-                        ps.sort_unstable();
-                        ps.dedup();
-                        let pick = |k: usize, wild: bool| {
-                            if wild {
-                                WILDCARDS[k % WILDCARDS.len()].to_string()
-                            } else {
-                                perms[k % perms.len()].0.to_string()
-                            }
-                        };
-                        let grants: Vec<(String, Option<Vec<usize>>)> = grants
-                            .iter()
-                            .map(|(k, wild, gated, m)| (pick(*k, *wild), subset(tiers, *m, *gated)))
-                            .collect();
-                        let exact_grants: BTreeSet<&str> = grants
-                            .iter()
-                            .filter(|(p, _)| !p.contains('*'))
-                            .map(|(p, _)| p.as_str())
-                            .collect();
-                        let excludes: Vec<String> = excludes
-                            .iter()
-                            .map(|(k, wild)| pick(*k, *wild))
-                            .filter(|e| {
-                                let pat: Vec<&str> = e.split('.').collect();
-                                !exact_grants
-                                    .iter()
-                                    .any(|x| matches(&pat, &x.split('.').collect::<Vec<_>>()))
-                            })
-                            .collect();
-                        GenRole {
-                            tiers: subset(tiers, *on_mask, *has_on),
-                            parents: ps,
-                            grants,
-                            excludes,
-                        }
-                    })
-                    .collect();
-                Gen {
-                    tiers,
-                    pad,
-                    perms,
-                    roles,
-                }
-            },
-        )
-}
-
-fn check_all(g: &Gen, eval: &Evaluator, what: &str) {
-    let n_tiers = g.tiers.max(1);
-    for t in 0..n_tiers {
-        let tier_name = (g.tiers > 0).then(|| format!("t{t}"));
+fn check_all(g: &Spec, eval: &Evaluator, what: &str) {
+    for (t, tier_name) in g.tier_names().into_iter().enumerate() {
         let tid = match &tier_name {
             Some(n) => eval.tier_id(n).unwrap(),
             None => TierId(0),
         };
         for p in 0..g.perms.len() {
-            let pname = g.perms[p].0;
+            let pname = g.perms[p].id.as_str();
             let pid = eval.perm_id(pname).unwrap();
             for r in 0..g.roles.len() {
-                let rname = format!("r{r}");
+                let rname = role_name(r);
                 let rid = eval.role_id(&rname).unwrap();
-                let expect = reference(g, t, r, p);
+                let expect = g.allows(t, r, p);
                 let ctx = format!("{what}: tier {tier_name:?} role {rname} perm {pname}");
                 assert_eq!(eval.decide(tid, &[rid], pid), expect, "by id, {ctx}");
                 assert_eq!(
@@ -276,8 +50,8 @@ fn check_all(g: &Gen, eval: &Evaluator, what: &str) {
                 }
                 // Union with the next role.
                 let r2 = (r + 1) % g.roles.len();
-                let rid2 = eval.role_id(&format!("r{r2}")).unwrap();
-                let union = expect || reference(g, t, r2, p);
+                let rid2 = eval.role_id(&role_name(r2)).unwrap();
+                let union = g.allows_any(t, &[r, r2], p);
                 assert_eq!(eval.decide(tid, &[rid, rid2], pid), union, "union, {ctx}");
                 assert_eq!(eval.explain(tid, &[rid, rid2], pid).allowed, union, "{ctx}");
             }
@@ -293,8 +67,9 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
     #[test]
-    fn evaluator_matches_naive_reference(g in arb_gen()) {
-        let text = render(&g);
+    fn evaluator_matches_naive_reference(raw in policy_testkit::padded_policy()) {
+        let g = policy_testkit::build(&raw);
+        let text = g.text.clone();
         let src = SourceFile::new("gen.policy", text.clone());
         let (policy, diags) = policy_compiler::compile(&src);
         prop_assert!(!policy_compiler::has_errors(&diags), "{text}\n{diags:?}");

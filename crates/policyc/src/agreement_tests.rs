@@ -11,9 +11,6 @@
     reason = "cells are indexed by (tier, role, permission) numbers, as the reference takes them"
 )]
 
-#[path = "../tests/common/policy_gen.rs"]
-mod policy_gen;
-
 use std::fmt::Write as _;
 
 use policy_compiler::{PermId, Policy, RoleId, Snapshot, TierId};
@@ -21,7 +18,7 @@ use policy_eval::{Artifact, Evaluator, Request};
 use policy_syntax::SourceFile;
 use proptest::prelude::*;
 
-use policy_gen::{arb_gen, reference, reference_any, render, role_sets, tier_names, Gen};
+use policy_testkit::Spec;
 
 fn tier_id(eval: &Evaluator, name: &Option<String>) -> TierId {
     name.as_ref()
@@ -30,14 +27,14 @@ fn tier_id(eval: &Evaluator, name: &Option<String>) -> TierId {
 
 /// A `*.test.yaml` that states the reference's answer for every cell, every
 /// `who-can` and every `what-can` (inverted when `lie` is set, for one case).
-fn test_file(g: &Gen, lie: bool) -> String {
+fn test_file(g: &Spec, lie: bool) -> String {
     let mut s = String::from("policy: gen.policy\ncases:\n");
     let tier = |t: &Option<String>| t.as_ref().map_or(String::new(), |t| format!(", tier: {t}"));
     let mut lied = false;
-    for (ti, t) in tier_names(g).iter().enumerate() {
-        for roles in role_sets(g) {
-            for (p, (pid, _)) in g.perms.iter().enumerate() {
-                let mut allow = reference_any(g, ti, &roles, p);
+    for (ti, t) in g.tier_names().iter().enumerate() {
+        for roles in g.role_sets() {
+            for (p, pid) in g.perms.iter().map(|x| x.id.as_str()).enumerate() {
+                let mut allow = g.allows_any(ti, &roles, p);
                 if lie && !lied {
                     allow = !allow;
                     lied = true;
@@ -54,10 +51,10 @@ fn test_file(g: &Gen, lie: bool) -> String {
         }
     }
     s.push_str("who-can:\n");
-    for (ti, t) in tier_names(g).iter().enumerate() {
-        for (p, (pid, _)) in g.perms.iter().enumerate() {
+    for (ti, t) in g.tier_names().iter().enumerate() {
+        for (p, pid) in g.perms.iter().map(|x| x.id.as_str()).enumerate() {
             let roles: Vec<String> = (0..g.roles.len())
-                .filter(|r| reference(g, ti, *r, p))
+                .filter(|r| g.allows(ti, *r, p))
                 .map(|r| format!("r{r}"))
                 .collect();
             let _ = writeln!(
@@ -69,11 +66,11 @@ fn test_file(g: &Gen, lie: bool) -> String {
         }
     }
     s.push_str("what-can:\n");
-    for (ti, t) in tier_names(g).iter().enumerate() {
+    for (ti, t) in g.tier_names().iter().enumerate() {
         for r in 0..g.roles.len() {
             let perms: Vec<&str> = (0..g.perms.len())
-                .filter(|p| reference(g, ti, r, *p))
-                .map(|p| g.perms[p].0)
+                .filter(|p| g.allows(ti, r, *p))
+                .map(|p| g.perms[p].id.as_str())
                 .collect();
             let _ = writeln!(
                 s,
@@ -98,8 +95,8 @@ fn run_tests(policy: &Policy, text: &str) -> Vec<bool> {
         .collect()
 }
 
-fn check(g: &Gen) -> Result<(), TestCaseError> {
-    let text = render(g);
+fn check(g: &Spec) -> Result<(), TestCaseError> {
+    let text = g.text.clone();
     let src = SourceFile::new("gen.policy", text.clone());
     let (policy, diags) = policy_compiler::compile(&src);
     prop_assert!(!policy_compiler::has_errors(&diags), "{text}\n{diags:?}");
@@ -115,7 +112,7 @@ fn check(g: &Gen) -> Result<(), TestCaseError> {
     prop_assert_eq!(from_yaml.content_hash(), from_source.content_hash());
     let snapshot = Snapshot::from_policy(&policy);
 
-    for (ti, tname) in tier_names(g).iter().enumerate() {
+    for (ti, tname) in g.tier_names().iter().enumerate() {
         let t = tier_id(&from_source, tname);
         let grid = crate::cmd::matrix::grid(&from_source, t);
         let grid_art = crate::cmd::matrix::grid(&from_json, t);
@@ -130,8 +127,8 @@ fn check(g: &Gen) -> Result<(), TestCaseError> {
             );
             for r in 0..g.roles.len() {
                 let rid = RoleId(r as u32);
-                let want = reference(g, ti, r, p);
-                let cell = format!("{tname:?} r{r} {}\n{text}", g.perms[p].0);
+                let want = g.allows(ti, r, p);
+                let cell = format!("{tname:?} r{r} {}\n{text}", g.perms[p].id.as_str());
                 prop_assert_eq!(policy.allows(t, rid, pid), want, "Policy::allows {}", cell);
                 for (what, eval) in [
                     ("source", &from_source),
@@ -145,8 +142,11 @@ fn check(g: &Gen) -> Result<(), TestCaseError> {
                         what,
                         cell
                     );
-                    let by_name =
-                        eval.decide_by_name(tname.as_deref(), &[&format!("r{r}")], g.perms[p].0);
+                    let by_name = eval.decide_by_name(
+                        tname.as_deref(),
+                        &[&format!("r{r}")],
+                        g.perms[p].id.as_str(),
+                    );
                     prop_assert_eq!(by_name, Ok(want), "decide_by_name ({}) {}", what, cell);
                 }
                 prop_assert_eq!(grid[p][r], want, "matrix {}", cell);
@@ -159,7 +159,8 @@ fn check(g: &Gen) -> Result<(), TestCaseError> {
                 );
                 let snap = &snapshot.tiers[ti].roles[&format!("r{r}")];
                 prop_assert_eq!(
-                    snap.as_ref().is_some_and(|m| m.contains_key(g.perms[p].0)),
+                    snap.as_ref()
+                        .is_some_and(|m| m.contains_key(g.perms[p].id.as_str())),
                     want,
                     "snapshot {}",
                     cell
@@ -167,14 +168,14 @@ fn check(g: &Gen) -> Result<(), TestCaseError> {
             }
         }
         // `query`, by name, with several roles per request.
-        for roles in role_sets(g) {
-            for (p, (pid, _)) in g.perms.iter().enumerate() {
+        for roles in g.role_sets() {
+            for (p, pid) in g.perms.iter().map(|x| x.id.as_str()).enumerate() {
                 let req = Request {
                     roles: roles.iter().map(|r| format!("r{r}")).collect(),
                     action: (*pid).to_string(),
                     tier: tname.clone(),
                 };
-                let want = reference_any(g, ti, &roles, p);
+                let want = g.allows_any(ti, &roles, p);
                 let d_src = from_source.query(&req).unwrap();
                 let d_json = from_json.query(&req).unwrap();
                 let d_yaml = from_yaml.query(&req).unwrap();
@@ -201,7 +202,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     #[test]
-    fn every_path_agrees_on_every_cell(g in arb_gen()) {
-        check(&g)?;
+    fn every_path_agrees_on_every_cell(raw in policy_testkit::clean_policy()) {
+        check(&policy_testkit::build(&raw))?;
     }
 }

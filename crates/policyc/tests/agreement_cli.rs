@@ -13,14 +13,12 @@
 )]
 
 mod common;
-#[path = "common/policy_gen.rs"]
-mod policy_gen;
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use common::{policyc, sandbox, transcript};
-use policy_gen::{arb_gen, reference, reference_any, render, role_sets, tier_names, Gen};
+use policy_testkit::Spec;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -69,21 +67,21 @@ fn batch(dir: &Path, file: &str) -> Vec<(bool, Value)> {
         .collect()
 }
 
-fn check(g: &Gen) {
-    let text = render(g);
+fn check(g: &Spec) {
+    let text = g.text.clone();
     let dir = sandbox(&[("gen.policy", &text)]);
     let d = dir.path();
     for (fmt, out) in [("json", "gen.json"), ("yaml", "gen.yaml")] {
         let o = policyc(d, &["compile", "gen.policy", "--format", fmt, "-o", out]);
         assert_eq!(o.status.code(), Some(0), "{}\n{text}", transcript(&o));
     }
-    let tiers = tier_names(g);
+    let tiers = g.tier_names();
     // Every cell and several role sets, in one batch per loaded form.
     let mut requests = String::new();
     let mut expected = Vec::new();
     for (ti, t) in tiers.iter().enumerate() {
-        for roles in role_sets(g) {
-            for (p, (pid, _)) in g.perms.iter().enumerate() {
+        for roles in g.role_sets() {
+            for (p, pid) in g.perms.iter().map(|x| x.id.as_str()).enumerate() {
                 let names: Vec<String> = roles.iter().map(|r| format!("\"r{r}\"")).collect();
                 let tier = t
                     .as_ref()
@@ -93,7 +91,7 @@ fn check(g: &Gen) {
                     "{{\"roles\":[{}],\"action\":\"{pid}\"{tier}}}",
                     names.join(",")
                 );
-                expected.push(reference_any(g, ti, &roles, p));
+                expected.push(g.allows_any(ti, &roles, p));
             }
         }
     }
@@ -133,7 +131,7 @@ fn check(g: &Gen) {
             Some(t) => &snapshot["tiers"][t.as_str()],
             None => &snapshot["roles"],
         };
-        for (p, (pid, _)) in g.perms.iter().enumerate() {
+        for (p, pid) in g.perms.iter().map(|x| x.id.as_str()).enumerate() {
             let matrix_roles = ids(&rows[p]["roles"]);
             for file in ["gen.policy", "gen.json"] {
                 let mut args = vec!["who-can", file, pid, "--format", "json"];
@@ -141,7 +139,7 @@ fn check(g: &Gen) {
                 let w = json(d, &args);
                 let who = ids(find(&w, "roles").unwrap());
                 for r in 0..g.roles.len() {
-                    let want = reference(g, ti, r, p);
+                    let want = g.allows(ti, r, p);
                     let name = format!("r{r}");
                     assert_eq!(
                         who.contains(&name),
@@ -155,7 +153,7 @@ fn check(g: &Gen) {
                     );
                     let in_snap = snap_roles[name.as_str()]
                         .as_mapping()
-                        .is_some_and(|m| m.contains_key(*pid));
+                        .is_some_and(|m| m.contains_key(pid));
                     assert_eq!(in_snap, want, "snapshot {pid} {t:?} {name}\n{text}");
                 }
             }
@@ -166,8 +164,8 @@ fn check(g: &Gen) {
             args.extend(&tier_args);
             let w = json(d, &args);
             let what = ids(find(&w, "permissions").unwrap());
-            for (p, (pid, _)) in g.perms.iter().enumerate() {
-                let want = reference(g, ti, r, p);
+            for (p, pid) in g.perms.iter().map(|x| x.id.as_str()).enumerate() {
+                let want = g.allows(ti, r, p);
                 assert_eq!(
                     what.contains(&pid.to_string()),
                     want,
@@ -180,13 +178,9 @@ fn check(g: &Gen) {
     let mut tests = String::from("policy: gen.policy\ncases:\n");
     for (ti, t) in tiers.iter().enumerate() {
         for r in 0..g.roles.len() {
-            for (p, (pid, _)) in g.perms.iter().enumerate() {
+            for (p, pid) in g.perms.iter().map(|x| x.id.as_str()).enumerate() {
                 let tier = t.as_ref().map_or(String::new(), |t| format!(", tier: {t}"));
-                let expect = if reference(g, ti, r, p) {
-                    "allow"
-                } else {
-                    "deny"
-                };
+                let expect = if g.allows(ti, r, p) { "allow" } else { "deny" };
                 let _ = writeln!(
                     tests,
                     "  - {{ roles: [r{r}], action: {pid}{tier}, expect: {expect} }}"
@@ -203,7 +197,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
 
     #[test]
-    fn the_binary_agrees_on_every_cell(g in arb_gen()) {
-        check(&g);
+    fn the_binary_agrees_on_every_cell(raw in policy_testkit::clean_policy()) {
+        check(&policy_testkit::build(&raw));
     }
 }

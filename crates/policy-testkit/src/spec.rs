@@ -1,0 +1,240 @@
+//! The reference semantics over a generated policy's structure.
+
+use std::collections::BTreeSet;
+
+/// A generated policy: its structure and the text it was written as.
+///
+/// Tiers, roles and permissions are numbered in declaration order; tier `t`
+/// is named [`tier_name`]`(t)` and role `r` [`role_name`]`(r)`. A policy
+/// without tiers has one implicit tier, number 0.
+#[derive(Debug, Clone, Default)]
+pub struct Spec {
+    /// Number of declared tiers (0: one implicit tier).
+    pub tiers: usize,
+    /// The permissions the reference is asked about, in declaration order
+    /// (filler permissions, see [`crate::padded_policy`], are not listed).
+    pub perms: Vec<SpecPerm>,
+    /// The roles, in declaration order.
+    pub roles: Vec<SpecRole>,
+    /// Whether the generator kept its deliberate mistakes (cycles, empty
+    /// tier ranges, a role excluding what it grants exactly).
+    pub mistakes: bool,
+    /// Some tier gate selects no tier (`P0305`).
+    pub empty_gate: bool,
+    /// The policy text.
+    pub text: String,
+}
+
+/// A permission: its id and the tiers it exists on.
+#[derive(Debug, Clone, Default)]
+pub struct SpecPerm {
+    /// The permission id.
+    pub id: String,
+    /// The tiers it is available on.
+    pub tiers: BTreeSet<usize>,
+}
+
+/// One `grants` line: its patterns and the tiers it is active on.
+#[derive(Debug, Clone, Default)]
+pub struct SpecGrant {
+    /// Exact ids and wildcards.
+    pub patterns: Vec<String>,
+    /// The tiers the line is active on.
+    pub tiers: BTreeSet<usize>,
+}
+
+/// A role.
+#[derive(Debug, Clone, Default)]
+pub struct SpecRole {
+    /// The tiers it can be assigned on.
+    pub tiers: BTreeSet<usize>,
+    /// The roles it inherits from.
+    pub parents: Vec<usize>,
+    /// Its `grants` lines.
+    pub grants: Vec<SpecGrant>,
+    /// Its `excludes` patterns.
+    pub excludes: Vec<String>,
+}
+
+/// The name of tier `t`: `t0`, `t1`, …
+pub fn tier_name(t: usize) -> String {
+    format!("t{t}")
+}
+
+/// The name of role `r`: `r0`, `r1`, …
+pub fn role_name(r: usize) -> String {
+    format!("r{r}")
+}
+
+/// `*` matches one or more whole segments; anything else matches itself.
+fn segments_match(pattern: &[&str], id: &[&str]) -> bool {
+    match (pattern.split_first(), id.split_first()) {
+        (None, None) => true,
+        (None, Some(_)) | (Some(_), None) => false,
+        (Some((&"*", rest)), Some(_)) => {
+            (1..=id.len()).any(|k| id.get(k..).is_some_and(|tail| segments_match(rest, tail)))
+        }
+        (Some((seg, rest)), Some((head, tail))) => seg == head && segments_match(rest, tail),
+    }
+}
+
+/// Whether `pattern` (an id or a wildcard) matches the permission `id`.
+pub fn matches_id(pattern: &str, id: &str) -> bool {
+    let p: Vec<&str> = pattern.split('.').collect();
+    let i: Vec<&str> = id.split('.').collect();
+    segments_match(&p, &i)
+}
+
+impl Spec {
+    /// The number of tiers decisions are asked on (1 for a tierless policy).
+    pub fn tier_count(&self) -> usize {
+        self.tiers.max(1)
+    }
+
+    /// The tier names to ask with: `None` once for a tierless policy.
+    pub fn tier_names(&self) -> Vec<Option<String>> {
+        if self.tiers == 0 {
+            vec![None]
+        } else {
+            (0..self.tiers).map(|t| Some(tier_name(t))).collect()
+        }
+    }
+
+    /// Role subsets to ask about: every single role, and a few pairs and
+    /// triples.
+    pub fn role_sets(&self) -> Vec<Vec<usize>> {
+        let n = self.roles.len();
+        let mut out: Vec<Vec<usize>> = (0..n).map(|r| vec![r]).collect();
+        for r in 0..n {
+            if n > 1 {
+                out.push(vec![r, (r + 1) % n]);
+            }
+            if n > 2 {
+                out.push(vec![r, (r + 2) % n, (r + 1) % n]);
+            }
+        }
+        out
+    }
+
+    fn role(&self, r: usize) -> Option<&SpecRole> {
+        self.roles.get(r)
+    }
+
+    fn perm_id(&self, p: usize) -> &str {
+        self.perms.get(p).map_or("", |x| x.id.as_str())
+    }
+
+    /// Whether role `r` excludes permission `p`.
+    pub fn excluded(&self, r: usize, p: usize) -> bool {
+        let id = self.perm_id(p);
+        self.role(r)
+            .is_some_and(|role| role.excludes.iter().any(|e| matches_id(e, id)))
+    }
+
+    /// A grant of `r` active on `t` matches `p`; a wildcard grant does not
+    /// cover what the role itself excludes.
+    pub fn granted_here(&self, t: usize, r: usize, p: usize) -> bool {
+        let id = self.perm_id(p);
+        self.role(r).is_some_and(|role| {
+            role.grants.iter().any(|g| {
+                g.tiers.contains(&t)
+                    && g.patterns.iter().any(|pat| {
+                        matches_id(pat, id) && (!pat.contains('*') || !self.excluded(r, p))
+                    })
+            })
+        })
+    }
+
+    /// `p ∈ raw(t, r)`, walking the inheritance graph (a DAG) recursively.
+    /// Raw sets pass through roles that are not assignable on `t`.
+    pub fn holds_raw(&self, t: usize, r: usize, p: usize) -> bool {
+        self.granted_here(t, r, p)
+            || (!self.excluded(r, p)
+                && self.role(r).is_some_and(|role| {
+                    role.parents
+                        .iter()
+                        .any(|&parent| self.holds_raw(t, parent, p))
+                }))
+    }
+
+    /// The decision: role `r` is assignable on `t`, permission `p` exists
+    /// on `t`, and `r` holds it there.
+    pub fn allows(&self, t: usize, r: usize, p: usize) -> bool {
+        self.role(r).is_some_and(|role| role.tiers.contains(&t))
+            && self
+                .perms
+                .get(p)
+                .is_some_and(|perm| perm.tiers.contains(&t))
+            && self.holds_raw(t, r, p)
+    }
+
+    /// The decision for a user holding every role of `roles`.
+    pub fn allows_any(&self, t: usize, roles: &[usize], p: usize) -> bool {
+        roles.iter().any(|&r| self.allows(t, r, p))
+    }
+
+    /// Whether the inheritance graph has a cycle (a self-edge included).
+    pub fn has_cycle(&self) -> bool {
+        fn visit(spec: &Spec, r: usize, state: &mut [u8]) -> bool {
+            match state.get(r) {
+                Some(1) => return true,
+                Some(2) | None => return false,
+                _ => {}
+            }
+            if let Some(s) = state.get_mut(r) {
+                *s = 1;
+            }
+            let cyclic = spec
+                .role(r)
+                .is_some_and(|role| role.parents.iter().any(|&p| visit(spec, p, state)));
+            if let Some(s) = state.get_mut(r) {
+                *s = 2;
+            }
+            cyclic
+        }
+        let mut state = vec![0u8; self.roles.len()];
+        (0..self.roles.len()).any(|r| visit(self, r, &mut state))
+    }
+
+    /// Whether a role excludes an id it grants exactly (`P0307`).
+    pub fn grant_exclude_conflict(&self) -> bool {
+        self.roles.iter().any(|role| {
+            role.excludes.iter().any(|e| {
+                role.grants.iter().any(|g| {
+                    g.patterns
+                        .iter()
+                        .any(|p| !p.contains('*') && matches_id(e, p))
+                })
+            })
+        })
+    }
+
+    /// Whether the generator's mistakes make the policy an error.
+    pub fn expects_errors(&self) -> bool {
+        self.has_cycle() || self.empty_gate || self.grant_exclude_conflict()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_matcher_follows_the_language() {
+        for (pattern, id, expect) in [
+            ("a.view", "a.view", true),
+            ("a.view", "a.edit", false),
+            ("a.*", "a.view", true),
+            ("a.*", "a.x.view", true),
+            ("a.*", "a", false),
+            ("*.view", "a.x.view", true),
+            ("*.view", "view", false),
+            ("a.*.view", "a.view", false),
+            ("*", "a.x.view", true),
+            ("*.*", "a.view", true),
+            ("*.*.*", "a.view", false),
+        ] {
+            assert_eq!(matches_id(pattern, id), expect, "{pattern} vs {id}");
+        }
+    }
+}
