@@ -22,7 +22,7 @@ mod stdin;
 mod udiff;
 mod yaml;
 
-use clap::Parser;
+use clap::{CommandFactory as _, Parser};
 
 use crate::cli::{Cli, Command};
 use crate::exit::Exit;
@@ -57,8 +57,8 @@ fn main() -> Exit {
         Command::Fmt(args) => cmd::fmt::run(args),
         Command::Fix(args) => cmd::fix::run(args),
         Command::Diff(args) => cmd::diff::run(args),
-        Command::Completions(args) => cmd::completions::run(args),
-        Command::Man(args) => cmd::man::run(args),
+        Command::Completions(args) => cmd::completions::run(args, Cli::command()),
+        Command::Man(args) => cmd::man::run(args, Cli::command()),
         #[cfg(feature = "lsp")]
         Command::Lsp(args) => cmd::lsp::run(args),
         #[cfg(not(feature = "lsp"))]

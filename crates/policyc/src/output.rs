@@ -8,7 +8,14 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::ValueEnum;
 use serde::Serialize;
 
-use crate::render::Format;
+/// How to print diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// miette reports on stderr.
+    Human,
+    /// A JSON document on stdout.
+    Json,
+}
 
 /// Every output format any command speaks. Each command accepts the subset
 /// it lists with [`accepting`]; `--help` shows only those.

@@ -6,14 +6,7 @@ use miette::{GraphicalReportHandler, GraphicalTheme};
 use policy_syntax::Diagnostic;
 use serde::Serialize;
 
-/// How to print diagnostics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// miette reports on stderr.
-    Human,
-    /// A JSON document on stdout.
-    Json,
-}
+pub use crate::output::Format;
 
 /// Whether to colour output written to stderr.
 pub fn stderr_color() -> bool {

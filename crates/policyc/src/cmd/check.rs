@@ -15,7 +15,7 @@ use crate::exit::{CmdError, Exit};
 use crate::files::{self, LoadError};
 use crate::output::plural;
 use crate::output::{self, OutputFormat};
-use crate::render::{self, Format, JsonDiagnostic, JsonLocation};
+use crate::render::{self, JsonDiagnostic, JsonLocation};
 use crate::report::{self, Checked};
 
 /// `policyc check`
@@ -87,7 +87,164 @@ fn check_source(name: String, loaded: Result<SourceFile, LoadError>) -> Checked 
     }
 }
 
-/// Runs the command.
+/// Where the results go as files are checked: human reports are written
+/// as each file is checked; the JSON report and the CI formats (SARIF,
+/// GitHub) are written once every file is.
+enum Sink {
+    Human { color: bool },
+    Json(JsonReport),
+    Ci(OutputFormat, Vec<Checked>),
+}
+
+/// What every format counts the same way.
+#[derive(Default)]
+struct Tally {
+    files: usize,
+    errors: usize,
+    warnings: usize,
+    unreadable: bool,
+}
+
+impl Sink {
+    fn new(format: OutputFormat) -> Sink {
+        match format {
+            OutputFormat::Json => Sink::Json(JsonReport {
+                files: Vec::new(),
+                diagnostics: Vec::new(),
+                expected: Vec::new(),
+                summary: JsonSummary {
+                    files: 0,
+                    errors: 0,
+                    warnings: 0,
+                },
+            }),
+            OutputFormat::Sarif | OutputFormat::Github => Sink::Ci(format, Vec::new()),
+            _ => Sink::Human {
+                color: render::stderr_color(),
+            },
+        }
+    }
+
+    /// Takes one checked input (its counts already in the tally).
+    fn add(&mut self, checked: Checked, errors: usize, warnings: usize) {
+        match self {
+            Sink::Human { color } => {
+                render::write_human(&mut std::io::stderr().lock(), &checked.diagnostics, *color);
+            }
+            Sink::Json(report) => {
+                let name = &checked.name;
+                report.diagnostics.extend(
+                    checked
+                        .diagnostics
+                        .iter()
+                        .map(|d| JsonDiagnostic::from_diag(d, Some(name))),
+                );
+                report
+                    .expected
+                    .extend(checked.expected.iter().map(|e| JsonExpected {
+                        reason: e.reason.clone(),
+                        expectation: e.diagnostic.source_file().map(|s| {
+                            let lc = s.line_col(e.span.start);
+                            JsonLocation {
+                                file: s.name().to_string(),
+                                line: lc.line,
+                                column: lc.column,
+                                start: e.span.start,
+                                end: e.span.end,
+                            }
+                        }),
+                        diagnostic: JsonDiagnostic::from_diag(&e.diagnostic, Some(name)),
+                    }));
+                report.files.push(JsonFile {
+                    path: checked.name,
+                    errors,
+                    warnings,
+                });
+            }
+            Sink::Ci(_, all) => all.push(checked),
+        }
+    }
+
+    /// Writes what is left: the JSON report, the SARIF log or GitHub
+    /// commands, and (human and GitHub) the summary line on stderr.
+    fn finish(self, tally: &Tally, exit: Exit, deny_warnings: bool) {
+        let summary = |tally: &Tally| {
+            if crate::global::quiet() && exit == Exit::Ok {
+                return;
+            }
+            let verdict = if exit == Exit::Ok { "ok" } else { "failed" };
+            let denied = if deny_warnings && tally.warnings > 0 && tally.errors == 0 {
+                " (warnings denied)"
+            } else {
+                ""
+            };
+            // One write: stderr is unbuffered.
+            let line = format!(
+                "{verdict}: checked {}: {}, {}{denied}\n",
+                plural(tally.files, "file"),
+                plural(tally.errors, "error"),
+                plural(tally.warnings, "warning")
+            );
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        };
+        match self {
+            Sink::Human { .. } => summary(tally),
+            Sink::Json(mut report) => {
+                report.summary = JsonSummary {
+                    files: tally.files,
+                    errors: tally.errors,
+                    warnings: tally.warnings,
+                };
+                output::print_json(&report);
+            }
+            Sink::Ci(OutputFormat::Sarif, all) => {
+                output::print_text(&report::sarif::render(&all, crate::global::docs_url()));
+            }
+            Sink::Ci(_, all) => {
+                output::print_text(&report::github::render(&all));
+                summary(tally);
+            }
+        }
+    }
+}
+
+/// The files under `paths`. A path that cannot be searched is fatal for
+/// the human and JSON formats (exit 2 with its diagnostic); the CI formats
+/// report it inside their document, so it stays well-formed, and search
+/// each path on its own, so one that cannot be read hides no other.
+fn discover_inputs(
+    paths: &[PathBuf],
+    format: OutputFormat,
+) -> Result<(Vec<PathBuf>, Vec<Checked>), CmdError> {
+    if paths.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let d = match files::discover(paths, &files::POLICY_FILES) {
+        Ok(found) => return Ok((found, Vec::new())),
+        Err(d) => d,
+    };
+    if !matches!(format, OutputFormat::Sarif | OutputFormat::Github) {
+        return Err(CmdError::new(d, format.diagnostics()));
+    }
+    let (mut found, mut failed) = (Vec::new(), Vec::new());
+    for path in paths {
+        match files::discover(std::slice::from_ref(path), &files::POLICY_FILES) {
+            Ok(f) => found.extend(f),
+            Err(d) => failed.push(Checked {
+                name: files::display_name(path),
+                diagnostics: vec![d],
+                expected: Vec::new(),
+                unreadable: true,
+            }),
+        }
+    }
+    found.sort();
+    found.dedup();
+    Ok((found, failed))
+}
+
+/// Runs the command: one path for every format. Inputs are discovered,
+/// compiled one at a time, counted once, and handed to the format's sink.
 pub fn run(args: Args) -> Result<Exit, CmdError> {
     let format = args.format.diagnostics();
     let dash = Path::new("-");
@@ -110,129 +267,34 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         let loaded = crate::stdin::load(&stdin_name, "policyc check -");
         check_source(stdin_name.clone(), loaded)
     });
-    if matches!(args.format, OutputFormat::Sarif | OutputFormat::Github) {
-        // A path that cannot be searched is reported inside the document,
-        // so the output stays well-formed; each path is searched on its
-        // own, so one that cannot be read does not hide the others.
-        let mut checked: Vec<Checked> = stdin_input.into_iter().collect();
-        let mut found = Vec::new();
-        for path in &paths {
-            match files::discover(std::slice::from_ref(path), &files::POLICY_FILES) {
-                Ok(f) => found.extend(f),
-                Err(d) => checked.push(Checked {
-                    name: files::display_name(path),
-                    diagnostics: vec![d],
-                    expected: Vec::new(),
-                    unreadable: true,
-                }),
-            }
-        }
-        found.sort();
-        found.dedup();
-        checked.extend(
-            found
-                .iter()
-                .map(|p| check_source(files::display_name(p), files::load(p))),
-        );
-        return Ok(print_report(args.format, &checked, args.deny_warnings));
-    }
-    let files = if paths.is_empty() {
-        Vec::new()
-    } else {
-        files::discover(&paths, &files::POLICY_FILES).map_err(|d| CmdError::new(d, format))?
-    };
-    let inputs = stdin_input.into_iter().chain(
-        files
+    let (found, failed) = discover_inputs(&paths, args.format)?;
+    let inputs = stdin_input.into_iter().chain(failed).chain(
+        found
             .iter()
             .map(|p| check_source(files::display_name(p), files::load(p))),
     );
-    let color = render::stderr_color();
-    let mut unreadable = false;
-    let mut report = JsonReport {
-        files: Vec::new(),
-        diagnostics: Vec::new(),
-        expected: Vec::new(),
-        summary: JsonSummary {
-            files: files.len() + usize::from(read_stdin),
-            errors: 0,
-            warnings: 0,
-        },
-    };
-    let mut err = std::io::stderr().lock();
+    let mut sink = Sink::new(args.format);
+    let mut tally = Tally::default();
     for checked in inputs {
-        let Checked {
-            name,
-            diagnostics: diags,
-            expected,
-            unreadable: this_unreadable,
-        } = checked;
-        unreadable |= this_unreadable;
-        let errors = diags
+        let errors = checked
+            .diagnostics
             .iter()
             .filter(|d| d.severity() == Severity::Error)
             .count();
-        let warnings = diags.len() - errors;
-        report.summary.errors += errors;
-        report.summary.warnings += warnings;
-        match format {
-            Format::Human => {
-                render::write_human(&mut err, &diags, color);
-            }
-            Format::Json => {
-                report.diagnostics.extend(
-                    diags
-                        .iter()
-                        .map(|d| JsonDiagnostic::from_diag(d, Some(&name))),
-                );
-                report
-                    .expected
-                    .extend(expected.iter().map(|e| JsonExpected {
-                        reason: e.reason.clone(),
-                        expectation: e.diagnostic.source_file().map(|s| {
-                            let lc = s.line_col(e.span.start);
-                            JsonLocation {
-                                file: s.name().to_string(),
-                                line: lc.line,
-                                column: lc.column,
-                                start: e.span.start,
-                                end: e.span.end,
-                            }
-                        }),
-                        diagnostic: JsonDiagnostic::from_diag(&e.diagnostic, Some(&name)),
-                    }));
-            }
-        }
-        report.files.push(JsonFile {
-            path: name,
-            errors,
-            warnings,
-        });
+        let warnings = checked.diagnostics.len() - errors;
+        tally.files += usize::from(!checked.name.is_empty());
+        tally.errors += errors;
+        tally.warnings += warnings;
+        tally.unreadable |= checked.unreadable;
+        sink.add(checked, errors, warnings);
     }
-    let s = &report.summary;
-    let exit = exit_code(unreadable, s.errors, s.warnings, args.deny_warnings);
-    match format {
-        Format::Human if crate::global::quiet() && exit == Exit::Ok => {}
-        Format::Human => {
-            let verdict = match exit {
-                Exit::Ok => "ok",
-                _ => "failed",
-            };
-            let denied = if args.deny_warnings && s.warnings > 0 && s.errors == 0 {
-                " (warnings denied)"
-            } else {
-                ""
-            };
-            // One write: stderr is unbuffered.
-            let line = format!(
-                "{verdict}: checked {}: {}, {}{denied}\n",
-                plural(s.files, "file"),
-                plural(s.errors, "error"),
-                plural(s.warnings, "warning")
-            );
-            let _ = err.write_all(line.as_bytes());
-        }
-        Format::Json => output::print_json(&report),
-    }
+    let exit = exit_code(
+        tally.unreadable,
+        tally.errors,
+        tally.warnings,
+        args.deny_warnings,
+    );
+    sink.finish(&tally, exit, args.deny_warnings);
     Ok(exit)
 }
 
@@ -245,34 +307,4 @@ fn exit_code(unreadable: bool, errors: usize, warnings: usize, deny_warnings: bo
     } else {
         Exit::Ok
     }
-}
-
-/// Prints a SARIF log or GitHub commands on stdout (and, for GitHub, the
-/// usual summary line on stderr unless `--quiet`); gives the exit code.
-fn print_report(format: OutputFormat, checked: &[Checked], deny_warnings: bool) -> Exit {
-    let all = checked.iter().flat_map(|c| c.diagnostics.iter());
-    let errors = all
-        .clone()
-        .filter(|d| d.severity() == Severity::Error)
-        .count();
-    let warnings = all.count() - errors;
-    let unreadable = checked.iter().any(|c| c.unreadable);
-    let exit = exit_code(unreadable, errors, warnings, deny_warnings);
-    if format == OutputFormat::Sarif {
-        output::print_text(&report::sarif::render(checked, crate::global::docs_url()));
-        return exit;
-    }
-    output::print_text(&report::github::render(checked));
-    if !(crate::global::quiet() && exit == Exit::Ok) {
-        let verdict = if exit == Exit::Ok { "ok" } else { "failed" };
-        let files = checked.iter().filter(|c| !c.name.is_empty()).count();
-        let line = format!(
-            "{verdict}: checked {}: {}, {}\n",
-            plural(files, "file"),
-            plural(errors, "error"),
-            plural(warnings, "warning")
-        );
-        let _ = std::io::stderr().lock().write_all(line.as_bytes());
-    }
-    exit
 }

@@ -4,10 +4,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::CommandFactory;
 use policy_syntax::{Code, Diagnostic};
 
-use crate::cli::Cli;
 use crate::exit::{CmdError, Exit};
 use crate::files;
 use crate::render::Format;
@@ -22,8 +20,8 @@ pub struct Args {
 
 /// Every page as (file name, roff text): the top-level page first, then
 /// one per visible subcommand, in the order `--help` lists them.
-pub fn pages() -> Vec<(String, Vec<u8>)> {
-    let mut cmd = Cli::command().disable_help_subcommand(true);
+pub fn pages(cli: clap::Command) -> Vec<(String, Vec<u8>)> {
+    let mut cmd = cli.disable_help_subcommand(true);
     cmd.build();
     let mut out = Vec::new();
     let mut render = |c: clap::Command| {
@@ -41,7 +39,8 @@ pub fn pages() -> Vec<(String, Vec<u8>)> {
 }
 
 /// Runs the command.
-pub fn run(args: Args) -> Result<Exit, CmdError> {
+/// Runs the command; `cli` is policyc's whole command line.
+pub fn run(args: Args, cli: clap::Command) -> Result<Exit, CmdError> {
     std::fs::create_dir_all(&args.out_dir).map_err(|e| {
         let d = Diagnostic::new(
             Code::Io,
@@ -54,7 +53,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         .help("pass a directory you can write to");
         CmdError::new(d, Format::Human)
     })?;
-    let pages = pages();
+    let pages = pages(cli);
     for (name, text) in &pages {
         files::write_atomic(&args.out_dir.join(name), text, &[])
             .map_err(|d| CmdError::new(d, Format::Human))?;

@@ -6,6 +6,7 @@
 //! reason), a line per file, and the closing line `N passed, N failed`.
 
 pub(crate) mod eval;
+mod junit;
 mod locate;
 pub(crate) mod schema;
 pub(crate) mod snapshots;
@@ -22,7 +23,7 @@ use crate::exit::{CmdError, Exit};
 use crate::files::{self, LoadError};
 use crate::output::{self, OutputFormat};
 use crate::render::{self, Format, JsonDiagnostic};
-use crate::report::junit::Junit;
+use junit::Junit;
 
 use eval::{Position, TestResult};
 

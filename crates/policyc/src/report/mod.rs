@@ -1,9 +1,9 @@
-//! CI output formats: SARIF and GitHub workflow commands for `check`,
-//! JUnit XML for `test`. Each maps the same [`policy_syntax::Diagnostic`]s
-//! (or test results) that the human and JSON outputs render.
+//! CI output formats of `check`: SARIF and GitHub workflow commands. Each
+//! maps the same [`policy_syntax::Diagnostic`]s that the human and JSON
+//! outputs render. (JUnit XML, for `test`, lives with the test results it
+//! renders: `cmd::test::junit`.)
 
 pub mod github;
-pub mod junit;
 pub mod sarif;
 
 use policy_syntax::Diagnostic;

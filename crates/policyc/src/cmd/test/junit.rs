@@ -10,8 +10,8 @@
 use policy_syntax::Diagnostic;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::cmd::test::eval::TestResult;
-use crate::cmd::test::snapshots::SnapshotResult;
+use super::eval::TestResult;
+use super::snapshots::SnapshotResult;
 
 /// Where a diagnostic points, `file:line:col` (just `file` without a span,
 /// nothing without a file), then `: `.
@@ -63,7 +63,7 @@ pub struct Junit {
 /// `expected X, actual Y` for a failed test.
 fn summary(r: &TestResult) -> String {
     if let Some(d) = &r.decision {
-        let v = |v: &crate::cmd::test::eval::Verdict| match v.reason {
+        let v = |v: &super::eval::Verdict| match v.reason {
             Some(reason) => format!("{} ({reason})", v.decision),
             None => v.decision.to_string(),
         };

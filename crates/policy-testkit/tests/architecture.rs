@@ -1,0 +1,227 @@
+//! Invariants of `docs/ARCHITECTURE.md` about the shape of the code, checked
+//! on the sources of every workspace crate:
+//!
+//! - no module over 600 lines;
+//! - no cycle between the top-level modules of a crate (an edge is a
+//!   `crate::m` path outside the file's `#[cfg(test)]` part).
+//!
+//! What does not hold yet is listed in `KNOWN_*` below, each entry to be
+//! removed when it is fixed; the test fails when a new violation appears
+//! and when a listed one no longer exists, so the lists only shrink.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failure is a test failure"
+)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+const MAX_LINES: usize = 600;
+
+/// Files over the limit today (crate-relative), to be split.
+const KNOWN_LONG: &[&str] = &[
+    "policy-compiler/src/diff.rs",
+    "policy-compiler/src/resolve.rs",
+    "policy-lsp/src/server.rs",
+    "policy-server/src/http.rs",
+];
+
+/// Module cycles today, as the sorted modules of each strongly connected
+/// component, to be broken.
+const KNOWN_CYCLES: &[&str] = &[
+    "policy-compiler: explain, model, pattern, sets",
+    "policy-eval: artifact, model",
+];
+
+fn crates_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().collect();
+    entries.sort_by_key(|e| e.path());
+    for e in entries {
+        let path = e.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|x| x == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Every workspace crate with its `src` files.
+fn crates() -> Vec<(String, PathBuf, Vec<PathBuf>)> {
+    let mut out = Vec::new();
+    let mut dirs: Vec<_> = std::fs::read_dir(crates_dir()).unwrap().flatten().collect();
+    dirs.sort_by_key(|e| e.path());
+    for d in dirs {
+        let src = d.path().join("src");
+        if !src.is_dir() {
+            continue;
+        }
+        let mut files = Vec::new();
+        rust_files(&src, &mut files);
+        out.push((d.file_name().to_string_lossy().into_owned(), src, files));
+    }
+    out
+}
+
+/// The top-level module a file belongs to (`None` for the crate root).
+fn module_of(src: &Path, file: &Path) -> Option<String> {
+    let rel = file.strip_prefix(src).ok()?;
+    let first = rel
+        .components()
+        .next()?
+        .as_os_str()
+        .to_string_lossy()
+        .into_owned();
+    let name = first.trim_end_matches(".rs").to_string();
+    (!matches!(name.as_str(), "lib" | "main")).then_some(name)
+}
+
+/// The top-level modules `text` names through `crate::`, before its tests.
+fn uses(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for line in text.lines() {
+        let code = line.trim_start();
+        if code.starts_with("#[cfg(test)]") {
+            break;
+        }
+        if code.starts_with("//") {
+            continue;
+        }
+        let mut rest = code;
+        while let Some(at) = rest.find("crate::") {
+            rest = &rest[at + "crate::".len()..];
+            if let Some(group) = rest.strip_prefix('{') {
+                // `crate::{a, b::c, self}`
+                let inner = group.split('}').next().unwrap_or("");
+                for item in inner.split(',') {
+                    let name: String = item
+                        .trim()
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    if !name.is_empty() {
+                        out.insert(name);
+                    }
+                }
+            } else {
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if !name.is_empty() {
+                    out.insert(name);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The strongly connected components with more than one module.
+fn cycles(edges: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
+    let nodes: Vec<&String> = edges.keys().collect();
+    let reach = |from: &String| {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![from.clone()];
+        while let Some(n) = stack.pop() {
+            for m in edges.get(&n).into_iter().flatten() {
+                if seen.insert(m.clone()) {
+                    stack.push(m.clone());
+                }
+            }
+        }
+        seen
+    };
+    let reaches: BTreeMap<&String, BTreeSet<String>> =
+        nodes.iter().map(|n| (*n, reach(n))).collect();
+    let mut out: BTreeSet<Vec<String>> = BTreeSet::new();
+    for n in &nodes {
+        let mut scc: Vec<String> = nodes
+            .iter()
+            .filter(|m| reaches[*n].contains(**m) && reaches[*m].contains(*n))
+            .map(|m| (*m).clone())
+            .collect();
+        if scc.len() > 1 {
+            scc.sort();
+            out.insert(scc);
+        }
+    }
+    out.into_iter().collect()
+}
+
+#[test]
+fn no_module_is_over_600_lines() {
+    let mut long = BTreeSet::new();
+    for (name, src, files) in crates() {
+        for f in files {
+            let lines = std::fs::read_to_string(&f).unwrap().lines().count();
+            if lines > MAX_LINES {
+                let rel = f.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
+                long.insert(format!("{name}/src/{rel}"));
+            }
+        }
+    }
+    let known: BTreeSet<String> = KNOWN_LONG.iter().map(|s| s.to_string()).collect();
+    let new: Vec<_> = long.difference(&known).collect();
+    let fixed: Vec<_> = known.difference(&long).collect();
+    assert!(new.is_empty(), "over {MAX_LINES} lines: {new:?}");
+    assert!(
+        fixed.is_empty(),
+        "no longer over {MAX_LINES} lines, remove from KNOWN_LONG: {fixed:?}"
+    );
+}
+
+#[test]
+fn no_crate_has_a_cycle_between_its_modules() {
+    let mut found = BTreeSet::new();
+    for (name, src, files) in crates() {
+        let modules: BTreeSet<String> = files.iter().filter_map(|f| module_of(&src, f)).collect();
+        let mut edges: BTreeMap<String, BTreeSet<String>> = modules
+            .iter()
+            .map(|m| (m.clone(), BTreeSet::new()))
+            .collect();
+        for f in &files {
+            let Some(from) = module_of(&src, f) else {
+                continue;
+            };
+            let text = std::fs::read_to_string(f).unwrap();
+            for to in uses(&text) {
+                if to != from && modules.contains(&to) {
+                    edges.entry(from.clone()).or_default().insert(to);
+                }
+            }
+        }
+        for scc in cycles(&edges) {
+            found.insert(format!("{name}: {}", scc.join(", ")));
+        }
+    }
+    let known: BTreeSet<String> = KNOWN_CYCLES.iter().map(|s| s.to_string()).collect();
+    let new: Vec<_> = found.difference(&known).collect();
+    let fixed: Vec<_> = known.difference(&found).collect();
+    assert!(new.is_empty(), "module cycles: {new:?}");
+    assert!(
+        fixed.is_empty(),
+        "no longer cycles, remove from KNOWN_CYCLES: {fixed:?}"
+    );
+}
+
+#[test]
+fn the_use_reader_sees_paths_and_groups() {
+    let text = "use crate::model::Policy;\nuse crate::{explain, sets::Store};\n\
+                fn f() { crate::pattern::x(); }\n// crate::ignored\n\
+                #[cfg(test)]\nmod tests { use crate::late; }\n";
+    let got: Vec<String> = uses(text).into_iter().collect();
+    assert_eq!(got, ["explain", "model", "pattern", "sets"]);
+    let mut edges = BTreeMap::new();
+    edges.insert("a".to_string(), BTreeSet::from(["b".to_string()]));
+    edges.insert("b".to_string(), BTreeSet::from(["a".to_string()]));
+    edges.insert("c".to_string(), BTreeSet::from(["a".to_string()]));
+    assert_eq!(cycles(&edges), vec![vec!["a".to_string(), "b".to_string()]]);
+}
