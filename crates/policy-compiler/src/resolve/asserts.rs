@@ -1,0 +1,174 @@
+//! Resolving `assert` declarations: the roles, permissions and tiers each
+//! names, and the claim it makes.
+
+use std::cell::OnceCell;
+use std::collections::HashMap;
+
+use policy_syntax::{Code, Ident, Item, PolicyFile, Span, Suggester};
+
+use super::Resolver;
+use crate::model::*;
+
+/// An assertion with its names resolved.
+pub(crate) struct ResolvedAssert {
+    pub kind: AssertClaim,
+    pub pattern: String,
+    pub perms: Vec<PermId>,
+    pub tiers: TierSet,
+    pub span: Span,
+    /// Where the pattern is written.
+    pub pattern_span: Span,
+    /// For a wildcard that matches nothing, the nearest pattern that would match.
+    pub suggestion: Option<String>,
+}
+
+/// The claim of an assertion.
+pub(crate) enum AssertClaim {
+    Only(Vec<RoleId>),
+    NoneBelow(RoleId),
+    /// `no role can P`
+    NoRole,
+    /// `R includes S`: (R, S); the assertion's permissions are all of them.
+    Includes(Vec<RoleId>, Vec<RoleId>),
+    Can(Vec<RoleId>),
+    /// `R can every P`: every matched permission that exists on the tier.
+    CanEvery(Vec<RoleId>),
+    Cannot(Vec<RoleId>),
+}
+
+impl Resolver<'_> {
+    fn lookup_role(
+        &mut self,
+        n: &Ident,
+        index: &HashMap<String, RoleId>,
+        names: &OnceCell<Suggester>,
+    ) -> Option<RoleId> {
+        if let Some(id) = index.get(&n.name) {
+            return Some(*id);
+        }
+        let suggestion = names
+            .get_or_init(|| Suggester::new(index.keys()))
+            .did_you_mean(&n.name);
+        let d = self
+            .diag(Code::UnknownRole, format!("unknown role `{}`", n.name))
+            .primary(n.span, "not a declared role")
+            .suggest(suggestion);
+        self.diags.push(d);
+        None
+    }
+
+    /// Resolves every `assert` declaration; unresolvable ones are dropped
+    /// after their diagnostics.
+    pub(super) fn resolve_asserts(
+        &mut self,
+        file: &PolicyFile,
+        index: &HashMap<String, RoleId>,
+    ) -> Vec<ResolvedAssert> {
+        use policy_syntax::AssertKind;
+        let names = OnceCell::new();
+        let mut out = Vec::new();
+        for item in &file.items {
+            let Item::Assert(a) = item else { continue };
+            let tiers = self.tier_set(a.tiers.as_ref(), || "this assertion".to_string());
+            let (claim, pattern) = match &a.kind {
+                AssertKind::Only { roles, pattern } => {
+                    let ids: Vec<Option<RoleId>> = roles
+                        .iter()
+                        .map(|n| self.lookup_role(n, index, &names))
+                        .collect();
+                    if ids.iter().any(|i| i.is_none()) {
+                        continue;
+                    }
+                    (
+                        AssertClaim::Only(ids.into_iter().flatten().collect()),
+                        pattern,
+                    )
+                }
+                AssertKind::NoneBelow { role, pattern } => {
+                    let Some(id) = self.lookup_role(role, index, &names) else {
+                        continue;
+                    };
+                    (AssertClaim::NoneBelow(id), pattern)
+                }
+                AssertKind::NoRole { pattern } => (AssertClaim::NoRole, pattern),
+                AssertKind::Includes { roles, others } => {
+                    let r: Vec<Option<RoleId>> = roles
+                        .iter()
+                        .map(|n| self.lookup_role(n, index, &names))
+                        .collect();
+                    let o: Vec<Option<RoleId>> = others
+                        .iter()
+                        .map(|n| self.lookup_role(n, index, &names))
+                        .collect();
+                    if r.iter().chain(&o).any(Option::is_none) {
+                        continue;
+                    }
+                    let Some(first_other) = others.first() else {
+                        continue;
+                    };
+                    out.push(ResolvedAssert {
+                        kind: AssertClaim::Includes(
+                            r.into_iter().flatten().collect(),
+                            o.into_iter().flatten().collect(),
+                        ),
+                        pattern: "*".to_string(),
+                        perms: (0..self.permissions.len() as u32).map(PermId).collect(),
+                        tiers,
+                        span: a.span,
+                        pattern_span: first_other.span,
+                        suggestion: None,
+                    });
+                    continue;
+                }
+                AssertKind::Can {
+                    roles,
+                    pattern,
+                    negated,
+                    every,
+                } => {
+                    let ids: Vec<Option<RoleId>> = roles
+                        .iter()
+                        .map(|n| self.lookup_role(n, index, &names))
+                        .collect();
+                    if ids.iter().any(|i| i.is_none()) {
+                        continue;
+                    }
+                    let ids: Vec<RoleId> = ids.into_iter().flatten().collect();
+                    let claim = match (negated, every) {
+                        (true, _) => AssertClaim::Cannot(ids),
+                        (false, true) => AssertClaim::CanEvery(ids),
+                        (false, false) => AssertClaim::Can(ids),
+                    };
+                    (claim, pattern)
+                }
+            };
+            // A wildcard that matches nothing makes the assertion check
+            // nothing: that is `P0310`, an error reported by the assertion
+            // pass, not the `P0207` warning a grant's wildcard gets.
+            let (perms, suggestion) = if pattern.is_wildcard() {
+                let perms = self.wildcard_matches(&pattern.text);
+                let suggestion = perms
+                    .is_empty()
+                    .then(|| self.wildcard_suggestion(&pattern.text))
+                    .flatten();
+                (perms, suggestion)
+            } else {
+                let perms = self.resolve_pattern(pattern);
+                if perms.is_empty() {
+                    continue;
+                }
+                (perms, None)
+            };
+            out.push(ResolvedAssert {
+                kind: claim,
+                pattern: pattern.text.clone(),
+                perms,
+                tiers,
+                span: a.span,
+                pattern_span: pattern.span,
+                suggestion,
+            });
+        }
+        out
+    }
+}
