@@ -11,19 +11,8 @@ use std::collections::VecDeque;
 
 use policy_syntax::Span;
 
+pub use crate::decl::Location;
 use crate::model::{Exclusion, PermId, Policy, RoleId, TierId};
-
-/// Where something is written in the policy source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Location {
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column, in characters.
-    pub column: usize,
-    /// The byte span (kept by compiled artifacts too, so an explanation
-    /// from an artifact equals the one from source).
-    pub span: Option<Span>,
-}
 
 /// One step of a derivation: why a role holds a permission on a tier.
 #[derive(Debug, Clone, PartialEq, Eq)]

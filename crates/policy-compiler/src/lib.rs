@@ -30,6 +30,7 @@
 
 mod assemble;
 mod assertions;
+mod decl;
 mod diff;
 mod expect;
 mod explain;

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::{PermId, Permission};
+use crate::decl::{PermId, Permission};
 
 /// The permissions indexed by their first and by their last segment, so a
 /// wildcard with a literal end tests only its candidates. The one

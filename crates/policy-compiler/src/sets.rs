@@ -5,7 +5,7 @@ mod store;
 
 use policy_syntax::{Code, Diagnostic, SourceFile, Span};
 
-use crate::model::*;
+use crate::decl::*;
 use store::WorkSet;
 pub use store::{Chunk, PermSets, SetBuilder, SetId, CHUNK_BITS, CHUNK_WORDS};
 
