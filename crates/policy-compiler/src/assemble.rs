@@ -133,40 +133,88 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
     }
     let source = SourceFile::new(source_name, "");
     let mut cycle = Vec::new();
-    let order = graph::order_roles(&mut roles, &source, &mut cycle);
-    if !cycle.is_empty() || order.len() != roles.len() {
-        return err("roles inherit from each other in a cycle");
-    }
     // The lints that fall out of the computation were reported when the
     // policy was compiled; they are not a property of the artifact.
     let mut lints = Vec::new();
-    let sets = sets::compute(
-        tier_count,
-        &permissions,
-        &roles,
-        &[],
-        &order,
-        &source,
-        &mut lints,
-    );
-    if sets.too_large.is_some() {
-        return err("its permission sets are larger than policyc computes");
-    }
-    Ok(Policy {
-        source,
+    let indexed = Indexed {
         tiers,
         permissions,
         roles,
-        role_index,
-        perm_index,
         tier_index,
+        perm_index,
+        role_index,
+    };
+    let (policy, too_large) = build(
+        source,
+        indexed,
+        &[],
+        0,
+        Some(locations),
+        &mut cycle,
+        &mut lints,
+    );
+    if !cycle.is_empty() || policy.order.len() != policy.roles.len() {
+        return err("roles inherit from each other in a cycle");
+    }
+    if too_large.is_some() {
+        return err("its permission sets are larger than policyc computes");
+    }
+    Ok(policy)
+}
+
+/// Declarations with their name indexes: what resolution (from source) or
+/// the artifact's checks (in [`assemble`]) produce, and what [`build`]
+/// turns into a [`Policy`].
+pub(crate) struct Indexed {
+    pub tiers: Vec<Tier>,
+    pub permissions: Vec<Permission>,
+    pub roles: Vec<Role>,
+    pub tier_index: HashMap<String, TierId>,
+    pub perm_index: HashMap<String, PermId>,
+    pub role_index: HashMap<String, RoleId>,
+}
+
+/// The one constructor of [`Policy`], for source (`compile_file`) and
+/// artifacts ([`assemble`]) alike: orders the roles parents first (a cycle
+/// is reported into `diags` and its edges removed), computes the sets (the
+/// lints that fall out go to `lints`), and puts the policy together. Gives
+/// the bound the computation stopped at, if any: then the policy has no
+/// sets and every decision is a deny.
+pub(crate) fn build(
+    source: SourceFile,
+    mut d: Indexed,
+    repeated_grants: &[(RoleId, Span, PermId)],
+    asserts: usize,
+    locations: Option<HashMap<Span, LineCol>>,
+    diags: &mut Vec<policy_syntax::Diagnostic>,
+    lints: &mut Vec<policy_syntax::Diagnostic>,
+) -> (Policy, Option<sets::TooLarge>) {
+    let order = graph::order_roles(&mut d.roles, &source, diags);
+    let sets = sets::compute(
+        d.tiers.len().max(1),
+        &d.permissions,
+        &d.roles,
+        repeated_grants,
+        &order,
+        &source,
+        lints,
+    );
+    let policy = Policy {
+        source,
+        tiers: d.tiers,
+        permissions: d.permissions,
+        roles: d.roles,
+        role_index: d.role_index,
+        perm_index: d.perm_index,
+        tier_index: d.tier_index,
         sets: sets.sets,
         slots: sets.slots,
         perm_avail: sets.perm_avail,
-        asserts: 0,
+        asserts,
         order,
-        locations: Some(locations),
-    })
+        locations,
+    };
+    (policy, sets.too_large)
 }
 
 /// Indexes names by position, refusing a repeated one.

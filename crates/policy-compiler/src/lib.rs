@@ -123,19 +123,26 @@ pub fn compile_file_with_expected(
         recovery::drop_cascades(source, &mut diags);
     }
     let asserts = std::mem::take(&mut resolved.asserts);
-    let order = graph::order_roles(&mut resolved.roles, source, &mut diags);
-    let tier_count = resolved.tiers.len().max(1);
+    let repeated = std::mem::take(&mut resolved.repeated_grants);
+    let indexed = assemble::Indexed {
+        tiers: resolved.tiers,
+        permissions: resolved.permissions,
+        roles: resolved.roles,
+        tier_index: resolved.tier_index,
+        perm_index: resolved.perm_index,
+        role_index: resolved.role_index,
+    };
     let mut lint_diags = Vec::new();
-    let sets = sets::compute(
-        tier_count,
-        &resolved.permissions,
-        &resolved.roles,
-        &resolved.repeated_grants,
-        &order,
-        source,
+    let (policy, too_large) = assemble::build(
+        source.clone(),
+        indexed,
+        &repeated,
+        asserts.len(),
+        None,
+        &mut diags,
         &mut lint_diags,
     );
-    if let Some(bound) = sets.too_large {
+    if let Some(bound) = too_large {
         let what = match bound {
             sets::TooLarge::Bytes => {
                 format!("more than {} MiB of permission sets", MAX_SET_BYTES >> 20)
@@ -148,8 +155,8 @@ pub fn compile_file_with_expected(
                 format!(
                     "`{}` ({} roles, {} permissions) needs {what}; policyc computes no more",
                     source.name(),
-                    resolved.roles.len(),
-                    resolved.permissions.len(),
+                    policy.roles().len(),
+                    policy.permissions().len(),
                 ),
             )
             .with_source(source)
@@ -159,21 +166,6 @@ pub fn compile_file_with_expected(
     }
     // After P0509 too: assertions are not checked against a policy that decides nothing.
     let names_ok = !diags.iter().any(|d| d.severity() == Severity::Error);
-    let policy = Policy {
-        source: source.clone(),
-        tiers: resolved.tiers,
-        permissions: resolved.permissions,
-        roles: resolved.roles,
-        role_index: resolved.role_index,
-        perm_index: resolved.perm_index,
-        tier_index: resolved.tier_index,
-        sets: sets.sets,
-        slots: sets.slots,
-        perm_avail: sets.perm_avail,
-        asserts: asserts.len(),
-        order,
-        locations: None,
-    };
     if parsed_cleanly && names_ok {
         // `assert no role can P` says on purpose that nobody holds P (where
         // it exists: an assertion that checks nothing silences nothing).

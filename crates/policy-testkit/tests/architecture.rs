@@ -217,3 +217,30 @@ fn the_use_reader_sees_paths_and_groups() {
     edges.insert("c".to_string(), BTreeSet::from(["a".to_string()]));
     assert_eq!(cycles(&edges), vec![vec!["a".to_string(), "b".to_string()]]);
 }
+
+/// A `Policy` is built in one place (`assemble::build`), for source and
+/// artifacts alike: its struct literal appears once in the compiler.
+#[test]
+fn a_policy_has_one_constructor() {
+    let (_, _, files) = crates()
+        .into_iter()
+        .find(|(name, _, _)| name == "policy-compiler")
+        .unwrap();
+    let mut literals = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            let code = line.trim();
+            let literal = code.ends_with("Policy {")
+                && !code.starts_with("pub struct")
+                && !code.starts_with("struct")
+                && !code.starts_with("impl")
+                && !code.contains("fn ")
+                && !code.starts_with("//");
+            if literal {
+                literals.push(format!("{}:{}", f.display(), i + 1));
+            }
+        }
+    }
+    assert_eq!(literals.len(), 1, "`Policy {{ … }}` built in: {literals:?}");
+}
