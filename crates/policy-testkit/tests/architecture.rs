@@ -244,3 +244,130 @@ fn a_policy_has_one_constructor() {
     }
     assert_eq!(literals.len(), 1, "`Policy {{ … }}` built in: {literals:?}");
 }
+
+/// The workspace crates each crate may depend on (normal dependencies):
+/// the chain points one way, syntax ▸ compiler ▸ evaluator ▸ server and
+/// CLI, and the test kit depends on none of them.
+const ALLOWED_DEPENDENCIES: &[(&str, &[&str])] = &[
+    ("policy-syntax", &[]),
+    ("policy-compiler", &["policy-syntax"]),
+    ("policy-eval", &["policy-syntax", "policy-compiler"]),
+    (
+        "policy-lsp",
+        &["policy-syntax", "policy-compiler", "policy-eval"],
+    ),
+    (
+        "policy-server",
+        &["policy-syntax", "policy-compiler", "policy-eval"],
+    ),
+    (
+        "policyc",
+        &[
+            "policy-syntax",
+            "policy-compiler",
+            "policy-eval",
+            "policy-lsp",
+            "policy-server",
+        ],
+    ),
+    (
+        "policy-bench",
+        &[
+            "policy-syntax",
+            "policy-compiler",
+            "policy-eval",
+            "policy-lsp",
+        ],
+    ),
+    ("policy-testkit", &[]),
+];
+
+/// The workspace crates named in the `[dependencies]` table of a manifest.
+fn workspace_dependencies(manifest: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut in_deps = false;
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_deps = line == "[dependencies]";
+            continue;
+        }
+        if in_deps && line.starts_with("policy-") {
+            let name: String = line
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '-' || *c == '_')
+                .collect();
+            out.insert(name);
+        }
+    }
+    out
+}
+
+#[test]
+fn dependencies_point_one_way() {
+    let mut seen = 0;
+    for (name, _, _) in crates() {
+        let manifest =
+            std::fs::read_to_string(crates_dir().join(&name).join("Cargo.toml")).unwrap();
+        let allowed = ALLOWED_DEPENDENCIES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .unwrap_or_else(|| panic!("`{name}` is not in ALLOWED_DEPENDENCIES"))
+            .1;
+        for dep in workspace_dependencies(&manifest) {
+            assert!(
+                allowed.contains(&dep.as_str()),
+                "`{name}` depends on `{dep}`, against the one-way chain"
+            );
+        }
+        seen += 1;
+    }
+    assert!(seen >= 8, "only {seen} crates found");
+}
+
+/// The language crates (syntax, compiler, evaluator) do no I/O: no file
+/// system, no standard streams, no environment. Only the CLI, the server
+/// and the language server touch the outside world.
+#[test]
+fn only_the_outer_crates_do_io() {
+    const FORBIDDEN: &[&str] = &[
+        "std::fs",
+        "std::io::stdin",
+        "std::io::stdout",
+        "std::io::stderr",
+        "std::env",
+        "println!",
+        "eprintln!",
+        "print!(",
+        "eprint!(",
+        "dbg!(",
+    ];
+    for (name, src, files) in crates() {
+        if !matches!(
+            name.as_str(),
+            "policy-syntax" | "policy-compiler" | "policy-eval"
+        ) {
+            continue;
+        }
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for (i, line) in text.lines().enumerate() {
+                let code = line.trim_start();
+                if code.starts_with("#[cfg(test)]") {
+                    break;
+                }
+                if code.starts_with("//") {
+                    continue;
+                }
+                for word in FORBIDDEN {
+                    assert!(
+                        !code.contains(word),
+                        "{name}/src/{}:{}: `{word}` in a crate that does no I/O",
+                        f.strip_prefix(&src).unwrap().display(),
+                        i + 1
+                    );
+                }
+            }
+        }
+    }
+}
