@@ -93,9 +93,12 @@ impl fmt::Display for Source {
 impl Snapshot {
     /// Takes the snapshot of a compiled policy.
     ///
-    /// Runs in time proportional to the policy plus its output (see
-    /// [`SnapshotView`], which computes the same snapshot while it is
-    /// serialized, without holding it).
+    /// Each role's sources are the union of its parents' (roles in
+    /// resolution order), skipping a parent of its latest parent when that
+    /// one excludes nothing: an inheritance chain, or roles that each
+    /// inherit every earlier one, cost time proportional to the output.
+    /// [`Snapshot::view`] computes the same snapshot while it is
+    /// serialized, without holding it.
     pub fn from_policy(policy: &Policy) -> Self {
         let names = Names::new(policy);
         let tiers = policy
@@ -103,7 +106,7 @@ impl Snapshot {
             .map(|t| {
                 let table = TierTable::new(policy, t, &names);
                 let mut roles = BTreeMap::new();
-                table.for_each_role(policy, &names, |id, perms| {
+                let Ok(()) = table.for_each_role(policy, &names, |id, perms| {
                     let perms = perms.map(|perms| {
                         perms
                             .into_iter()
