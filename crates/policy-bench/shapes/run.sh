@@ -7,16 +7,23 @@
 # Defaults: OLD=/work/base-bin/policyc, NEW=target/release/policyc, and the
 # generator target/release/policy-bench (build both with
 # `cargo build --release -p policyc -p policy-bench`).
-# Environment: SHAPES (default "chain all-earlier typos wildcards big"),
-# SIZE_<shape> (e.g. SIZE_chain=20000, SIZE_all_earlier=500; default: the
-# size issue 13 measures), RUNS (hyperfine runs, default 2), TIMEOUT
-# (seconds per command, default 120), OUT (work directory, default a
-# temporary one).
+# Environment: SHAPES (default "chain all-earlier typos wildcards gated
+# big"; `inherit-all` is all-earlier under issue 21's name), SIZE_<shape>
+# (e.g. SIZE_chain=20000, SIZE_all_earlier=500; default: the size issue 13
+# or 21 measures), CMDS (the commands to time, default all; `check` is
+# always timed), RUNS (hyperfine runs, default 2), TIMEOUT (seconds per
+# command, default 120), OUT (work directory, default a temporary one).
 #
 # For each shape it times check, compile, one query, who-can, what-can,
-# snapshot, fmt, fmt --check and diff (against a one-line change) and prints
-# each command's mean time and its ratio to `check` on the same file, per
-# binary. A command that hits the timeout is reported as "> TIMEOUT s".
+# snapshot, fmt, fmt --check and diff (against a one-line change), and
+# matrix on typos (error rendering), and prints each command's mean time and
+# its ratio to `check` on the same file, per binary. A command that hits
+# the timeout is reported as "> TIMEOUT s".
+#
+# The shapes of issue 21: `inherit-all` (snapshot; each role inherits every
+# earlier one), `chain` (snapshot; output quadratic in the roles), `gated`
+# (compile: 64 tiers, 390 roles x 1,000 gated grants) and `typos` (query
+# and matrix render every error).
 # Files over 16 MiB are skipped unless the binary has `--max-file-size`.
 set -euo pipefail
 
@@ -24,7 +31,7 @@ root=$(cd "$(dirname "$0")/../../.." && pwd)
 old=${1:-/work/base-bin/policyc}
 new=${2:-$root/target/release/policyc}
 gen=${GEN:-$root/target/release/policy-bench}
-shapes=${SHAPES:-chain all-earlier typos wildcards big}
+shapes=${SHAPES:-chain all-earlier typos wildcards gated big}
 runs=${RUNS:-2}
 limit=${TIMEOUT:-120}
 out=${OUT:-$(mktemp -d)}
@@ -45,9 +52,10 @@ for shape in $shapes; do
   bytes=$(stat -c %s "$file")
   # The names each shape's queries use.
   case $shape in
-    chain|all-earlier) n=$(grep -c '^role ' "$file"); role="r$((n - 1))"; perm=res0.view; tier= ;;
+    chain|all-earlier|inherit-all) n=$(grep -c '^role ' "$file"); role="r$((n - 1))"; perm=res0.view; tier= ;;
     typos) role=r0; perm=area0.item.manage; tier= ;;
     wildcards) role=w199; perm=s0.r0.view; tier= ;;
+    gated) role=g0; perm=p0.x; tier="--tier t63" ;;
     big) role=r49; perm=res1.view; tier="--tier free" ;;
     *) echo "unknown shape $shape" >&2; exit 2 ;;
   esac
@@ -64,8 +72,13 @@ for shape in $shapes; do
     [fmt]="fmt $out/$shape.fmt.policy"
     [fmt-check]="fmt --check $file"
     [diff]="diff $file $out/$shape.changed.policy"
+    [matrix]="matrix $file"
   )
   order="check compile query who-can what-can snapshot fmt fmt-check diff"
+  if [ "$shape" = typos ]; then order="$order matrix"; fi
+  if [ -n "${CMDS:-}" ]; then
+    order="check$(for c in $order; do case " $CMDS " in *" $c "*) [ "$c" = check ] || printf ' %s' "$c" ;; esac; done)"
+  fi
   for bin in old new; do
     exe=${!bin}
     flag=

@@ -25,7 +25,7 @@ use policy_bench::{generate, Shape, Spec};
 use policy_syntax::SourceFile;
 
 const USAGE: &str = "usage: policy-bench gen|mem ROLES PERMISSIONS DEPTH [--no-tiers]
-       policy-bench gen|mem --shape chain|all-earlier|typos|wildcards|big [N]";
+       policy-bench gen|mem --shape chain|all-earlier|inherit-all|typos|wildcards|gated|big [N]";
 
 /// A line of `/proc/self/status`, in KiB (`VmHWM`, `VmRSS`).
 fn status_kib(key: &str) -> Option<u64> {

@@ -153,6 +153,30 @@ fn a_version_2_artifact_is_p0570_with_a_help_to_recompile() {
     );
 }
 
+/// Version 3 (a tier list per declaration) is refused too, with the same
+/// clear diagnostic: this policyc reads version 4 only.
+#[test]
+fn a_version_3_artifact_is_p0570() {
+    let src = SourceFile::new(
+        "p.policy",
+        "tiers free < team\npermission a.b \"A\"\nrole r \"R\" { grants a.* on team }\n",
+    );
+    let policy = policy_compiler::compile(&src).0;
+    let mut doc = serde_json::to_value(Artifact::from_policy(&policy)).unwrap();
+    doc["schema_version"] = serde_json::json!(3);
+    doc.as_object_mut().unwrap().remove("tier_sets");
+    doc["permissions"][0]["tiers"] = serde_json::json!(["free", "team"]);
+    doc["roles"][0]["tiers"] = serde_json::json!(["free", "team"]);
+    doc["roles"][0]["grants"][0]["tiers"] = serde_json::json!(["team"]);
+    let err = Evaluator::from_artifact_json(&doc.to_string()).unwrap_err();
+    assert_eq!(err.code().as_str(), "P0570");
+    assert!(
+        err.to_string()
+            .contains("artifact schema version 3 is not supported (this policyc reads version 4)"),
+        "{err}"
+    );
+}
+
 #[test]
 fn tier_rules_and_suggestions() {
     let src = SourceFile::new(
@@ -294,6 +318,63 @@ fn content_hash_is_the_same_from_source_json_and_yaml() {
     );
 }
 
+/// Each distinct tier list is written once (`tier_sets`), so gated grants
+/// over many tiers cost an index each: 64 tiers, 40 roles of 200 gated
+/// grants. Version 3 repeated each grant's list of (here 33 to 64) tier
+/// names: about 46x the source in compact JSON; now about 18x, nearly all
+/// of it the two source spans of each grant (`at` and `on`).
+#[test]
+fn artifact_lists_each_tier_set_once() {
+    let tiers: Vec<String> = (0..64).map(|k| format!("t{k}")).collect();
+    let mut text = format!("tiers {}\n", tiers.join(" < "));
+    for k in 0..200 {
+        text.push_str(&format!("permission p{k}.x \"P\"\n"));
+    }
+    for i in 0..40 {
+        text.push_str(&format!("role g{i} \"G\" {{\n"));
+        for line in 0..4 {
+            let perms: Vec<String> = (line * 50..line * 50 + 50)
+                .map(|k| format!("p{k}.x"))
+                .collect();
+            let gate = (i * 5 + line) % 32;
+            text.push_str(&format!("  grants {} on >= t{gate}\n", perms.join(", ")));
+        }
+        text.push_str("}\n");
+    }
+    let policy = policy_compiler::compile(&SourceFile::new("gated.policy", text.as_str())).0;
+    let artifact = Artifact::from_policy(&policy);
+    assert_eq!(
+        artifact.tier_sets.len(),
+        32,
+        "all 64 tiers (also >= t0), >= t1 .. t31"
+    );
+    let json = serde_json::to_string(&artifact).unwrap();
+    assert!(
+        json.len() < 25 * text.len(),
+        "{} bytes of artifact for {} of source",
+        json.len(),
+        text.len()
+    );
+    let loaded = Evaluator::from_artifact_json(&json).unwrap();
+    assert_eq!(loaded.content_hash(), artifact.content_hash);
+    // The hash is that of the compact JSON with `content_hash` and
+    // `source` empty (computed without copying the artifact).
+    let blank = Artifact {
+        content_hash: String::new(),
+        source: String::new(),
+        ..artifact.clone()
+    };
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(serde_json::to_vec(&blank).unwrap());
+    let hex: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(artifact.content_hash, format!("sha256:{hex}"));
+}
+
 /// What the grammar refuses in source is refused in an artifact too, even
 /// with the hash recomputed: ids that are keywords or not names, labels
 /// with line breaks or NUL, control characters in `source`, empty tier
@@ -334,7 +415,43 @@ fn artifact_holds_only_what_a_policy_can_write() {
         &|a| a.roles[0].grants[0].pattern = "a.*.*x".into(),
         "pattern",
     );
-    refused(&|a| a.roles[0].tiers.clear(), "empty tier list");
+    refused(&|a| a.tier_sets[0].clear(), "entry 0 is an empty tier list");
+    // The tier sets (version 4): indices in range, each list of declared
+    // tiers named once, no list twice, none unused.
+    refused(
+        &|a| a.roles[0].grants[0].tier_set = 7,
+        "the grant `a.*` of role `r` names tier set 7, but `tier_sets` has 1 entries",
+    );
+    refused(
+        &|a| a.permissions[1].tier_set = 1,
+        "permission `a.c` names tier set 1",
+    );
+    refused(
+        &|a| a.roles[0].tier_set = usize::MAX,
+        "role `r` names tier set",
+    );
+    refused(
+        &|a| a.tier_sets[0].push("free".into()),
+        "entry 0 names tier `free` twice",
+    );
+    refused(
+        &|a| a.tier_sets[0][1] = "gold".into(),
+        "entry 0 names unknown tier `gold`",
+    );
+    refused(
+        &|a| a.tier_sets.push(vec!["team".into(), "free".into()]),
+        "entries 0 and 1 are the same tier list",
+    );
+    refused(
+        &|a| a.tier_sets.push(vec!["team".into()]),
+        "`tier_sets` entry 1 is named by no declaration",
+    );
+    // A reordered list is the same set: loading resolves it, and the
+    // artifact it writes back differs.
+    refused(
+        &|a| a.tier_sets[0].reverse(),
+        "does not describe the policy its declarations resolve to",
+    );
     refused(
         &|a| a.roles[0].grants[0].pattern = "a.c".into(),
         "P0307 in source",

@@ -4,24 +4,76 @@
 
 use std::path::Path;
 
-use policy_compiler::Snapshot;
+use std::io::Write;
+
+use policy_compiler::{Policy, Snapshot};
 use policy_syntax::{Code, Diagnostic};
 
 /// The canonical text of a policy's snapshot: a header comment, then YAML.
-pub fn render(policy_path: &Path, snapshot: &Snapshot) -> Result<String, Diagnostic> {
-    let yaml = crate::yaml::to_string(snapshot).map_err(|e| {
-        Diagnostic::new(
-            Code::BadArtifact,
-            format!("cannot serialize the snapshot: {e}"),
-        )
-    })?;
+pub fn render(policy_path: &Path, policy: &Policy) -> Result<String, Diagnostic> {
+    let mut out = Vec::new();
+    write(policy_path, policy, &mut out)?;
+    String::from_utf8(out).map_err(|e| cannot_serialize(&e))
+}
+
+/// Writes the canonical text of a policy's snapshot ([`render`]) to `out`
+/// as it is computed, so that memory does not grow with the output. A
+/// write error of `out` is returned as it is (`Err(Ok(e))`), any other
+/// failure as a diagnostic.
+pub fn write_to(
+    policy_path: &Path,
+    policy: &Policy,
+    out: impl Write,
+) -> Result<(), Result<std::io::Error, Diagnostic>> {
+    let mut out = Recording {
+        inner: out,
+        error: None,
+    };
+    match write(policy_path, policy, &mut out) {
+        Ok(()) => out.inner.flush().map_err(Ok),
+        Err(d) => Err(out.error.take().ok_or(d)),
+    }
+}
+
+/// Remembers the first write error of `inner`, which serde_yaml reports
+/// only as text.
+struct Recording<W> {
+    inner: W,
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> Write for Recording<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).inspect_err(|e| {
+            if self.error.is_none() {
+                self.error = Some(std::io::Error::new(e.kind(), e.to_string()));
+            }
+        })
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn cannot_serialize(e: &dyn std::fmt::Display) -> Diagnostic {
+    Diagnostic::new(
+        Code::BadArtifact,
+        format!("cannot serialize the snapshot: {e}"),
+    )
+}
+
+fn write(policy_path: &Path, policy: &Policy, mut out: impl Write) -> Result<(), Diagnostic> {
     let name = policy_path
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    Ok(format!(
+    write!(
+        out,
         "# Effective permissions of `{name}`, written by `policyc snapshot`.\n\
-         # Do not edit; regenerate with `policyc snapshot path/to/{name} --update`.\n{yaml}"
-    ))
+         # Do not edit; regenerate with `policyc snapshot path/to/{name} --update`.\n"
+    )
+    .map_err(|e| cannot_serialize(&e))?;
+    crate::yaml::to_writer(out, &Snapshot::view(policy)).map_err(|e| cannot_serialize(&e))
 }
 
 /// Committed snapshots may have been checked out with CRLF line endings.

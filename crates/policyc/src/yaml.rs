@@ -11,6 +11,14 @@ pub fn to_string<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, Erro
     serde_yaml::to_string(value)
 }
 
+/// Serializes `value` as a YAML document to `out`, as it goes.
+pub fn to_writer<W: std::io::Write, T: serde::Serialize + ?Sized>(
+    out: W,
+    value: &T,
+) -> Result<(), Error> {
+    serde_yaml::to_writer(out, value)
+}
+
 /// Parses a YAML document.
 pub fn from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Error> {
     serde_yaml::from_str(text)

@@ -192,7 +192,7 @@ fn artifact_is_proportional_to_a_wildcard_heavy_policy() {
         artifact.len(),
         text.len()
     );
-    assert!(artifact.contains("\"schema_version\": 3"));
+    assert!(artifact.contains("\"schema_version\": 4"));
     let out = run(
         tmp.path(),
         &[

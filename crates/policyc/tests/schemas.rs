@@ -131,7 +131,13 @@ fn a_tierless_artifact_validates_and_a_broken_one_does_not() {
     let v = validator("compiled-policy.schema.json");
     let doc: Value = serde_json::from_str(&compile(&p, "json")).unwrap();
     assert_eq!(errors(&v, &doc), Vec::<String>::new());
-    assert_eq!(doc["schema_version"], json!(3));
+    assert_eq!(doc["schema_version"], json!(4));
+    assert_eq!(
+        doc["tier_sets"],
+        json!([[]]),
+        "the implicit tier's one empty list"
+    );
+    assert_eq!(doc["roles"][0]["grants"][0]["tier_set"], json!(0));
     assert!(doc.get("effective").is_none());
     assert!(doc["roles"][0]["grants"][0].get("permissions").is_none());
     let mut bad = doc.clone();
@@ -139,6 +145,16 @@ fn a_tierless_artifact_validates_and_a_broken_one_does_not() {
     assert!(!v.is_valid(&bad));
     let mut bad = doc.clone();
     bad["roles"][0]["grants"][0]["permissions"] = json!(["a.read"]);
+    assert!(!v.is_valid(&bad));
+    // Version 3's tier list per declaration is not version 4's index.
+    let mut bad = doc.clone();
+    bad["roles"][0]["grants"][0]["tier_set"] = json!([]);
+    assert!(!v.is_valid(&bad));
+    let mut bad = doc.clone();
+    bad["roles"][0]["grants"][0]["tier_set"] = json!(-1);
+    assert!(!v.is_valid(&bad));
+    let mut bad = doc.clone();
+    bad["tier_sets"] = json!([["a", "a"]]);
     assert!(!v.is_valid(&bad));
     let mut bad = doc.clone();
     bad["roles"][0]["grants"][0]["at"]["line"] = json!(0);

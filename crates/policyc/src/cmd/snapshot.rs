@@ -8,13 +8,12 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use policy_compiler::Snapshot;
 use policy_syntax::{Code, Diagnostic};
 
 use crate::exit::{CmdError, Exit};
 use crate::files::{self, LoadError};
 use crate::render::{self, Format};
-use crate::snapshot_text::{normalize, render, unified_diff};
+use crate::snapshot_text::{normalize, render, unified_diff, write_to};
 
 /// `policyc snapshot`
 #[derive(Debug, clap::Args)]
@@ -68,8 +67,16 @@ fn confined_default(policy: &Path) -> Result<PathBuf, CmdError> {
 pub fn run(args: Args) -> Result<Exit, CmdError> {
     let (policy, warnings) = crate::load::load_policy(&args.file, Format::Human)?;
     render::emit_diagnostics(&warnings, Format::Human);
-    let text = render(&args.file, &Snapshot::from_policy(&policy))
-        .map_err(|d| CmdError::new(d, Format::Human))?;
+    if args.check.is_none() && args.update.is_none() {
+        // Streamed: the output can be far larger than the policy.
+        let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        return match write_to(&args.file, &policy, out) {
+            // A closed stdout (`| head`) ends the output, as before.
+            Ok(()) | Err(Ok(_)) => Ok(Exit::Ok),
+            Err(Err(d)) => Err(CmdError::new(d, Format::Human)),
+        };
+    }
+    let text = render(&args.file, &policy).map_err(|d| CmdError::new(d, Format::Human))?;
     let target = |given: &Option<PathBuf>| match given {
         Some(path) => Ok(path.clone()),
         None => confined_default(&args.file),
@@ -89,9 +96,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                 .map_err(|d| CmdError::new(d, Format::Human))?;
             let _ = writeln!(err, "updated `{name}`");
         }
-        return Ok(Exit::Ok);
     }
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
     Ok(Exit::Ok)
 }
 

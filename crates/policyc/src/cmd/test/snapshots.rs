@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use policy_compiler::{compile, has_errors, Snapshot};
+use policy_compiler::{compile, has_errors};
 use policy_syntax::{Code, Diagnostic};
 use serde::Serialize;
 
@@ -117,7 +117,7 @@ pub fn check(snapshot: &Path, tree: &Path) -> SnapshotResult {
         result.diagnostics = diags;
         return result;
     }
-    let fresh = match render(&policy_path, &Snapshot::from_policy(&policy)) {
+    let fresh = match render(&policy_path, &policy) {
         Ok(t) => t,
         Err(d) => {
             result.diagnostics.push(d);
