@@ -362,7 +362,7 @@ mod tests {
             action: "a.b".into(),
             tier: None,
         };
-        let d = WireDecision::new(&e, &e.query(&req).unwrap(), Some(3));
+        let d = WireDecision::new(&e, &e.authorize(&req).unwrap().explain(), Some(3));
         let v = serde_json::to_value(&d).unwrap();
         assert_eq!(v["request"], 3);
         assert_eq!(v["decision"], "allow");
@@ -374,7 +374,7 @@ mod tests {
     fn unknown_name_error_carries_suggestion() {
         let e = eval();
         let err = e
-            .query(&Request {
+            .authorize(&Request {
                 roles: vec!["rr".into()],
                 action: "a.b".into(),
                 tier: None,

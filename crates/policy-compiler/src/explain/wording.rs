@@ -129,3 +129,56 @@ pub mod label {
         "nothing grants it to this role".to_string()
     }
 }
+
+/// Short forms for listings of what a role holds (the language server's
+/// hover), where the line number stands in for the source location.
+pub mod listing {
+    /// Where a held permission comes from: "granted at line N" (with "by
+    /// `pattern`" when a wildcard matched), after "inherited through `a` →
+    /// `b`, " when the grant is an ancestor's; the grant's doc comment last.
+    pub fn provenance(
+        through: &[&str],
+        line: usize,
+        pattern: &str,
+        perm: &str,
+        doc: Option<&str>,
+    ) -> String {
+        let granted = if pattern == perm {
+            format!("granted at line {line}")
+        } else {
+            format!("granted at line {line} by `{pattern}`")
+        };
+        let granted = super::with_doc(granted, doc);
+        if through.is_empty() {
+            granted
+        } else {
+            let chain: Vec<String> = through.iter().map(|r| format!("`{r}`")).collect();
+            format!("inherited through {}, {granted}", chain.join(" → "))
+        }
+    }
+
+    /// A held permission without a derivation (not expected to happen).
+    pub fn held() -> String {
+        "held".to_string()
+    }
+
+    /// A permission an exclusion takes away: at `line`, in ancestor `by`
+    /// (`None` for the role's own), with the `excludes` line's doc comment.
+    pub fn excluded(line: usize, by: Option<&str>, doc: Option<&str>) -> String {
+        let whose = by.map(|b| format!(" in `{b}`")).unwrap_or_default();
+        super::with_doc(format!("excluded at line {line}{whose}"), doc)
+    }
+
+    /// The role cannot be assigned on a tier; `on_line` is its `on` clause.
+    pub fn role_unavailable(on_line: Option<usize>) -> String {
+        let at = on_line
+            .map(|l| format!(" (`on` clause at line {l})"))
+            .unwrap_or_default();
+        format!("not available{at}")
+    }
+
+    /// The permission does not exist on a tier.
+    pub fn permission_unavailable() -> String {
+        "does not exist on this tier".to_string()
+    }
+}

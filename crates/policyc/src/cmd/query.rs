@@ -222,7 +222,10 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         action: args.action.clone().unwrap_or_default(),
         tier: args.tier.clone(),
     };
-    let decision = eval.query(&request).map_err(|e| eval_error(&e, format))?;
+    let decision = eval
+        .authorize(&request)
+        .map(|v| v.explain())
+        .map_err(|e| eval_error(&e, format))?;
     let mut out = String::new();
     match args.format {
         OutputFormat::Json => {
@@ -434,7 +437,8 @@ fn stream_batch(
 /// The output line for request `n`, and whether it failed.
 fn answer(eval: &Evaluator, n: usize, item: Result<WireRequest, String>) -> (String, bool) {
     let answer = item.map_err(WireError::malformed).and_then(|req| {
-        eval.query(&req.into_request())
+        eval.authorize(&req.into_request())
+            .map(|v| v.explain())
             .map_err(|e| WireError::from(&e))
     });
     match answer {
