@@ -181,4 +181,59 @@ pub mod listing {
     pub fn permission_unavailable() -> String {
         "does not exist on this tier".to_string()
     }
+
+    /// A tier of a `what-can` listing where the role may use nothing:
+    /// `(nothing)`, or `(nothing: why)`.
+    pub fn nothing(why: Option<&str>) -> String {
+        match why {
+            Some(w) => format!("(nothing: {w})"),
+            None => "(nothing)".to_string(),
+        }
+    }
+
+    /// Why a listing is empty everywhere: the policy has no permissions.
+    pub fn no_permissions() -> String {
+        "the policy declares no permissions".to_string()
+    }
+}
+
+/// The lines of `policyc query`'s report around the reasons.
+pub mod report {
+    /// The one-line verdict: "allowed: `a`, `b` can use `x` on tier `t`"
+    /// or "denied: … cannot use …".
+    pub fn verdict(allowed: bool, roles: &[String], action: &str, tier: Option<&str>) -> String {
+        let on = tier.map(|t| format!(" on tier `{t}`")).unwrap_or_default();
+        let roles = super::quoted(roles);
+        if allowed {
+            format!("allowed: {roles} can use `{action}`{on}")
+        } else {
+            format!("denied: {roles} cannot use `{action}`{on}")
+        }
+    }
+
+    /// The headline of an allow's derivation through several roles.
+    pub fn derivation_chain(chain: &[String], action: &str) -> String {
+        let chain: Vec<String> = chain.iter().map(|r| format!("`{r}`")).collect();
+        format!("derivation: {}, which grants `{action}`", chain.join(" → "))
+    }
+
+    /// The headline of a one-reason explanation.
+    pub fn because(reason: &str) -> String {
+        format!("because {reason}")
+    }
+
+    /// The headline of an allow's derivation in one role.
+    pub fn derivation() -> String {
+        "derivation".to_string()
+    }
+
+    /// The headline of a deny with one reason per role.
+    pub fn because_of(count: usize) -> String {
+        format!("because of {count} reasons")
+    }
+
+    /// The label on the `on` clause of a closed tier gate.
+    pub fn gate_holds_here() -> String {
+        "the grant holds only here".to_string()
+    }
 }
