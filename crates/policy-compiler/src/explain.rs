@@ -136,6 +136,40 @@ impl ReasonKind {
         }
     }
 
+    /// The kinds a decision can be explained by (the nearest miss's two
+    /// left out): what a test case's `reason:` may name.
+    pub const DECISIVE: [ReasonKind; 7] = [
+        ReasonKind::Granted,
+        ReasonKind::Inherited,
+        ReasonKind::RoleUnavailable,
+        ReasonKind::PermissionUnavailable,
+        ReasonKind::Excluded,
+        ReasonKind::GateClosed,
+        ReasonKind::NotGranted,
+    ];
+
+    /// The kind as written in `*.test.yaml` files and `policyc test`'s
+    /// output (docs/cli.md, docs/schemas/policy-test.schema.json): the
+    /// JSON spelling with `-` for `_`, e.g. `"role-unavailable"`.
+    pub fn as_test_str(self) -> &'static str {
+        match self {
+            ReasonKind::Inherited => "inherited",
+            ReasonKind::Granted => "granted",
+            ReasonKind::RoleUnavailable => "role-unavailable",
+            ReasonKind::PermissionUnavailable => "permission-unavailable",
+            ReasonKind::Excluded => "excluded",
+            ReasonKind::GateClosed => "gate-closed",
+            ReasonKind::NotGranted => "not-granted",
+            ReasonKind::OtherRoles => "other-roles",
+            ReasonKind::OtherTiers => "other-tiers",
+        }
+    }
+
+    /// Whether the kind explains an allow (`granted`, `inherited`).
+    pub fn is_allow(self) -> bool {
+        matches!(self, ReasonKind::Granted | ReasonKind::Inherited)
+    }
+
     /// Whether the kind is part of a deny's nearest miss rather than a
     /// reason for the decision.
     pub fn is_nearest_miss(self) -> bool {
