@@ -137,3 +137,44 @@ impl Evaluator {
         self.policy.explain_by(self, tier, roles, perm)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use policy_compiler::{ReasonKind, SetId};
+
+    /// Every decision is the evaluator's: with one cell of its table
+    /// emptied (the policy itself unchanged), `authorize`, its explanation,
+    /// the nearest miss and `who-can` all follow the table, never
+    /// `Policy::allows`.
+    #[test]
+    fn the_table_decides_and_the_explanation_follows_it() {
+        let src = policy_syntax::SourceFile::new(
+            "p.policy",
+            "permission a.b \"A\"\nrole r \"R\" { grants a.b }\nrole s \"S\" { grants a.b }\n",
+        );
+        let policy = policy_compiler::compile(&src).0;
+        let mut eval = Evaluator::from_policy(&policy).without_dense_table();
+        let req = Request {
+            roles: vec!["r".into()],
+            action: "a.b".into(),
+            tier: None,
+        };
+        assert!(eval.authorize(&req).unwrap().allowed());
+        if let Some(slot) = eval.slots.get_mut(0) {
+            *slot = SetId::EMPTY; // r on the only tier: nothing
+        }
+        assert!(policy.allows(TierId(0), RoleId(0), PermId(0)));
+        let v = eval.authorize(&req).unwrap();
+        assert!(!v.allowed());
+        let d = v.explain();
+        assert!(!d.allowed);
+        let miss = d
+            .reasons
+            .iter()
+            .find(|r| r.kind == ReasonKind::OtherRoles)
+            .unwrap();
+        assert_eq!(miss.roles, ["s"]);
+        assert_eq!(eval.who_can(TierId(0), PermId(0)), [RoleId(1)]);
+    }
+}
