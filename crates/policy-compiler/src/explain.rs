@@ -5,7 +5,10 @@
 //! and the evaluator explain through these functions; none words a reason
 //! of its own.
 
+mod decision;
 pub mod wording;
+
+pub use decision::Decider;
 
 use std::collections::VecDeque;
 
@@ -120,6 +123,40 @@ impl ReasonKind {
             ReasonKind::OtherRoles => "other_roles",
             ReasonKind::OtherTiers => "other_tiers",
         }
+    }
+
+    /// The kinds a decision can be explained by (the nearest miss's two
+    /// left out): what a test case's `reason:` may name.
+    pub const DECISIVE: [ReasonKind; 7] = [
+        ReasonKind::Granted,
+        ReasonKind::Inherited,
+        ReasonKind::RoleUnavailable,
+        ReasonKind::PermissionUnavailable,
+        ReasonKind::Excluded,
+        ReasonKind::GateClosed,
+        ReasonKind::NotGranted,
+    ];
+
+    /// The kind as written in `*.test.yaml` files and `policyc test`'s
+    /// output (docs/cli.md, docs/schemas/policy-test.schema.json): the
+    /// JSON spelling with `-` for `_`, e.g. `"role-unavailable"`.
+    pub fn as_test_str(self) -> &'static str {
+        match self {
+            ReasonKind::Inherited => "inherited",
+            ReasonKind::Granted => "granted",
+            ReasonKind::RoleUnavailable => "role-unavailable",
+            ReasonKind::PermissionUnavailable => "permission-unavailable",
+            ReasonKind::Excluded => "excluded",
+            ReasonKind::GateClosed => "gate-closed",
+            ReasonKind::NotGranted => "not-granted",
+            ReasonKind::OtherRoles => "other-roles",
+            ReasonKind::OtherTiers => "other-tiers",
+        }
+    }
+
+    /// Whether the kind explains an allow (`granted`, `inherited`).
+    pub fn is_allow(self) -> bool {
+        matches!(self, ReasonKind::Granted | ReasonKind::Inherited)
     }
 
     /// Whether the kind is part of a deny's nearest miss rather than a
@@ -311,6 +348,17 @@ impl Policy {
         if self.allows(tier, role, perm) {
             return None;
         }
+        self.deny_cause(tier, role, perm)
+    }
+
+    /// The decisive reason of a deny that a [`Decider`] already made (so
+    /// the verdict is not decided again here); `None` for unknown ids.
+    pub(crate) fn deny_cause(
+        &self,
+        tier: TierId,
+        role: RoleId,
+        perm: PermId,
+    ) -> Option<DenyReason> {
         let r = self.role(role)?;
         self.permission(perm)?;
         if !r.tiers.contains(tier) {
@@ -344,231 +392,30 @@ impl Policy {
         Some(DenyReason::NotGranted)
     }
 
-    /// The nearest miss of a deny of `perm` to `roles` on `tier`.
-    pub fn nearest_miss(&self, tier: TierId, roles: &[RoleId], perm: PermId) -> NearestMiss {
-        let other_tiers = if self.tiers.is_empty() {
-            Vec::new()
-        } else {
-            roles
-                .iter()
-                .map(|&r| {
-                    let tiers: Vec<TierId> = self
-                        .tier_ids()
-                        .filter(|t| self.allows(*t, r, perm))
-                        .collect();
-                    (r, tiers)
-                })
-                .filter(|(_, t)| !t.is_empty())
-                .collect()
-        };
-        NearestMiss {
-            other_roles: self.who_can(tier, perm),
-            other_tiers,
-        }
-    }
-
-    /// The decision for a user holding `roles` (their union) and its
-    /// explanation: for an allow, the shortest derivation among the roles
-    /// that allow; for a deny, the decisive reason per role, then the
-    /// nearest miss. Out-of-range ids deny.
-    pub fn explain(&self, tier: TierId, roles: &[RoleId], perm: PermId) -> Decision {
-        let allowed = roles.iter().any(|r| self.allows(tier, *r, perm));
-        let role_str = |r: RoleId| self.role(r).map_or("?", |x| x.id.as_str());
-        let mut decision = Decision {
-            allowed,
-            roles: roles.iter().map(|r| role_str(*r).to_string()).collect(),
-            action: self
-                .permission(perm)
-                .map_or("?", |x| x.id.as_str())
-                .to_string(),
-            tier: self.tier(tier).map(|t| t.id.clone()),
-            reasons: Vec::new(),
-        };
-        if allowed {
-            let best = roles
-                .iter()
-                .filter(|r| self.allows(tier, **r, perm))
-                .filter_map(|r| self.derivation(tier, *r, perm))
-                .min_by_key(Vec::len);
-            decision.reasons = best
-                .unwrap_or_default()
-                .iter()
-                .map(|s| self.step_reason(perm, s))
-                .collect();
-        } else if self.permission(perm).is_some() {
-            for &r in roles {
-                if let Some(why) = self.why_not(tier, r, perm) {
-                    decision.reasons.push(self.deny_reason(tier, r, perm, &why));
+    /// What exclusions take from `role` on `tier`: every permission whose
+    /// decisive reason is an exclusion, with the role that excludes it and
+    /// the exclusion's span, in the order the exclusions are written along
+    /// the ancestry (the role first). For listings such as the language
+    /// server's hover, which must not walk the inheritance themselves.
+    pub fn excluded_perms(&self, tier: TierId, role: RoleId) -> Vec<(PermId, RoleId, Span)> {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut out = Vec::new();
+        for a in std::iter::once(role).chain(self.ancestors(role)) {
+            let Some(r) = self.role(a) else { continue };
+            for e in &r.exclusions {
+                for &p in &e.matches {
+                    if seen.contains(&p) {
+                        continue;
+                    }
+                    if let Some(DenyReason::Excluded { role: by, span }) =
+                        self.why_not(tier, role, p)
+                    {
+                        seen.insert(p);
+                        out.push((p, by, span));
+                    }
                 }
             }
-            let miss = self.nearest_miss(tier, roles, perm);
-            decision
-                .reasons
-                .extend(self.miss_reasons(tier, perm, &miss));
-        }
-        if decision.reasons.is_empty() {
-            decision.reasons.push(Reason {
-                kind: ReasonKind::NotGranted,
-                message: wording::nothing_known(),
-                role: None,
-                location: None,
-                related: None,
-                roles: Vec::new(),
-                tiers: Vec::new(),
-            });
-        }
-        decision
-    }
-
-    /// A derivation step as a [`Reason`].
-    pub fn step_reason(&self, perm: PermId, step: &Step) -> Reason {
-        let role_str = |r: RoleId| self.role(r).map_or("?", |x| x.id.as_str());
-        let pname = self.permission(perm).map_or("?", |x| x.id.as_str());
-        match step {
-            Step::Inherited { role, parent, span } => Reason::about(
-                ReasonKind::Inherited,
-                wording::inherited(role_str(*role), role_str(*parent)),
-                role_str(*role),
-                Some(self.location(*span)),
-            ),
-            Step::Granted {
-                role,
-                pattern,
-                span,
-                doc,
-            } => Reason::about(
-                ReasonKind::Granted,
-                wording::with_doc(
-                    wording::granted(role_str(*role), pattern, pname),
-                    doc.as_deref(),
-                ),
-                role_str(*role),
-                Some(self.location(*span)),
-            ),
-        }
-    }
-
-    /// A deny reason of `role` as a [`Reason`].
-    pub fn deny_reason(
-        &self,
-        tier: TierId,
-        role: RoleId,
-        perm: PermId,
-        why: &DenyReason,
-    ) -> Reason {
-        let rname = self.role(role).map_or("?", |x| x.id.as_str());
-        let pname = self.permission(perm).map_or("?", |x| x.id.as_str());
-        let tname = self.tier_name(tier);
-        let role_at = self.role(role).map(|r| self.location(r.span));
-        let perm_at = self.permission(perm).map(|p| self.location(p.span));
-        match why {
-            DenyReason::RoleUnavailable { span } => Reason::about(
-                ReasonKind::RoleUnavailable,
-                wording::role_unavailable(rname, tname),
-                rname,
-                span.map(|s| self.location(s)).or(role_at),
-            ),
-            DenyReason::PermissionUnavailable { span } => Reason::about(
-                ReasonKind::PermissionUnavailable,
-                wording::permission_unavailable(pname, tname),
-                rname,
-                span.map(|s| self.location(s)).or(perm_at),
-            ),
-            DenyReason::Excluded { role: by, span } => {
-                let exclusion = self.exclusion_of(*by, perm);
-                let pattern = exclusion.map_or(pname, |e| &e.pattern);
-                let doc = exclusion.and_then(|e| e.doc.as_deref());
-                let by_name = (*by != role).then(|| self.role(*by).map_or("?", |x| x.id.as_str()));
-                Reason::about(
-                    ReasonKind::Excluded,
-                    wording::with_doc(wording::excluded(rname, by_name, pname, pattern), doc),
-                    rname,
-                    Some(self.location(*span)),
-                )
-            }
-            DenyReason::GateClosed {
-                role: by,
-                span,
-                tier_span,
-            } => {
-                let grant = self
-                    .role(*by)
-                    .and_then(|r| r.grants.iter().find(|g| g.span == *span));
-                let on: Vec<&str> = grant
-                    .map(|g| g.tiers.iter().map(|t| self.tier_name(t)).collect())
-                    .unwrap_or_default();
-                let mut reason = Reason::about(
-                    ReasonKind::GateClosed,
-                    wording::gate_closed(
-                        self.role(*by).map_or("?", |x| x.id.as_str()),
-                        grant.map_or(pname, |g| g.pattern.as_str()),
-                        &on,
-                        tname,
-                    ),
-                    rname,
-                    Some(self.location(*span)),
-                );
-                reason.related = tier_span.map(|s| self.location(s));
-                reason
-            }
-            DenyReason::NotGranted => Reason::about(
-                ReasonKind::NotGranted,
-                wording::not_granted(pname, rname),
-                rname,
-                role_at,
-            ),
-        }
-    }
-
-    /// The nearest miss as [`Reason`]s.
-    pub fn miss_reasons(&self, tier: TierId, perm: PermId, miss: &NearestMiss) -> Vec<Reason> {
-        let role_str = |r: RoleId| self.role(r).map_or("?", |x| x.id.as_str()).to_string();
-        let pname = self.permission(perm).map_or("?", |x| x.id.as_str());
-        let tname = self.tier(tier).map(|t| t.id.as_str());
-        let others: Vec<String> = miss.other_roles.iter().map(|r| role_str(*r)).collect();
-        let mut out = vec![Reason {
-            kind: ReasonKind::OtherRoles,
-            message: wording::other_roles(&others, pname, tname),
-            role: None,
-            location: None,
-            related: None,
-            roles: others,
-            tiers: Vec::new(),
-        }];
-        for (r, tiers) in &miss.other_tiers {
-            let tiers: Vec<String> = tiers
-                .iter()
-                .map(|t| self.tier_name(*t).to_string())
-                .collect();
-            out.push(Reason {
-                kind: ReasonKind::OtherTiers,
-                message: wording::other_tiers(&role_str(*r), pname, &tiers),
-                role: Some(role_str(*r)),
-                location: None,
-                related: None,
-                roles: Vec::new(),
-                tiers,
-            });
         }
         out
-    }
-
-    /// The reason kind of one role's decision: `granted` or `inherited` for
-    /// an allow (by the first step of the derivation), the deny reason's
-    /// kind for a deny.
-    pub fn reason_kind(&self, tier: TierId, role: RoleId, perm: PermId) -> ReasonKind {
-        if self.allows(tier, role, perm) {
-            return match self.derivation(tier, role, perm).as_deref() {
-                Some([Step::Granted { .. }, ..]) => ReasonKind::Granted,
-                _ => ReasonKind::Inherited,
-            };
-        }
-        match self.why_not(tier, role, perm) {
-            Some(DenyReason::RoleUnavailable { .. }) => ReasonKind::RoleUnavailable,
-            Some(DenyReason::PermissionUnavailable { .. }) => ReasonKind::PermissionUnavailable,
-            Some(DenyReason::Excluded { .. }) => ReasonKind::Excluded,
-            Some(DenyReason::GateClosed { .. }) => ReasonKind::GateClosed,
-            _ => ReasonKind::NotGranted,
-        }
     }
 }

@@ -50,7 +50,7 @@ pub use diff::{
 };
 pub use expect::Expected;
 pub use explain::wording;
-pub use explain::{Decision, DenyReason, Location, NearestMiss, Reason, ReasonKind, Step};
+pub use explain::{Decider, Decision, DenyReason, Location, NearestMiss, Reason, ReasonKind, Step};
 pub use model::*;
 pub use pattern::matches as pattern_matches;
 pub use sets::{Chunk, PermSets, SetBuilder, SetId, CHUNK_BITS, MAX_SET_BYTES, MAX_SET_WORK};

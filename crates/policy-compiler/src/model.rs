@@ -244,14 +244,6 @@ impl Policy {
             .map(|i| PermId(i as u32))
             .collect()
     }
-
-    /// The roles that may use `perm` on `tier`, in declaration order.
-    pub fn who_can(&self, tier: TierId, perm: PermId) -> Vec<RoleId> {
-        (0..self.roles.len() as u32)
-            .map(RoleId)
-            .filter(|r| self.allows(tier, *r, perm))
-            .collect()
-    }
 }
 
 impl Policy {

@@ -234,9 +234,9 @@ fn check(spec: &Spec) -> Result<(), TestCaseError> {
                 .map(|(_, r)| *r)
                 .collect();
             prop_assert_eq!(
-                policy.who_can(t, p),
+                policy.nearest_miss(t, &[], p).other_roles,
                 expected,
-                "who_can: tier {}, permission {}\n{}",
+                "who_can (the nearest miss's roles): tier {}, permission {}\n{}",
                 tier_name(ti),
                 spec.perms[pi].id,
                 text

@@ -25,6 +25,16 @@ pub enum EvalError {
         /// The closest declared name, if one is close enough.
         suggestion: Option<String>,
     },
+    /// A tier the policy does not declare (`P0401`), with a did-you-mean
+    /// and the declared tiers (there are at most 64).
+    UnknownTier {
+        /// The tier as given.
+        name: String,
+        /// The closest declared tier, if one is close enough.
+        suggestion: Option<String>,
+        /// The declared tiers, lowest first.
+        tiers: Vec<String>,
+    },
     /// The policy has tiers but the query names none (`P0402`).
     MissingTier {
         /// The declared tiers, lowest first.
@@ -53,7 +63,9 @@ impl EvalError {
     /// The stable diagnostic code.
     pub fn code(&self) -> Code {
         match self {
-            EvalError::UnknownName { .. } | EvalError::NoRoles => Code::UnknownQueryName,
+            EvalError::UnknownName { .. } | EvalError::UnknownTier { .. } | EvalError::NoRoles => {
+                Code::UnknownQueryName
+            }
             EvalError::MissingTier { .. } | EvalError::UnexpectedTier { .. } => Code::QueryTier,
             EvalError::BadArtifact { .. } => Code::BadArtifact,
             EvalError::ArtifactVersion { .. } => Code::ArtifactVersion,
@@ -63,7 +75,8 @@ impl EvalError {
     /// The did-you-mean suggestion, if any.
     pub fn suggestion(&self) -> Option<&str> {
         match self {
-            EvalError::UnknownName { suggestion, .. } => suggestion.as_deref(),
+            EvalError::UnknownName { suggestion, .. }
+            | EvalError::UnknownTier { suggestion, .. } => suggestion.as_deref(),
             _ => None,
         }
     }
@@ -75,14 +88,12 @@ impl EvalError {
                 "run `policyc matrix` to list the declared {}s",
                 kind.as_str()
             )),
-            EvalError::MissingTier { tiers } => Some(format!(
-                "pass `--tier` with one of {}",
-                tiers
-                    .iter()
-                    .map(|t| format!("`{t}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
+            EvalError::UnknownTier { tiers, .. } => {
+                Some(format!("the tiers of this policy are {}", quoted(tiers)))
+            }
+            EvalError::MissingTier { tiers } => {
+                Some(format!("pass `--tier` with one of {}", quoted(tiers)))
+            }
             EvalError::UnexpectedTier { .. } => Some("leave out the tier".to_string()),
             EvalError::NoRoles => Some("name at least one role".to_string()),
             EvalError::BadArtifact { .. } | EvalError::ArtifactVersion { .. } => {
@@ -115,6 +126,7 @@ impl fmt::Display for EvalError {
             EvalError::UnknownName { kind, name, .. } => {
                 write!(f, "unknown {} `{name}`", kind.as_str())
             }
+            EvalError::UnknownTier { name, .. } => write!(f, "unknown tier `{name}`"),
             EvalError::MissingTier { .. } => {
                 f.write_str("this policy has tiers, so a query must name one")
             }
@@ -138,3 +150,12 @@ impl fmt::Display for EvalError {
 }
 
 impl std::error::Error for EvalError {}
+
+/// `` `a`, `b` ``.
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|t| format!("`{t}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

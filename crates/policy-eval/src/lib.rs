@@ -5,8 +5,9 @@
 //! versioned [`Artifact`] that `policyc compile` writes (JSON; or YAML,
 //! parsed by the caller), which is the resolved policy itself, so both give
 //! the same decisions, the same explanations and the same
-//! [`Evaluator::content_hash`]. Decisions and explanations come from the
-//! compiler's one resolution ([`policy_compiler::Policy::explain`]). It
+//! [`Evaluator::content_hash`]. Every allow bit comes from the evaluator's
+//! decision table; explanations are built around that verdict by the
+//! compiler's one resolution ([`policy_compiler::Policy::explain_by`]). It
 //! offers three ways to ask:
 //!
 //! - **by interned ids** — [`Evaluator::decide`]`(tier, &[role], perm) -> bool`:
@@ -17,8 +18,10 @@
 //! - **by name** — [`Evaluator::decide_by_name`]: resolves through hash maps;
 //!   an unknown name is an [`EvalError`] (code `P0401`, with a did-you-mean),
 //!   never an allow;
-//! - **explained** — [`Evaluator::explain`] (ids) and [`Evaluator::query`]
-//!   (a [`Request`] by name) return a [`Decision`]: for an allow the shortest
+//! - **authorized** — [`Evaluator::authorize`] (a [`Request`] by name) is
+//!   the one query engine: it resolves every name once, decides from the
+//!   table and returns a [`Verdict`], whose [`Verdict::explain`] (like
+//!   [`Evaluator::explain`] by ids) gives a [`Decision`]: for an allow the shortest
 //!   derivation (inheritance steps, then the grant and the pattern that
 //!   matched); for a deny the decisive reason per role (role or permission
 //!   not available on the tier, an exclusion, a closed tier gate, or no
@@ -36,7 +39,7 @@
 //! "#);
 //! let eval = Evaluator::from_policy(&policy_compiler::compile(&src).0);
 //! let req = Request { roles: vec!["admin".into()], action: "billing.manage".into(), tier: Some("free".into()) };
-//! let d = eval.query(&req).unwrap();
+//! let d = eval.authorize(&req).unwrap().explain();
 //! assert!(!d.allowed);
 //! assert_eq!(d.reasons[0].message, "permission `billing.manage` does not exist on tier `free`");
 //! ```
@@ -51,7 +54,7 @@ pub mod wire;
 
 pub use artifact::*;
 pub use error::{EvalError, NameKind};
-pub use explain::Request;
+pub use explain::{Request, Verdict};
 pub use model::{Evaluator, DENSE_MAX_BYTES};
-pub use policy_compiler::{Decision, Location, Reason, ReasonKind};
+pub use policy_compiler::{Decider, Decision, Location, Reason, ReasonKind};
 pub use policy_compiler::{PermId, RoleId, TierId};

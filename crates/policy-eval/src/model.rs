@@ -276,8 +276,10 @@ impl Evaluator {
         self.policy.holds_raw(tier, role, perm)
     }
 
-    /// Resolves the tier of a query: required (and checked) when the policy
-    /// has tiers, refused when it has none.
+    /// The one tier lookup of every command and endpoint: the tier of a
+    /// query, required (and checked) when the policy has tiers, refused
+    /// when it has none. An unknown tier is `P0401` (with a did-you-mean
+    /// and the declared tiers), a missing or superfluous one `P0402`.
     pub fn resolve_tier(&self, tier: Option<&str>) -> Result<TierId, EvalError> {
         match (tier, self.tiers.is_empty()) {
             (None, true) => Ok(TierId(0)),
@@ -287,11 +289,30 @@ impl Evaluator {
             (None, false) => Err(EvalError::MissingTier {
                 tiers: self.tiers.clone(),
             }),
-            (Some(t), false) => self.tier_id(t).ok_or_else(|| EvalError::UnknownName {
-                kind: crate::NameKind::Tier,
+            (Some(t), false) => self.tier_id(t).ok_or_else(|| EvalError::UnknownTier {
                 name: t.to_string(),
                 suggestion: suggest(t, self.tiers.iter().map(String::as_str)),
+                tiers: self.tiers.clone(),
             }),
+        }
+    }
+
+    /// The tiers a listing answers for (`who-can`, `what-can`): the one
+    /// named ([`Evaluator::resolve_tier`]), or every tier (the implicit one
+    /// of a tierless policy).
+    pub fn tiers_to_show(&self, tier: Option<&str>) -> Result<Vec<TierId>, EvalError> {
+        match tier {
+            Some(_) => Ok(vec![self.resolve_tier(tier)?]),
+            None => Ok((0..self.n_tiers as u32).map(TierId).collect()),
+        }
+    }
+
+    /// The tier a single-tier view shows (`matrix`): the one named
+    /// ([`Evaluator::resolve_tier`]), or the highest.
+    pub fn tier_or_highest(&self, tier: Option<&str>) -> Result<TierId, EvalError> {
+        match tier {
+            Some(_) => self.resolve_tier(tier),
+            None => Ok(TierId(self.n_tiers.saturating_sub(1) as u32)),
         }
     }
 

@@ -6,7 +6,7 @@
 use policy_syntax::Code;
 use serde::{Deserialize, Serialize};
 
-use crate::{Decision, EvalError, Evaluator, Location, Request, TierId};
+use crate::{Decision, EvalError, Evaluator, Location, Request};
 
 /// The `schema_version` of every JSON document `policyc` (CLI and server)
 /// prints that is not a library type with its own version. Raised on any
@@ -262,15 +262,6 @@ pub struct WireWhatCan {
     pub policy_hash: Option<String>,
 }
 
-/// The tiers to answer for: the one named, or every tier (the implicit one
-/// of a tierless policy).
-pub fn tiers_to_show(eval: &Evaluator, tier: Option<&str>) -> Result<Vec<TierId>, EvalError> {
-    match tier {
-        Some(_) => Ok(vec![eval.resolve_tier(tier)?]),
-        None => Ok((0..eval.tier_count() as u32).map(TierId).collect()),
-    }
-}
-
 /// Who may use `action` (on `tier`, or on every tier).
 pub fn who_can(
     eval: &Evaluator,
@@ -278,7 +269,8 @@ pub fn who_can(
     tier: Option<&str>,
 ) -> Result<WireWhoCan, EvalError> {
     let perm = eval.resolve_perm(action)?;
-    let tiers = tiers_to_show(eval, tier)?
+    let tiers = eval
+        .tiers_to_show(tier)?
         .into_iter()
         .map(|t| WireWhoCanTier {
             tier: eval.tier_name(t).map(str::to_string),
@@ -307,7 +299,8 @@ pub fn what_can(
     tier: Option<&str>,
 ) -> Result<WireWhatCan, EvalError> {
     let r = eval.resolve_role(role)?;
-    let tiers = tiers_to_show(eval, tier)?
+    let tiers = eval
+        .tiers_to_show(tier)?
         .into_iter()
         .map(|t| WireWhatCanTier {
             tier: eval.tier_name(t).map(str::to_string),
@@ -362,7 +355,7 @@ mod tests {
             action: "a.b".into(),
             tier: None,
         };
-        let d = WireDecision::new(&e, &e.query(&req).unwrap(), Some(3));
+        let d = WireDecision::new(&e, &e.authorize(&req).unwrap().explain(), Some(3));
         let v = serde_json::to_value(&d).unwrap();
         assert_eq!(v["request"], 3);
         assert_eq!(v["decision"], "allow");
@@ -374,7 +367,7 @@ mod tests {
     fn unknown_name_error_carries_suggestion() {
         let e = eval();
         let err = e
-            .query(&Request {
+            .authorize(&Request {
                 roles: vec!["rr".into()],
                 action: "a.b".into(),
                 tier: None,

@@ -35,12 +35,15 @@ fn check_all(g: &Spec, eval: &Evaluator, what: &str) {
                     Ok(expect),
                     "by name, {ctx}"
                 );
-                let d = eval.query(&Request {
-                    roles: vec![rname.clone()],
-                    action: pname.to_string(),
-                    tier: tier_name.clone(),
-                });
-                let d = d.unwrap();
+                let verdict = eval
+                    .authorize(&Request {
+                        roles: vec![rname.clone()],
+                        action: pname.to_string(),
+                        tier: tier_name.clone(),
+                    })
+                    .unwrap();
+                assert_eq!(verdict.allowed(), expect, "authorized, {ctx}");
+                let d = verdict.explain();
                 assert_eq!(d.allowed, expect, "explained, {ctx}");
                 assert!(!d.reasons.is_empty(), "no reason, {ctx}");
                 if expect {

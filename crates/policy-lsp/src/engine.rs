@@ -4,9 +4,14 @@
 //! policy model goes through this module, so that when the engine's API
 //! changes only this file changes with it. Nothing here re-implements the
 //! engine: compiling, formatting, derivations and deny reasons are the
-//! compiler's own.
+//! compiler's own, and every decision (what a role may use, who may use a
+//! permission) is the evaluator's, the engine `policyc query` and
+//! `policyc serve` answer from.
 
-pub use policy_compiler::{DenyReason, PermId, Policy, RoleId, Step, TierId};
+use std::sync::OnceLock;
+
+pub use policy_compiler::{wording, PermId, Policy, RoleId, Step, TierId};
+pub use policy_eval::Evaluator;
 /// The grammar's own identifier rules and reserved words: what is a role or
 /// tier name ([`is_identifier`], keywords excluded), what is a permission id
 /// ([`is_permission_id`]), and every keyword ([`keywords`]), read from
@@ -32,6 +37,17 @@ pub struct Compiled {
     pub policy: Policy,
     /// Every diagnostic, sorted, as `policyc check` reports them.
     pub diagnostics: Vec<Diagnostic>,
+    /// The evaluator of `policy`, built on first use (a hover).
+    eval: OnceLock<Evaluator>,
+}
+
+impl Compiled {
+    /// The evaluator deciding for this document's policy: the query
+    /// engine of `policyc query`, built the first time it is needed.
+    pub fn eval(&self) -> &Evaluator {
+        self.eval
+            .get_or_init(|| Evaluator::from_policy(&self.policy))
+    }
 }
 
 /// Compiles `text` exactly as `policyc check` does: one file, one compile,
@@ -44,6 +60,7 @@ pub fn compile(name: &str, text: &str) -> Compiled {
         file: c.file,
         policy: c.policy,
         diagnostics: c.diagnostics,
+        eval: OnceLock::new(),
     }
 }
 
@@ -78,9 +95,16 @@ pub fn tier_name(policy: &Policy, tier: TierId) -> &str {
     policy.tier_name(tier)
 }
 
-/// The permissions `role` may use on `tier`, in declaration order.
-pub fn effective(policy: &Policy, tier: TierId, role: RoleId) -> Vec<PermId> {
-    policy.effective(tier, role)
+/// The permissions `role` may use on `tier`, in declaration order: the
+/// evaluator's `what-can`.
+pub fn what_can(eval: &Evaluator, tier: TierId, role: RoleId) -> Vec<PermId> {
+    eval.what_can(tier, role)
+}
+
+/// The roles that may use `perm` on `tier`, in declaration order: the
+/// evaluator's `who-can`.
+pub fn who_can(eval: &Evaluator, tier: TierId, perm: PermId) -> Vec<RoleId> {
+    eval.who_can(tier, perm)
 }
 
 /// The shortest derivation of `perm` for `role` on `tier`.
@@ -88,19 +112,10 @@ pub fn derivation(policy: &Policy, tier: TierId, role: RoleId, perm: PermId) -> 
     policy.derivation(tier, role, perm)
 }
 
-/// The decisive reason `role` may not use `perm` on `tier`.
-pub fn why_not(policy: &Policy, tier: TierId, role: RoleId, perm: PermId) -> Option<DenyReason> {
-    policy.why_not(tier, role, perm)
-}
-
-/// The roles that may use `perm` on `tier`, in declaration order.
-pub fn who_can(policy: &Policy, tier: TierId, perm: PermId) -> Vec<RoleId> {
-    policy.who_can(tier, perm)
-}
-
-/// The roles `role` inherits from, directly or not, nearest first.
-pub fn ancestors(policy: &Policy, role: RoleId) -> Vec<RoleId> {
-    policy.ancestors(role)
+/// What exclusions take from `role` on `tier`: (permission, excluding
+/// role, the exclusion's span), as the engine's deny reasons say.
+pub fn excluded(policy: &Policy, tier: TierId, role: RoleId) -> Vec<(PermId, RoleId, Span)> {
+    policy.excluded_perms(tier, role)
 }
 
 #[cfg(test)]

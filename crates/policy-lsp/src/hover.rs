@@ -1,11 +1,10 @@
 //! Hover: what a role ends up with, who holds a permission, where a tier
 //! stands, whether an assertion holds.
 
-use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use crate::analysis::{Analysis, NameKind};
-use crate::engine::{self, Code, DenyReason, PermId, Policy, RoleId, Severity, Span, Step};
+use crate::engine::{self, wording, Code, PermId, Policy, RoleId, Severity, Span, Step};
 
 /// At most this many permissions (or roles) are listed per tier.
 pub const MAX_LISTED: usize = 40;
@@ -56,7 +55,8 @@ fn role_name(policy: &Policy, r: RoleId) -> &str {
 }
 
 fn role(analysis: &Analysis, name: &str) -> Option<String> {
-    let policy = &analysis.compiled.policy;
+    let eval = analysis.compiled.eval();
+    let policy = eval.policy();
     let Some(id) = policy.role_id(name) else {
         return Some(format!("unknown role `{name}`"));
     };
@@ -69,14 +69,15 @@ fn role(analysis: &Analysis, name: &str) -> Option<String> {
     for tier in policy.tier_ids() {
         let tname = engine::tier_name(policy, tier);
         if !policy.role_available(id, tier) {
-            let at = r
-                .tier_span
-                .map(|sp| format!(" (`on` clause at line {})", analysis.line_of(sp.start)))
-                .unwrap_or_default();
-            let _ = write!(s, "\n**{tname}**: not available{at}\n");
+            let on_line = r.tier_span.map(|sp| analysis.line_of(sp.start) as usize);
+            let _ = write!(
+                s,
+                "\n**{tname}**: {}\n",
+                wording::listing::role_unavailable(on_line)
+            );
             continue;
         }
-        let perms = engine::effective(policy, tier, id);
+        let perms = engine::what_can(eval, tier, id);
         let _ = write!(
             s,
             "\n**{tname}** ({}):\n",
@@ -87,91 +88,53 @@ fn role(analysis: &Analysis, name: &str) -> Option<String> {
             let _ = writeln!(s, "- `{pname}` — {}", provenance(analysis, tier, id, *p));
         }
         more(&mut s, perms.len());
-        let excluded = excluded(policy, tier, id);
+        let excluded = engine::excluded(policy, tier, id);
         for (p, by, span) in excluded.iter().take(MAX_LISTED) {
             let pname = policy.permission(*p).map_or("?", |p| p.id.as_str());
-            let whose = if *by == id {
-                String::new()
-            } else {
-                format!(" in `{}`", role_name(policy, *by))
-            };
-            let excluded = format!("excluded at line {}{whose}", analysis.line_of(span.start));
+            let whose = (*by != id).then(|| role_name(policy, *by));
             // The doc comment of the `excludes` line, as a grant's is quoted.
             let doc = policy
                 .role(*by)
                 .and_then(|r| r.exclusions.iter().find(|e| e.span == *span))
                 .and_then(|e| e.doc.as_deref());
-            let _ = writeln!(
-                s,
-                "- ~~`{pname}`~~ — {}",
-                policy_compiler::wording::with_doc(excluded, doc)
-            );
+            let why = wording::listing::excluded(analysis.line_of(span.start) as usize, whose, doc);
+            let _ = writeln!(s, "- ~~`{pname}`~~ — {why}");
         }
     }
     Some(s)
 }
 
-/// "granted at line N" or "inherited through `a` → `b`, granted at line N".
+/// "granted at line N" or "inherited through `a` → `b`, granted at line N",
+/// from the engine's derivation, worded by the one wording module.
 fn provenance(analysis: &Analysis, tier: engine::TierId, role: RoleId, perm: PermId) -> String {
     let policy = &analysis.compiled.policy;
     let Some(steps) = engine::derivation(policy, tier, role, perm) else {
-        return "held".to_string();
+        return wording::listing::held();
     };
     let mut through = Vec::new();
-    let mut granted = String::new();
-    for step in steps {
+    for step in &steps {
         match step {
-            Step::Inherited { parent, .. } => {
-                through.push(format!("`{}`", role_name(policy, parent)))
-            }
+            Step::Inherited { parent, .. } => through.push(role_name(policy, *parent)),
             Step::Granted {
                 pattern, span, doc, ..
             } => {
-                let line = analysis.line_of(span.start);
                 let pname = policy.permission(perm).map_or("", |p| p.id.as_str());
-                granted = if pattern == pname {
-                    format!("granted at line {line}")
-                } else {
-                    format!("granted at line {line} by `{pattern}`")
-                };
-                granted = policy_compiler::wording::with_doc(granted, doc.as_deref());
+                return wording::listing::provenance(
+                    &through,
+                    analysis.line_of(span.start) as usize,
+                    pattern,
+                    pname,
+                    doc.as_deref(),
+                );
             }
         }
     }
-    if through.is_empty() {
-        granted
-    } else {
-        format!("inherited through {}, {granted}", through.join(" → "))
-    }
-}
-
-/// The permissions an exclusion takes from `role` on `tier`: (perm, excluding role, span).
-fn excluded(policy: &Policy, tier: engine::TierId, role: RoleId) -> Vec<(PermId, RoleId, Span)> {
-    let mut chain = vec![role];
-    chain.extend(engine::ancestors(policy, role));
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
-    for a in chain {
-        let Some(r) = policy.role(a) else { continue };
-        for e in &r.exclusions {
-            for &p in &e.matches {
-                if seen.contains(&p) {
-                    continue;
-                }
-                if let Some(DenyReason::Excluded { role: by, span }) =
-                    engine::why_not(policy, tier, role, p)
-                {
-                    seen.insert(p);
-                    out.push((p, by, span));
-                }
-            }
-        }
-    }
-    out
+    wording::listing::held()
 }
 
 fn permission(analysis: &Analysis, name: &str) -> Option<String> {
-    let policy = &analysis.compiled.policy;
+    let eval = analysis.compiled.eval();
+    let policy = eval.policy();
     let Some(id) = policy.perm_id(name) else {
         return Some(format!("unknown permission `{name}`"));
     };
@@ -184,10 +147,14 @@ fn permission(analysis: &Analysis, name: &str) -> Option<String> {
     for tier in policy.tier_ids() {
         let tname = engine::tier_name(policy, tier);
         if !policy.perm_available(id, tier) {
-            let _ = writeln!(s, "- **{tname}**: does not exist on this tier");
+            let _ = writeln!(
+                s,
+                "- **{tname}**: {}",
+                wording::listing::permission_unavailable()
+            );
             continue;
         }
-        let roles = engine::who_can(policy, tier, id);
+        let roles = engine::who_can(eval, tier, id);
         let names: Vec<String> = roles
             .iter()
             .take(MAX_LISTED)

@@ -52,8 +52,9 @@ impl Policy {
     pub fn decide(&self, req: WireRequest, n: Option<usize>) -> Result<WireDecision, WireError> {
         let d = self
             .eval
-            .query(&req.into_request())
-            .map_err(|e| WireError::from(&e))?;
+            .authorize(&req.into_request())
+            .map_err(|e| WireError::from(&e))?
+            .explain();
         let mut w = WireDecision::new(&self.eval, &d, n);
         w.policy_hash = Some(self.hash.clone());
         Ok(w)
@@ -73,25 +74,19 @@ impl Policy {
         Ok(w)
     }
 
-    /// The ext_authz check: the allocation-free by-name path, and the
-    /// explanation only for a deny.
+    /// The ext_authz check: one call to the engine resolves the names and
+    /// decides from the table; only a deny is explained, from the ids that
+    /// call resolved (no name is looked up again).
     pub fn check(&self, roles: &[&str], action: &str, tier: Option<&str>) -> Check {
-        match self.eval.decide_by_name(tier, roles, action) {
-            Ok(true) => Check::Allow,
-            Ok(false) => {
-                let req = policy_eval::Request {
-                    roles: roles.iter().map(|r| r.to_string()).collect(),
-                    action: action.to_string(),
-                    tier: tier.map(str::to_string),
-                };
-                let why = match self.eval.query(&req) {
-                    Ok(d) => d
-                        .reasons
-                        .first()
-                        .map(|r| r.message.clone())
-                        .unwrap_or_else(|| "denied".to_string()),
-                    Err(e) => e.to_string(),
-                };
+        match self.eval.authorize_by_name(tier, roles, action) {
+            Ok(v) if v.allowed() => Check::Allow,
+            Ok(v) => {
+                let why = v
+                    .explain()
+                    .reasons
+                    .into_iter()
+                    .next()
+                    .map_or_else(|| "denied".to_string(), |r| r.message);
                 Check::Deny(why)
             }
             Err(e) => Check::Invalid(WireError::from(&e)),

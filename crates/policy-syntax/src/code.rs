@@ -124,7 +124,8 @@ codes! {
     QueryTier = "P0402", Error, "missing or unexpected tier in query";
     /// A batch request that is not a well-formed query.
     MalformedQuery = "P0403", Error, "malformed query";
-    /// `matrix --tier` names a tier the policy does not declare.
+    /// Retired (issue 22): `matrix --tier` with an unknown tier is now
+    /// `P0401`, like every query, from the one tier lookup.
     UnknownMatrixTier = "P0404", Error, "unknown tier for the matrix";
     /// `policyc explain` was given a code that does not exist.
     UnknownCode = "P0405", Error, "unknown diagnostic code";

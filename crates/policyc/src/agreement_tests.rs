@@ -176,9 +176,9 @@ fn check(g: &Spec) -> Result<(), TestCaseError> {
                     tier: tname.clone(),
                 };
                 let want = g.allows_any(ti, &roles, p);
-                let d_src = from_source.query(&req).unwrap();
-                let d_json = from_json.query(&req).unwrap();
-                let d_yaml = from_yaml.query(&req).unwrap();
+                let d_src = from_source.authorize(&req).unwrap().explain();
+                let d_json = from_json.authorize(&req).unwrap().explain();
+                let d_yaml = from_yaml.authorize(&req).unwrap().explain();
                 prop_assert_eq!(d_src.allowed, want, "query {:?}\n{}", req, text);
                 prop_assert!(!d_src.reasons.is_empty());
                 prop_assert_eq!(&d_json, &d_src, "explanation from the JSON artifact");

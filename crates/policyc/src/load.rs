@@ -1,10 +1,10 @@
 //! Loading what commands work on: a policy source, or an evaluator from a
-//! source or a compiled artifact; and resolving the tiers a command shows.
+//! source or a compiled artifact.
 
 use std::path::Path;
 
 use policy_compiler::{compile, has_errors, Policy};
-use policy_eval::{EvalError, Evaluator, TierId};
+use policy_eval::{EvalError, Evaluator};
 use policy_syntax::Diagnostic;
 
 use crate::exit::{CmdError, Exit};
@@ -87,19 +87,4 @@ pub fn evaluator_from_file(path: &Path) -> Result<Evaluator, Vec<Diagnostic>> {
 /// An [`EvalError`] as a command error (exit 2).
 pub fn eval_error(e: &EvalError, format: Format) -> CmdError {
     CmdError::new(e.to_diagnostic(), format)
-}
-
-/// The tiers to answer for: the one named, or every tier (the implicit one
-/// of a tierless policy). An unknown or superfluous tier is exit 2.
-pub fn tiers_to_show(
-    eval: &Evaluator,
-    tier: Option<&str>,
-    format: Format,
-) -> Result<Vec<TierId>, CmdError> {
-    match tier {
-        Some(_) => Ok(vec![eval
-            .resolve_tier(tier)
-            .map_err(|e| eval_error(&e, format))?]),
-        None => Ok((0..eval.tier_count() as u32).map(TierId).collect()),
-    }
 }

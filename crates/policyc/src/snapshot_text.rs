@@ -86,7 +86,7 @@ pub fn normalize(text: &str) -> String {
 /// YAML section they are in (`@@ -7,7 +7,6 @@ free › admin`), like git's
 /// function context, so a reviewer sees which tier and role each change
 /// belongs to.
-pub fn unified_diff(old: &str, new: &str, name: &str) -> String {
+pub fn snapshot_diff(old: &str, new: &str, name: &str) -> String {
     crate::udiff::unified_diff(
         old,
         new,

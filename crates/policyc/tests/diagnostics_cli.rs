@@ -85,13 +85,21 @@ fn usage_errors_have_their_own_codes() {
         "t.policy",
         "tiers free < team\npermission a.b \"A\"\nrole r \"R\" { grants a.b }\n",
     )]);
-    let out = policyc(tiers.path(), &["matrix", "t.policy", "--tier", "tem"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).starts_with("error[P0404]: unknown tier `tem`"),
-        "{}",
-        stderr(&out)
-    );
+    // One tier lookup, one code and one wording for an unknown tier,
+    // whichever command is asked (issue 22: `matrix` had its own, P0404).
+    let want = "error[P0401]: unknown tier `tem`\n  help: did you mean `team`? the tiers of this policy are `free`, `team`\n\n";
+    for args in [
+        &["matrix", "t.policy", "--tier", "tem"][..],
+        &[
+            "query", "t.policy", "--role", "r", "--action", "a.b", "--tier", "tem",
+        ],
+        &["who-can", "t.policy", "a.b", "--tier", "tem"],
+        &["what-can", "t.policy", "r", "--tier", "tem"],
+    ] {
+        let out = policyc(tiers.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(stderr(&out), want, "{args:?}");
+    }
 }
 
 #[test]

@@ -178,7 +178,8 @@ fn matrix_unknown_tier_is_a_usage_error_with_a_suggestion() {
     );
     assert_eq!(exit_code(&out), 2);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc["diagnostics"][0]["code"], "P0404");
+    // The one tier lookup's code (issue 22): P0404 is retired.
+    assert_eq!(doc["diagnostics"][0]["code"], "P0401");
     assert_eq!(doc["diagnostics"][0]["suggestion"], "team");
 }
 

@@ -129,3 +129,111 @@ pub mod label {
         "nothing grants it to this role".to_string()
     }
 }
+
+/// Short forms for listings of what a role holds (the language server's
+/// hover), where the line number stands in for the source location.
+pub mod listing {
+    /// Where a held permission comes from: "granted at line N" (with "by
+    /// `pattern`" when a wildcard matched), after "inherited through `a` →
+    /// `b`, " when the grant is an ancestor's; the grant's doc comment last.
+    pub fn provenance(
+        through: &[&str],
+        line: usize,
+        pattern: &str,
+        perm: &str,
+        doc: Option<&str>,
+    ) -> String {
+        let granted = if pattern == perm {
+            format!("granted at line {line}")
+        } else {
+            format!("granted at line {line} by `{pattern}`")
+        };
+        let granted = super::with_doc(granted, doc);
+        if through.is_empty() {
+            granted
+        } else {
+            let chain: Vec<String> = through.iter().map(|r| format!("`{r}`")).collect();
+            format!("inherited through {}, {granted}", chain.join(" → "))
+        }
+    }
+
+    /// A held permission without a derivation (not expected to happen).
+    pub fn held() -> String {
+        "held".to_string()
+    }
+
+    /// A permission an exclusion takes away: at `line`, in ancestor `by`
+    /// (`None` for the role's own), with the `excludes` line's doc comment.
+    pub fn excluded(line: usize, by: Option<&str>, doc: Option<&str>) -> String {
+        let whose = by.map(|b| format!(" in `{b}`")).unwrap_or_default();
+        super::with_doc(format!("excluded at line {line}{whose}"), doc)
+    }
+
+    /// The role cannot be assigned on a tier; `on_line` is its `on` clause.
+    pub fn role_unavailable(on_line: Option<usize>) -> String {
+        let at = on_line
+            .map(|l| format!(" (`on` clause at line {l})"))
+            .unwrap_or_default();
+        format!("not available{at}")
+    }
+
+    /// The permission does not exist on a tier.
+    pub fn permission_unavailable() -> String {
+        "does not exist on this tier".to_string()
+    }
+
+    /// A tier of a `what-can` listing where the role may use nothing:
+    /// `(nothing)`, or `(nothing: why)`.
+    pub fn nothing(why: Option<&str>) -> String {
+        match why {
+            Some(w) => format!("(nothing: {w})"),
+            None => "(nothing)".to_string(),
+        }
+    }
+
+    /// Why a listing is empty everywhere: the policy has no permissions.
+    pub fn no_permissions() -> String {
+        "the policy declares no permissions".to_string()
+    }
+}
+
+/// The lines of `policyc query`'s report around the reasons.
+pub mod report {
+    /// The one-line verdict: "allowed: `a`, `b` can use `x` on tier `t`"
+    /// or "denied: … cannot use …".
+    pub fn verdict(allowed: bool, roles: &[String], action: &str, tier: Option<&str>) -> String {
+        let on = tier.map(|t| format!(" on tier `{t}`")).unwrap_or_default();
+        let roles = super::quoted(roles);
+        if allowed {
+            format!("allowed: {roles} can use `{action}`{on}")
+        } else {
+            format!("denied: {roles} cannot use `{action}`{on}")
+        }
+    }
+
+    /// The headline of an allow's derivation through several roles.
+    pub fn derivation_chain(chain: &[String], action: &str) -> String {
+        let chain: Vec<String> = chain.iter().map(|r| format!("`{r}`")).collect();
+        format!("derivation: {}, which grants `{action}`", chain.join(" → "))
+    }
+
+    /// The headline of a one-reason explanation.
+    pub fn because(reason: &str) -> String {
+        format!("because {reason}")
+    }
+
+    /// The headline of an allow's derivation in one role.
+    pub fn derivation() -> String {
+        "derivation".to_string()
+    }
+
+    /// The headline of a deny with one reason per role.
+    pub fn because_of(count: usize) -> String {
+        format!("because of {count} reasons")
+    }
+
+    /// The label on the `on` clause of a closed tier gate.
+    pub fn gate_holds_here() -> String {
+        "the grant holds only here".to_string()
+    }
+}

@@ -5,7 +5,6 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use policy_compiler::{Policy, RoleId, TierId};
-use policy_syntax::{did_you_mean, Code, Diagnostic};
 use serde::Serialize;
 
 use crate::exit::{CmdError, Exit};
@@ -47,41 +46,6 @@ struct JsonMatrix {
     tier: Option<String>,
     roles: Vec<JsonRole>,
     rows: Vec<JsonRow>,
-}
-
-/// Resolves `--tier`: the named tier, or the highest one; an unknown or
-/// superfluous tier is a usage error (exit 2) with a suggestion.
-pub fn pick_tier(policy: &Policy, tier: Option<&str>, format: Format) -> Result<TierId, CmdError> {
-    match tier {
-        None => Ok(TierId(policy.tier_count() as u32 - 1)),
-        Some(name) => {
-            if let Some(t) = policy.tier_id(name) {
-                return Ok(t);
-            }
-            let mut names: Vec<&str> = policy.tiers().iter().map(|t| t.id.as_str()).collect();
-            let d = if names.is_empty() {
-                Diagnostic::new(
-                    Code::QueryTier,
-                    format!(
-                        "`{}` declares no tiers, so `--tier {name}` cannot apply",
-                        policy.source().name()
-                    ),
-                )
-                .help("leave out `--tier`")
-            } else {
-                let listed = names
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                names.sort_unstable();
-                Diagnostic::new(Code::UnknownMatrixTier, format!("unknown tier `{name}`"))
-                    .suggest(did_you_mean(name, names.iter().copied()))
-                    .help(format!("the tiers of this policy are {listed}"))
-            };
-            Err(CmdError::new(d.with_source(policy.source()), format))
-        }
-    }
 }
 
 fn csv_field(s: &str) -> String {
@@ -129,9 +93,12 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     if diag_format == Format::Human {
         render::emit_diagnostics(&warnings, Format::Human);
     }
-    let tier = pick_tier(&policy, args.tier.as_deref(), diag_format)?;
-    // Every cell is decided by the evaluator a service loads.
+    // Every cell is decided by the evaluator a service loads, for the tier
+    // its one tier lookup resolves (the highest without `--tier`).
     let eval = policy_eval::Evaluator::from_owned_policy(policy);
+    let tier = eval
+        .tier_or_highest(args.tier.as_deref())
+        .map_err(|e| crate::load::eval_error(&e, diag_format))?;
     let cells = grid(&eval, tier);
     let policy = eval.policy();
     let mut out = String::new();

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use miette::{LabeledSpan, NamedSource, SourceCode};
+use policy_compiler::wording;
 use policy_eval::wire::{WireDecision, WireError, WireFailure, WireRequest};
 use policy_eval::{Decision, Evaluator, Reason, Request};
 use policy_syntax::{Code, Diagnostic};
@@ -51,48 +52,24 @@ fn max_stdin_yaml_bytes() -> u64 {
 /// The longest request line of a JSON Lines batch, in bytes.
 const MAX_LINE_BYTES: usize = 64 * 1024;
 
-fn ticks(names: &[String]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The one-line verdict.
 fn verdict(d: &Decision) -> String {
-    let on = d
-        .tier
-        .as_ref()
-        .map(|t| format!(" on tier `{t}`"))
-        .unwrap_or_default();
-    if d.allowed {
-        format!("allowed: {} can use `{}`{on}", ticks(&d.roles), d.action)
-    } else {
-        format!("denied: {} cannot use `{}`{on}", ticks(&d.roles), d.action)
-    }
+    wording::report::verdict(d.allowed, &d.roles, &d.action, d.tier.as_deref())
 }
 
 /// The first line of the explanation: the derivation chain of an allow, or
 /// the decisive reason of a deny.
 fn headline(d: &Decision, main: &[&Reason]) -> String {
     if d.allowed {
-        let chain: Vec<String> = main
-            .iter()
-            .filter_map(|r| r.role.as_ref().map(|x| format!("`{x}`")))
-            .collect();
+        let chain: Vec<String> = main.iter().filter_map(|r| r.role.clone()).collect();
         if chain.len() > 1 {
-            return format!(
-                "derivation: {}, which grants `{}`",
-                chain.join(" → "),
-                d.action
-            );
+            return wording::report::derivation_chain(&chain, &d.action);
         }
     }
     match main {
-        [one] => format!("because {}", one.message),
-        _ if d.allowed => "derivation".to_string(),
-        _ => format!("because of {} reasons", main.len()),
+        [one] => wording::report::because(&one.message),
+        _ if d.allowed => wording::report::derivation(),
+        _ => wording::report::because_of(main.len()),
     }
 }
 
@@ -134,10 +111,7 @@ impl miette::Diagnostic for Explanation {
 }
 
 fn is_miss(r: &Reason) -> bool {
-    matches!(
-        r.kind,
-        policy_eval::ReasonKind::OtherRoles | policy_eval::ReasonKind::OtherTiers
-    )
+    r.kind.is_nearest_miss()
 }
 
 /// Renders the explanation: a miette report when the spans are known (the
@@ -166,7 +140,7 @@ pub fn render_explanation(eval: &Evaluator, d: &Decision, color: bool) -> String
             }
             if let Some(span) = r.related.and_then(|l| l.span) {
                 labels.push(LabeledSpan::new_with_span(
-                    Some("the grant holds only here".to_string()),
+                    Some(wording::report::gate_holds_here()),
                     span,
                 ));
             }
@@ -222,7 +196,10 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         action: args.action.clone().unwrap_or_default(),
         tier: args.tier.clone(),
     };
-    let decision = eval.query(&request).map_err(|e| eval_error(&e, format))?;
+    let decision = eval
+        .authorize(&request)
+        .map(|v| v.explain())
+        .map_err(|e| eval_error(&e, format))?;
     let mut out = String::new();
     match args.format {
         OutputFormat::Json => {
@@ -434,7 +411,8 @@ fn stream_batch(
 /// The output line for request `n`, and whether it failed.
 fn answer(eval: &Evaluator, n: usize, item: Result<WireRequest, String>) -> (String, bool) {
     let answer = item.map_err(WireError::malformed).and_then(|req| {
-        eval.query(&req.into_request())
+        eval.authorize(&req.into_request())
+            .map(|v| v.explain())
             .map_err(|e| WireError::from(&e))
     });
     match answer {

@@ -13,7 +13,7 @@ use policy_syntax::{Code, Diagnostic};
 use crate::exit::{CmdError, Exit};
 use crate::files::{self, LoadError};
 use crate::render::{self, Format};
-use crate::snapshot_text::{normalize, render, unified_diff, write_to};
+use crate::snapshot_text::{normalize, render, snapshot_diff, write_to};
 
 /// `policyc snapshot`
 #[derive(Debug, clap::Args)]
@@ -138,7 +138,7 @@ fn check(policy: &Path, path: &Path, fresh: &str) -> Result<Exit, CmdError> {
         let _ = writeln!(std::io::stderr().lock(), "`{name}` is up to date");
         return Ok(Exit::Ok);
     }
-    let diff = unified_diff(&old, fresh, &name);
+    let diff = snapshot_diff(&old, fresh, &name);
     let mut out = std::io::stdout().lock();
     let _ = write!(out, "{diff}");
     if !diff.ends_with('\n') {

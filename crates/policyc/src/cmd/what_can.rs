@@ -1,12 +1,13 @@
 //! `policyc what-can FILE ROLE [--tier T] [--format human|json]`.
 
-use policy_eval::{wire, Evaluator, PermId, ReasonKind, RoleId, TierId};
+use policy_compiler::wording;
+use policy_eval::{wire, Evaluator, RoleId, TierId};
 use std::path::PathBuf;
 
 use crate::exit::{CmdError, Exit};
 use crate::output::{self, OutputFormat};
 
-use crate::load::{eval_error, load_evaluator, tiers_to_show};
+use crate::load::{eval_error, load_evaluator};
 use crate::output::print_listing;
 
 /// `policyc what-can`
@@ -34,7 +35,9 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     let role = eval
         .resolve_role(&args.role)
         .map_err(|e| eval_error(&e, format))?;
-    let tiers = tiers_to_show(&eval, args.tier.as_deref(), format)?;
+    let tiers = eval
+        .tiers_to_show(args.tier.as_deref())
+        .map_err(|e| eval_error(&e, format))?;
     let answer = wire::what_can(&eval, &args.role, args.tier.as_deref())
         .map_err(|e| eval_error(&e, format))?;
     match args.format {
@@ -51,18 +54,16 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
 }
 
 /// What a tier with no permissions for `role` shows: `(nothing)`, and why
-/// when the role is not available on that tier at all.
+/// when the role is not available on that tier at all, in the engine's words.
 fn nothing(eval: &Evaluator, tier: TierId, role: RoleId) -> String {
-    if eval.perm_count() == 0 {
-        return "(nothing: the policy declares no permissions)".to_string();
-    }
-    let decision = eval.explain(tier, &[role], PermId(0));
-    match decision
-        .reasons
-        .iter()
-        .find(|r| r.kind == ReasonKind::RoleUnavailable)
-    {
-        Some(r) => format!("(nothing: {})", r.message),
-        None => "(nothing)".to_string(),
-    }
+    let policy = eval.policy();
+    let why = if eval.perm_count() == 0 {
+        Some(wording::listing::no_permissions())
+    } else if policy.role_available(role, tier) {
+        None
+    } else {
+        let rname = eval.role_name(role).map_or("?", |r| r.0);
+        Some(wording::role_unavailable(rname, policy.tier_name(tier)))
+    };
+    wording::listing::nothing(why.as_deref())
 }

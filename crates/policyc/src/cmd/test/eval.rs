@@ -8,7 +8,9 @@ use policy_compiler::{PermId, RoleId, TierId};
 use policy_eval::Evaluator;
 use serde::Serialize;
 
-use super::schema::{Case, Decision, ReasonKind, TestFile, WhatCan, WhoCan};
+use policy_eval::ReasonKind;
+
+use super::schema::{Case, Decision, Reason, TestFile, WhatCan, WhoCan};
 
 /// A decision with its reason kind.
 #[derive(Debug, Serialize)]
@@ -118,11 +120,15 @@ fn tier_name(eval: &Evaluator, t: TierId) -> Option<String> {
 
 /// The reason kind of one role's decision: the kind of the first reason
 /// of its explanation (`granted` or `inherited` for an allow).
-pub fn reason_kind(eval: &Evaluator, t: TierId, r: RoleId, p: PermId) -> ReasonKind {
+pub fn reason_kind(eval: &Evaluator, t: TierId, r: RoleId, p: PermId) -> Reason {
     let d = eval.explain(t, &[r], p);
-    d.reasons
-        .first()
-        .map_or(ReasonKind::NotGranted, |x| ReasonKind::from(x.kind))
+    Reason(
+        d.reasons
+            .first()
+            .map(|x| x.kind)
+            .filter(|k| !k.is_nearest_miss())
+            .unwrap_or(ReasonKind::NotGranted),
+    )
 }
 
 /// One line per reason of the decision for `r` alone (the nearest miss
@@ -194,11 +200,11 @@ fn case(eval: &Evaluator, c: &Case) -> TestResult {
             tier: tier_name(eval, c.tier),
             expected: Verdict {
                 decision: c.expect.as_str(),
-                reason: c.reason.map(ReasonKind::as_str),
+                reason: c.reason.map(Reason::as_str),
             },
             actual: Verdict {
                 decision: decision.as_str(),
-                reason: reason.map(ReasonKind::as_str),
+                reason: reason.map(Reason::as_str),
             },
             explanation,
         }),
@@ -293,20 +299,5 @@ fn what_can(eval: &Evaluator, w: &WhatCan) -> TestResult {
             |p| perm_name(eval, p),
             |p| explain(eval, w.tier, w.role, p),
         )),
-    }
-}
-
-impl From<policy_eval::ReasonKind> for ReasonKind {
-    fn from(kind: policy_eval::ReasonKind) -> Self {
-        use policy_eval::ReasonKind as K;
-        match kind {
-            K::Granted => ReasonKind::Granted,
-            K::Inherited => ReasonKind::Inherited,
-            K::RoleUnavailable => ReasonKind::RoleUnavailable,
-            K::PermissionUnavailable => ReasonKind::PermissionUnavailable,
-            K::Excluded => ReasonKind::Excluded,
-            K::GateClosed => ReasonKind::GateClosed,
-            K::NotGranted | K::OtherRoles | K::OtherTiers => ReasonKind::NotGranted,
-        }
     }
 }

@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use policy_compiler::{PermId, Policy, RoleId, TierId};
+use policy_compiler::{PermId, Policy, ReasonKind, RoleId, TierId};
 use policy_syntax::{did_you_mean, Code, Diagnostic, SourceFile, Span};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 
@@ -42,46 +42,46 @@ impl Decision {
     }
 }
 
-/// Why a decision was made, as a stable kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ReasonKind {
-    /// Allowed: the role grants it itself.
-    Granted,
-    /// Allowed: the role inherits it.
-    Inherited,
-    /// Denied: the role cannot be assigned on the tier.
-    RoleUnavailable,
-    /// Denied: the permission does not exist on the tier.
-    PermissionUnavailable,
-    /// Denied: an `excludes` takes it away.
-    Excluded,
-    /// Denied: a grant exists but its tier gate is closed on the tier.
-    GateClosed,
-    /// Denied: nothing grants it.
-    NotGranted,
-}
+/// The reason kind a case expects: the engine's one [`ReasonKind`],
+/// spelled as test files spell it ([`ReasonKind::as_test_str`],
+/// `role-unavailable`) and limited to the kinds that explain a decision
+/// ([`ReasonKind::DECISIVE`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reason(pub ReasonKind);
 
-impl ReasonKind {
+impl Reason {
     /// The kind as written in test files.
     pub fn as_str(self) -> &'static str {
-        match self {
-            ReasonKind::Granted => "granted",
-            ReasonKind::Inherited => "inherited",
-            ReasonKind::RoleUnavailable => "role-unavailable",
-            ReasonKind::PermissionUnavailable => "permission-unavailable",
-            ReasonKind::Excluded => "excluded",
-            ReasonKind::GateClosed => "gate-closed",
-            ReasonKind::NotGranted => "not-granted",
-        }
+        self.0.as_test_str()
     }
 
     /// The decision this kind explains.
     pub fn decision(self) -> Decision {
-        match self {
-            ReasonKind::Granted | ReasonKind::Inherited => Decision::Allow,
-            _ => Decision::Deny,
+        if self.0.is_allow() {
+            Decision::Allow
+        } else {
+            Decision::Deny
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for Reason {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        const NAMES: &[&str] = &[
+            "granted",
+            "inherited",
+            "role-unavailable",
+            "permission-unavailable",
+            "excluded",
+            "gate-closed",
+            "not-granted",
+        ];
+        let name = String::deserialize(d)?;
+        ReasonKind::DECISIVE
+            .into_iter()
+            .find(|k| k.as_test_str() == name)
+            .map(Reason)
+            .ok_or_else(|| de::Error::unknown_variant(&name, NAMES))
     }
 }
 
@@ -143,7 +143,7 @@ struct RawCase {
     action: String,
     tier: Option<String>,
     expect: Decision,
-    reason: Option<ReasonKind>,
+    reason: Option<Reason>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -190,7 +190,7 @@ pub struct Case {
     /// The expected decision.
     pub expect: Decision,
     /// The expected reason kind, if given.
-    pub reason: Option<ReasonKind>,
+    pub reason: Option<Reason>,
 }
 
 /// An expected `who-can` set.
@@ -544,4 +544,24 @@ fn quoted(names: &[&str]) -> String {
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One enum: every kind a case may expect reads as the engine's kind,
+    /// in the documented test-file spelling only.
+    #[test]
+    fn reasons_are_the_engines_kinds_in_the_test_file_spelling() {
+        for k in ReasonKind::DECISIVE {
+            assert_eq!(k.as_test_str(), k.as_str().replace('_', "-"));
+            let r: Reason = serde_json::from_value(serde_json::json!(k.as_test_str())).unwrap();
+            assert_eq!(r.0, k);
+        }
+        for bad in ["role_unavailable", "other-roles", "other-tiers", "maybe"] {
+            let e = serde_json::from_value::<Reason>(serde_json::json!(bad)).unwrap_err();
+            assert!(e.to_string().contains("expected one of `granted`"), "{e}");
+        }
+    }
 }

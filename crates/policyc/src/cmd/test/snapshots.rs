@@ -10,7 +10,7 @@ use policy_syntax::{Code, Diagnostic};
 use serde::Serialize;
 
 use crate::files::{self, LoadError};
-use crate::snapshot_text::{normalize, render, unified_diff};
+use crate::snapshot_text::{normalize, render, snapshot_diff};
 
 /// The suffix of a committed snapshot.
 const SUFFIX: &str = ".snapshot.yaml";
@@ -134,7 +134,7 @@ pub fn check(snapshot: &Path, tree: &Path) -> SnapshotResult {
     if old == fresh {
         result.passed = true;
     } else {
-        result.diff = Some(unified_diff(&old, &fresh, &result.path));
+        result.diff = Some(snapshot_diff(&old, &fresh, &result.path));
     }
     result
 }
