@@ -371,3 +371,50 @@ fn only_the_outer_crates_do_io() {
         }
     }
 }
+
+/// Every test `docs/ARCHITECTURE.md` names as the guard of an invariant
+/// exists, so the list cannot name a test that was renamed or removed.
+#[test]
+fn every_guard_named_in_the_architecture_exists() {
+    let root = crates_dir().join("..");
+    let doc = std::fs::read_to_string(root.join("docs/ARCHITECTURE.md")).unwrap();
+    let start = doc.find("## Invariants").expect("an Invariants section");
+    let end = doc[start..].find("\n## ").map_or(doc.len(), |e| start + e);
+    let section = &doc[start..end];
+    let mut sources = String::new();
+    let mut test_files = BTreeSet::new();
+    for (_, _, files) in crates() {
+        for f in files {
+            sources.push_str(&std::fs::read_to_string(f).unwrap());
+        }
+    }
+    for dir in std::fs::read_dir(crates_dir()).unwrap().flatten() {
+        let tests = dir.path().join("tests");
+        if tests.is_dir() {
+            let mut files = Vec::new();
+            rust_files(&tests, &mut files);
+            for f in files {
+                if let Some(stem) = f.file_stem() {
+                    test_files.insert(stem.to_string_lossy().into_owned());
+                }
+                sources.push_str(&std::fs::read_to_string(f).unwrap());
+            }
+        }
+    }
+    let mut named = 0;
+    for (i, part) in section.split('`').enumerate() {
+        let is_test_name = i % 2 == 1
+            && part.contains('_')
+            && part
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if is_test_name {
+            assert!(
+                sources.contains(&format!("fn {part}(")) || test_files.contains(part),
+                "docs/ARCHITECTURE.md names `{part}` as a guard, but no test (or test file) has that name"
+            );
+            named += 1;
+        }
+    }
+    assert!(named >= 20, "only {named} guards named");
+}
