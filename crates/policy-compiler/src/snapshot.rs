@@ -83,7 +83,7 @@ pub struct Source {
 
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&source_text(
+        f.write_str(&crate::explain::wording::snapshot::source(
             self.granted,
             self.inherited_from.iter().map(String::as_str),
         ))
@@ -413,25 +413,6 @@ fn merge(mine: Option<From>, theirs: &From, parent: Option<u32>) -> From {
     }
 }
 
-/// The text of a source: `granted`, `inherited from a, b` or `granted,
-/// also inherited from a`.
-fn source_text<'a>(granted: bool, from: impl Iterator<Item = &'a str>) -> String {
-    let mut text = String::from(if granted {
-        "granted"
-    } else {
-        "inherited from "
-    });
-    for (k, role) in from.enumerate() {
-        text.push_str(match (k, granted) {
-            (0, false) => "",
-            (0, true) => ", also inherited from ",
-            _ => ", ",
-        });
-        text.push_str(role);
-    }
-    text
-}
-
 struct Perms<'a>(&'a BTreeMap<String, Source>);
 
 impl Serialize for Perms<'_> {
@@ -452,7 +433,9 @@ impl Serialize for Roles<'_> {
         for (role, perms) in self.0 {
             match perms {
                 Some(perms) => m.serialize_entry(role, &Perms(perms))?,
-                None => m.serialize_entry(role, "not available")?,
+                None => {
+                    m.serialize_entry(role, crate::explain::wording::snapshot::NOT_AVAILABLE)?
+                }
             }
         }
         m.end()
@@ -548,7 +531,7 @@ impl Serialize for LazyRoles<'_> {
         let table = TierTable::new(policy, self.tier, names);
         let mut m = s.serialize_map(Some(policy.roles().len()))?;
         table.for_each_role(policy, names, |id, entries| match entries {
-            None => m.serialize_entry(id, "not available"),
+            None => m.serialize_entry(id, crate::explain::wording::snapshot::NOT_AVAILABLE),
             Some(entries) => m.serialize_entry(
                 id,
                 &LazyPerms {
@@ -574,7 +557,10 @@ impl Serialize for LazyPerms<'_, '_> {
         let mut m = s.serialize_map(Some(self.entries.len()))?;
         for &(perm, granted, from) in &self.entries {
             let from = from.iter().map(|&k| self.names.role_id(self.policy, k));
-            m.serialize_entry(perm, &source_text(granted, from))?;
+            m.serialize_entry(
+                perm,
+                &crate::explain::wording::snapshot::source(granted, from),
+            )?;
         }
         m.end()
     }

@@ -237,3 +237,28 @@ pub mod report {
         "the grant holds only here".to_string()
     }
 }
+
+/// The words of a snapshot's cells.
+pub mod snapshot {
+    /// A role that cannot be assigned on the tier.
+    pub const NOT_AVAILABLE: &str = "not available";
+
+    /// Where a role's effective permission comes from: `granted`,
+    /// `inherited from a, b` or `granted, also inherited from a`.
+    pub fn source<'a>(granted: bool, from: impl Iterator<Item = &'a str>) -> String {
+        let mut text = String::from(if granted {
+            "granted"
+        } else {
+            "inherited from "
+        });
+        for (k, role) in from.enumerate() {
+            text.push_str(match (k, granted) {
+                (0, false) => "",
+                (0, true) => ", also inherited from ",
+                _ => ", ",
+            });
+            text.push_str(role);
+        }
+        text
+    }
+}
