@@ -22,6 +22,7 @@ pub mod hover;
 pub mod navigation;
 pub mod position;
 mod server;
+pub mod test_files;
 pub mod transport;
 
 pub use lsp_server::Connection;

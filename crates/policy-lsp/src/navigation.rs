@@ -103,15 +103,8 @@ pub fn symbols(analysis: &Analysis) -> Vec<Symbol> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenameError(pub String);
 
-/// The edits renaming the name at `offset` to `new_name` everywhere in the
-/// file. Refused when nothing renameable is there, when the new name is not
-/// a valid name, when it collides with a declared name, or (permissions) when
-/// it would change what a wildcard matches.
-pub fn rename(
-    analysis: &Analysis,
-    offset: usize,
-    new_name: &str,
-) -> Result<Vec<Span>, RenameError> {
+/// The name a rename at `offset` renames, with its kind.
+pub fn rename_target(analysis: &Analysis, offset: usize) -> Result<(NameKind, &str), RenameError> {
     let at = analysis.at(offset);
     let Some(target) = at.iter().find(|o| o.wildcard.is_none()) else {
         return Err(RenameError(if at.is_empty() {
@@ -121,8 +114,19 @@ pub fn rename(
                 .to_string()
         }));
     };
-    let kind = target.kind;
-    let old = target.name.as_str();
+    Ok((target.kind, target.name.as_str()))
+}
+
+/// The edits renaming the name at `offset` to `new_name` everywhere in the
+/// file. Refused when nothing renameable is there, when the new name is not
+/// a valid name, when it collides with a declared name, or (permissions) when
+/// it would change what a wildcard matches.
+pub fn rename(
+    analysis: &Analysis,
+    offset: usize,
+    new_name: &str,
+) -> Result<Vec<Span>, RenameError> {
+    let (kind, old) = rename_target(analysis, offset)?;
     if !kind.is_valid_name(new_name) {
         return Err(RenameError(format!(
             "`{new_name}` is not a valid {} name",

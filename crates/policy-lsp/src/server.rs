@@ -191,8 +191,9 @@ pub fn serve_with(connection: &Connection, options: Options) -> Result<Ending, S
                 }
                 let reply = match (phase, req.method.as_str()) {
                     (Phase::Uninitialized, "initialize") => {
-                        let (encoding, result) = initialize(req.params);
+                        let (encoding, roots, result) = initialize(req.params);
                         server.encoding = encoding;
+                        server.roots = roots;
                         phase = Phase::Running;
                         Response {
                             id: req.id,
@@ -252,10 +253,27 @@ pub fn serve_with(connection: &Connection, options: Options) -> Result<Ending, S
     ))
 }
 
-/// Answers `initialize`: the negotiated encoding and the result.
-fn initialize(params: Value) -> (Encoding, Result<Value, ResponseError>) {
+/// Answers `initialize`: the negotiated encoding, the workspace folders
+/// (local paths) and the result.
+fn initialize(
+    params: Value,
+) -> (
+    Encoding,
+    Vec<std::path::PathBuf>,
+    Result<Value, ResponseError>,
+) {
     let params: InitializeParams = serde_json::from_value(params).unwrap_or_default();
     let encoding = negotiate(&params);
+    #[allow(deprecated, reason = "`rootUri` is still what many clients send")]
+    let root = params.root_uri.clone();
+    let roots: Vec<std::path::PathBuf> = params
+        .workspace_folders
+        .iter()
+        .flatten()
+        .map(|f| f.uri.clone())
+        .chain(root)
+        .filter_map(|u| crate::test_files::path_of(&u))
+        .collect();
     let result = InitializeResult {
         capabilities: capabilities(encoding),
         server_info: Some(ServerInfo {
@@ -265,7 +283,7 @@ fn initialize(params: Value) -> (Encoding, Result<Value, ResponseError>) {
     };
     let result =
         serde_json::to_value(result).map_err(|e| error(ErrorCode::InternalError, e.to_string()));
-    (encoding, result)
+    (encoding, roots, result)
 }
 
 /// Runs `f`, turning a panic into `None` so the server keeps serving.
@@ -290,6 +308,9 @@ pub struct Server {
     encoding: Encoding,
     options: Options,
     docs: HashMap<String, Document>,
+    /// The client's workspace folders (where a rename looks for the
+    /// `*.test.yaml` files that use the name).
+    roots: Vec<std::path::PathBuf>,
     /// Whether a formatting request is being answered on its thread.
     formatting: Arc<AtomicBool>,
 }
@@ -321,6 +342,7 @@ impl Server {
             encoding,
             options: Options::default(),
             docs: HashMap::new(),
+            roots: Vec::new(),
             formatting: Arc::new(AtomicBool::new(false)),
         }
     }

@@ -489,3 +489,74 @@ fn codes_link_to_their_page_under_the_configured_docs_url() {
     );
     c.shutdown();
 }
+
+/// A rename in a policy renames the name in the `*.test.yaml` files on disk
+/// that test it: beside it (by default name), below it and, through the
+/// workspace folder, in a sibling directory (by `policy:`). Test files of
+/// another policy, and other kinds of name, are left alone.
+#[test]
+fn rename_reaches_the_test_files_of_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let write = |rel: &str, text: &str| {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("policies/demo.policy", DEMO);
+    write("policies/other.policy", DEMO);
+    let beside = "cases:\n  - roles: [member, admin]\n    action: files.manage\n    tier: free\n    expect: allow\n";
+    write("policies/demo.test.yaml", beside);
+    write(
+        "tests/demo.test.yaml",
+        "policy: ../policies/demo.policy\nwho-can:\n  - action: files.manage\n    tier: free\n    roles:\n      - member\n      - admin\nwhat-can:\n  - role: member # the basic role\n    tier: free\n    permissions: [files.manage]\n",
+    );
+    write("policies/other.test.yaml", beside);
+    let uri = format!("file://{}/policies/demo.policy", root.display());
+    let mut c = Client::start_in(&format!("file://{}", root.display()));
+    c.open(&uri, DEMO);
+    let (l, ch) = find(DEMO, "member", 1, true);
+    let edit = c.request(
+        "textDocument/rename",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": l, "character": ch }, "newName": "reader" }),
+    );
+    let changes = edit["changes"].as_object().unwrap();
+    let mut files: Vec<&String> = changes.keys().collect();
+    files.sort();
+    let base = format!("file://{}", root.display());
+    assert_eq!(
+        files,
+        [
+            &format!("{base}/policies/demo.policy"),
+            &format!("{base}/policies/demo.test.yaml"),
+            &format!("{base}/tests/demo.test.yaml"),
+        ],
+        "{edit}"
+    );
+    let renamed = |rel: &str| {
+        let text = std::fs::read_to_string(root.join(rel)).unwrap();
+        let edits = changes[&format!("{base}/{rel}")].as_array().unwrap();
+        apply_edits(&text, edits, true)
+    };
+    assert_eq!(
+        renamed("policies/demo.test.yaml"),
+        beside.replace("member", "reader")
+    );
+    assert_eq!(
+        renamed("tests/demo.test.yaml"),
+        std::fs::read_to_string(root.join("tests/demo.test.yaml"))
+            .unwrap()
+            .replace("- member", "- reader")
+            .replace("role: member", "role: reader")
+    );
+    // Without a workspace folder, the policy's own directory is searched.
+    let mut c2 = Client::start(&[]);
+    c2.open(&uri, DEMO);
+    let edit = c2.request(
+        "textDocument/rename",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": l, "character": ch }, "newName": "reader" }),
+    );
+    assert_eq!(edit["changes"].as_object().unwrap().len(), 2, "{edit}");
+    c.shutdown();
+    c2.shutdown();
+}

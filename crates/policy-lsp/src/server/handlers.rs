@@ -91,10 +91,52 @@ impl Server {
             .into_iter()
             .map(|s| TextEdit::new(Self::range(doc, s), p.new_name.clone()))
             .collect();
+        let tests = match navigation::rename_target(&doc.analysis, offset) {
+            Ok((kind, old)) => self.test_file_edits(&doc.uri, kind, old, &p.new_name),
+            Err(_) => Vec::new(),
+        };
         Ok(Some(WorkspaceEdit {
-            changes: Some(HashMap::from([(doc.uri.clone(), edits)])),
+            changes: Some(
+                std::iter::once((doc.uri.clone(), edits))
+                    .chain(tests)
+                    .collect(),
+            ),
             ..WorkspaceEdit::default()
         }))
+    }
+
+    /// The edits renaming `old` (a name of `kind`) to `new` in the test
+    /// files on disk that test the policy at `uri`.
+    fn test_file_edits(
+        &self,
+        uri: &Uri,
+        kind: NameKind,
+        old: &str,
+        new: &str,
+    ) -> Vec<(Uri, Vec<TextEdit>)> {
+        let Some(policy) = crate::test_files::path_of(uri) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for test in crate::test_files::testing(&policy, &self.roots) {
+            let (Ok(text), Some(test_uri)) = (
+                std::fs::read_to_string(&test),
+                crate::test_files::uri_of(&test),
+            ) else {
+                continue;
+            };
+            let lines = LineIndex::new(&text, self.encoding);
+            let edits: Vec<TextEdit> = crate::test_files::occurrences(&text, kind, old)
+                .into_iter()
+                .map(|(s, e)| {
+                    TextEdit::new(lines.range(&text, engine::Span::new(s, e)), new.to_string())
+                })
+                .collect();
+            if !edits.is_empty() {
+                out.push((test_uri, edits));
+            }
+        }
+        out
     }
 
     pub(super) fn completion(

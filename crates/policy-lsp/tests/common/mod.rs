@@ -25,8 +25,17 @@ impl Client {
         Client::start_with(encodings, policy_lsp::Options::default())
     }
 
+    /// Starts a server whose client has the workspace folder `root` (a URI).
+    pub fn start_in(root: &str) -> Client {
+        Client::start_full(&[], policy_lsp::Options::default(), Some(root))
+    }
+
     /// Starts a server with `options`.
     pub fn start_with(encodings: &[&str], options: policy_lsp::Options) -> Client {
+        Client::start_full(encodings, options, None)
+    }
+
+    fn start_full(encodings: &[&str], options: policy_lsp::Options, root: Option<&str>) -> Client {
         let (server_conn, conn) = Connection::memory();
         let server = std::thread::spawn(move || policy_lsp::serve_with(&server_conn, options));
         let mut c = Client {
@@ -42,7 +51,15 @@ impl Client {
         };
         c.init = c.request(
             "initialize",
-            json!({ "processId": null, "rootUri": null, "capabilities": caps }),
+            match root {
+                Some(root) => json!({
+                    "processId": null,
+                    "rootUri": root,
+                    "workspaceFolders": [{ "uri": root, "name": "root" }],
+                    "capabilities": caps
+                }),
+                None => json!({ "processId": null, "rootUri": null, "capabilities": caps }),
+            },
         );
         c.notify("initialized", json!({}));
         c
