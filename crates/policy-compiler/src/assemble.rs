@@ -10,12 +10,14 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-use policy_syntax::{LineCol, SourceFile, Span};
+use policy_syntax::{SourceFile, Span};
 
+use crate::lines::LineTable;
 use crate::model::*;
 use crate::{graph, pattern, sets};
 
-/// Resolved declarations, as a compiled artifact carries them.
+/// Resolved declarations, as a compiled artifact carries them (the
+/// artifact is these, serialized: see `decl.rs`).
 #[derive(Debug, Clone, Default)]
 pub struct Declarations {
     /// The name of the source file they were compiled from.
@@ -27,8 +29,9 @@ pub struct Declarations {
     /// The roles, in declaration order. Their grants' and exclusions'
     /// `matches` are ignored: [`assemble`] expands each pattern.
     pub roles: Vec<Role>,
-    /// Line and column of every span above.
-    pub locations: HashMap<Span, LineCol>,
+    /// Where the source's lines are: the line and column of every span
+    /// above.
+    pub lines: LineTable,
 }
 
 /// Declarations that contradict themselves.
@@ -59,7 +62,7 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
         tiers,
         permissions,
         mut roles,
-        locations,
+        lines,
     } = decls;
     if tiers.len() > MAX_TIERS {
         return err(format!("it declares more than {MAX_TIERS} tiers"));
@@ -144,15 +147,7 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
         perm_index,
         role_index,
     };
-    let (policy, too_large) = build(
-        source,
-        indexed,
-        &[],
-        0,
-        Some(locations),
-        &mut cycle,
-        &mut lints,
-    );
+    let (policy, too_large) = build(source, indexed, &[], 0, Some(lines), &mut cycle, &mut lints);
     if !cycle.is_empty() || policy.order.len() != policy.roles.len() {
         return err("roles inherit from each other in a cycle");
     }
@@ -185,7 +180,7 @@ pub(crate) fn build(
     mut d: Indexed,
     repeated_grants: &[(RoleId, Span, PermId)],
     asserts: usize,
-    locations: Option<HashMap<Span, LineCol>>,
+    lines: Option<LineTable>,
     diags: &mut Vec<policy_syntax::Diagnostic>,
     lints: &mut Vec<policy_syntax::Diagnostic>,
 ) -> (Policy, Option<sets::TooLarge>) {
@@ -212,7 +207,7 @@ pub(crate) fn build(
         perm_avail: sets.perm_avail,
         asserts,
         order,
-        locations,
+        lines,
     };
     (policy, sets.too_large)
 }

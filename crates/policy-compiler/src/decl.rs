@@ -2,14 +2,24 @@
 //! permissions, roles and their grants, exclusions and parents, and where
 //! each is written. Plain data, below everything that computes with it
 //! (patterns, sets, the policy's queries, explanations).
+//!
+//! The serde derives here are the one description of the compiled
+//! artifact's declarations (`policy_eval::Artifact`): a declaration kind,
+//! or a field of one, is serialized by what is written here and nowhere
+//! else. In an artifact a span is `[start, end]` (line and column come
+//! from the artifact's [`crate::LineTable`]), a parent is a role's index,
+//! and a [`TierSet`] field holds an index into the artifact's table of tier
+//! lists (see [`for_each_tier_set`]).
 
 use policy_syntax::Span;
+use serde::{Deserialize, Serialize};
 
 /// Index of a tier in [`Policy::tiers`], lowest tier first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TierId(pub u32);
 /// Index of a role in [`Policy::roles`], in declaration order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct RoleId(pub u32);
 /// Index of a permission in [`Policy::permissions`], in declaration order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -38,7 +48,8 @@ impl PermId {
 pub const MAX_TIERS: usize = 64;
 
 /// A set of tiers, as a bitmask over [`TierId`]s.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct TierSet(pub u64);
 
 impl TierSet {
@@ -77,45 +88,65 @@ impl TierSet {
 }
 
 /// A declared tier.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tier {
     /// Its id.
     pub id: String,
     /// Where it is named in the `tiers` declaration.
+    #[serde(rename = "at", with = "span")]
     pub span: Span,
 }
 
 /// A declared permission.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Permission {
     /// The dotted id.
     pub id: String,
     /// The human label.
     pub label: String,
     /// The doc comment, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The tiers on which it exists.
+    #[serde(rename = "tier_set")]
     pub tiers: TierSet,
     /// The span of its `on ...` clause, if it has one.
+    #[serde(
+        rename = "on",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "opt_span"
+    )]
     pub tier_span: Option<Span>,
     /// The span of its id.
+    #[serde(rename = "at", with = "span")]
     pub span: Span,
 }
 
 /// A grant statement's resolved pattern.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
     /// The pattern as written.
     pub pattern: String,
     /// Where the pattern is written.
+    #[serde(rename = "at", with = "span")]
     pub span: Span,
     /// The tiers on which the grant holds.
+    #[serde(rename = "tier_set")]
     pub tiers: TierSet,
     /// The span of the grant's `on ...` clause, if it has one.
+    #[serde(
+        rename = "on",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "opt_span"
+    )]
     pub tier_span: Option<Span>,
     /// The permissions it matches.
+    #[serde(skip)]
     pub matches: Vec<PermId>,
     /// The doc comment of its `grants` line, if any.
+    #[serde(skip)]
     pub doc: Option<String>,
 }
 
@@ -139,48 +170,63 @@ pub(crate) fn exact_grant_conflicts<'a>(
 }
 
 /// An exclusion's resolved pattern.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Exclusion {
     /// The pattern as written.
     pub pattern: String,
     /// Where the pattern is written.
+    #[serde(rename = "at", with = "span")]
     pub span: Span,
     /// The permissions it matches.
+    #[serde(skip)]
     pub matches: Vec<PermId>,
     /// The doc comment of its `excludes` line, if any (quoted in deny
     /// reasons as a grant's is in derivations).
+    #[serde(skip)]
     pub doc: Option<String>,
 }
 
 /// An `inherits` edge.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Parent {
     /// The parent role.
     pub role: RoleId,
     /// Where the parent is named.
+    #[serde(rename = "at", with = "span")]
     pub span: Span,
 }
 
 /// A declared role.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Role {
     /// Its id.
     pub id: String,
     /// The display label.
     pub label: String,
     /// The doc comment, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The tiers on which it can be assigned.
+    #[serde(rename = "tier_set")]
     pub tiers: TierSet,
     /// The span of its `on ...` clause, if it has one.
+    #[serde(
+        rename = "on",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "opt_span"
+    )]
     pub tier_span: Option<Span>,
     /// The roles it inherits from, in order (cycle edges removed).
+    #[serde(rename = "inherits")]
     pub parents: Vec<Parent>,
     /// Its grants, in order.
     pub grants: Vec<Grant>,
     /// Its exclusions, in order.
+    #[serde(rename = "excludes")]
     pub exclusions: Vec<Exclusion>,
     /// The span of its id.
+    #[serde(rename = "at", with = "span")]
     pub span: Span,
 }
 
@@ -194,4 +240,62 @@ pub struct Location {
     /// The byte span (kept by compiled artifacts too, so an explanation
     /// from an artifact equals the one from source).
     pub span: Option<Span>,
+}
+
+/// Every [`TierSet`] field of `permissions` and `roles`, in the order a
+/// compiled artifact numbers its tier lists: the permissions, then each
+/// role followed by its grants. `f` is given the field and what holds it
+/// (for messages). The one list of where declarations hold tier sets: the
+/// artifact maps them to indices and back through it.
+pub fn for_each_tier_set<E>(
+    permissions: &mut [Permission],
+    roles: &mut [Role],
+    mut f: impl FnMut(&mut TierSet, &dyn Fn() -> String) -> Result<(), E>,
+) -> Result<(), E> {
+    for p in permissions {
+        f(&mut p.tiers, &|| format!("permission `{}`", p.id))?;
+    }
+    for r in roles {
+        let id = r.id.as_str();
+        f(&mut r.tiers, &|| format!("role `{id}`"))?;
+        for g in &mut r.grants {
+            let pattern = g.pattern.as_str();
+            f(&mut g.tiers, &|| {
+                format!("the grant `{pattern}` of role `{id}`")
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// A [`Span`] as `[start, end]`.
+mod span {
+    use policy_syntax::Span;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(s: &Span, ser: S) -> Result<S::Ok, S::Error> {
+        (s.start, s.end).serialize(ser)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(de: D) -> Result<Span, D::Error> {
+        let (start, end) = <(usize, usize)>::deserialize(de)?;
+        Ok(Span::new(start, end))
+    }
+}
+
+/// An optional [`Span`] as `[start, end]`.
+mod opt_span {
+    use policy_syntax::Span;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(s: &Option<Span>, ser: S) -> Result<S::Ok, S::Error> {
+        match s {
+            Some(s) => super::span::serialize(s, ser),
+            None => ser.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Span>, D::Error> {
+        Ok(Option::<(usize, usize)>::deserialize(de)?.map(|(s, e)| Span::new(s, e)))
+    }
 }

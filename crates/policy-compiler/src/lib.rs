@@ -36,6 +36,7 @@ mod expect;
 mod explain;
 mod fixes;
 mod graph;
+mod lines;
 mod model;
 mod pattern;
 mod recovery;
@@ -51,6 +52,7 @@ pub use diff::{
 pub use expect::Expected;
 pub use explain::wording;
 pub use explain::{Decider, Decision, DenyReason, Location, NearestMiss, Reason, ReasonKind, Step};
+pub use lines::LineTable;
 pub use model::*;
 pub use pattern::matches as pattern_matches;
 pub use sets::{Chunk, PermSets, SetBuilder, SetId, CHUNK_BITS, MAX_SET_BYTES, MAX_SET_WORK};

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use policy_syntax::{LineCol, SourceFile, Span};
+use policy_syntax::{SourceFile, Span};
 
 pub use crate::decl::*;
 use crate::sets::{word_bit, PermSets, SetBuilder, SetId, CHUNK_WORDS};
@@ -34,10 +34,10 @@ pub struct Policy {
     /// Every role, parents before children: the one resolution order
     /// (`graph.rs`), used to compute the sets.
     pub(crate) order: Vec<RoleId>,
-    /// Line and column of every declared span, for a policy loaded from a
-    /// compiled artifact (which has no source text); `None` when the
-    /// source text is at hand.
-    pub(crate) locations: Option<HashMap<Span, LineCol>>,
+    /// Where the source's lines are, for a policy loaded from a compiled
+    /// artifact (which has no source text); `None` when the source text is
+    /// at hand.
+    pub(crate) lines: Option<crate::LineTable>,
 }
 
 impl Policy {
@@ -49,17 +49,23 @@ impl Policy {
     /// Where `span` is in the source: line and column (from the source
     /// text, or from the artifact the policy was loaded from).
     pub fn location(&self, span: Span) -> Location {
-        let lc = match &self.locations {
-            Some(table) => table
-                .get(&span)
-                .copied()
-                .unwrap_or(LineCol { line: 0, column: 0 }),
+        let lc = match &self.lines {
+            Some(table) => table.line_col(span.start),
             None => self.source.line_col(span.start),
         };
         Location {
             line: lc.line,
             column: lc.column,
             span: Some(span),
+        }
+    }
+
+    /// Where the source's lines are: from the source text, or the table
+    /// of the artifact the policy was loaded from.
+    pub fn line_table(&self) -> crate::LineTable {
+        match &self.lines {
+            Some(table) => table.clone(),
+            None => crate::LineTable::of(&self.source),
         }
     }
 

@@ -1,23 +1,27 @@
-//! The compiled-policy artifact written by `policyc compile`: the resolved
-//! policy as a deliberate, versioned serialization type (not the
-//! compiler's internal types).
+//! The compiled-policy artifact written by `policyc compile`: the
+//! compiler's declarations ([`Declarations`](policy_compiler::Declarations), the form [`assemble`]
+//! takes), serialized, with a header.
 //!
-//! It stores what the policy states and nothing that is cheap to derive, so
-//! its size is proportional to the policy: every declaration, grant (its
-//! pattern, not its expansion), exclusion, `inherits` edge and `on` clause
-//! with its source position (byte span, line and column). The positions
-//! are the one part that is not re-derivable without the source text.
-//! [`Evaluator::from_artifact`] rebuilds the same [`Policy`] the source
-//! compiles to — patterns expanded by the compiler's pattern index, the
-//! order and the sets computed by the compiler's code — so an explanation
-//! from an artifact equals the one from source. Loading checks the content
-//! hash and that the loaded policy writes back the same artifact, and
-//! refuses an artifact that disagrees with itself.
+//! The declaration kinds are serialized by their own serde derives in the
+//! compiler (`decl.rs`): there is no second description of them here. What
+//! this module adds is the header (schema version, content hash, source
+//! name), the table of distinct tier lists that the declarations' tier
+//! sets index, and the [`LineTable`] that gives the line and column of
+//! every span, the one part that is not re-derivable without the source
+//! text. Nothing that is cheap to derive is stored: a grant's pattern, not
+//! its expansion; no effective sets. [`Evaluator::from_artifact`] rebuilds
+//! the same [`Policy`] the source compiles to — patterns expanded by the
+//! compiler's pattern index, the order and the sets computed by the
+//! compiler's code — so an explanation from an artifact equals the one
+//! from source. Loading checks the content hash and that the loaded policy
+//! writes back the same artifact, and refuses an artifact that disagrees
+//! with itself.
 
 use std::collections::HashMap;
 
-use policy_compiler::{assemble, Policy, TierSet};
-use policy_syntax::Span;
+use policy_compiler::{
+    assemble, for_each_tier_set, LineTable, Permission, Policy, Role, Tier, TierSet,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -34,106 +38,12 @@ use crate::model::Evaluator;
 /// index from permissions, roles and grants, instead of a list per
 /// declaration (a 3.1 MB policy of 390,000 gated grants over 64 tiers
 /// wrote 0.5 to 1.4 GB of tier names).
-pub const SCHEMA_VERSION: u32 = 4;
-
-/// Where something is written in the source: byte span, line and column.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ArtifactSpan {
-    /// Byte offset of the first byte.
-    pub start: usize,
-    /// Byte offset one past the last byte.
-    pub end: usize,
-    /// 1-based line of `start`.
-    pub line: usize,
-    /// 1-based column of `start`, in characters.
-    pub column: usize,
-}
-
-/// A declared tier.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ArtifactTierDecl {
-    /// Tier id.
-    pub id: String,
-    /// Where it is named in the `tiers` declaration.
-    pub at: ArtifactSpan,
-}
-
-/// A permission.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ArtifactPermission {
-    /// Dotted id.
-    pub id: String,
-    /// Human label.
-    pub label: String,
-    /// Doc comment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Tiers on which it exists: an index into [`Artifact::tier_sets`].
-    pub tier_set: usize,
-    /// Its `on ...` clause, if it has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub on: Option<ArtifactSpan>,
-    /// Where its id is written.
-    pub at: ArtifactSpan,
-}
-
-/// An `inherits` edge.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ArtifactParent {
-    /// The parent role's id.
-    pub role: String,
-    /// Where the parent is named.
-    pub at: ArtifactSpan,
-}
-
-/// A grant.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ArtifactGrant {
-    /// The pattern as written.
-    pub pattern: String,
-    /// Tiers on which it holds: an index into [`Artifact::tier_sets`].
-    pub tier_set: usize,
-    /// Its `on ...` clause, if it has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub on: Option<ArtifactSpan>,
-    /// Where the pattern is written.
-    pub at: ArtifactSpan,
-}
-
-/// An exclusion.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ArtifactExclusion {
-    /// The pattern as written.
-    pub pattern: String,
-    /// Where the pattern is written.
-    pub at: ArtifactSpan,
-}
-
-/// A role.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ArtifactRole {
-    /// Role id.
-    pub id: String,
-    /// Display label.
-    pub label: String,
-    /// Doc comment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Tiers on which it can be assigned: an index into
-    /// [`Artifact::tier_sets`].
-    pub tier_set: usize,
-    /// Its `on ...` clause, if it has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub on: Option<ArtifactSpan>,
-    /// Parent roles, in order.
-    pub inherits: Vec<ArtifactParent>,
-    /// Grants, in order.
-    pub grants: Vec<ArtifactGrant>,
-    /// Exclusions, in order.
-    pub excludes: Vec<ArtifactExclusion>,
-    /// Where its id is written.
-    pub at: ArtifactSpan,
-}
+/// Version 5 is the compiler's declarations serialized: a span is
+/// `[start, end]`, line and column come from one table of the source's
+/// lines (`lines`), and a parent is named by its role's index (a 3.1 MB
+/// policy wrote a 140 MB version-4 artifact, ~360 bytes of positions per
+/// grant).
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The whole artifact.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -144,128 +54,63 @@ pub struct Artifact {
     /// (compact JSON, with this field empty). The same for the JSON and
     /// the YAML form.
     pub content_hash: String,
-    /// The source file it was compiled from.
+    /// The source file it was compiled from (`Declarations::source_name`).
     pub source: String,
+    /// Where the source's lines are (`Declarations::lines`).
+    pub lines: LineTable,
     /// Tiers, lowest first.
-    pub tiers: Vec<ArtifactTierDecl>,
+    pub tiers: Vec<Tier>,
     /// The distinct tier lists of the declarations (each lowest first), in
-    /// order of first use: permissions, then each role followed by its
-    /// grants. In a policy without tiers, the one list is empty (the
-    /// implicit tier).
+    /// order of first use ([`for_each_tier_set`]): permissions, then each
+    /// role followed by its grants. In a policy without tiers, the one list
+    /// is empty (the implicit tier). In an artifact, every [`TierSet`] of
+    /// a declaration holds an index into this table.
     pub tier_sets: Vec<Vec<String>>,
     /// Permissions in declaration order.
-    pub permissions: Vec<ArtifactPermission>,
-    /// Roles in declaration order.
-    pub roles: Vec<ArtifactRole>,
-}
-
-/// The distinct tier sets of an artifact being written, numbered in order
-/// of first use.
-struct TierSets<'p> {
-    policy: &'p Policy,
-    index: HashMap<TierSet, usize>,
-    names: Vec<Vec<String>>,
-}
-
-impl TierSets<'_> {
-    /// The index of `set`, added on first use.
-    fn of(&mut self, set: TierSet) -> usize {
-        let next = self.names.len();
-        let k = *self.index.entry(set).or_insert(next);
-        if k == next {
-            let policy = self.policy;
-            let names = set
-                .iter()
-                .filter_map(|t| policy.tier(t).map(|x| x.id.clone()))
-                .collect();
-            self.names.push(names);
-        }
-        k
-    }
+    pub permissions: Vec<Permission>,
+    /// Roles in declaration order; a parent is a role's index here.
+    pub roles: Vec<Role>,
 }
 
 impl Artifact {
     /// Builds the artifact of a compiled policy, with its content hash.
     pub fn from_policy(policy: &Policy) -> Self {
-        let at = |s: Span| {
-            let l = policy.location(s);
-            ArtifactSpan {
-                start: s.start,
-                end: s.end,
-                line: l.line,
-                column: l.column,
+        let mut permissions = policy.permissions().to_vec();
+        let mut roles = policy.roles().to_vec();
+        // What loading re-derives (expansions) or never carried (the doc
+        // comments of grant and exclusion lines) is left out.
+        for r in &mut roles {
+            for g in &mut r.grants {
+                g.matches = Vec::new();
+                g.doc = None;
             }
-        };
-        let mut sets = TierSets {
-            policy,
-            index: HashMap::new(),
-            names: Vec::new(),
-        };
-        let permissions = policy
-            .permissions()
-            .iter()
-            .map(|p| ArtifactPermission {
-                id: p.id.clone(),
-                label: p.label.clone(),
-                description: p.description.clone(),
-                tier_set: sets.of(p.tiers),
-                on: p.tier_span.map(at),
-                at: at(p.span),
-            })
-            .collect();
-        let roles = policy
-            .roles()
-            .iter()
-            .map(|r| ArtifactRole {
-                id: r.id.clone(),
-                label: r.label.clone(),
-                description: r.description.clone(),
-                tier_set: sets.of(r.tiers),
-                on: r.tier_span.map(at),
-                inherits: r
-                    .parents
-                    .iter()
-                    .filter_map(|p| {
-                        policy.role(p.role).map(|x| ArtifactParent {
-                            role: x.id.clone(),
-                            at: at(p.span),
-                        })
-                    })
-                    .collect(),
-                grants: r
-                    .grants
-                    .iter()
-                    .map(|g| ArtifactGrant {
-                        pattern: g.pattern.clone(),
-                        tier_set: sets.of(g.tiers),
-                        on: g.tier_span.map(at),
-                        at: at(g.span),
-                    })
-                    .collect(),
-                excludes: r
-                    .exclusions
-                    .iter()
-                    .map(|e| ArtifactExclusion {
-                        pattern: e.pattern.clone(),
-                        at: at(e.span),
-                    })
-                    .collect(),
-                at: at(r.span),
-            })
-            .collect();
+            for e in &mut r.exclusions {
+                e.matches = Vec::new();
+                e.doc = None;
+            }
+        }
+        let mut index: HashMap<TierSet, u64> = HashMap::new();
+        let mut tier_sets: Vec<Vec<String>> = Vec::new();
+        let _ = for_each_tier_set(&mut permissions, &mut roles, |set, _| {
+            let next = tier_sets.len() as u64;
+            let k = *index.entry(*set).or_insert(next);
+            if k == next {
+                tier_sets.push(
+                    set.iter()
+                        .filter_map(|t| policy.tier(t).map(|x| x.id.clone()))
+                        .collect(),
+                );
+            }
+            *set = TierSet(k);
+            Ok::<(), std::convert::Infallible>(())
+        });
         let mut artifact = Artifact {
             schema_version: SCHEMA_VERSION,
             content_hash: String::new(),
             source: policy.source().name().to_string(),
-            tiers: policy
-                .tiers()
-                .iter()
-                .map(|t| ArtifactTierDecl {
-                    id: t.id.clone(),
-                    at: at(t.span),
-                })
-                .collect(),
-            tier_sets: sets.names,
+            lines: policy.line_table(),
+            tiers: policy.tiers().to_vec(),
+            tier_sets,
             permissions,
             roles,
         };
@@ -286,6 +131,7 @@ impl Artifact {
             schema_version: self.schema_version,
             content_hash: "",
             source: "",
+            lines: &self.lines,
             tiers: &self.tiers,
             tier_sets: &self.tier_sets,
             permissions: &self.permissions,
@@ -324,10 +170,11 @@ struct Blank<'a> {
     schema_version: u32,
     content_hash: &'a str,
     source: &'a str,
-    tiers: &'a [ArtifactTierDecl],
+    lines: &'a LineTable,
+    tiers: &'a [Tier],
     tier_sets: &'a [Vec<String>],
-    permissions: &'a [ArtifactPermission],
-    roles: &'a [ArtifactRole],
+    permissions: &'a [Permission],
+    roles: &'a [Role],
 }
 
 /// Feeds what is written to it to the hash.

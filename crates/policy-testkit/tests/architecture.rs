@@ -245,6 +245,47 @@ fn a_policy_has_one_constructor() {
     assert_eq!(literals.len(), 1, "`Policy {{ … }}` built in: {literals:?}");
 }
 
+/// The compiled artifact is the compiler's declarations serialized: each
+/// declaration kind is described once, by the serde derives in the
+/// compiler's `decl.rs`, and the artifact module declares no types of its
+/// own beyond its header and the hash's plumbing.
+#[test]
+fn the_artifact_describes_each_declaration_once() {
+    let file = |krate: &str, rel: &str| {
+        std::fs::read_to_string(crates_dir().join(krate).join("src").join(rel)).unwrap()
+    };
+    let structs = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(str::trim)
+            .filter_map(|l| l.strip_prefix("pub struct ").or(l.strip_prefix("struct ")))
+            .map(|l| {
+                l.split(|c: char| !c.is_alphanumeric() && c != '_')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    let mut artifact = structs(&file("policy-eval", "artifact.rs"));
+    artifact.extend(structs(&file("policy-eval", "artifact/load.rs")));
+    assert_eq!(
+        artifact,
+        ["Artifact", "Blank", "Hashing", "VersionOnly"],
+        "policy-eval's artifact module declares types of its own"
+    );
+    let decl = file("policy-compiler", "decl.rs");
+    for kind in ["Tier", "Permission", "Grant", "Exclusion", "Parent", "Role"] {
+        let at = decl
+            .find(&format!("pub struct {kind} {{"))
+            .unwrap_or_else(|| panic!("decl.rs declares {kind}"));
+        let derive = decl[..at].rfind("#[derive(").unwrap();
+        assert!(
+            decl[derive..at].contains("Serialize, Deserialize"),
+            "{kind} is serialized by its own derive"
+        );
+    }
+}
+
 /// The workspace crates each crate may depend on (normal dependencies):
 /// the chain points one way, syntax ▸ compiler ▸ evaluator ▸ server and
 /// CLI, and the test kit depends on none of them.

@@ -131,7 +131,7 @@ fn a_tierless_artifact_validates_and_a_broken_one_does_not() {
     let v = validator("compiled-policy.schema.json");
     let doc: Value = serde_json::from_str(&compile(&p, "json")).unwrap();
     assert_eq!(errors(&v, &doc), Vec::<String>::new());
-    assert_eq!(doc["schema_version"], json!(4));
+    assert_eq!(doc["schema_version"], json!(5));
     assert_eq!(
         doc["tier_sets"],
         json!([[]]),
@@ -146,7 +146,7 @@ fn a_tierless_artifact_validates_and_a_broken_one_does_not() {
     let mut bad = doc.clone();
     bad["roles"][0]["grants"][0]["permissions"] = json!(["a.read"]);
     assert!(!v.is_valid(&bad));
-    // Version 3's tier list per declaration is not version 4's index.
+    // Version 3's tier list per declaration is not version 5's index.
     let mut bad = doc.clone();
     bad["roles"][0]["grants"][0]["tier_set"] = json!([]);
     assert!(!v.is_valid(&bad));
@@ -156,8 +156,28 @@ fn a_tierless_artifact_validates_and_a_broken_one_does_not() {
     let mut bad = doc.clone();
     bad["tier_sets"] = json!([["a", "a"]]);
     assert!(!v.is_valid(&bad));
+    // Version 4's position object is not version 5's `[start, end]`.
+    assert_eq!(doc["roles"][0]["grants"][0]["at"], json!([56, 59]));
     let mut bad = doc.clone();
-    bad["roles"][0]["grants"][0]["at"]["line"] = json!(0);
+    bad["roles"][0]["grants"][0]["at"] = json!({"start": 56, "end": 59, "line": 3, "column": 20});
+    assert!(!v.is_valid(&bad));
+    let mut bad = doc.clone();
+    bad["roles"][0]["grants"][0]["at"] = json!([56]);
+    assert!(!v.is_valid(&bad));
+    // One table of the source's lines, and nothing else, gives lines and
+    // columns.
+    assert_eq!(
+        doc["lines"],
+        json!({"line_lengths": [11, 25, 26], "wide_chars": []})
+    );
+    let mut bad = doc.clone();
+    bad["lines"]["line_lengths"] = json!([0]);
+    assert!(!v.is_valid(&bad));
+    let mut bad = doc.clone();
+    bad["lines"]["wide_chars"] = json!([[3, 4]]);
+    assert!(!v.is_valid(&bad));
+    let mut bad = doc.clone();
+    bad.as_object_mut().unwrap().remove("lines");
     assert!(!v.is_valid(&bad));
     let mut bad = doc;
     bad["roles"][0]["extra"] = json!(true);

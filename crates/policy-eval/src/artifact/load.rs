@@ -1,14 +1,12 @@
 //! Loading an artifact: what the grammar would have refused in source,
-//! the tier sets, and the declarations with names resolved to ids.
+//! the tier sets, and the declarations with their tier-set indices
+//! resolved.
 
 use std::collections::HashMap;
 
-use policy_compiler::{
-    Declarations, Exclusion, Grant, Parent, Permission, Role, RoleId, Tier, TierId, TierSet,
-};
-use policy_syntax::{LineCol, Span};
+use policy_compiler::{for_each_tier_set, Declarations, TierId, TierSet};
 
-use super::{Artifact, ArtifactSpan};
+use super::Artifact;
 use crate::error::EvalError;
 
 /// Checks what the grammar would have refused in source: ids, patterns,
@@ -53,7 +51,7 @@ fn check_text(a: &Artifact) -> Result<(), EvalError> {
             .grants
             .iter()
             .map(|g| &g.pattern)
-            .chain(r.excludes.iter().map(|e| &e.pattern))
+            .chain(r.exclusions.iter().map(|e| &e.pattern))
         {
             if !policy_syntax::is_permission_pattern(pattern) {
                 return bad(format!(
@@ -66,25 +64,17 @@ fn check_text(a: &Artifact) -> Result<(), EvalError> {
     Ok(())
 }
 
-/// The artifact's declarations with names resolved to ids.
+/// The artifact's declarations, each tier-set index replaced by the set
+/// it names (what `assemble` checks and builds the policy from).
 pub(super) fn declarations(a: &Artifact) -> Result<Declarations, EvalError> {
     check_text(a)?;
-    let mut locations: HashMap<Span, LineCol> = HashMap::new();
-    let mut span = |s: &ArtifactSpan| {
-        let sp = Span::new(s.start, s.end);
-        locations.insert(
-            sp,
-            LineCol {
-                line: s.line,
-                column: s.column,
-            },
-        );
-        sp
-    };
     let sets = tier_sets(a)?;
     let mut used = vec![false; sets.len()];
-    let mut tier_set = |k: usize, what: &dyn Fn() -> String| -> Result<TierSet, EvalError> {
-        let set = sets.get(k).copied().ok_or_else(|| {
+    let mut permissions = a.permissions.clone();
+    let mut roles = a.roles.clone();
+    for_each_tier_set(&mut permissions, &mut roles, |set, what| {
+        let k = usize::try_from(set.0).unwrap_or(usize::MAX);
+        *set = sets.get(k).copied().ok_or_else(|| {
             EvalError::bad_artifact(format!(
                 "{} names tier set {k}, but `tier_sets` has {} entries",
                 what(),
@@ -94,81 +84,8 @@ pub(super) fn declarations(a: &Artifact) -> Result<Declarations, EvalError> {
         if let Some(u) = used.get_mut(k) {
             *u = true;
         }
-        Ok(set)
-    };
-    let tiers = a
-        .tiers
-        .iter()
-        .map(|t| Tier {
-            id: t.id.clone(),
-            span: span(&t.at),
-        })
-        .collect();
-    let role_index: HashMap<&str, RoleId> = a
-        .roles
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.id.as_str(), RoleId(i as u32)))
-        .collect();
-    let mut permissions = Vec::with_capacity(a.permissions.len());
-    for p in &a.permissions {
-        permissions.push(Permission {
-            id: p.id.clone(),
-            label: p.label.clone(),
-            description: p.description.clone(),
-            tiers: tier_set(p.tier_set, &|| format!("permission `{}`", p.id))?,
-            tier_span: p.on.as_ref().map(&mut span),
-            span: span(&p.at),
-        });
-    }
-    let mut roles = Vec::with_capacity(a.roles.len());
-    for r in &a.roles {
-        let mut parents = Vec::with_capacity(r.inherits.len());
-        for p in &r.inherits {
-            let role = role_index
-                .get(p.role.as_str())
-                .copied()
-                .ok_or_else(|| EvalError::bad_artifact(format!("unknown role `{}`", p.role)))?;
-            parents.push(Parent {
-                role,
-                span: span(&p.at),
-            });
-        }
-        let mut grants = Vec::with_capacity(r.grants.len());
-        for g in &r.grants {
-            grants.push(Grant {
-                pattern: g.pattern.clone(),
-                span: span(&g.at),
-                tiers: tier_set(g.tier_set, &|| {
-                    format!("the grant `{}` of role `{}`", g.pattern, r.id)
-                })?,
-                tier_span: g.on.as_ref().map(&mut span),
-                matches: Vec::new(),
-                doc: None,
-            });
-        }
-        let mut exclusions = Vec::with_capacity(r.excludes.len());
-        for e in &r.excludes {
-            exclusions.push(Exclusion {
-                pattern: e.pattern.clone(),
-                span: span(&e.at),
-                matches: Vec::new(),
-                // Artifacts carry no doc comments (nor do their grants).
-                doc: None,
-            });
-        }
-        roles.push(Role {
-            id: r.id.clone(),
-            label: r.label.clone(),
-            description: r.description.clone(),
-            tiers: tier_set(r.tier_set, &|| format!("role `{}`", r.id))?,
-            tier_span: r.on.as_ref().map(&mut span),
-            parents,
-            grants,
-            exclusions,
-            span: span(&r.at),
-        });
-    }
+        Ok(())
+    })?;
     if let Some(k) = used.iter().position(|u| !u) {
         return Err(EvalError::bad_artifact(format!(
             "`tier_sets` entry {k} is named by no declaration"
@@ -176,10 +93,10 @@ pub(super) fn declarations(a: &Artifact) -> Result<Declarations, EvalError> {
     }
     Ok(Declarations {
         source_name: a.source.clone(),
-        tiers,
+        lines: a.lines.clone(),
+        tiers: a.tiers.clone(),
         permissions,
         roles,
-        locations,
     })
 }
 

@@ -31,9 +31,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     let artifact = Artifact::from_policy(&policy);
     let text = match args.format {
         OutputFormat::Yaml => crate::artifact::to_yaml(&artifact).map_err(|e| e.to_string()),
-        _ => serde_json::to_string_pretty(&artifact)
-            .map(|s| s + "\n")
-            .map_err(|e| e.to_string()),
+        _ => crate::artifact::to_json(&artifact).map_err(|e| e.to_string()),
     }
     .map_err(|e| {
         CmdError::new(
