@@ -26,7 +26,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::EvalError;
-use crate::model::Evaluator;
 
 /// The artifact's schema version; bumped on any incompatible change.
 /// Version 2 added source spans of every declaration, `inherits` edge and
@@ -208,51 +207,29 @@ pub fn check_version(v: Option<u32>) -> Result<(), EvalError> {
     }
 }
 
-impl Evaluator {
-    /// Loads `policyc compile --format json` output, without the source.
-    ///
-    /// ```
-    /// use policy_eval::{Artifact, Evaluator};
-    /// use policy_syntax::SourceFile;
-    ///
-    /// let src = SourceFile::new("p.policy", r#"
-    ///     permission a.b "A"
-    ///     role r "R" { grants a.* }
-    /// "#);
-    /// let policy = policy_compiler::compile(&src).0;
-    /// let json = serde_json::to_string(&Artifact::from_policy(&policy)).unwrap();
-    /// let eval = Evaluator::from_artifact_json(&json).unwrap();
-    /// assert_eq!(eval.decide_by_name(None, &["r"], "a.b"), Ok(true));
-    /// assert_eq!(eval.content_hash(), Evaluator::from_policy(&policy).content_hash());
-    /// ```
-    pub fn from_artifact_json(text: &str) -> Result<Self, EvalError> {
-        Self::from_artifact(&Artifact::from_json(text)?)
-    }
-
-    /// Builds an evaluator from a parsed artifact: the content hash must
-    /// match, the declarations are checked and assembled by the compiler
-    /// (patterns expanded, order and sets computed), and the result must
-    /// write back the same artifact. A hand-edited artifact that
-    /// contradicts itself is refused (`P0507`) rather than trusted.
-    pub fn from_artifact(a: &Artifact) -> Result<Self, EvalError> {
-        check_version(Some(a.schema_version))?;
-        if a.content_hash != a.computed_hash() {
+impl Artifact {
+    /// The policy this artifact describes: the content hash must match, the
+    /// declarations are checked and assembled by the compiler (patterns
+    /// expanded, order and sets computed), and the result must write back
+    /// this same artifact. A hand-edited artifact that contradicts itself is
+    /// refused (`P0507`) rather than trusted.
+    pub fn to_policy(&self) -> Result<Policy, EvalError> {
+        check_version(Some(self.schema_version))?;
+        if self.content_hash != self.computed_hash() {
             return Err(EvalError::bad_artifact(
                 "its `content_hash` does not match its content (it was edited after `policyc compile`)",
             ));
         }
         let policy =
-            assemble(load::declarations(a)?).map_err(|e| EvalError::bad_artifact(e.message))?;
-        let eval = Evaluator::new(policy, true);
+            assemble(load::declarations(self)?).map_err(|e| EvalError::bad_artifact(e.message))?;
         // The artifact the loaded policy writes must be this one: nothing
         // was lost or reinterpreted on the way in.
-        if Artifact::from_policy(&eval.policy) != *a {
+        if Artifact::from_policy(&policy) != *self {
             return Err(EvalError::bad_artifact(
                 "it does not describe the policy its declarations resolve to",
             ));
         }
-        let _ = eval.hash.set(a.content_hash.clone());
-        Ok(eval)
+        Ok(policy)
     }
 }
 

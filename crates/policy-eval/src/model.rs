@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use policy_compiler::{PermId, PermSets, Policy, RoleId, SetId, TierId};
 use policy_syntax::SourceFile;
 
+use crate::artifact::Artifact;
 use crate::error::EvalError;
 use crate::name_index::NameIndex;
 
@@ -172,7 +173,7 @@ impl Evaluator {
     /// can tell policy versions apart. Computed on first use.
     pub fn content_hash(&self) -> &str {
         self.hash
-            .get_or_init(|| crate::artifact::Artifact::from_policy(&self.policy).content_hash)
+            .get_or_init(|| Artifact::from_policy(&self.policy).content_hash)
     }
 
     /// The declared tiers, lowest first; empty for a tierless policy.
@@ -413,4 +414,34 @@ fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<
     let mut names: Vec<&str> = candidates.collect();
     names.sort_unstable();
     policy_syntax::did_you_mean(name, names)
+}
+
+impl Evaluator {
+    /// Loads `policyc compile --format json` output, without the source.
+    ///
+    /// ```
+    /// use policy_eval::{Artifact, Evaluator};
+    /// use policy_syntax::SourceFile;
+    ///
+    /// let src = SourceFile::new("p.policy", r#"
+    ///     permission a.b "A"
+    ///     role r "R" { grants a.* }
+    /// "#);
+    /// let policy = policy_compiler::compile(&src).0;
+    /// let json = serde_json::to_string(&Artifact::from_policy(&policy)).unwrap();
+    /// let eval = Evaluator::from_artifact_json(&json).unwrap();
+    /// assert_eq!(eval.decide_by_name(None, &["r"], "a.b"), Ok(true));
+    /// assert_eq!(eval.content_hash(), Evaluator::from_policy(&policy).content_hash());
+    /// ```
+    pub fn from_artifact_json(text: &str) -> Result<Self, EvalError> {
+        Self::from_artifact(&Artifact::from_json(text)?)
+    }
+
+    /// Builds an evaluator from a parsed artifact, checked and assembled by
+    /// [`Artifact::to_policy`]; its content hash is the artifact's.
+    pub fn from_artifact(a: &Artifact) -> Result<Self, EvalError> {
+        let eval = Evaluator::new(a.to_policy()?, true);
+        let _ = eval.hash.set(a.content_hash.clone());
+        Ok(eval)
+    }
 }
