@@ -100,8 +100,9 @@ fn walk(dir: &Path, depth: usize, seen: &mut usize, out: &mut Vec<PathBuf>) {
 }
 
 /// The test files under `roots` (or, with none that holds the policy, the
-/// policy's own directory) that test `policy`.
-pub fn testing(policy: &Path, roots: &[PathBuf]) -> Vec<PathBuf> {
+/// policy's own directory) that test `policy`, each with its text (read
+/// once, to see which policy it names).
+pub fn testing(policy: &Path, roots: &[PathBuf]) -> Vec<(PathBuf, String)> {
     let Ok(target) = std::fs::canonicalize(policy) else {
         return Vec::new();
     };
@@ -120,30 +121,28 @@ pub fn testing(policy: &Path, roots: &[PathBuf]) -> Vec<PathBuf> {
     }
     found.sort();
     found.dedup();
-    found.retain(|test| {
-        let Ok(meta) = std::fs::metadata(test) else {
-            return false;
-        };
-        if meta.len() > MAX_TEST_FILE {
-            return false;
-        }
-        let Ok(text) = std::fs::read_to_string(test) else {
-            return false;
-        };
-        let dir = test.parent().unwrap_or(Path::new("."));
-        let named = match named_policy(&text) {
-            Some(p) => dir.join(p),
-            None => {
-                let name = test
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                dir.join(format!("{}.policy", name.trim_end_matches(".test.yaml")))
-            }
-        };
-        std::fs::canonicalize(named).is_ok_and(|p| p == target)
-    });
     found
+        .into_iter()
+        .filter_map(|test| {
+            if std::fs::metadata(&test).ok()?.len() > MAX_TEST_FILE {
+                return None;
+            }
+            let text = std::fs::read_to_string(&test).ok()?;
+            let dir = test.parent().unwrap_or(Path::new("."));
+            let named = match named_policy(&text) {
+                Some(p) => dir.join(p),
+                None => {
+                    let name = test
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    dir.join(format!("{}.policy", name.trim_end_matches(".test.yaml")))
+                }
+            };
+            let tests_it = std::fs::canonicalize(named).is_ok_and(|p| p == target);
+            tests_it.then_some((test, text))
+        })
+        .collect()
 }
 
 /// The kind of name a test file's key holds.

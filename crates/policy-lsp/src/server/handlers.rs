@@ -118,11 +118,8 @@ impl Server {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for test in crate::test_files::testing(&policy, &self.roots) {
-            let (Ok(text), Some(test_uri)) = (
-                std::fs::read_to_string(&test),
-                crate::test_files::uri_of(&test),
-            ) else {
+        for (test, text) in crate::test_files::testing(&policy, &self.roots) {
+            let Some(test_uri) = crate::test_files::uri_of(&test) else {
                 continue;
             };
             let lines = LineIndex::new(&text, self.encoding);
