@@ -89,8 +89,17 @@ pub fn cedar_statements(file: &policy_syntax::PolicyFile) -> String {
             _ => None,
         })
         .unwrap_or_default();
+    // The benchmark shapes have one dimension: an `and` of terms is the
+    // tiers every term selects.
     fn tiers_of<'a>(order: &[&'a str], c: &'a TierConstraint) -> Vec<&'a str> {
-        match &c.selector {
+        let mut terms = c.terms.iter().map(|t| term_tiers(order, t));
+        let first = terms.next().unwrap_or_default();
+        terms.fold(first, |acc, t| {
+            acc.into_iter().filter(|x| t.contains(x)).collect()
+        })
+    }
+    fn term_tiers<'a>(order: &[&'a str], term: &'a TierSelector) -> Vec<&'a str> {
+        match term {
             TierSelector::List(list) => list.iter().map(|t| t.name.as_str()).collect(),
             TierSelector::Range { op, tier } => {
                 let at = order.iter().position(|t| *t == tier.name).unwrap_or(0);

@@ -14,7 +14,7 @@ use policy_syntax::{SourceFile, Span};
 
 use crate::lines::LineTable;
 use crate::model::*;
-use crate::{graph, pattern, sets};
+use crate::{context, graph, pattern, sets};
 
 /// Resolved declarations, as a compiled artifact carries them (the
 /// artifact is these, serialized: see `decl.rs`).
@@ -22,8 +22,9 @@ use crate::{graph, pattern, sets};
 pub struct Declarations {
     /// The name of the source file they were compiled from.
     pub source_name: String,
-    /// The tiers, lowest first.
-    pub tiers: Vec<Tier>,
+    /// The dimensions (a `tiers` line is the one named `tier`); the tiers
+    /// (contexts) are derived from them.
+    pub dimensions: Vec<Dimension>,
     /// The permissions, in declaration order.
     pub permissions: Vec<Permission>,
     /// The roles, in declaration order. Their grants' and exclusions'
@@ -59,17 +60,30 @@ fn err<T>(message: impl Into<String>) -> Result<T, AssembleError> {
 pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
     let Declarations {
         source_name,
-        tiers,
+        dimensions,
         permissions,
         mut roles,
         lines,
     } = decls;
-    if tiers.len() > MAX_TIERS {
-        return err(format!("it declares more than {MAX_TIERS} tiers"));
+    let tier_count = context::context_count(&dimensions);
+    if tier_count == 0 || tier_count > MAX_TIERS {
+        return err(format!(
+            "its dimensions combine into more than {MAX_TIERS} contexts, or a dimension has no value"
+        ));
     }
-    let tier_count = tiers.len().max(1);
+    unique(
+        dimensions.iter().map(|d| d.name.as_str()),
+        "dimension",
+        |i| i,
+    )?;
+    unique(
+        dimensions
+            .iter()
+            .flat_map(|d| d.values.iter().map(|v| v.id.as_str())),
+        "tier",
+        TierId,
+    )?;
     let all = TierSet::all(tier_count);
-    let tier_index = unique(tiers.iter().map(|t| t.id.as_str()), "tier", TierId)?;
     let perm_index = unique(
         permissions.iter().map(|p| p.id.as_str()),
         "permission",
@@ -140,10 +154,9 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
     // policy was compiled; they are not a property of the artifact.
     let mut lints = Vec::new();
     let indexed = Indexed {
-        tiers,
+        dimensions,
         permissions,
         roles,
-        tier_index,
         perm_index,
         role_index,
     };
@@ -161,10 +174,9 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
 /// the artifact's checks (in [`assemble`]) produce, and what [`build`]
 /// turns into a [`Policy`].
 pub(crate) struct Indexed {
-    pub tiers: Vec<Tier>,
+    pub dimensions: Vec<Dimension>,
     pub permissions: Vec<Permission>,
     pub roles: Vec<Role>,
-    pub tier_index: HashMap<String, TierId>,
     pub perm_index: HashMap<String, PermId>,
     pub role_index: HashMap<String, RoleId>,
 }
@@ -185,8 +197,14 @@ pub(crate) fn build(
     lints: &mut Vec<policy_syntax::Diagnostic>,
 ) -> (Policy, Option<sets::TooLarge>) {
     let order = graph::order_roles(&mut d.roles, &source, diags);
+    let tiers = context::contexts(&d.dimensions);
+    let tier_index = tiers
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.id.clone(), TierId(i as u32)))
+        .collect();
     let sets = sets::compute(
-        d.tiers.len().max(1),
+        tiers.len().max(1),
         &d.permissions,
         &d.roles,
         repeated_grants,
@@ -196,12 +214,13 @@ pub(crate) fn build(
     );
     let policy = Policy {
         source,
-        tiers: d.tiers,
+        dimensions: d.dimensions,
+        tiers,
         permissions: d.permissions,
         roles: d.roles,
         role_index: d.role_index,
         perm_index: d.perm_index,
-        tier_index: d.tier_index,
+        tier_index,
         sets: sets.sets,
         slots: sets.slots,
         perm_avail: sets.perm_avail,

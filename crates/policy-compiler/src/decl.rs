@@ -14,7 +14,8 @@
 use policy_syntax::Span;
 use serde::{Deserialize, Serialize};
 
-/// Index of a tier in [`Policy::tiers`], lowest tier first.
+/// Index of a tier in [`Policy::tiers`], lowest tier first; with several
+/// dimensions, of a context (see [`crate::context`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TierId(pub u32);
 /// Index of a role in [`Policy::roles`], in declaration order.
@@ -44,7 +45,8 @@ impl PermId {
     }
 }
 
-/// The most tiers a policy may declare.
+/// The most tiers a policy may declare, and the most contexts its
+/// dimensions may combine into.
 pub const MAX_TIERS: usize = 64;
 
 /// A set of tiers, as a bitmask over [`TierId`]s.
@@ -95,6 +97,28 @@ pub struct Tier {
     /// Where it is named in the `tiers` declaration.
     #[serde(rename = "at", with = "span")]
     pub span: Span,
+}
+
+/// A declared dimension: `tiers a < b` (named `tier`), or
+/// `dimension NAME a < b` (ordered) / `dimension NAME a | b` (unordered).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dimension {
+    /// Its name (`tier` for a `tiers` declaration).
+    pub name: String,
+    /// Whether its values are unordered (written with `|`): no range
+    /// (`>= x`) can be taken over them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unordered: bool,
+    /// Its values, lowest first when ordered.
+    pub values: Vec<Tier>,
+    /// Where its name is written after `dimension` (`None` for `tiers`).
+    #[serde(
+        rename = "at",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "opt_span"
+    )]
+    pub span: Option<Span>,
 }
 
 /// A declared permission.

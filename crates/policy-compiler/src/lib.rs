@@ -30,6 +30,7 @@
 
 mod assemble;
 mod assertions;
+pub mod context;
 mod decl;
 mod diff;
 mod expect;
@@ -127,10 +128,9 @@ pub fn compile_file_with_expected(
     let asserts = std::mem::take(&mut resolved.asserts);
     let repeated = std::mem::take(&mut resolved.repeated_grants);
     let indexed = assemble::Indexed {
-        tiers: resolved.tiers,
+        dimensions: resolved.dimensions,
         permissions: resolved.permissions,
         roles: resolved.roles,
-        tier_index: resolved.tier_index,
         perm_index: resolved.perm_index,
         role_index: resolved.role_index,
     };

@@ -17,6 +17,10 @@ use crate::sets::{word_bit, PermSets, SetBuilder, SetId, CHUNK_WORDS};
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub(crate) source: SourceFile,
+    /// The dimensions, as declared.
+    pub(crate) dimensions: Vec<Dimension>,
+    /// The contexts the dimensions combine into (with one dimension, its
+    /// values): what every per-tier computation runs over.
     pub(crate) tiers: Vec<Tier>,
     pub(crate) permissions: Vec<Permission>,
     pub(crate) roles: Vec<Role>,
@@ -127,9 +131,29 @@ impl Policy {
         self.sets.stored_bytes() + self.slots.len() * std::mem::size_of::<SetId>()
     }
 
-    /// The declared tiers, lowest first; empty when the policy has none.
+    /// The declared tiers, lowest first; with several dimensions, the
+    /// contexts they combine into ([`crate::context`]); empty when the
+    /// policy has none.
     pub fn tiers(&self) -> &[Tier] {
         &self.tiers
+    }
+
+    /// The declared dimensions (a `tiers` line is the one named `tier`).
+    pub fn dimensions(&self) -> &[Dimension] {
+        &self.dimensions
+    }
+
+    /// The context `text` names (see [`crate::context::parse_context`]):
+    /// a tier's name, or one value of each dimension. The one lookup of a
+    /// context by text; `None` when the policy declares no dimension.
+    pub fn context(&self, text: &str) -> Option<Result<TierId, crate::context::ContextError>> {
+        if self.dimensions.is_empty() {
+            return None;
+        }
+        Some(match self.tier_id(text) {
+            Some(id) => Ok(id),
+            None => crate::context::parse_context(&self.dimensions, text),
+        })
     }
 
     /// How many tiers the sets are computed for: the declared ones, or one

@@ -4,21 +4,21 @@ use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use policy_syntax::{
-    did_you_mean, CmpOp, Code, Diagnostic, Ident, Item, Pattern, PolicyFile, RoleStmt, SourceFile,
-    Span, Suggester, TierConstraint, TierSelector,
+    Code, Diagnostic, Item, Pattern, PolicyFile, RoleStmt, SourceFile, Span, Suggester,
 };
 
 use crate::model::*;
 use crate::pattern;
 
+mod dimensions;
+
 /// The declarations of a file with every reference resolved.
 pub(crate) struct Resolved {
-    pub tiers: Vec<Tier>,
+    pub dimensions: Vec<Dimension>,
     pub permissions: Vec<Permission>,
     pub roles: Vec<Role>,
     pub role_index: HashMap<String, RoleId>,
     pub perm_index: HashMap<String, PermId>,
-    pub tier_index: HashMap<String, TierId>,
     /// Exact grants that repeat an earlier exact grant in the same role: (role, span, perm).
     pub repeated_grants: Vec<(RoleId, Span, PermId)>,
     /// The assertions, resolved.
@@ -28,8 +28,9 @@ pub(crate) struct Resolved {
 pub(crate) struct Resolver<'a> {
     source: &'a SourceFile,
     pub diags: Vec<Diagnostic>,
-    tier_index: HashMap<String, TierId>,
-    tiers: Vec<Tier>,
+    /// Every dimension value by name: (dimension, value) indexes.
+    value_index: HashMap<String, (usize, usize)>,
+    dims: Vec<Dimension>,
     perm_index: HashMap<String, PermId>,
     perm_ids_sorted: Vec<String>,
     /// Wildcard expansion (`pattern.rs`), built once the permissions are known.
@@ -46,8 +47,8 @@ impl<'a> Resolver<'a> {
         Resolver {
             source,
             diags: Vec::new(),
-            tier_index: HashMap::new(),
-            tiers: Vec::new(),
+            value_index: HashMap::new(),
+            dims: Vec::new(),
             perm_index: HashMap::new(),
             perm_ids_sorted: Vec::new(),
             patterns: pattern::PatternIndex::default(),
@@ -72,164 +73,21 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn tier_count(&self) -> usize {
-        self.tiers.len().max(1)
-    }
-
     pub fn resolve(mut self, file: &PolicyFile) -> (Resolved, Vec<Diagnostic>) {
-        self.collect_tiers(file);
+        self.collect_dimensions(file);
         self.collect_permissions(file);
         let (roles, role_index, repeated) = self.collect_roles(file);
         let asserts = self.resolve_asserts(file, &role_index);
         let resolved = Resolved {
             asserts,
-            tiers: self.tiers,
+            dimensions: self.dims,
             permissions: self.permissions,
             roles,
             role_index,
             perm_index: self.perm_index,
-            tier_index: self.tier_index,
             repeated_grants: repeated,
         };
         (resolved, self.diags)
-    }
-
-    fn collect_tiers(&mut self, file: &PolicyFile) {
-        let mut first_decl: Option<Span> = None;
-        for item in &file.items {
-            let Item::Tiers(decl) = item else { continue };
-            if let Some(first) = first_decl {
-                let d = self
-                    .diag(
-                        Code::DuplicateTier,
-                        "the tiers are declared more than once".to_string(),
-                    )
-                    .primary(decl.span, "second `tiers` declaration")
-                    .secondary(first, "first declared here")
-                    .help("declare every tier, lowest first, in one `tiers a < b < c` line");
-                self.diags.push(d);
-                continue;
-            }
-            first_decl = Some(decl.span);
-            for t in &decl.tiers {
-                if let Some(prev) = self.tier_index.get(&t.name) {
-                    let prev_span = self.tiers.get(prev.index()).map(|t| t.span);
-                    let mut d = self
-                        .diag(
-                            Code::DuplicateTier,
-                            format!("tier `{}` is named twice", t.name),
-                        )
-                        .primary(t.span, "named again here")
-                        .help("each tier appears once in the order; remove the repetition");
-                    if let Some(s) = prev_span {
-                        d = d.secondary(s, "first named here");
-                    }
-                    self.diags.push(d);
-                    continue;
-                }
-                if self.tiers.len() >= MAX_TIERS {
-                    let d = self
-                        .diag(
-                            Code::TooManyTiers,
-                            format!("a policy may declare at most {MAX_TIERS} tiers"),
-                        )
-                        .primary(t.span, "one tier too many");
-                    self.diags.push(d);
-                    break;
-                }
-                let id = TierId(self.tiers.len() as u32);
-                self.tier_index.insert(t.name.clone(), id);
-                self.tiers.push(Tier {
-                    id: t.name.clone(),
-                    span: t.span,
-                });
-            }
-        }
-    }
-
-    /// Resolves an optional `on ...` clause; `what` names the constrained
-    /// thing (built only when there is something to report).
-    fn tier_set(
-        &mut self,
-        constraint: Option<&TierConstraint>,
-        what: impl FnOnce() -> String,
-    ) -> TierSet {
-        let all = TierSet::all(self.tier_count());
-        let Some(c) = constraint else { return all };
-        let mut set = TierSet::default();
-        let mut unknown = false;
-        match &c.selector {
-            TierSelector::List(list) => {
-                for t in list {
-                    match self.lookup_tier(t) {
-                        Some(id) => set.insert(id),
-                        None => unknown = true,
-                    }
-                }
-            }
-            TierSelector::Range { op, tier } => match self.lookup_tier(tier) {
-                Some(id) => {
-                    for i in 0..self.tiers.len() as u32 {
-                        let keep = match op {
-                            CmpOp::Ge => i >= id.0,
-                            CmpOp::Gt => i > id.0,
-                            CmpOp::Le => i <= id.0,
-                            CmpOp::Lt => i < id.0,
-                        };
-                        if keep {
-                            set.insert(TierId(i));
-                        }
-                    }
-                }
-                None => unknown = true,
-            },
-        }
-        if set.is_empty() && !unknown {
-            let d = self
-                .diag(
-                    Code::EmptyTierConstraint,
-                    format!("{} is available on no tier", what()),
-                )
-                .primary(c.span, "this selects no tier")
-                .help(format!(
-                    "the tiers, lowest first, are: {}",
-                    self.tiers
-                        .iter()
-                        .map(|t| format!("`{}`", t.id))
-                        .collect::<Vec<_>>()
-                        .join(" < ")
-                ));
-            self.diags.push(d);
-        }
-        set
-    }
-
-    fn lookup_tier(&mut self, t: &Ident) -> Option<TierId> {
-        if let Some(id) = self.tier_index.get(&t.name) {
-            return Some(*id);
-        }
-        let mut names: Vec<&str> = self.tiers.iter().map(|t| t.id.as_str()).collect();
-        names.sort_unstable();
-        let suggestion = did_you_mean(&t.name, names.iter().copied());
-        let help = if self.tiers.is_empty() {
-            "this policy declares no tiers; declare them first, lowest first: `tiers free < team < enterprise`".to_string()
-        } else {
-            format!(
-                "the declared tiers are {}",
-                self.tiers
-                    .iter()
-                    .map(|t| format!("`{}`", t.id))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        };
-        let d = self
-            .diag(Code::UnknownTier, format!("unknown tier `{}`", t.name))
-            .primary(t.span, "not a declared tier")
-            .suggest(suggestion)
-            .help(help);
-        self.diags.push(d);
-        None
     }
 
     fn collect_permissions(&mut self, file: &PolicyFile) {

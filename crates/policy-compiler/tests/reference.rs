@@ -27,7 +27,7 @@
 
 use policy_compiler::{compile, has_errors, PermId, Policy, RoleId, Step, TierId};
 use policy_syntax::{Code, SourceFile};
-use policy_testkit::{matches_id, role_name, tier_name, Spec};
+use policy_testkit::{matches_id, role_name, Spec};
 use proptest::prelude::*;
 
 // ------------------------------------------------------------------ check
@@ -39,14 +39,19 @@ struct Ids {
 }
 
 fn ids(spec: &Spec, policy: &Policy) -> Ids {
-    let tiers = if spec.tiers == 0 {
-        assert!(policy.tiers().is_empty());
-        vec![TierId(0)]
-    } else {
-        (0..spec.tiers)
-            .map(|t| policy.tier_id(&tier_name(t)).unwrap())
-            .collect()
-    };
+    // The spec's contexts by name (a tier, an edition, or both joined by
+    // `+`): the compiler must name and number them the same way.
+    let tiers: Vec<TierId> = spec
+        .tier_names()
+        .iter()
+        .map(|name| match name {
+            None => {
+                assert!(policy.tiers().is_empty());
+                TierId(0)
+            }
+            Some(n) => policy.tier_id(n).unwrap(),
+        })
+        .collect();
     assert_eq!(policy.tier_count(), tiers.len());
     let roles = (0..spec.roles.len())
         .map(|r| policy.role_id(&role_name(r)).unwrap())
@@ -190,6 +195,8 @@ fn check(spec: &Spec) -> Result<(), TestCaseError> {
         return Ok(());
     }
 
+    let names = spec.tier_names();
+    let tier_name = |ti: usize| names.get(ti).cloned().flatten().unwrap_or_default();
     for (ti, &t) in ids.tiers.iter().enumerate() {
         for (ri, &r) in ids.roles.iter().enumerate() {
             let mut expected_effective = Vec::new();

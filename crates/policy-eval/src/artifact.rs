@@ -20,7 +20,7 @@
 use std::collections::HashMap;
 
 use policy_compiler::{
-    assemble, for_each_tier_set, LineTable, Permission, Policy, Role, Tier, TierSet,
+    assemble, for_each_tier_set, Dimension, LineTable, Permission, Policy, Role, TierSet,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -42,7 +42,9 @@ use crate::error::EvalError;
 /// lines (`lines`), and a parent is named by its role's index (a 3.1 MB
 /// policy wrote a 140 MB version-4 artifact, ~360 bytes of positions per
 /// grant).
-pub const SCHEMA_VERSION: u32 = 5;
+/// Version 6 declares `dimensions` (each with its values; `tiers` is the
+/// one named `tier`) in place of `tiers`; the tier lists name contexts.
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// The whole artifact.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -57,9 +59,10 @@ pub struct Artifact {
     pub source: String,
     /// Where the source's lines are (`Declarations::lines`).
     pub lines: LineTable,
-    /// Tiers, lowest first.
-    pub tiers: Vec<Tier>,
-    /// The distinct tier lists of the declarations (each lowest first), in
+    /// The dimensions, as declared; the contexts (tiers) are every
+    /// combination of their values ([`policy_compiler::context`]).
+    pub dimensions: Vec<Dimension>,
+    /// The distinct context lists of the declarations (each lowest first), in
     /// order of first use ([`for_each_tier_set`]): permissions, then each
     /// role followed by its grants. In a policy without tiers, the one list
     /// is empty (the implicit tier). In an artifact, every [`TierSet`] of
@@ -108,7 +111,7 @@ impl Artifact {
             content_hash: String::new(),
             source: policy.source().name().to_string(),
             lines: policy.line_table(),
-            tiers: policy.tiers().to_vec(),
+            dimensions: policy.dimensions().to_vec(),
             tier_sets,
             permissions,
             roles,
@@ -131,7 +134,7 @@ impl Artifact {
             content_hash: "",
             source: "",
             lines: &self.lines,
-            tiers: &self.tiers,
+            dimensions: &self.dimensions,
             tier_sets: &self.tier_sets,
             permissions: &self.permissions,
             roles: &self.roles,
@@ -170,7 +173,7 @@ struct Blank<'a> {
     content_hash: &'a str,
     source: &'a str,
     lines: &'a LineTable,
-    tiers: &'a [Tier],
+    dimensions: &'a [Dimension],
     tier_sets: &'a [Vec<String>],
     permissions: &'a [Permission],
     roles: &'a [Role],

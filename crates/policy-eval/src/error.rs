@@ -40,6 +40,21 @@ pub enum EvalError {
         /// The declared tiers, lowest first.
         tiers: Vec<String>,
     },
+    /// The policy has several dimensions but the query names no context
+    /// (`P0402`).
+    MissingContext {
+        /// The dimensions, described for help.
+        dimensions: String,
+    },
+    /// A context that names no context of the policy: an unknown value or
+    /// dimension (`P0401`), a dimension without a value or with two
+    /// (`P0402`).
+    Context {
+        /// What is wrong.
+        error: policy_compiler::context::ContextError,
+        /// The dimensions, described for help.
+        dimensions: String,
+    },
     /// The policy declares no tiers but the query names one (`P0402`).
     UnexpectedTier {
         /// The tier given.
@@ -66,7 +81,11 @@ impl EvalError {
             EvalError::UnknownName { .. } | EvalError::UnknownTier { .. } | EvalError::NoRoles => {
                 Code::UnknownQueryName
             }
-            EvalError::MissingTier { .. } | EvalError::UnexpectedTier { .. } => Code::QueryTier,
+            EvalError::Context { error, .. } if error.is_unknown_name() => Code::UnknownQueryName,
+            EvalError::MissingTier { .. }
+            | EvalError::UnexpectedTier { .. }
+            | EvalError::MissingContext { .. }
+            | EvalError::Context { .. } => Code::QueryTier,
             EvalError::BadArtifact { .. } => Code::BadArtifact,
             EvalError::ArtifactVersion { .. } => Code::ArtifactVersion,
         }
@@ -77,6 +96,7 @@ impl EvalError {
         match self {
             EvalError::UnknownName { suggestion, .. }
             | EvalError::UnknownTier { suggestion, .. } => suggestion.as_deref(),
+            EvalError::Context { error, .. } => error.suggestion(),
             _ => None,
         }
     }
@@ -95,6 +115,11 @@ impl EvalError {
                 Some(format!("pass `--tier` with one of {}", quoted(tiers)))
             }
             EvalError::UnexpectedTier { .. } => Some("leave out the tier".to_string()),
+            EvalError::MissingContext { dimensions } | EvalError::Context { dimensions, .. } => {
+                Some(format!(
+                    "name one value of each dimension, as `--on dimension=value` (or `value`): {dimensions}"
+                ))
+            }
             EvalError::NoRoles => Some("name at least one role".to_string()),
             EvalError::BadArtifact { .. } | EvalError::ArtifactVersion { .. } => {
                 Some("recompile the policy with `policyc compile`".to_string())
@@ -130,6 +155,10 @@ impl fmt::Display for EvalError {
             EvalError::MissingTier { .. } => {
                 f.write_str("this policy has tiers, so a query must name one")
             }
+            EvalError::MissingContext { .. } => f.write_str(
+                "this policy has several dimensions, so a query must name a value of each",
+            ),
+            EvalError::Context { error, .. } => write!(f, "{error}"),
             EvalError::UnexpectedTier { tier } => {
                 write!(
                     f,

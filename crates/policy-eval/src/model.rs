@@ -3,6 +3,7 @@
 
 use std::sync::OnceLock;
 
+use policy_compiler::context::ContextError;
 use policy_compiler::{PermId, PermSets, Policy, RoleId, SetId, TierId};
 use policy_syntax::SourceFile;
 
@@ -282,18 +283,50 @@ impl Evaluator {
     /// when it has none. An unknown tier is `P0401` (with a did-you-mean
     /// and the declared tiers), a missing or superfluous one `P0402`.
     pub fn resolve_tier(&self, tier: Option<&str>) -> Result<TierId, EvalError> {
+        let dims = self.policy.dimensions();
         match (tier, self.tiers.is_empty()) {
             (None, true) => Ok(TierId(0)),
             (Some(t), true) => Err(EvalError::UnexpectedTier {
                 tier: t.to_string(),
             }),
+            (None, false) if dims.len() > 1 => Err(EvalError::MissingContext {
+                dimensions: policy_compiler::context::describe_dimensions(dims),
+            }),
             (None, false) => Err(EvalError::MissingTier {
                 tiers: self.tiers.clone(),
             }),
-            (Some(t), false) => self.tier_id(t).ok_or_else(|| EvalError::UnknownTier {
-                name: t.to_string(),
-                suggestion: suggest(t, self.tiers.iter().map(String::as_str)),
+            (Some(t), false) => match self.tier_id(t) {
+                Some(id) => Ok(id),
+                None => self.context(t),
+            },
+        }
+    }
+
+    /// A context given other than by its name: `plan=pro`, or the values
+    /// of several dimensions in any order (the compiler's one parser).
+    /// With one dimension an unknown value keeps the words of a tier.
+    fn context(&self, text: &str) -> Result<TierId, EvalError> {
+        let dims = self.policy.dimensions();
+        let error = match self.policy.context(text) {
+            Some(Ok(id)) => return Ok(id),
+            Some(Err(e)) => e,
+            None => {
+                return Err(EvalError::UnexpectedTier {
+                    tier: text.to_string(),
+                })
+            }
+        };
+        match error {
+            ContextError::UnknownValue {
+                dimension: None, ..
+            } if dims.len() == 1 => Err(EvalError::UnknownTier {
+                name: text.to_string(),
+                suggestion: suggest(text, self.tiers.iter().map(String::as_str)),
                 tiers: self.tiers.clone(),
+            }),
+            error => Err(EvalError::Context {
+                error,
+                dimensions: policy_compiler::context::describe_dimensions(dims),
             }),
         }
     }
@@ -301,8 +334,19 @@ impl Evaluator {
     /// The tiers a listing answers for (`who-can`, `what-can`): the one
     /// named ([`Evaluator::resolve_tier`]), or every tier (the implicit one
     /// of a tierless policy).
+    /// With several dimensions, a context that leaves dimensions out
+    /// (`plan=pro`) shows every context with the values it names.
     pub fn tiers_to_show(&self, tier: Option<&str>) -> Result<Vec<TierId>, EvalError> {
+        let dims = self.policy.dimensions();
         match tier {
+            Some(t) if dims.len() > 1 && self.tier_id(t).is_none() => {
+                policy_compiler::context::matching_contexts(dims, t).map_err(|error| {
+                    EvalError::Context {
+                        error,
+                        dimensions: policy_compiler::context::describe_dimensions(dims),
+                    }
+                })
+            }
             Some(_) => Ok(vec![self.resolve_tier(tier)?]),
             None => Ok((0..self.n_tiers as u32).map(TierId).collect()),
         }

@@ -35,8 +35,10 @@ impl<'a, T: Serialize> Versioned<'a, T> {
     }
 }
 
-/// One request: `{"role": R, "roles": [R...], "action": A, "tier": T}`.
-/// `role` and `roles` are merged (`role` first); any other field is an error.
+/// One request: `{"role": R, "roles": [R...], "action": A, "tier": T}`,
+/// or with several dimensions `"on": {"edition": "cloud", "plan": "pro"}`
+/// in place of (or beside) `"tier"`. `role` and `roles` are merged (`role`
+/// first); any other field is an error.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WireRequest {
@@ -48,9 +50,13 @@ pub struct WireRequest {
     pub role: Option<String>,
     /// The permission.
     pub action: String,
-    /// The tier, when the policy declares tiers.
+    /// The tier, when the policy declares tiers (or a context as text).
     #[serde(default)]
     pub tier: Option<String>,
+    /// The context as one value per dimension. With `tier` too, both are
+    /// read as one context (so a dimension named twice is an error).
+    #[serde(default)]
+    pub on: Option<std::collections::BTreeMap<String, String>>,
 }
 
 impl WireRequest {
@@ -60,10 +66,20 @@ impl WireRequest {
         if let Some(r) = self.role {
             roles.insert(0, r);
         }
+        let on = self.on.filter(|m| !m.is_empty()).map(|m| {
+            m.iter()
+                .map(|(d, v)| format!("{d}={v}"))
+                .collect::<Vec<_>>()
+                .join("+")
+        });
+        let tier = match (self.tier, on) {
+            (Some(t), Some(on)) => Some(format!("{t}+{on}")),
+            (t, on) => t.or(on),
+        };
         Request {
             roles,
             action: self.action,
-            tier: self.tier,
+            tier,
         }
     }
 }

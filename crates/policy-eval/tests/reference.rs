@@ -158,7 +158,7 @@ fn a_version_2_artifact_is_p0570_with_a_help_to_recompile() {
 }
 
 /// Version 3 (a tier list per declaration) is refused too, with the same
-/// clear diagnostic: this policyc reads version 5 only.
+/// clear diagnostic: this policyc reads version 6 only.
 #[test]
 fn a_version_3_artifact_is_p0570() {
     let src = SourceFile::new(
@@ -176,7 +176,26 @@ fn a_version_3_artifact_is_p0570() {
     assert_eq!(err.code().as_str(), "P0570");
     assert!(
         err.to_string()
-            .contains("artifact schema version 3 is not supported (this policyc reads version 5)"),
+            .contains("artifact schema version 3 is not supported (this policyc reads version 6)"),
+        "{err}"
+    );
+}
+
+/// Version 5 (`tiers` in place of `dimensions`) is refused with the same
+/// diagnostic.
+#[test]
+fn a_version_5_artifact_is_p0570() {
+    let src = SourceFile::new("p.policy", "tiers free < team\npermission a.b \"A\"\n");
+    let policy = policy_compiler::compile(&src).0;
+    let mut doc = serde_json::to_value(Artifact::from_policy(&policy)).unwrap();
+    doc["schema_version"] = serde_json::json!(5);
+    let dims = doc.as_object_mut().unwrap().remove("dimensions").unwrap();
+    doc["tiers"] = dims[0]["values"].clone();
+    let err = Evaluator::from_artifact_json(&doc.to_string()).unwrap_err();
+    assert_eq!(err.code().as_str(), "P0570");
+    assert!(
+        err.to_string()
+            .contains("artifact schema version 5 is not supported (this policyc reads version 6)"),
         "{err}"
     );
 }
@@ -200,7 +219,7 @@ fn a_version_4_artifact_is_p0570() {
     assert_eq!(err.code().as_str(), "P0570");
     assert!(
         err.to_string()
-            .contains("artifact schema version 4 is not supported (this policyc reads version 5)"),
+            .contains("artifact schema version 4 is not supported (this policyc reads version 6)"),
         "{err}"
     );
 }
@@ -479,7 +498,10 @@ fn artifact_holds_only_what_a_policy_can_write() {
     };
     refused(&|a| a.roles[0].id = "role".into(), "role id \"role\"");
     refused(&|a| a.roles[0].id = "a b".into(), "role id \"a b\"");
-    refused(&|a| a.tiers[0].id = "9x".into(), "tier id \"9x\"");
+    refused(
+        &|a| a.dimensions[0].values[0].id = "9x".into(),
+        "tier id \"9x\"",
+    );
     refused(&|a| a.permissions[0].id = "a..b".into(), "permission id");
     refused(&|a| a.roles[0].label = "R\nX".into(), "line break");
     refused(&|a| a.permissions[0].label = "A\rB".into(), "line break");

@@ -200,9 +200,9 @@ fn context(text: &str, offset: usize) -> Want {
         Some(Tok::Word("every")) if matches!(prev, Some(Tok::Word("can"))) => {
             Want::Permissions(&[])
         }
-        Some(Tok::Word("on")) => Want::Tiers,
+        Some(Tok::Word("on" | "and")) => Want::Tiers,
         Some(Tok::Punct(">=" | "<=" | ">" | "<")) => {
-            if matches!(prev, Some(Tok::Word("on"))) || !listed {
+            if matches!(prev, Some(Tok::Word("on" | "and"))) || !listed {
                 Want::Tiers
             } else {
                 Want::Nothing
@@ -223,9 +223,25 @@ fn context(text: &str, offset: usize) -> Want {
         Some(Tok::Word(_)) if matches!(prev, Some(Tok::Word("only"))) => {
             Want::Keywords(&["can", "cannot"])
         }
+        // After a term of an `on` clause, another term may follow.
+        Some(Tok::Word(_)) if in_on_clause(&toks) => Want::Keywords(&["and"]),
         Some(Tok::Word(_) | Tok::Str) => Want::Keywords(&["on"]),
         _ => Want::Nothing,
     }
+}
+
+/// Whether the tokens end inside an `on` clause: back from the end, only
+/// values, `,`, comparisons and `and` until an `on`.
+fn in_on_clause(toks: &[(usize, Tok<'_>)]) -> bool {
+    for (_, t) in toks.iter().rev() {
+        match t {
+            Tok::Word("on") => return true,
+            Tok::Word(w) if engine::is_keyword(w) && *w != "and" => return false,
+            Tok::Word(_) | Tok::Punct("," | ">=" | "<=" | ">" | "<") => {}
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// Whether the `can` at index `at` of `toks` follows an assertion's role
@@ -308,7 +324,17 @@ fn declared(text: &str) -> Declared {
         };
         match (kind, next, label) {
             (Some(NameKind::Tier), _, _) => {
-                let mut j = i + 1;
+                // `dimension NAME a | b`: the name is not a value (and a
+                // keyword is no name: `dimension` may be half-typed).
+                let mut j = match (tok, toks.get(i + 1).map(|(_, t)| t)) {
+                    (Tok::Word("dimension"), Some(Tok::Word(n)))
+                        if NameKind::Tier.is_valid_name(n) =>
+                    {
+                        i + 2
+                    }
+                    (Tok::Word("dimension"), _) => usize::MAX,
+                    _ => i + 1,
+                };
                 while let Some((_, Tok::Word(name))) = toks.get(j) {
                     if !NameKind::Tier.is_valid_name(name) {
                         break;
@@ -316,7 +342,7 @@ fn declared(text: &str) -> Declared {
                     if !d.tiers.iter().any(|t| t == name) {
                         d.tiers.push((*name).to_string());
                     }
-                    if !matches!(toks.get(j + 1), Some((_, Tok::Punct("<")))) {
+                    if !matches!(toks.get(j + 1), Some((_, Tok::Punct("<" | "|")))) {
                         break;
                     }
                     j += 2;
@@ -432,137 +458,4 @@ fn keyword_proposals(kws: &[&str]) -> Vec<Proposal> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::position::Encoding;
-
-    const SRC: &str = "tiers free < team\npermission a.b \"A\"\nrole r \"R\" { grants a.b }\n";
-
-    fn labels(text: &str) -> Vec<String> {
-        let analysis = Analysis::new("t.policy", text, Encoding::Utf8);
-        complete(&analysis, text.len())
-            .into_iter()
-            .map(|p| p.label)
-            .collect()
-    }
-
-    #[test]
-    fn contexts() {
-        // Not the role being declared, nor a parent already listed.
-        assert_eq!(labels(&format!("{SRC}role x \"X\" {{ inherits ")), ["r"]);
-        assert!(labels(&format!("{SRC}role x \"X\" {{ inherits r, ")).is_empty());
-        assert_eq!(
-            labels(&format!(
-                "{SRC}role x \"X\" {{ grants a.b }}\nrole y \"Y\" on free {{\n  inherits "
-            )),
-            ["r", "x"]
-        );
-        assert_eq!(
-            labels(&format!(
-                "{SRC}role x \"X\" {{ inherits r }}\nrole y \"Y\" {{ inherits x, "
-            )),
-            ["r"]
-        );
-        assert_eq!(
-            labels(&format!("{SRC}role x \"X\" {{ grants ")),
-            ["a.b", "*", "*.b", "a.*"]
-        );
-        assert_eq!(
-            labels(&format!("{SRC}role x \"X\" on >= ")),
-            ["free", "team"]
-        );
-        assert_eq!(
-            labels(&format!("{SRC}role x \"X\" on free, t")),
-            ["free", "team"]
-        );
-        assert_eq!(
-            labels(&format!("{SRC}ro")),
-            ["tiers", "permission", "role", "assert", "expect"]
-        );
-        assert_eq!(labels(&format!("{SRC}role x \"X\" {{\n  gr")), IN_BLOCK);
-        assert_eq!(labels(&format!("{SRC}assert ")), ["r", "only", "no"]);
-        assert_eq!(
-            labels(&format!("{SRC}assert r ")),
-            ["can", "cannot", "includes"]
-        );
-        assert_eq!(
-            labels(&format!("{SRC}assert r cannot ")),
-            ["a.b", "*", "*.b", "a.*"]
-        );
-        assert!(labels(&format!("{SRC}// inherits ")).is_empty());
-        assert!(labels(&format!("{SRC}permission \"")).is_empty());
-    }
-
-    fn keywords_proposed(text: &str) -> Vec<String> {
-        let analysis = Analysis::new("t.policy", text, Encoding::Utf8);
-        complete(&analysis, text.len())
-            .into_iter()
-            .filter(|p| p.kind == ItemKind::Keyword)
-            .map(|p| p.label)
-            .collect()
-    }
-
-    /// Every keyword of the grammar is proposed in some context, and every
-    /// keyword proposed is one of the grammar's.
-    #[test]
-    fn completion_offers_every_keyword_of_the_grammar_and_no_other() {
-        let probes = [
-            String::new(),
-            format!("{SRC}role x \"X\" {{\n  "),
-            format!("{SRC}role x \"X\" "),
-            format!("{SRC}assert "),
-            format!("{SRC}assert no "),
-            format!("{SRC}assert no role "),
-            format!("{SRC}assert r "),
-            format!("{SRC}assert r can "),
-        ];
-        let mut offered = BTreeSet::new();
-        for probe in &probes {
-            for kw in keywords_proposed(probe) {
-                assert!(
-                    engine::is_keyword(&kw),
-                    "`{kw}` is not a keyword of the grammar"
-                );
-                offered.insert(kw);
-            }
-        }
-        for kw in engine::keywords() {
-            assert!(
-                offered.contains(*kw),
-                "keyword `{kw}` of the grammar is never proposed by completion"
-            );
-        }
-    }
-
-    #[test]
-    fn every_is_offered_only_after_the_can_of_an_assertions_roles() {
-        assert_eq!(keywords_proposed(&format!("{SRC}assert r can ")), ["every"]);
-        assert_eq!(
-            keywords_proposed(&format!("{SRC}assert r, r can e")),
-            ["every"]
-        );
-        assert!(keywords_proposed(&format!("{SRC}assert r cannot ")).is_empty());
-        assert!(keywords_proposed(&format!("{SRC}assert only r can ")).is_empty());
-        assert!(keywords_proposed(&format!("{SRC}assert no role can ")).is_empty());
-        assert!(keywords_proposed(&format!("{SRC}assert no role below r can ")).is_empty());
-        assert!(keywords_proposed(&format!("{SRC}role x \"X\" {{ grants ")).is_empty());
-        // After `can every`, the permissions.
-        assert_eq!(
-            labels(&format!("{SRC}assert r can every ")),
-            ["a.b", "*", "*.b", "a.*"]
-        );
-    }
-
-    /// A half-typed declaration of a keyword is not a name to complete
-    /// (the server's old keyword list missed `includes`, `every`, `expect`).
-    #[test]
-    fn keywords_are_not_completed_as_declared_names() {
-        for kw in engine::keywords() {
-            let text =
-                format!("tiers free < {kw}\nrole {kw} \"K\" {{}}\nrole x \"X\" {{ inherits ");
-            assert_eq!(labels(&text), Vec::<String>::new(), "`{kw}`");
-            let text = format!("tiers free < {kw}\nrole x \"X\" on ");
-            assert_eq!(labels(&text), ["free"], "`{kw}`");
-        }
-    }
-}
+mod tests;

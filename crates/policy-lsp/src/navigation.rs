@@ -193,7 +193,8 @@ mod tests {
                        assert r includes m\n\
                        assert r can every a.b on team\n\
                        assert no role can a.c\n\
-                       assert m cannot a.c\n";
+                       assert m cannot a.c on cloud and team\n\
+                       dimension edition cloud | server\n";
 
     fn analysis() -> Analysis {
         Analysis::new("t.policy", SRC, Encoding::Utf8)
@@ -234,7 +235,7 @@ mod tests {
     #[test]
     fn no_keyword_is_indexed_as_a_name() {
         let a = analysis();
-        assert_eq!(a.compiled.file.items.len(), 12);
+        assert_eq!(a.compiled.file.items.len(), 13);
         for kw in engine::keywords() {
             let mut found = 0;
             let bytes = SRC.as_bytes();

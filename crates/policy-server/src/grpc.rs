@@ -9,7 +9,10 @@
 //!   `x-policyc-action` header, else derived from the request:
 //!   `FIRST_PATH_SEGMENT.VERB` with `GET`/`HEAD` → `read`, `POST` →
 //!   `create`, `PUT`/`PATCH` → `update`, `DELETE` → `delete`;
-//! - **tier**: `context_extensions["tier"]`, else the `x-policyc-tier` header.
+//! - **tier**: `context_extensions["tier"]`, else the `x-policyc-tier`
+//!   header; with several dimensions, the context as `edition=cloud,plan=pro`
+//!   (or `cloud+pro`) in either, or in `context_extensions["on"]` / the
+//!   `x-policyc-on` header.
 //!
 //! Allow → `OK`; deny → `PERMISSION_DENIED` and an HTTP 403 with the
 //! reason in `x-policyc-reason`; a request the policy cannot decide
@@ -40,6 +43,9 @@ pub const ROLES_HEADER: &str = "x-policyc-roles";
 pub const ACTION_HEADER: &str = "x-policyc-action";
 /// The header naming the tier (when the route does not).
 pub const TIER_HEADER: &str = "x-policyc-tier";
+/// The header naming the context, one value per dimension (when neither
+/// the route nor [`TIER_HEADER`] does).
+pub const ON_HEADER: &str = "x-policyc-on";
 
 struct AuthzService {
     shared: Arc<Shared>,
@@ -91,7 +97,10 @@ pub(crate) fn map(req: &CheckRequest) -> Mapped {
             let first = path.split('/').find(|s| !s.is_empty()).unwrap_or("");
             format!("{first}.{}", verb(method))
         });
-    let tier = non_empty(ext.get("tier")).or_else(|| non_empty(headers.get(TIER_HEADER)));
+    let tier = non_empty(ext.get("tier"))
+        .or_else(|| non_empty(headers.get(TIER_HEADER)))
+        .or_else(|| non_empty(ext.get("on")))
+        .or_else(|| non_empty(headers.get(ON_HEADER)));
     Mapped {
         roles,
         action,
@@ -256,6 +265,31 @@ mod tests {
                 tier: Some("team".into()),
             }
         );
+    }
+
+    #[test]
+    fn the_context_of_several_dimensions_comes_from_on() {
+        let m = map(&req(
+            &[("x-policyc-on", "edition=cloud,plan=pro")],
+            "GET",
+            "/x",
+            &[],
+        ));
+        assert_eq!(m.tier.as_deref(), Some("edition=cloud,plan=pro"));
+        let m = map(&req(
+            &[("x-policyc-on", "edition=cloud,plan=pro")],
+            "GET",
+            "/x",
+            &[("on", "server+free")],
+        ));
+        assert_eq!(m.tier.as_deref(), Some("server+free"), "the route wins");
+        let m = map(&req(
+            &[("x-policyc-on", "cloud+pro"), ("x-policyc-tier", "team")],
+            "GET",
+            "/x",
+            &[],
+        ));
+        assert_eq!(m.tier.as_deref(), Some("team"), "`tier` wins over `on`");
     }
 
     #[test]

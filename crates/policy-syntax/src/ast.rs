@@ -84,24 +84,40 @@ pub enum TierSelector {
     List(Vec<Ident>),
 }
 
-/// An `on ...` clause.
+/// An `on ...` clause: terms joined by `and`, each selecting values of
+/// one dimension; the clause selects the contexts every term selects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TierConstraint {
-    /// What it selects.
-    pub selector: TierSelector,
+    /// What it selects, one term per `and`-joined part (at least one).
+    pub terms: Vec<TierSelector>,
     /// The span of the whole clause, `on` included.
     pub span: Span,
 }
 
-/// `tiers free < team < enterprise`
+/// `tiers free < team < enterprise` (the dimension named `tier`), or
+/// `dimension plan free < pro` / `dimension edition cloud | server`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TiersDecl {
     /// Attached doc comment.
     pub doc: Option<Doc>,
-    /// The tiers, lowest first.
+    /// The dimension's name after `dimension`; `None` for `tiers`.
+    pub dimension: Option<Ident>,
+    /// The values (tiers), lowest first when ordered.
     pub tiers: Vec<Ident>,
+    /// The first `<` between values, if any.
+    pub first_lt: Option<Span>,
+    /// The first `|` between values, if any (a dimension with one is
+    /// unordered).
+    pub first_bar: Option<Span>,
     /// The whole declaration.
     pub span: Span,
+}
+
+impl TiersDecl {
+    /// The dimension's name: the one after `dimension`, or `tier`.
+    pub fn dimension_name(&self) -> &str {
+        self.dimension.as_ref().map_or("tier", |d| d.name.as_str())
+    }
 }
 
 /// `permission billing.manage "Manage billing" on >= team`

@@ -93,6 +93,12 @@ codes! {
     WildcardMatchesNothing = "P0207", Warning, "wildcard matches nothing";
     /// An `expect` line names a lint that does not exist, or an error.
     UnknownLint = "P0208", Error, "unknown lint in `expect`";
+    /// A dimension whose values are separated by both `<` and `|`.
+    DimensionOrder = "P0209", Error, "dimension both ordered and unordered";
+    /// A term of an `on` clause lists values of different dimensions.
+    MixedDimensions = "P0210", Error, "values of different dimensions in one term";
+    /// A comparison (`>=`, `<` ...) with a value of an unordered dimension.
+    UnorderedRange = "P0211", Error, "range over an unordered dimension";
     /// Role inheritance forms a cycle.
     InheritanceCycle = "P0301", Error, "inheritance cycle";
     /// An exclusion that removes nothing the role would otherwise have.

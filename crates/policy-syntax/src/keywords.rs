@@ -133,10 +133,12 @@ mod tests {
         assert_eq!(
             words,
             [
+                "and",
                 "assert",
                 "below",
                 "can",
                 "cannot",
+                "dimension",
                 "every",
                 "excludes",
                 "expect",
@@ -153,7 +155,7 @@ mod tests {
         );
         assert_eq!(
             declaration_keywords(),
-            ["tiers", "permission", "role", "assert"]
+            ["tiers", "dimension", "permission", "role", "assert"]
         );
     }
 

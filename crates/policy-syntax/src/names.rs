@@ -13,7 +13,8 @@ use crate::source::Span;
 /// The kind of a name: which namespace it lives in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum NameKind {
-    /// A tier, declared by `tiers a < b`.
+    /// A tier (a value of a dimension), declared by `tiers a < b` or
+    /// `dimension d a | b`.
     Tier,
     /// A permission id, declared by `permission a.b "…"`.
     Permission,
@@ -25,6 +26,11 @@ pub enum NameKind {
 /// keyword of the grammar's `decl_keyword` rule is either here or the
 /// [`NameKind::keyword`] of a kind; a unit test checks it.
 pub const NON_NAMING_DECLARATIONS: &[&str] = &["assert"];
+
+/// Declaration keywords that declare names of a kind besides its own
+/// [`NameKind::keyword`]: `dimension` declares tiers (the values of a
+/// dimension; `tiers` is the dimension named `tier`).
+pub const ALSO_DECLARED_BY: &[(&str, NameKind)] = &[("dimension", NameKind::Tier)];
 
 impl NameKind {
     /// Every kind.
@@ -52,7 +58,15 @@ impl NameKind {
     /// The kind of name the declaration keyword `keyword` declares, by its
     /// text (`None` for `assert`, or a word that opens no declaration).
     pub fn declared_by(keyword: &str) -> Option<NameKind> {
-        NameKind::ALL.into_iter().find(|k| k.keyword() == keyword)
+        NameKind::ALL
+            .into_iter()
+            .find(|k| k.keyword() == keyword)
+            .or_else(|| {
+                ALSO_DECLARED_BY
+                    .iter()
+                    .find(|(kw, _)| *kw == keyword)
+                    .map(|&(_, kind)| kind)
+            })
     }
 
     /// Whether `text` is a valid name of this kind as the grammar says: an
@@ -174,10 +188,11 @@ impl<'a> Names<'a> {
     }
 
     fn tiers(&mut self, clause: &'a Option<TierConstraint>) {
-        match clause.as_ref().map(|c| &c.selector) {
-            Some(TierSelector::Range { tier, .. }) => self.ident(NameKind::Tier, tier, false),
-            Some(TierSelector::List(list)) => self.idents(NameKind::Tier, list),
-            None => {}
+        for term in clause.iter().flat_map(|c| &c.terms) {
+            match term {
+                TierSelector::Range { tier, .. } => self.ident(NameKind::Tier, tier, false),
+                TierSelector::List(list) => self.idents(NameKind::Tier, list),
+            }
         }
     }
 }

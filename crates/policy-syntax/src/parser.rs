@@ -281,8 +281,19 @@ impl Builder {
 
     fn tier_constraint(&self, pair: Pair<'_, Rule>) -> Option<TierConstraint> {
         let span = self.span(&pair);
-        let sel = pair.into_inner().find(|p| p.as_rule() != Rule::kw_on)?;
-        let selector = match sel.as_rule() {
+        let terms: Vec<TierSelector> = pair
+            .into_inner()
+            .filter_map(|p| self.tier_term(p))
+            .collect();
+        if terms.is_empty() {
+            return None;
+        }
+        Some(TierConstraint { terms, span })
+    }
+
+    /// One `and`-joined term of an `on` clause (`None` for the keywords).
+    fn tier_term(&self, sel: Pair<'_, Rule>) -> Option<TierSelector> {
+        Some(match sel.as_rule() {
             Rule::tier_range => {
                 let mut op = CmpOp::Ge;
                 let mut tier = None;
@@ -302,14 +313,14 @@ impl Builder {
                 }
                 TierSelector::Range { op, tier: tier? }
             }
-            _ => TierSelector::List(
+            Rule::tier_list => TierSelector::List(
                 sel.into_inner()
                     .filter(|p| p.as_rule() == Rule::ident)
                     .map(|p| self.ident(p))
                     .collect(),
             ),
-        };
-        Some(TierConstraint { selector, span })
+            _ => return None,
+        })
     }
 
     /// Builds a declaration; `doc` is the doc comment just before it, which
@@ -327,9 +338,12 @@ impl Builder {
         let mut body = Vec::new();
         let mut assertion = None;
         let mut stmt_doc = None;
+        let (mut first_lt, mut first_bar) = (None, None);
         for p in pair.into_inner() {
             match p.as_rule() {
                 Rule::ident => idents.push(self.ident(p)),
+                Rule::lt => first_lt = first_lt.or(Some(self.span(&p))),
+                Rule::bar => first_bar = first_bar.or(Some(self.span(&p))),
                 Rule::perm_id => perm_id = Some(self.ident(p)),
                 Rule::string => label = Some(self.label(p)),
                 Rule::tier_clause => tiers = self.tier_constraint(p),
@@ -350,9 +364,23 @@ impl Builder {
         Some(match rule {
             Rule::tiers_decl => Item::Tiers(TiersDecl {
                 doc,
+                dimension: None,
                 tiers: idents,
+                first_lt,
+                first_bar,
                 span,
             }),
+            Rule::dimension_decl => {
+                let mut idents = idents.into_iter();
+                Item::Tiers(TiersDecl {
+                    doc,
+                    dimension: Some(idents.next()?),
+                    tiers: idents.collect(),
+                    first_lt,
+                    first_bar,
+                    span,
+                })
+            }
             Rule::permission_decl => Item::Permission(PermissionDecl {
                 doc,
                 id: perm_id?,

@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 
 use proptest::prelude::*;
 
-use crate::spec::{matches_id, role_name, tier_name, Spec, SpecGrant, SpecPerm, SpecRole};
+use crate::spec::{
+    edition_name, matches_id, role_name, tier_name, Spec, SpecGrant, SpecPerm, SpecRole,
+};
 
 /// Permission ids the generator draws from: two and three segments, so that
 /// `*` (one or more segments) is exercised in every position.
@@ -68,6 +70,12 @@ pub struct PolicyRaw {
     pub mistakes: bool,
     /// Number of tiers (0: none declared).
     pub tiers: usize,
+    /// Number of values of a second, unordered dimension `edition` (0:
+    /// none declared).
+    pub editions: usize,
+    /// The edition terms of the `on` clauses, taken in turn by each clause
+    /// drawn (indices modulo the editions; an empty list adds no term).
+    pub edition_terms: Vec<Vec<usize>>,
     /// Permissions: an index into [`PERM_POOL`] (a repeat is skipped) and
     /// the permission's `on` clause.
     pub perms: Vec<(usize, GateRaw)>,
@@ -85,24 +93,51 @@ fn pick<T: Copy>(pool: &[T], i: usize) -> Option<T> {
 }
 
 impl Spec {
-    /// Resolves a gate to a tier set and its text (`""` for none).
-    fn gate(&mut self, g: &GateRaw) -> (BTreeSet<usize>, String) {
+    /// Resolves a gate and the next edition term to a set of contexts and
+    /// their text (`""` for none), from the language definition: a term
+    /// selects the contexts whose value of its dimension it names, and the
+    /// clause the contexts every term selects.
+    fn gate(&mut self, g: &GateRaw, edition_term: &[usize]) -> (BTreeSet<usize>, String) {
+        let (tiers, tier_text) = self.tier_term(g);
+        let mut terms: Vec<String> = Vec::new();
+        terms.extend(tier_text);
+        let editions: Option<BTreeSet<usize>> = if self.editions > 0 && !edition_term.is_empty() {
+            let es: Vec<usize> = edition_term.iter().map(|e| e % self.editions).collect();
+            let names: Vec<String> = es.iter().map(|e| edition_name(*e)).collect();
+            terms.push(names.join(", "));
+            Some(es.into_iter().collect())
+        } else {
+            None
+        };
+        let set: BTreeSet<usize> = (0..self.tier_count())
+            .filter(|&c| tiers.as_ref().is_none_or(|t| t.contains(&self.tier_of(c))))
+            .filter(|&c| {
+                editions
+                    .as_ref()
+                    .is_none_or(|e| e.contains(&self.edition_of(c)))
+            })
+            .collect();
+        if terms.is_empty() {
+            (set, String::new())
+        } else {
+            (set, format!(" on {}", terms.join(" and ")))
+        }
+    }
+
+    /// The tiers a gate's tier term selects (`None`: no term) and its text.
+    fn tier_term(&mut self, g: &GateRaw) -> (Option<BTreeSet<usize>>, Option<String>) {
         let n = self.tiers;
-        let all: BTreeSet<usize> = (0..self.tier_count()).collect();
         if n == 0 {
-            return (all, String::new());
+            return (None, None);
         }
         match g {
-            GateRaw::None => (all, String::new()),
+            GateRaw::None => (None, None),
             GateRaw::List(list) if !list.is_empty() => {
                 let ts: Vec<usize> = list.iter().map(|i| i % n).collect();
                 let names: Vec<String> = ts.iter().map(|t| tier_name(*t)).collect();
-                (
-                    ts.into_iter().collect(),
-                    format!(" on {}", names.join(", ")),
-                )
+                (Some(ts.into_iter().collect()), Some(names.join(", ")))
             }
-            GateRaw::List(_) => (all, String::new()),
+            GateRaw::List(_) => (None, None),
             GateRaw::Range(op, i) => {
                 let t = i % n;
                 let mut op = op % 4;
@@ -119,7 +154,7 @@ impl Spec {
                 if set.is_empty() {
                     self.empty_gate = true;
                 }
-                (set, format!(" on {sym} {}", tier_name(t)))
+                (Some(set), Some(format!("{sym} {}", tier_name(t))))
             }
         }
     }
@@ -139,6 +174,7 @@ pub fn build(raw: &PolicyRaw) -> Spec {
     let mut spec = Spec {
         mistakes: raw.mistakes,
         tiers: raw.tiers,
+        editions: raw.editions,
         ..Spec::default()
     };
     let mut text = String::new();
@@ -146,6 +182,13 @@ pub fn build(raw: &PolicyRaw) -> Spec {
         let names: Vec<String> = (0..raw.tiers).map(tier_name).collect();
         let _ = writeln!(text, "tiers {}", names.join(" < "));
     }
+    if raw.editions > 0 {
+        let names: Vec<String> = (0..raw.editions).map(edition_name).collect();
+        let _ = writeln!(text, "dimension edition {}", names.join(" | "));
+    }
+    // Each `on` clause takes the next edition term in turn.
+    let mut terms = raw.edition_terms.iter().cycle();
+    let mut next_term = move || terms.next().cloned().unwrap_or_default();
     for (i, gate) in &raw.perms {
         let Some(id) = pick(PERM_POOL, *i) else {
             continue;
@@ -153,7 +196,7 @@ pub fn build(raw: &PolicyRaw) -> Spec {
         if spec.perms.iter().any(|p| p.id == id) {
             continue;
         }
-        let (tiers, on) = spec.gate(gate);
+        let (tiers, on) = spec.gate(gate, &next_term());
         for f in 0..raw.pad {
             let _ = writeln!(text, "permission pad{}.f{f} \"pad\"", spec.perms.len());
         }
@@ -165,7 +208,7 @@ pub fn build(raw: &PolicyRaw) -> Spec {
     }
     let n_roles = raw.roles.len();
     for (r, rr) in raw.roles.iter().enumerate() {
-        let (tiers, on) = spec.gate(&rr.gate);
+        let (tiers, on) = spec.gate(&rr.gate, &next_term());
         let mut parents: Vec<usize> = Vec::new();
         if r > 0 {
             for p in &rr.parents {
@@ -189,7 +232,7 @@ pub fn build(raw: &PolicyRaw) -> Spec {
             if patterns.is_empty() {
                 continue;
             }
-            let (gtiers, gon) = spec.gate(gate);
+            let (gtiers, gon) = spec.gate(gate, &next_term());
             let _ = writeln!(text, "  grants {}{gon}", patterns.join(", "));
             grants.push(SpecGrant {
                 patterns,
@@ -263,17 +306,23 @@ fn raw_policy(
     (
         mistakes,
         0usize..=4,
+        prop_oneof![2 => Just(0usize), 1 => 1usize..=3],
+        prop::collection::vec(prop::collection::vec(any::<usize>(), 0..3), 0..6),
         prop::collection::vec((any::<usize>(), gate()), 1..9),
         prop::collection::vec(role(), 1..8),
         pad,
     )
-        .prop_map(|(mistakes, tiers, perms, roles, pad)| PolicyRaw {
-            mistakes,
-            tiers,
-            perms,
-            roles,
-            pad,
-        })
+        .prop_map(
+            |(mistakes, tiers, editions, edition_terms, perms, roles, pad)| PolicyRaw {
+                mistakes,
+                tiers,
+                editions,
+                edition_terms,
+                perms,
+                roles,
+                pad,
+            },
+        )
 }
 
 /// Random policies, 15% of them keeping their mistakes (cycles, empty tier
@@ -340,6 +389,42 @@ mod tests {
         assert!(!spec.holds_raw(0, 1, 1), "r1 excludes a.del");
         assert!(spec.holds_raw(0, 0, 1), "r0 has a.del");
         assert!(!spec.expects_errors());
+    }
+
+    /// Two dimensions: contexts are tier-major and an `on` clause is the
+    /// conjunction of its terms.
+    #[test]
+    fn an_edition_term_joins_the_tier_term_with_and() {
+        let spec = build(&PolicyRaw {
+            tiers: 2,
+            editions: 2,
+            edition_terms: vec![vec![1], vec![], vec![]],
+            // `a.view` on `>= t1 and e1`.
+            perms: vec![(0, GateRaw::Range(0, 1))],
+            roles: vec![RoleRaw {
+                grants: vec![(vec![PatRaw::Wild(0)], GateRaw::None)],
+                ..RoleRaw::default()
+            }],
+            ..PolicyRaw::default()
+        });
+        assert_eq!(
+            spec.text,
+            "tiers t0 < t1\n\
+             dimension edition e0 | e1\n\
+             permission a.view \"Perm a.view\" on >= t1 and e1\n\
+             role r0 \"Role 0\" {\n  grants *\n}\n"
+        );
+        assert_eq!(
+            spec.tier_names(),
+            [
+                Some("t0+e0".to_string()),
+                Some("t0+e1".into()),
+                Some("t1+e0".into()),
+                Some("t1+e1".into())
+            ]
+        );
+        let allowed: Vec<usize> = (0..4).filter(|&c| spec.allows(c, 0, 0)).collect();
+        assert_eq!(allowed, [3], "only `t1+e1`");
     }
 
     #[test]

@@ -7,10 +7,20 @@ use std::collections::BTreeSet;
 /// Tiers, roles and permissions are numbered in declaration order; tier `t`
 /// is named [`tier_name`]`(t)` and role `r` [`role_name`]`(r)`. A policy
 /// without tiers has one implicit tier, number 0.
+///
+/// A policy may also declare a second, unordered dimension, `dimension
+/// edition e0 | e1 | …` ([`Spec::editions`]). Decisions are then made in
+/// contexts, one tier and one edition: context `c` is tier `c / editions`
+/// and edition `c % editions` (the `tiers` line comes first, so it is the
+/// most significant), named `t{t}+e{e}` ([`Spec::tier_names`]); without
+/// tiers, the contexts are the editions. Every set of "tiers" below (of a
+/// permission, a role, a grant) is then a set of contexts.
 #[derive(Debug, Clone, Default)]
 pub struct Spec {
     /// Number of declared tiers (0: one implicit tier).
     pub tiers: usize,
+    /// Number of values of the unordered `edition` dimension (0: none).
+    pub editions: usize,
     /// The permissions the reference is asked about, in declaration order
     /// (filler permissions, see [`crate::padded_policy`], are not listed).
     pub perms: Vec<SpecPerm>,
@@ -85,19 +95,44 @@ pub fn matches_id(pattern: &str, id: &str) -> bool {
     segments_match(&p, &i)
 }
 
+/// The name of edition `e`: `e0`, `e1`, …
+pub fn edition_name(e: usize) -> String {
+    format!("e{e}")
+}
+
 impl Spec {
-    /// The number of tiers decisions are asked on (1 for a tierless policy).
+    /// The number of contexts decisions are asked in (1 for a policy
+    /// without dimensions).
     pub fn tier_count(&self) -> usize {
-        self.tiers.max(1)
+        self.tiers.max(1) * self.editions.max(1)
     }
 
-    /// The tier names to ask with: `None` once for a tierless policy.
+    /// The tier of context `c` (0 without tiers).
+    pub fn tier_of(&self, c: usize) -> usize {
+        c / self.editions.max(1)
+    }
+
+    /// The edition of context `c` (0 without editions).
+    pub fn edition_of(&self, c: usize) -> usize {
+        c % self.editions.max(1)
+    }
+
+    /// The context names to ask with, in context order: `None` once for a
+    /// policy without dimensions; the tier's name; the edition's; or both
+    /// joined by `+`.
     pub fn tier_names(&self) -> Vec<Option<String>> {
-        if self.tiers == 0 {
-            vec![None]
-        } else {
-            (0..self.tiers).map(|t| Some(tier_name(t))).collect()
-        }
+        (0..self.tier_count())
+            .map(|c| match (self.tiers, self.editions) {
+                (0, 0) => None,
+                (_, 0) => Some(tier_name(c)),
+                (0, _) => Some(edition_name(c)),
+                _ => Some(format!(
+                    "{}+{}",
+                    tier_name(self.tier_of(c)),
+                    edition_name(self.edition_of(c))
+                )),
+            })
+            .collect()
     }
 
     /// Role subsets to ask about: every single role, and a few pairs and

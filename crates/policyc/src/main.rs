@@ -10,6 +10,7 @@ mod agreement_tests;
 mod artifact;
 mod cli;
 mod cmd;
+mod context_arg;
 mod exit;
 mod files;
 mod global;

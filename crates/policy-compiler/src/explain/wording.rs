@@ -34,14 +34,23 @@ pub fn with_doc(reason: String, doc: Option<&str>) -> String {
     }
 }
 
+/// "on tier `team`", or with several dimensions "in context `cloud+pro`".
+pub fn on_tier(tier: &str) -> String {
+    if tier.contains(crate::context::CONTEXT_SEPARATOR) {
+        format!("in context `{tier}`")
+    } else {
+        format!("on tier `{tier}`")
+    }
+}
+
 /// The role cannot be assigned on the tier.
 pub fn role_unavailable(role: &str, tier: &str) -> String {
-    format!("role `{role}` is not available on tier `{tier}`")
+    format!("role `{role}` is not available {}", on_tier(tier))
 }
 
 /// The permission does not exist on the tier.
 pub fn permission_unavailable(perm: &str, tier: &str) -> String {
-    format!("permission `{perm}` does not exist on tier `{tier}`")
+    format!("permission `{perm}` does not exist {}", on_tier(tier))
 }
 
 /// `role` loses `perm` to an exclusion: its own (`by` is `None`) or an
@@ -202,7 +211,9 @@ pub mod report {
     /// The one-line verdict: "allowed: `a`, `b` can use `x` on tier `t`"
     /// or "denied: … cannot use …".
     pub fn verdict(allowed: bool, roles: &[String], action: &str, tier: Option<&str>) -> String {
-        let on = tier.map(|t| format!(" on tier `{t}`")).unwrap_or_default();
+        let on = tier
+            .map(|t| format!(" {}", super::on_tier(t)))
+            .unwrap_or_default();
         let roles = super::quoted(roles);
         if allowed {
             format!("allowed: {roles} can use `{action}`{on}")

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use policy_compiler::{for_each_tier_set, Declarations, TierId, TierSet};
+use policy_compiler::{context, for_each_tier_set, Declarations, TierId, TierSet, MAX_TIERS};
 
 use super::Artifact;
 use crate::error::EvalError;
@@ -28,9 +28,17 @@ fn check_text(a: &Artifact) -> Result<(), EvalError> {
             ))
         }
     };
-    for t in &a.tiers {
-        if !policy_syntax::is_identifier(&t.id) {
-            return bad(format!("tier id {:?} is not an identifier", t.id));
+    for d in &a.dimensions {
+        if !policy_syntax::is_identifier(&d.name) {
+            return bad(format!("dimension name {:?} is not an identifier", d.name));
+        }
+        if d.values.is_empty() {
+            return bad(format!("dimension `{}` has no value", d.name));
+        }
+        for t in &d.values {
+            if !policy_syntax::is_identifier(&t.id) {
+                return bad(format!("tier id {:?} is not an identifier", t.id));
+            }
         }
     }
     for p in &a.permissions {
@@ -94,7 +102,7 @@ pub(super) fn declarations(a: &Artifact) -> Result<Declarations, EvalError> {
     Ok(Declarations {
         source_name: a.source.clone(),
         lines: a.lines.clone(),
-        tiers: a.tiers.clone(),
+        dimensions: a.dimensions.clone(),
         permissions,
         roles,
     })
@@ -106,8 +114,13 @@ pub(super) fn declarations(a: &Artifact) -> Result<Declarations, EvalError> {
 /// tier).
 fn tier_sets(a: &Artifact) -> Result<Vec<TierSet>, EvalError> {
     let bad = |what: String| EvalError::bad_artifact(what);
-    let tier_index: HashMap<&str, TierId> = a
-        .tiers
+    if context::context_count(&a.dimensions) > MAX_TIERS {
+        return Err(bad(format!(
+            "its dimensions combine into more than {MAX_TIERS} contexts"
+        )));
+    }
+    let tiers = context::contexts(&a.dimensions);
+    let tier_index: HashMap<&str, TierId> = tiers
         .iter()
         .enumerate()
         .map(|(i, t)| (t.id.as_str(), TierId(i as u32)))
@@ -115,7 +128,7 @@ fn tier_sets(a: &Artifact) -> Result<Vec<TierSet>, EvalError> {
     let mut seen: HashMap<TierSet, usize> = HashMap::new();
     let mut sets = Vec::with_capacity(a.tier_sets.len());
     for (k, names) in a.tier_sets.iter().enumerate() {
-        let set = if a.tiers.is_empty() {
+        let set = if tiers.is_empty() {
             if let Some(n) = names.first() {
                 return Err(bad(format!(
                     "`tier_sets` entry {k} names tier `{n}` in a policy without tiers"

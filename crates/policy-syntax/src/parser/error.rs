@@ -15,6 +15,9 @@ use crate::suggest::did_you_mean;
 fn describe(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         Rule::kw_tiers => "`tiers`",
+        Rule::kw_dimension => "`dimension`",
+        Rule::kw_and => "`and`",
+        Rule::bar => "`|`",
         Rule::kw_permission => "`permission`",
         Rule::kw_role => "`role`",
         Rule::kw_inherits | Rule::inherits_clause => "`inherits`",
@@ -42,12 +45,13 @@ fn describe(rule: Rule) -> Option<&'static str> {
         // pest names the whole-file rule when nothing at all matched at the start.
         Rule::file
         | Rule::tiers_decl
+        | Rule::dimension_decl
         | Rule::permission_decl
         | Rule::role_decl
         | Rule::assert_decl
         | Rule::doc
         | Rule::doc_line => {
-            "a declaration (`tiers`, `permission`, `role` or `assert`, or an `expect` line before one)"
+            "a declaration (`tiers`, `dimension`, `permission`, `role` or `assert`, or an `expect` line before one)"
         }
         Rule::assert_can => "a role name",
         Rule::EOI => "end of file",

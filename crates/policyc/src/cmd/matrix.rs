@@ -1,4 +1,4 @@
-//! `policyc matrix FILE [--tier T] [--format markdown|json|csv]`.
+//! `policyc matrix FILE [--tier T | --on D=V ...] [--format markdown|json|csv]`.
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -16,9 +16,9 @@ use crate::render::{self, Format};
 pub struct Args {
     /// The policy file.
     pub file: PathBuf,
-    /// The tier to show (default: the highest tier).
-    #[arg(long)]
-    pub tier: Option<String>,
+    /// The tier or context to show (default: the highest tier or context).
+    #[command(flatten)]
+    pub context: crate::context_arg::ContextArgs,
     /// Output format.
     #[arg(long, default_value = "markdown", value_parser = output::accepting(&[OutputFormat::Markdown, OutputFormat::Json, OutputFormat::Csv]))]
     pub format: OutputFormat,
@@ -39,13 +39,24 @@ struct JsonRow {
     roles: Vec<String>,
 }
 
-/// The JSON contract of `policyc matrix --format json` (docs/cli.md).
+/// Contexts that share one table, and its rows (JSON contract).
+#[derive(Serialize)]
+struct JsonGroup {
+    contexts: Vec<String>,
+    rows: Vec<JsonRow>,
+}
+
+/// The JSON contract of `policyc matrix --format json` (docs/cli.md):
+/// `tier` and `rows` are the first group's; `groups` is there only for a
+/// policy with several dimensions.
 #[derive(Serialize)]
 struct JsonMatrix {
     tiers: Vec<String>,
     tier: Option<String>,
     roles: Vec<JsonRole>,
     rows: Vec<JsonRow>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    groups: Vec<JsonGroup>,
 }
 
 fn csv_field(s: &str) -> String {
@@ -96,17 +107,51 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     // Every cell is decided by the evaluator a service loads, for the tier
     // its one tier lookup resolves (the highest without `--tier`).
     let eval = policy_eval::Evaluator::from_owned_policy(policy);
-    let tier = eval
-        .tier_or_highest(args.tier.as_deref())
+    let shown = shown_contexts(&eval, args.context.text().as_deref())
         .map_err(|e| crate::load::eval_error(&e, diag_format))?;
-    let cells = grid(&eval, tier);
+    // Contexts whose tables are equal share one table, in the order of
+    // their first context.
+    let mut groups: Vec<(Vec<TierId>, Vec<Vec<bool>>)> = Vec::new();
+    for tier in shown {
+        let cells = grid(&eval, tier);
+        match groups.iter_mut().find(|(_, c)| *c == cells) {
+            Some((tiers, _)) => tiers.push(tier),
+            None => groups.push((vec![tier], cells)),
+        }
+    }
     let policy = eval.policy();
+    let names = |tiers: &[TierId]| -> Vec<String> {
+        tiers
+            .iter()
+            .filter_map(|t| policy.tier(*t).map(|x| x.id.clone()))
+            .collect()
+    };
+    let json_rows = |cells: &[Vec<bool>]| -> Vec<JsonRow> {
+        policy
+            .permissions()
+            .iter()
+            .enumerate()
+            .map(|(i, p)| JsonRow {
+                permission: p.id.clone(),
+                label: p.label.clone(),
+                roles: cells
+                    .get(i)
+                    .map(|row| allowed_roles(policy, row))
+                    .unwrap_or_default(),
+            })
+            .collect()
+    };
+    let several = policy.dimensions().len() > 1;
     let mut out = String::new();
     match args.format {
         OutputFormat::Json => {
+            let first = groups.first();
             let m = JsonMatrix {
                 tiers: policy.tiers().iter().map(|t| t.id.clone()).collect(),
-                tier: policy.tier(tier).map(|t| t.id.clone()),
+                tier: first
+                    .and_then(|(t, _)| t.first())
+                    .and_then(|t| policy.tier(*t))
+                    .map(|t| t.id.clone()),
                 roles: policy
                     .roles()
                     .iter()
@@ -115,17 +160,13 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                         label: r.label.clone(),
                     })
                     .collect(),
-                rows: policy
-                    .permissions()
+                rows: first.map(|(_, c)| json_rows(c)).unwrap_or_default(),
+                groups: groups
                     .iter()
-                    .enumerate()
-                    .map(|(i, p)| JsonRow {
-                        permission: p.id.clone(),
-                        label: p.label.clone(),
-                        roles: cells
-                            .get(i)
-                            .map(|row| allowed_roles(policy, row))
-                            .unwrap_or_default(),
+                    .filter(|_| several)
+                    .map(|(t, c)| JsonGroup {
+                        contexts: names(t),
+                        rows: json_rows(c),
                     })
                     .collect(),
             };
@@ -133,37 +174,81 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
             return Ok(Exit::Ok);
         }
         OutputFormat::Csv => {
-            let mut header = vec!["permission".to_string(), "label".to_string()];
+            let mut header = Vec::new();
+            if several {
+                header.push("contexts".to_string());
+            }
+            header.extend(["permission".to_string(), "label".to_string()]);
             header.extend(policy.roles().iter().map(|r| csv_field(&r.id)));
             let _ = writeln!(out, "{}", header.join(","));
-            for (i, p) in policy.permissions().iter().enumerate() {
-                let mut row = vec![csv_field(&p.id), csv_field(&p.label)];
-                for &allowed in cells.get(i).map_or(&[][..], Vec::as_slice) {
-                    row.push(if allowed { "yes" } else { "no" }.to_string());
+            for (tiers, cells) in &groups {
+                for (i, p) in policy.permissions().iter().enumerate() {
+                    let mut row = Vec::new();
+                    if several {
+                        row.push(csv_field(&names(tiers).join(" ")));
+                    }
+                    row.extend([csv_field(&p.id), csv_field(&p.label)]);
+                    for &allowed in cells.get(i).map_or(&[][..], Vec::as_slice) {
+                        row.push(if allowed { "yes" } else { "no" }.to_string());
+                    }
+                    let _ = writeln!(out, "{}", row.join(","));
                 }
-                let _ = writeln!(out, "{}", row.join(","));
             }
         }
         _ => {
-            if let Some(t) = policy.tier(tier) {
-                let _ = writeln!(out, "Tier: `{}`\n", t.id);
-            }
-            let mut header = String::from("| Permission |");
-            let mut rule = String::from("|---|");
-            for r in policy.roles() {
-                let _ = write!(header, " {} |", md_cell(&r.label));
-                rule.push_str(":-:|");
-            }
-            let _ = writeln!(out, "{header}\n{rule}");
-            for (i, p) in policy.permissions().iter().enumerate() {
-                let _ = write!(out, "| {} |", md_cell(&p.label));
-                for &allowed in cells.get(i).map_or(&[][..], Vec::as_slice) {
-                    out.push_str(if allowed { " ✔️ |" } else { "  |" });
+            for (k, (tiers, cells)) in groups.iter().enumerate() {
+                if k > 0 {
+                    out.push('\n');
                 }
-                out.push('\n');
+                let quoted: Vec<String> = names(tiers).iter().map(|t| format!("`{t}`")).collect();
+                match quoted.as_slice() {
+                    [] => {}
+                    [one] if !several => {
+                        let _ = writeln!(out, "Tier: {one}\n");
+                    }
+                    [one] => {
+                        let _ = writeln!(out, "Context: {one}\n");
+                    }
+                    all => {
+                        let _ = writeln!(out, "Contexts (one table): {}\n", all.join(", "));
+                    }
+                }
+                markdown_table(&mut out, policy, cells);
             }
         }
     }
     let _ = std::io::stdout().lock().write_all(out.as_bytes());
     Ok(Exit::Ok)
+}
+
+/// The contexts a matrix shows: the one named, or the highest; with
+/// several dimensions, every context (or every one with the values named,
+/// `--on plan=pro`).
+fn shown_contexts(
+    eval: &policy_eval::Evaluator,
+    text: Option<&str>,
+) -> Result<Vec<TierId>, policy_eval::EvalError> {
+    if eval.policy().dimensions().len() > 1 {
+        eval.tiers_to_show(text)
+    } else {
+        Ok(vec![eval.tier_or_highest(text)?])
+    }
+}
+
+/// One Markdown table: a row per permission, a column per role.
+fn markdown_table(out: &mut String, policy: &Policy, cells: &[Vec<bool>]) {
+    let mut header = String::from("| Permission |");
+    let mut rule = String::from("|---|");
+    for r in policy.roles() {
+        let _ = write!(header, " {} |", md_cell(&r.label));
+        rule.push_str(":-:|");
+    }
+    let _ = writeln!(out, "{header}\n{rule}");
+    for (i, p) in policy.permissions().iter().enumerate() {
+        let _ = write!(out, "| {} |", md_cell(&p.label));
+        for &allowed in cells.get(i).map_or(&[][..], Vec::as_slice) {
+            out.push_str(if allowed { " ✔️ |" } else { "  |" });
+        }
+        out.push('\n');
+    }
 }

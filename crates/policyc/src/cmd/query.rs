@@ -29,9 +29,9 @@ pub struct Args {
     /// The permission asked for.
     #[arg(long, value_name = "PERMISSION", required_unless_present = "batch")]
     pub action: Option<String>,
-    /// The tier (required when the policy declares tiers).
-    #[arg(long)]
-    pub tier: Option<String>,
+    /// The tier or context (required when the policy declares tier or contexts).
+    #[command(flatten)]
+    pub context: crate::context_arg::ContextArgs,
     /// Explain an allow too (a deny is always explained).
     #[arg(long)]
     pub explain: bool,
@@ -39,7 +39,7 @@ pub struct Args {
     #[arg(long, default_value = "human", value_parser = output::accepting(&[OutputFormat::Human, OutputFormat::Json]))]
     pub format: OutputFormat,
     /// Answer many requests: JSON Lines or a YAML list, `-` for stdin; one JSON decision per line.
-    #[arg(long, value_name = "REQUESTS", conflicts_with_all = ["roles", "action", "tier", "explain"])]
+    #[arg(long, value_name = "REQUESTS", conflicts_with_all = ["roles", "action", "tier", "on", "explain"])]
     pub batch: Option<PathBuf>,
 }
 
@@ -194,7 +194,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     let request = Request {
         roles: args.roles.clone(),
         action: args.action.clone().unwrap_or_default(),
-        tier: args.tier.clone(),
+        tier: args.context.text(),
     };
     let decision = eval
         .authorize(&request)

@@ -17,9 +17,9 @@ pub struct Args {
     pub file: PathBuf,
     /// The role.
     pub role: String,
-    /// Only this tier (default: every tier).
-    #[arg(long)]
-    pub tier: Option<String>,
+    /// Only this tier or context (default: every tier or context).
+    #[command(flatten)]
+    pub context: crate::context_arg::ContextArgs,
     /// Output format.
     #[arg(long, default_value = "human", value_parser = output::accepting_described(&[
         (OutputFormat::Human, "Per tier, the permissions ROLE may use: `id  label`, aligned; where it has none, why"),
@@ -36,9 +36,9 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         .resolve_role(&args.role)
         .map_err(|e| eval_error(&e, format))?;
     let tiers = eval
-        .tiers_to_show(args.tier.as_deref())
+        .tiers_to_show(args.context.text().as_deref())
         .map_err(|e| eval_error(&e, format))?;
-    let answer = wire::what_can(&eval, &args.role, args.tier.as_deref())
+    let answer = wire::what_can(&eval, &args.role, args.context.text().as_deref())
         .map_err(|e| eval_error(&e, format))?;
     match args.format {
         OutputFormat::Json => output::print_json(&answer),

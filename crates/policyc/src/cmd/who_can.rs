@@ -17,9 +17,9 @@ pub struct Args {
     pub file: PathBuf,
     /// The permission.
     pub action: String,
-    /// Only this tier (default: every tier).
-    #[arg(long)]
-    pub tier: Option<String>,
+    /// Only this tier or context (default: every tier or context).
+    #[command(flatten)]
+    pub context: crate::context_arg::ContextArgs,
     /// Output format.
     #[arg(long, default_value = "human", value_parser = output::accepting_described(&[
         (OutputFormat::Human, "Per tier, the roles that may use ACTION: `id  label`, aligned"),
@@ -32,7 +32,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<Exit, CmdError> {
     let format = args.format.diagnostics();
     let eval = load_evaluator(&args.file, format)?;
-    let answer = wire::who_can(&eval, &args.action, args.tier.as_deref())
+    let answer = wire::who_can(&eval, &args.action, args.context.text().as_deref())
         .map_err(|e| eval_error(&e, format))?;
     match args.format {
         OutputFormat::Json => output::print_json(&answer),

@@ -17,6 +17,7 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 
 pub use super::locate::locate_entry;
 use super::locate::{locate, offset_of, token_end, Seg, CASES, WHAT_CAN, WHO_CAN};
+use on::RawContext;
 use serde::Deserialize;
 
 /// At most this many semantic problems are reported per test file.
@@ -142,6 +143,7 @@ struct RawCase {
     roles: OneOrMany,
     action: String,
     tier: Option<String>,
+    on: Option<RawContext>,
     expect: Decision,
     reason: Option<Reason>,
 }
@@ -151,6 +153,7 @@ struct RawCase {
 struct RawWhoCan {
     action: String,
     tier: Option<String>,
+    on: Option<RawContext>,
     roles: Vec<String>,
 }
 
@@ -159,6 +162,7 @@ struct RawWhoCan {
 struct RawWhatCan {
     role: String,
     tier: Option<String>,
+    on: Option<RawContext>,
     permissions: Vec<String>,
 }
 
@@ -335,7 +339,7 @@ pub fn resolve(
             roles.extend(r.role(&path, name));
         }
         let action = r.perm(&[CASES, Seg::Index(i), Seg::Key(&["action"])], &c.action);
-        let tier = r.tier(&at, c.tier.as_deref());
+        let tier = r.tier(&at, c.tier.as_deref(), c.on.as_ref());
         if let Some(reason) = c.reason {
             if reason.decision() != c.expect {
                 r.problem(
@@ -369,7 +373,7 @@ pub fn resolve(
     for (i, w) in raw.who_can.into_iter().enumerate() {
         let at = [WHO_CAN, Seg::Index(i)];
         let action = r.perm(&[WHO_CAN, Seg::Index(i), Seg::Key(&["action"])], &w.action);
-        let tier = r.tier(&at, w.tier.as_deref());
+        let tier = r.tier(&at, w.tier.as_deref(), w.on.as_ref());
         let mut roles = Vec::new();
         for (j, name) in w.roles.iter().enumerate() {
             roles.extend(r.role(
@@ -389,7 +393,7 @@ pub fn resolve(
     for (i, w) in raw.what_can.into_iter().enumerate() {
         let at = [WHAT_CAN, Seg::Index(i)];
         let role = r.role(&[WHAT_CAN, Seg::Index(i), Seg::Key(&["role"])], &w.role);
-        let tier = r.tier(&at, w.tier.as_deref());
+        let tier = r.tier(&at, w.tier.as_deref(), w.on.as_ref());
         let mut perms = Vec::new();
         for (j, name) in w.permissions.iter().enumerate() {
             perms.extend(r.perm(
@@ -487,55 +491,6 @@ impl Resolver<'_> {
         );
         None
     }
-
-    fn tier(&mut self, at: &[Seg], name: Option<&str>) -> Option<TierId> {
-        let tiers: Vec<&str> = self.policy.tiers().iter().map(|t| t.id.as_str()).collect();
-        let listed = quoted(&tiers);
-        match name {
-            None if tiers.is_empty() => Some(TierId(0)),
-            None => {
-                self.problem(
-                    at,
-                    format!("missing `tier`: `{}` declares tiers", self.policy_name()),
-                    "this entry names no tier",
-                    None,
-                    Some(format!("add `tier:` with one of {listed}")),
-                );
-                None
-            }
-            Some(name) => {
-                let mut path = at.to_vec();
-                path.push(Seg::Key(&["tier"]));
-                if tiers.is_empty() {
-                    self.problem(
-                        &path,
-                        format!(
-                            "`{}` declares no tiers, so `tier: {name}` cannot apply",
-                            self.policy_name()
-                        ),
-                        "remove this",
-                        None,
-                        Some("leave out `tier`".into()),
-                    );
-                    return None;
-                }
-                if let Some(t) = self.policy.tier_id(name) {
-                    return Some(t);
-                }
-                let mut sorted = tiers.clone();
-                sorted.sort_unstable();
-                let suggestion = did_you_mean(name, sorted.iter().copied());
-                self.problem(
-                    &path,
-                    format!("unknown tier `{name}`"),
-                    &format!("not a tier of `{}`", self.policy_name()),
-                    suggestion,
-                    Some(format!("the tiers are {listed}")),
-                );
-                None
-            }
-        }
-    }
 }
 
 fn quoted(names: &[&str]) -> String {
@@ -545,6 +500,8 @@ fn quoted(names: &[&str]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+mod on;
 
 #[cfg(test)]
 mod tests {
