@@ -137,6 +137,8 @@ pub fn cedar_statements(file: &policy_syntax::PolicyFile) -> String {
                     patterns, tiers, ..
                 } => ("permit", patterns, when(tiers.as_ref())),
                 RoleStmt::Excludes { patterns, .. } => ("forbid", patterns, String::new()),
+                // Who may be given the role is not a decision Cedar makes.
+                RoleStmt::Assignable { .. } => continue,
                 RoleStmt::Inherits { .. } => continue,
             };
             let actions: Vec<String> = patterns

@@ -119,6 +119,13 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
         if !in_range(r.tiers) {
             return err(format!("role `{}` names a tier that does not exist", r.id));
         }
+        // The rule source is held to (`P0313`).
+        if r.assignable.is_some_and(|a| a.0 & !r.tiers.0 != 0) {
+            return err(format!(
+                "role `{}` is assignable where it does not exist (P0313 in source)",
+                r.id
+            ));
+        }
         let mut parents = HashSet::new();
         for p in &r.parents {
             if p.role.index() >= role_count || !parents.insert(p.role) {

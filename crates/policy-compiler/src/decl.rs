@@ -241,6 +241,23 @@ pub struct Role {
         with = "opt_span"
     )]
     pub tier_span: Option<Span>,
+    /// Where it can be newly given (its `assignable on` lines, united, within
+    /// `tiers`); `None`: wherever it is available. Where it is available but
+    /// not assignable, holders keep its permissions.
+    #[serde(
+        rename = "assignable_set",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub assignable: Option<TierSet>,
+    /// The span of its first `assignable on` clause, if it has one.
+    #[serde(
+        rename = "assignable_on",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "opt_span"
+    )]
+    pub assignable_span: Option<Span>,
     /// The roles it inherits from, in order (cycle edges removed).
     #[serde(rename = "inherits")]
     pub parents: Vec<Parent>,
@@ -268,7 +285,8 @@ pub struct Location {
 
 /// Every [`TierSet`] field of `permissions` and `roles`, in the order a
 /// compiled artifact numbers its tier lists: the permissions, then each
-/// role followed by its grants. `f` is given the field and what holds it
+/// role (its availability, then its assignability if declared) followed by
+/// its grants. `f` is given the field and what holds it
 /// (for messages). The one list of where declarations hold tier sets: the
 /// artifact maps them to indices and back through it.
 pub fn for_each_tier_set<E>(
@@ -282,6 +300,9 @@ pub fn for_each_tier_set<E>(
     for r in roles {
         let id = r.id.as_str();
         f(&mut r.tiers, &|| format!("role `{id}`"))?;
+        if let Some(a) = &mut r.assignable {
+            f(a, &|| format!("where role `{id}` is assignable"))?;
+        }
         for g in &mut r.grants {
             let pattern = g.pattern.as_str();
             f(&mut g.tiers, &|| {

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::model::{Policy, RoleId, TierId, TierSet};
+use crate::model::{Policy, Role, RoleId, TierId, TierSet};
 
 /// The version of the JSON shape of [`PolicyDiff`].
 pub const DIFF_SCHEMA_VERSION: u32 = 1;
@@ -42,6 +42,11 @@ pub struct PolicyDiff {
     pub labels: Vec<LabelChange>,
     /// Roles and permissions available on different tiers.
     pub availability: Vec<AvailabilityChange>,
+    /// Roles (of both versions) kept but no longer assignable on different
+    /// tiers: where the role exists but its `assignable on` lines leave the
+    /// tier out (a change of availability alone is not repeated here).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assignability: Vec<AvailabilityChange>,
     /// Permissions gained or lost by roles present in both versions.
     pub access: Vec<AccessChange>,
 }
@@ -58,6 +63,7 @@ impl PolicyDiff {
             && self.permissions_removed.is_empty()
             && self.labels.is_empty()
             && self.availability.is_empty()
+            && self.assignability.is_empty()
             && self.access.is_empty()
     }
 }
@@ -332,6 +338,7 @@ pub fn diff_policies(old: &Policy, new: &Policy) -> PolicyDiff {
         permissions_removed: Vec::new(),
         labels: Vec::new(),
         availability: Vec::new(),
+        assignability: Vec::new(),
         access: Vec::new(),
     };
 
@@ -353,6 +360,16 @@ pub fn diff_policies(old: &Policy, new: &Policy) -> PolicyDiff {
                 let (a, b) = (set_names(old, o.tiers), set_names(new, role.tiers));
                 if a != b {
                     diff.availability.push(AvailabilityChange {
+                        subject: Subject::Role,
+                        id: role.id.clone(),
+                        old: a,
+                        new: b,
+                    });
+                }
+                let kept = |r: &Role| TierSet(r.tiers.0 & !r.assignable.unwrap_or(r.tiers).0);
+                let (a, b) = (set_names(old, kept(o)), set_names(new, kept(role)));
+                if a != b {
+                    diff.assignability.push(AvailabilityChange {
                         subject: Subject::Role,
                         id: role.id.clone(),
                         old: a,

@@ -213,6 +213,10 @@ pub struct Decision {
     /// Allow: the shortest derivation (inheritance steps, then the grant).
     /// Deny: the decisive reason per role, then the nearest miss.
     pub reasons: Vec<Reason>,
+    /// The roles asked about that are available on the tier but can no
+    /// longer be assigned there (their holders keep them), in the order
+    /// asked; they do not change the decision.
+    pub not_assignable: Vec<String>,
 }
 
 impl Policy {

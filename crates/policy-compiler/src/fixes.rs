@@ -46,6 +46,8 @@ pub(crate) fn removal(file: &PolicyFile, item: Span) -> Option<Span> {
                 RoleStmt::Inherits { parents, span } => {
                     (parents.iter().map(|p| p.span).collect(), *span, None)
                 }
+                // No fix removes part of an `assignable` line.
+                RoleStmt::Assignable { .. } => continue,
                 RoleStmt::Grants {
                     patterns,
                     span,

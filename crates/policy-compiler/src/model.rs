@@ -217,6 +217,20 @@ impl Policy {
         self.role(role).is_some_and(|r| r.tiers.contains(tier))
     }
 
+    /// Whether `role` can be newly assigned on `tier`: it is available
+    /// there and its `assignable on` lines, if any, select the tier.
+    pub fn role_assignable(&self, role: RoleId, tier: TierId) -> bool {
+        self.role(role).is_some_and(|r| {
+            r.tiers.contains(tier) && r.assignable.is_none_or(|a| a.contains(tier))
+        })
+    }
+
+    /// Whether `role` is available on `tier` but can no longer be given
+    /// there: holders keep its permissions.
+    pub fn role_kept_not_assignable(&self, role: RoleId, tier: TierId) -> bool {
+        self.role_available(role, tier) && !self.role_assignable(role, tier)
+    }
+
     /// Whether `perm` exists on `tier`.
     pub fn perm_available(&self, perm: PermId, tier: TierId) -> bool {
         self.perm_avail

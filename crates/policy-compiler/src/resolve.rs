@@ -242,6 +242,8 @@ impl<'a> Resolver<'a> {
                 description: decl.doc.as_ref().map(|d| d.text.clone()),
                 tiers,
                 tier_span: decl.tiers.as_ref().map(|c| self.clause_span(c.span)),
+                assignable: None,
+                assignable_span: None,
                 parents: Vec::new(),
                 grants: Vec::new(),
                 exclusions: Vec::new(),
@@ -256,8 +258,19 @@ impl<'a> Resolver<'a> {
             let mut grants = Vec::new();
             let mut exclusions = Vec::new();
             let mut exact_granted: HashMap<PermId, Span> = HashMap::new();
+            let mut assignable: Option<(TierSet, Span)> = None;
             for stmt in &decl.body {
                 match stmt {
+                    RoleStmt::Assignable { tiers, .. } => {
+                        let set = self.tier_set(Some(tiers), || {
+                            format!("where role `{}` can be assigned", decl.id.name)
+                        });
+                        let span = self.clause_span(tiers.span);
+                        assignable = Some(match assignable {
+                            Some((prev, first)) => (TierSet(prev.0 | set.0), first),
+                            None => (set, span),
+                        });
+                    }
                     RoleStmt::Inherits { parents: names, .. } => {
                         for n in names {
                             let Some(pid) = index.get(&n.name).copied() else {
@@ -359,6 +372,22 @@ impl<'a> Resolver<'a> {
                     .secondary(g.span, "granted here")
                     .help("an exclusion removes inherited permissions and those of the role's own wildcard grants, but an exact grant says the opposite; remove either the grant or the exclusion");
                 self.diags.push(d);
+            }
+            if let Some((set, span)) = assignable {
+                let available = roles
+                    .get(id.index())
+                    .map_or(TierSet::default(), |r| r.tiers);
+                let set = self.assignable_within(
+                    &decl.id.name,
+                    decl.tiers.as_ref().map(|c| c.span),
+                    available,
+                    set,
+                    span,
+                );
+                if let Some(r) = roles.get_mut(id.index()) {
+                    r.assignable = Some(set);
+                    r.assignable_span = Some(span);
+                }
             }
             if let Some(r) = roles.get_mut(id.index()) {
                 r.parents = parents;

@@ -224,6 +224,14 @@ fn check(spec: &Spec) -> Result<(), TestCaseError> {
                 }
             }
             prop_assert_eq!(
+                policy.role_assignable(r, t),
+                spec.assignable(ti, ri),
+                "assignable: tier {}, role {}\n{}",
+                tier_name(ti),
+                role_name(ri),
+                text
+            );
+            prop_assert_eq!(
                 policy.effective(t, r),
                 expected_effective,
                 "effective: tier {}, role {}\n{}",

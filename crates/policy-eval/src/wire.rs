@@ -3,6 +3,7 @@
 //! object of `policyc query --format json` (and of the server). One
 //! definition for both, so a script can move between them.
 
+use policy_compiler::wording;
 use policy_syntax::Code;
 use serde::{Deserialize, Serialize};
 
@@ -135,6 +136,10 @@ pub struct WireDecision {
     pub tier: Option<String>,
     /// Why.
     pub reasons: Vec<WireReason>,
+    /// The roles asked about that are available on the tier but can no
+    /// longer be assigned there (holders keep them); absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_assignable: Vec<String>,
     /// The content hash of the policy that answered (`sha256:...`); set by
     /// `policyc serve`, absent from `policyc query`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -171,6 +176,7 @@ impl WireDecision {
                     tiers: r.tiers.clone(),
                 })
                 .collect(),
+            not_assignable: d.not_assignable.clone(),
             policy_hash: None,
         }
     }
@@ -227,13 +233,18 @@ pub struct WireFailure {
     pub error: WireError,
 }
 
-/// A role or permission in a listing: `{"id", "label"}`.
+/// A role or permission in a listing: `{"id", "label"}`, and for a role
+/// that can no longer be given on the tier, `"assignable": false`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WireNamed {
     /// Its id.
     pub id: String,
     /// Its label.
     pub label: String,
+    /// `Some(false)` for a role available on the tier but no longer
+    /// assignable there (its holders keep it); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignable: Option<bool>,
 }
 
 /// One tier of a `who-can` answer.
@@ -264,6 +275,11 @@ pub struct WireWhatCanTier {
     pub tier: Option<String>,
     /// The permissions the role may use there, in declaration order.
     pub permissions: Vec<WireNamed>,
+    /// `Some(false)` when the role is available on the tier but no longer
+    /// assignable there (its holders keep these permissions); absent
+    /// otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignable: Option<bool>,
 }
 
 /// The answer of `policyc what-can --format json` and `GET /v1/what-can`.
@@ -276,6 +292,60 @@ pub struct WireWhatCan {
     /// As in [`WireDecision::policy_hash`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy_hash: Option<String>,
+}
+
+/// Whether a role can be newly given in a context (`policyc assignable`,
+/// docs/cli.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WireAssignment {
+    /// The role.
+    pub role: String,
+    /// The tier or context (null for a tierless policy).
+    pub tier: Option<String>,
+    /// Whether the role can be assigned there.
+    pub assignable: bool,
+    /// `assignable`, `role_unavailable` (the role does not exist there) or
+    /// `not_assignable` (it exists, its holders keep it, but it is no
+    /// longer given).
+    pub kind: &'static str,
+    /// Why, in the engine's words.
+    pub message: String,
+}
+
+/// Whether `role` can be newly assigned on `tier` (required when the policy
+/// has tiers), and why not.
+pub fn assignment(
+    eval: &Evaluator,
+    role: &str,
+    tier: Option<&str>,
+) -> Result<WireAssignment, EvalError> {
+    let r = eval.resolve_role(role)?;
+    let t = eval.resolve_tier(tier)?;
+    let policy = eval.policy();
+    let name = eval.tier_name(t);
+    let tier_text = name.unwrap_or("");
+    let (assignable, kind, message) = if policy.role_assignable(r, t) {
+        (true, "assignable", wording::assignable(role, name))
+    } else if policy.role_available(r, t) {
+        (
+            false,
+            "not_assignable",
+            wording::not_assignable(role, tier_text),
+        )
+    } else {
+        (
+            false,
+            "role_unavailable",
+            wording::role_unavailable(role, tier_text),
+        )
+    };
+    Ok(WireAssignment {
+        role: role.to_string(),
+        tier: name.map(str::to_string),
+        assignable,
+        kind,
+        message,
+    })
 }
 
 /// Who may use `action` (on `tier`, or on every tier).
@@ -293,10 +363,13 @@ pub fn who_can(
             roles: eval
                 .who_can(t, perm)
                 .into_iter()
-                .filter_map(|r| eval.role_name(r))
-                .map(|(id, label)| WireNamed {
-                    id: id.to_string(),
-                    label: label.to_string(),
+                .filter_map(|r| {
+                    let kept = eval.policy().role_kept_not_assignable(r, t);
+                    eval.role_name(r).map(|(id, label)| WireNamed {
+                        id: id.to_string(),
+                        label: label.to_string(),
+                        assignable: kept.then_some(false),
+                    })
                 })
                 .collect(),
         })
@@ -327,8 +400,13 @@ pub fn what_can(
                 .map(|(id, label)| WireNamed {
                     id: id.to_string(),
                     label: label.to_string(),
+                    assignable: None,
                 })
                 .collect(),
+            assignable: eval
+                .policy()
+                .role_kept_not_assignable(r, t)
+                .then_some(false),
         })
         .collect();
     Ok(WireWhatCan {

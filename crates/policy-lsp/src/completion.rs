@@ -125,7 +125,7 @@ fn top_level() -> &'static [&'static str] {
 }
 
 /// The keywords that start a statement in a role block.
-const IN_BLOCK: &[&str] = &["inherits", "grants", "excludes"];
+const IN_BLOCK: &[&str] = &["inherits", "grants", "excludes", "assignable"];
 
 enum Want {
     Roles,
@@ -209,6 +209,7 @@ fn context(text: &str, offset: usize) -> Want {
             }
         }
         Some(Tok::Word("assert")) => Want::RolesAnd(&["only", "no"]),
+        Some(Tok::Word("assignable")) => Want::Keywords(&["on"]),
         Some(Tok::Word("no")) => Want::Keywords(&["role"]),
         Some(Tok::Word("role")) if matches!(prev, Some(Tok::Word("no"))) => {
             Want::Keywords(&["below", "can"])

@@ -83,6 +83,9 @@ fn role(analysis: &Analysis, name: &str) -> Option<String> {
             "\n**{tname}** ({}):\n",
             plural(perms.len(), "permission")
         );
+        if policy.role_kept_not_assignable(id, tier) {
+            let _ = writeln!(s, "_{}_", wording::not_assignable(&r.id, tname));
+        }
         for p in perms.iter().take(MAX_LISTED) {
             let pname = policy.permission(*p).map_or("?", |p| p.id.as_str());
             let _ = writeln!(s, "- `{pname}` — {}", provenance(analysis, tier, id, *p));
@@ -177,6 +180,35 @@ fn permission(analysis: &Analysis, name: &str) -> Option<String> {
 
 fn tier(analysis: &Analysis, name: &str) -> Option<String> {
     let policy = &analysis.compiled.policy;
+    // A value of a dimension: its place among the dimension's values.
+    let dims = policy.dimensions();
+    if dims.len() > 1 || dims.first().is_some_and(|d| d.name != "tier") {
+        let Some(d) = dims.iter().find(|d| d.values.iter().any(|v| v.id == name)) else {
+            return Some(format!("unknown value `{name}`"));
+        };
+        let sep = if d.unordered { " | " } else { " < " };
+        let values: Vec<String> = d
+            .values
+            .iter()
+            .map(|v| {
+                if v.id == name {
+                    format!("**{}**", v.id)
+                } else {
+                    v.id.clone()
+                }
+            })
+            .collect();
+        let kind = if d.unordered {
+            "unordered"
+        } else {
+            "ordered, lowest first"
+        };
+        return Some(format!(
+            "value `{name}` of dimension `{}` ({kind})\n\n{}",
+            d.name,
+            values.join(sep)
+        ));
+    }
     let Some(id) = policy.tier_id(name) else {
         return Some(format!("unknown tier `{name}`"));
     };

@@ -186,7 +186,7 @@ mod tests {
                        tiers free < team\n\
                        permission a.b \"A\" on >= team\n\
                        permission a.c \"C\"\n\
-                       role m \"M\" on free, team { grants a.* on team excludes a.c }\n\
+                       role m \"M\" on free, team { grants a.* on team excludes a.c assignable on team }\n\
                        role r \"R\" { inherits m }\n\
                        assert only r, m can a.b\n\
                        assert no role below r can a.c\n\

@@ -250,6 +250,41 @@ fn hover_on_exclusions_permissions_tiers_and_assertions() {
     c.shutdown();
 }
 
+/// Two dimensions and assignability: hovering a value shows its dimension,
+/// hovering a role says where it is kept but no longer given.
+#[test]
+fn hover_on_dimension_values_and_roles_no_longer_assignable() {
+    let mut c = Client::start(&[]);
+    let text = "dimension edition cloud | server\n\
+                dimension plan free < pro < business\n\
+                permission a.b \"A\" on cloud and >= pro\n\
+                role admin \"Admin\" on >= pro {\n  assignable on pro\n  grants a.b\n}\n";
+    assert!(c.open(URI, text).is_empty());
+    let (l, ch) = find(text, "pro", 0, true);
+    let h = c.request("textDocument/hover", pos(URI, l, ch + 1));
+    let v = h["contents"]["value"].as_str().unwrap();
+    assert_eq!(
+        v,
+        "value `pro` of dimension `plan` (ordered, lowest first)\n\nfree < **pro** < business"
+    );
+    let (l, ch) = find(text, "cloud", 0, true);
+    let h = c.request("textDocument/hover", pos(URI, l, ch + 1));
+    let v = h["contents"]["value"].as_str().unwrap();
+    assert!(
+        v.starts_with("value `cloud` of dimension `edition` (unordered)"),
+        "{v}"
+    );
+    let (l, ch) = find(text, "admin", 0, true);
+    let h = c.request("textDocument/hover", pos(URI, l, ch + 1));
+    let v = h["contents"]["value"].as_str().unwrap();
+    assert!(
+        v.contains("**cloud+business** (1 permission):\n_role `admin` can no longer be assigned in context `cloud+business`; its holders keep it_"),
+        "{v}"
+    );
+    assert!(!v.contains("assigned in context `cloud+pro`"), "{v}");
+    c.shutdown();
+}
+
 #[test]
 fn definition_references_and_symbols() {
     let mut c = Client::start(&[]);

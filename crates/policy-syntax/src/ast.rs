@@ -165,6 +165,13 @@ pub enum RoleStmt {
         /// The whole statement.
         span: Span,
     },
+    /// `assignable on < business`: where the role can be newly given.
+    Assignable {
+        /// The contexts it selects.
+        tiers: TierConstraint,
+        /// The whole statement.
+        span: Span,
+    },
 }
 
 /// `role admin "Admin" on enterprise { ... }`

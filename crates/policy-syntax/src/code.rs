@@ -124,6 +124,8 @@ codes! {
     UnfulfilledExpectation = "P0311", Warning, "expected warning does not occur";
     /// An `expect` line that names the same lint twice (by name or code).
     RepeatedExpectation = "P0312", Warning, "lint named twice in `expect`";
+    /// `assignable on` selects contexts where the role is not available.
+    AssignableUnavailable = "P0313", Error, "assignable where the role does not exist";
     /// A query names a role, permission or tier the policy does not declare.
     UnknownQueryName = "P0401", Error, "unknown name in query";
     /// A query lacks a tier the policy needs, or gives one it cannot use.

@@ -62,7 +62,8 @@ pub fn format(source: &SourceFile) -> Result<String, Vec<Diagnostic>> {
             let s = match stmt {
                 RoleStmt::Inherits { span, .. }
                 | RoleStmt::Grants { span, .. }
-                | RoleStmt::Excludes { span, .. } => span.start,
+                | RoleStmt::Excludes { span, .. }
+                | RoleStmt::Assignable { span, .. } => span.start,
             };
             starts.insert(s);
         }

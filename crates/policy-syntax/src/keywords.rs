@@ -135,6 +135,7 @@ mod tests {
             [
                 "and",
                 "assert",
+                "assignable",
                 "below",
                 "can",
                 "cannot",

@@ -133,6 +133,7 @@ pub fn item_names(item: &Item) -> impl Iterator<Item = NameRef<'_>> {
                         out.tiers(tiers);
                     }
                     RoleStmt::Excludes { patterns, .. } => out.patterns(patterns),
+                    RoleStmt::Assignable { tiers, .. } => out.clause(tiers),
                 }
             }
         }
@@ -188,7 +189,13 @@ impl<'a> Names<'a> {
     }
 
     fn tiers(&mut self, clause: &'a Option<TierConstraint>) {
-        for term in clause.iter().flat_map(|c| &c.terms) {
+        if let Some(c) = clause {
+            self.clause(c);
+        }
+    }
+
+    fn clause(&mut self, clause: &'a TierConstraint) {
+        for term in &clause.terms {
             match term {
                 TierSelector::Range { tier, .. } => self.ident(NameKind::Tier, tier, false),
                 TierSelector::List(list) => self.idents(NameKind::Tier, list),

@@ -348,7 +348,10 @@ impl Builder {
                 Rule::string => label = Some(self.label(p)),
                 Rule::tier_clause => tiers = self.tier_constraint(p),
                 Rule::doc => stmt_doc = Some(self.doc(p)),
-                Rule::inherits_clause | Rule::grants_clause | Rule::excludes_clause => {
+                Rule::inherits_clause
+                | Rule::grants_clause
+                | Rule::excludes_clause
+                | Rule::assignable_clause => {
                     body.extend(self.role_stmt(p, stmt_doc.take()));
                 }
                 Rule::assert_only
@@ -455,6 +458,10 @@ impl Builder {
             Rule::excludes_clause => RoleStmt::Excludes {
                 doc,
                 patterns,
+                span,
+            },
+            Rule::assignable_clause => RoleStmt::Assignable {
+                tiers: tiers?,
                 span,
             },
             _ => return None,

@@ -59,6 +59,9 @@ pub struct RoleRaw {
     /// An extra `inherits` edge to this role or a later one (kept only with
     /// mistakes): a cycle when that role inherits from this one.
     pub back_edge: Option<usize>,
+    /// An `assignable on` line (kept without mistakes only when the role
+    /// has no `on` clause, so it cannot select where the role is absent).
+    pub assignable: Option<GateRaw>,
 }
 
 /// A policy as drawn.
@@ -239,6 +242,16 @@ pub fn build(raw: &PolicyRaw) -> Spec {
                 tiers: gtiers,
             });
         }
+        let mut assignable = None;
+        if let Some(gate) = rr.assignable.as_ref() {
+            if raw.mistakes || on.is_empty() {
+                let (set, clause) = spec.gate(gate, &next_term());
+                if !clause.is_empty() {
+                    let _ = writeln!(text, "  assignable{clause}");
+                    assignable = Some(set);
+                }
+            }
+        }
         let excludes: Vec<String> = rr
             .excludes
             .iter()
@@ -261,6 +274,7 @@ pub fn build(raw: &PolicyRaw) -> Spec {
             parents,
             grants,
             excludes,
+            assignable,
         });
     }
     spec.text = text;
@@ -289,14 +303,18 @@ fn role() -> impl Strategy<Value = RoleRaw> {
         prop::collection::vec((prop::collection::vec(pattern(), 1..4), gate()), 0..3),
         prop::collection::vec(pattern(), 0..4),
         prop::option::weighted(0.1, any::<usize>()),
+        prop::option::weighted(0.25, gate()),
     )
-        .prop_map(|(gate, parents, grants, excludes, back_edge)| RoleRaw {
-            gate,
-            parents,
-            grants,
-            excludes,
-            back_edge,
-        })
+        .prop_map(
+            |(gate, parents, grants, excludes, back_edge, assignable)| RoleRaw {
+                gate,
+                parents,
+                grants,
+                excludes,
+                back_edge,
+                assignable,
+            },
+        )
 }
 
 fn raw_policy(

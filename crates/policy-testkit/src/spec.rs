@@ -64,6 +64,9 @@ pub struct SpecRole {
     pub grants: Vec<SpecGrant>,
     /// Its `excludes` patterns.
     pub excludes: Vec<String>,
+    /// The contexts its `assignable on` line selects (`None`: no such
+    /// line, assignable wherever available).
+    pub assignable: Option<BTreeSet<usize>>,
 }
 
 /// The name of tier `t`: `t0`, `t1`, …
@@ -203,6 +206,24 @@ impl Spec {
             && self.holds_raw(t, r, p)
     }
 
+    /// Whether role `r` can be newly assigned in context `t`: it is
+    /// available there and its `assignable on` line, if any, selects `t`.
+    pub fn assignable(&self, t: usize, r: usize) -> bool {
+        self.role(r).is_some_and(|role| {
+            role.tiers.contains(&t) && role.assignable.as_ref().is_none_or(|a| a.contains(&t))
+        })
+    }
+
+    /// Whether some role's `assignable on` selects a context where the
+    /// role is not available (`P0313`).
+    pub fn assignable_outside_availability(&self) -> bool {
+        self.roles.iter().any(|role| {
+            role.assignable
+                .as_ref()
+                .is_some_and(|a| !a.is_subset(&role.tiers))
+        })
+    }
+
     /// The decision for a user holding every role of `roles`.
     pub fn allows_any(&self, t: usize, roles: &[usize], p: usize) -> bool {
         roles.iter().any(|&r| self.allows(t, r, p))
@@ -246,7 +267,10 @@ impl Spec {
 
     /// Whether the generator's mistakes make the policy an error.
     pub fn expects_errors(&self) -> bool {
-        self.has_cycle() || self.empty_gate || self.grant_exclude_conflict()
+        self.has_cycle()
+            || self.empty_gate
+            || self.grant_exclude_conflict()
+            || self.assignable_outside_availability()
     }
 }
 

@@ -53,6 +53,8 @@ pub enum Command {
     WhoCan(cmd::who_can::Args),
     /// List the permissions a role may use.
     WhatCan(cmd::what_can::Args),
+    /// Check that a role can be given in a context (exit 0 yes, 1 no, with the reason).
+    Assignable(cmd::assignable::Args),
     /// Format policy files canonically, in place (or check that they are).
     Fmt(cmd::fmt::Args),
     /// Apply every machine-applicable fix (did-you-mean, missing `}`, `<` between tiers, redundant items), in place.

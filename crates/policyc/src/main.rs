@@ -54,6 +54,7 @@ fn main() -> Exit {
         Command::Snapshot(args) => cmd::snapshot::run(args),
         Command::Query(args) => cmd::query::run(args),
         Command::WhoCan(args) => cmd::who_can::run(args),
+        Command::Assignable(args) => cmd::assignable::run(args),
         Command::WhatCan(args) => cmd::what_can::run(args),
         Command::Fmt(args) => cmd::fmt::run(args),
         Command::Fix(args) => cmd::fix::run(args),

@@ -115,26 +115,37 @@ pub use policy_eval::wire::WireNamed as JsonNamed;
 
 /// Prints a per-tier listing of `id  label` lines (the human format of
 /// `who-can` and `what-can`), the labels aligned in one column; a tier with
-/// no items shows its `empty` text.
-pub fn print_listing<'a>(tiers: impl Iterator<Item = (Option<&'a str>, &'a [JsonNamed], String)>) {
+/// no items shows its `empty` text, and a tier with a note (a role no
+/// longer assignable there) shows it first.
+pub fn print_listing<'a>(
+    tiers: impl Iterator<Item = (Option<&'a str>, &'a [JsonNamed], String, Option<String>)>,
+) {
     let tiers: Vec<_> = tiers.collect();
     let width = tiers
         .iter()
-        .flat_map(|(_, items, _)| items.iter())
+        .flat_map(|(_, items, _, _)| items.iter())
         .map(|i| i.id.chars().count())
         .max()
         .unwrap_or(0);
     let mut out = String::new();
-    for (tier, items, empty) in &tiers {
+    for (tier, items, empty, note) in &tiers {
         if let Some(name) = tier {
             let _ = writeln!(out, "{name}:");
+        }
+        if let Some(note) = note {
+            let _ = writeln!(out, "  note: {note}");
         }
         if items.is_empty() {
             let _ = writeln!(out, "  {empty}");
         }
         for item in items.iter() {
             let label = policy_syntax::escape_controls(&item.label);
-            let _ = writeln!(out, "  {:<width$}  {label}", item.id);
+            let kept = if item.assignable == Some(false) {
+                format!("  {}", policy_compiler::wording::listing::kept_mark())
+            } else {
+                String::new()
+            };
+            let _ = writeln!(out, "  {:<width$}  {label}{kept}", item.id);
         }
     }
     print_text(&out);

@@ -90,6 +90,11 @@ impl Policy {
                 .to_string(),
             tier: self.tier(tier).map(|t| t.id.clone()),
             reasons: Vec::new(),
+            not_assignable: roles
+                .iter()
+                .filter(|r| self.role_kept_not_assignable(**r, tier))
+                .map(|r| role_str(*r).to_string())
+                .collect(),
         };
         if allowed {
             let best = roles

@@ -48,6 +48,22 @@ pub fn role_unavailable(role: &str, tier: &str) -> String {
     format!("role `{role}` is not available {}", on_tier(tier))
 }
 
+/// The role exists on the tier but is no longer given there.
+pub fn not_assignable(role: &str, tier: &str) -> String {
+    format!(
+        "role `{role}` can no longer be assigned {}; its holders keep it",
+        on_tier(tier)
+    )
+}
+
+/// The role can be newly given on the tier (`None`: a tierless policy).
+pub fn assignable(role: &str, tier: Option<&str>) -> String {
+    match tier {
+        Some(t) => format!("role `{role}` can be assigned {}", on_tier(t)),
+        None => format!("role `{role}` can be assigned"),
+    }
+}
+
 /// The permission does not exist on the tier.
 pub fn permission_unavailable(perm: &str, tier: &str) -> String {
     format!("permission `{perm}` does not exist {}", on_tier(tier))
@@ -164,6 +180,17 @@ pub mod listing {
             let chain: Vec<String> = through.iter().map(|r| format!("`{r}`")).collect();
             format!("inherited through {}, {granted}", chain.join(" → "))
         }
+    }
+
+    /// The mark of a role kept but no longer assignable in a listing
+    /// (`who-can`).
+    pub fn kept_mark() -> String {
+        "(no longer assignable here; holders keep it)".to_string()
+    }
+
+    /// The legend of a role kept but no longer assignable (`matrix`).
+    pub fn kept_not_assignable() -> String {
+        "no longer assignable here: its holders keep it, but it cannot be given".to_string()
     }
 
     /// A held permission without a derivation (not expected to happen).

@@ -340,4 +340,43 @@ impl Resolver<'_> {
         self.diags.push(d.suggest(suggestion));
         None
     }
+
+    /// A role's assignability within its availability: contexts its
+    /// `assignable on` lines select where it is not available are
+    /// reported (`P0313`) and left out, so a mistake assigns less.
+    pub(super) fn assignable_within(
+        &mut self,
+        role: &str,
+        role_on: Option<policy_syntax::Span>,
+        available: TierSet,
+        set: TierSet,
+        at: policy_syntax::Span,
+    ) -> TierSet {
+        let outside = TierSet(set.0 & !available.0);
+        if let Some(first) = outside.iter().next() {
+            let name = context::contexts(&self.dims)
+                .get(first.index())
+                .map_or_else(String::new, |t| t.id.clone());
+            let more = outside.iter().count() - 1;
+            let also = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            let mut d = self
+                .diag(
+                    Code::AssignableUnavailable,
+                    format!("role `{role}` is assignable where it does not exist"),
+                )
+                .primary(at, format!("selects `{name}`{also}, where `{role}` is not available"))
+                .help(
+                    "a role can only be given where it exists; narrow `assignable on`, or widen the role's `on`",
+                );
+            if let Some(on) = role_on {
+                d = d.secondary(self.clause_span(on), format!("`{role}` exists only here"));
+            }
+            self.diags.push(d);
+        }
+        TierSet(set.0 & available.0)
+    }
 }

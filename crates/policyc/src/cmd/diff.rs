@@ -261,6 +261,7 @@ fn count(diff: &PolicyDiff) -> usize {
         + diff.permissions_removed.len()
         + diff.labels.len()
         + diff.availability.len()
+        + diff.assignability.len()
         + diff.access.len()
 }
 
@@ -366,6 +367,18 @@ pub fn human(diff: &PolicyDiff) -> String {
                 s,
                 "  ~ {} `{}`: {} → {}",
                 a.subject.as_str(),
+                a.id,
+                tiers(&a.old),
+                tiers(&a.new)
+            );
+        }
+    }
+    if !diff.assignability.is_empty() {
+        let _ = writeln!(s, "\nassignability:");
+        for a in &diff.assignability {
+            let _ = writeln!(
+                s,
+                "  ~ role `{}` kept but no longer assignable on: {} → {}",
                 a.id,
                 tiers(&a.old),
                 tiers(&a.new)
@@ -480,6 +493,14 @@ pub fn markdown(diff: &PolicyDiff) -> String {
         items.push(format!(
             "{} `{}` available on: {} → {}",
             a.subject.as_str(),
+            a.id,
+            tiers(&a.old),
+            tiers(&a.new)
+        ));
+    }
+    for a in &diff.assignability {
+        items.push(format!(
+            "role `{}` kept but no longer assignable on: {} → {}",
             a.id,
             tiers(&a.old),
             tiers(&a.new)

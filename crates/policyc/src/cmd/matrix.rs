@@ -44,6 +44,8 @@ struct JsonRow {
 struct JsonGroup {
     contexts: Vec<String>,
     rows: Vec<JsonRow>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    not_assignable: Vec<String>,
 }
 
 /// The JSON contract of `policyc matrix --format json` (docs/cli.md):
@@ -55,6 +57,9 @@ struct JsonMatrix {
     tier: Option<String>,
     roles: Vec<JsonRole>,
     rows: Vec<JsonRow>,
+    /// The roles available on `tier` but no longer assignable there.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    not_assignable: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     groups: Vec<JsonGroup>,
 }
@@ -111,15 +116,28 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         .map_err(|e| crate::load::eval_error(&e, diag_format))?;
     // Contexts whose tables are equal share one table, in the order of
     // their first context.
-    let mut groups: Vec<(Vec<TierId>, Vec<Vec<bool>>)> = Vec::new();
+    // A group is one table: the cells, and which roles are kept but no
+    // longer assignable (marked in the header).
+    type Table = (Vec<Vec<bool>>, Vec<bool>);
+    let mut groups: Vec<(Vec<TierId>, Table)> = Vec::new();
     for tier in shown {
-        let cells = grid(&eval, tier);
-        match groups.iter_mut().find(|(_, c)| *c == cells) {
+        let kept = (0..eval.role_count() as u32)
+            .map(|r| eval.policy().role_kept_not_assignable(RoleId(r), tier))
+            .collect();
+        let table = (grid(&eval, tier), kept);
+        match groups.iter_mut().find(|(_, t)| *t == table) {
             Some((tiers, _)) => tiers.push(tier),
-            None => groups.push((vec![tier], cells)),
+            None => groups.push((vec![tier], table)),
         }
     }
     let policy = eval.policy();
+    let kept_ids = |kept: &[bool]| -> Vec<String> {
+        kept.iter()
+            .zip(policy.roles())
+            .filter(|(k, _)| **k)
+            .map(|(_, r)| r.id.clone())
+            .collect()
+    };
     let names = |tiers: &[TierId]| -> Vec<String> {
         tiers
             .iter()
@@ -160,13 +178,15 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                         label: r.label.clone(),
                     })
                     .collect(),
-                rows: first.map(|(_, c)| json_rows(c)).unwrap_or_default(),
+                rows: first.map(|(_, (c, _))| json_rows(c)).unwrap_or_default(),
+                not_assignable: first.map(|(_, (_, k))| kept_ids(k)).unwrap_or_default(),
                 groups: groups
                     .iter()
                     .filter(|_| several)
-                    .map(|(t, c)| JsonGroup {
+                    .map(|(t, (c, k))| JsonGroup {
                         contexts: names(t),
                         rows: json_rows(c),
+                        not_assignable: kept_ids(k),
                     })
                     .collect(),
             };
@@ -181,7 +201,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
             header.extend(["permission".to_string(), "label".to_string()]);
             header.extend(policy.roles().iter().map(|r| csv_field(&r.id)));
             let _ = writeln!(out, "{}", header.join(","));
-            for (tiers, cells) in &groups {
+            for (tiers, (cells, _)) in &groups {
                 for (i, p) in policy.permissions().iter().enumerate() {
                     let mut row = Vec::new();
                     if several {
@@ -196,7 +216,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
             }
         }
         _ => {
-            for (k, (tiers, cells)) in groups.iter().enumerate() {
+            for (k, (tiers, (cells, kept))) in groups.iter().enumerate() {
                 if k > 0 {
                     out.push('\n');
                 }
@@ -213,7 +233,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                         let _ = writeln!(out, "Contexts (one table): {}\n", all.join(", "));
                     }
                 }
-                markdown_table(&mut out, policy, cells);
+                markdown_table(&mut out, policy, cells, kept);
             }
         }
     }
@@ -236,11 +256,18 @@ fn shown_contexts(
 }
 
 /// One Markdown table: a row per permission, a column per role.
-fn markdown_table(out: &mut String, policy: &Policy, cells: &[Vec<bool>]) {
+/// A role kept but no longer assignable is marked `†` in the header, with
+/// a legend under the table.
+fn markdown_table(out: &mut String, policy: &Policy, cells: &[Vec<bool>], kept: &[bool]) {
     let mut header = String::from("| Permission |");
     let mut rule = String::from("|---|");
-    for r in policy.roles() {
-        let _ = write!(header, " {} |", md_cell(&r.label));
+    for (i, r) in policy.roles().iter().enumerate() {
+        let mark = if kept.get(i).copied().unwrap_or(false) {
+            " †"
+        } else {
+            ""
+        };
+        let _ = write!(header, " {}{mark} |", md_cell(&r.label));
         rule.push_str(":-:|");
     }
     let _ = writeln!(out, "{header}\n{rule}");
@@ -250,5 +277,12 @@ fn markdown_table(out: &mut String, policy: &Policy, cells: &[Vec<bool>]) {
             out.push_str(if allowed { " ✔️ |" } else { "  |" });
         }
         out.push('\n');
+    }
+    if kept.iter().any(|k| *k) {
+        let _ = writeln!(
+            out,
+            "\n† {}",
+            policy_compiler::wording::listing::kept_not_assignable()
+        );
     }
 }

@@ -219,6 +219,14 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
             } else if !decision.allowed {
                 out.push_str(&brief(&eval, &decision));
             }
+            if let Some(tier) = decision.tier.as_deref() {
+                for role in &decision.not_assignable {
+                    out.push_str(&format!(
+                        "  note: {}\n",
+                        wording::not_assignable(role, tier)
+                    ));
+                }
+            }
         }
     }
     let _ = std::io::stdout().lock().write_all(out.as_bytes());

@@ -47,6 +47,8 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                 t.tier.as_deref(),
                 t.permissions.as_slice(),
                 nothing(&eval, tier, role),
+                (t.assignable == Some(false))
+                    .then(|| wording::not_assignable(&args.role, eval.policy().tier_name(tier))),
             )
         })),
     }

@@ -41,6 +41,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                 t.tier.as_deref(),
                 t.roles.as_slice(),
                 "(no role)".to_string(),
+                None,
             )
         })),
     }

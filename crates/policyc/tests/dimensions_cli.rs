@@ -1,0 +1,309 @@
+//! End-to-end tests of dimensions and assignability through the real
+//! binary: `--on`, partial contexts in listings, matrix groups, test files
+//! with `on:`, the artifact round trip, `policyc assignable`, and how
+//! `query`, `who-can`, `matrix` and `diff` show a role that is kept but no
+//! longer assignable.
+#![expect(clippy::unwrap_used, reason = "test code: a failed lookup is a test failure")]
+
+mod common;
+
+use common::run;
+use serde_json::Value;
+
+const EDITIONS: &str = "dimension edition cloud | server | dedicated
+dimension plan free < pro < enterprise
+
+permission docs.view \"View documents\"
+permission audit.view \"View the audit log\" on cloud, dedicated and >= pro
+permission sso.configure \"Configure SSO\" on server and enterprise
+
+role member \"Member\" {
+  grants docs.view
+}
+
+role admin \"Admin\" {
+  inherits member
+  grants audit.view, sso.configure
+}
+
+role auditor \"Auditor\" on >= pro {
+  grants audit.view
+}
+";
+
+const LEGACY: &str = "tiers free < team < business < enterprise
+
+permission billing.manage \"Manage billing\"
+
+role admin \"Admin\" on >= team {
+  assignable on team, enterprise
+  grants billing.manage
+}
+";
+
+fn sandbox() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("e.policy"), EDITIONS).unwrap();
+    std::fs::write(dir.path().join("l.policy"), LEGACY).unwrap();
+    dir
+}
+
+fn json(out: &common::Run) -> Value {
+    serde_json::from_str(&out.stdout()).unwrap()
+}
+
+#[test]
+fn every_spelling_of_a_context_gets_the_same_answer() {
+    let dir = sandbox();
+    let d = dir.path();
+    let spellings: [&[&str]; 5] = [
+        &["--on", "edition=cloud", "--on", "plan=pro"],
+        &["--on", "pro", "--on", "cloud"],
+        &["--on", "plan=pro,edition=cloud"],
+        &["--tier", "cloud+pro"],
+        &["--tier", "pro+cloud"],
+    ];
+    for s in spellings {
+        let mut args = vec![
+            "query",
+            "e.policy",
+            "--role",
+            "auditor",
+            "--action",
+            "audit.view",
+        ];
+        args.extend_from_slice(s);
+        let out = run(d, &args);
+        assert_eq!(out.code, 0, "{s:?}\n{}", out.transcript());
+        assert_eq!(
+            out.stdout(),
+            "allowed: `auditor` can use `audit.view` in context `cloud+pro`\n"
+        );
+    }
+    // A dimension left out or named twice is P0402; an unknown value P0401.
+    for (args, code) in [
+        (&["--on", "cloud"][..], "P0402"),
+        (&["--on", "cloud", "--on", "server", "--on", "pro"], "P0402"),
+        (&["--on", "clod", "--on", "pro"], "P0401"),
+        (&["--on", "plna=pro", "--on", "cloud"], "P0401"),
+    ] {
+        let mut all = vec![
+            "query",
+            "e.policy",
+            "--role",
+            "admin",
+            "--action",
+            "docs.view",
+        ];
+        all.extend_from_slice(args);
+        let out = run(d, &all);
+        assert_eq!(out.code, 2, "{args:?}");
+        assert!(
+            out.stderr().contains(code),
+            "{args:?}\n{}",
+            out.transcript()
+        );
+    }
+}
+
+#[test]
+fn the_denial_in_a_context_is_explained_and_fails_closed() {
+    let dir = sandbox();
+    let out = run(
+        dir.path(),
+        &[
+            "query",
+            "e.policy",
+            "--role",
+            "admin",
+            "--action",
+            "audit.view",
+            "--on",
+            "server",
+            "--on",
+            "enterprise",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 1, "{}", out.transcript());
+    let v = json(&out);
+    assert_eq!(v["decision"], "deny");
+    assert_eq!(v["tier"], "server+enterprise");
+    assert_eq!(v["reasons"][0]["kind"], "permission_unavailable");
+}
+
+#[test]
+fn listings_take_partial_contexts_and_matrix_groups_equal_tables() {
+    let dir = sandbox();
+    let d = dir.path();
+    let out = run(
+        d,
+        &[
+            "who-can",
+            "e.policy",
+            "audit.view",
+            "--on",
+            "plan=pro",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    let v = json(&out);
+    let tiers: Vec<&str> = v["tiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["tier"].as_str().unwrap())
+        .collect();
+    assert_eq!(tiers, ["cloud+pro", "server+pro", "dedicated+pro"]);
+    assert_eq!(v["tiers"][1]["roles"], serde_json::json!([]));
+
+    let out = run(d, &["matrix", "e.policy", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    let v = json(&out);
+    let groups = v["groups"].as_array().unwrap();
+    // 9 contexts, 3 distinct tables.
+    assert_eq!(groups.len(), 3);
+    let count: usize = groups
+        .iter()
+        .map(|g| g["contexts"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(count, 9);
+    assert_eq!(
+        groups[2]["contexts"],
+        serde_json::json!(["server+enterprise"]),
+        "SSO exists only there"
+    );
+}
+
+#[test]
+fn test_files_name_contexts_with_on_and_artifacts_round_trip() {
+    let dir = sandbox();
+    let d = dir.path();
+    std::fs::write(
+        d.join("e.test.yaml"),
+        "cases:\n\
+         \x20 - role: auditor\n    action: audit.view\n    on: {edition: dedicated, plan: enterprise}\n    expect: allow\n\
+         \x20 - role: auditor\n    action: audit.view\n    on: server+pro\n    expect: deny\n    reason: permission-unavailable\n\
+         \x20 - role: auditor\n    action: docs.view\n    tier: cloud+free\n    expect: deny\n    reason: role-unavailable\n\
+         who-can:\n\
+         \x20 - action: sso.configure\n    on: {plan: enterprise, edition: server}\n    roles: [admin]\n",
+    )
+    .unwrap();
+    let out = run(d, &["test", "e.test.yaml"]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    assert!(out.stdout().contains("4 passed"), "{}", out.transcript());
+
+    let out = run(d, &["compile", "e.policy", "-o", "e.json"]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    let artifact: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("e.json")).unwrap()).unwrap();
+    assert_eq!(artifact["dimensions"][0]["name"], "edition");
+    assert_eq!(artifact["dimensions"][0]["unordered"], true);
+    assert!(artifact["dimensions"][1].get("unordered").is_none());
+    for (src, art) in [("e.policy", "e.json")] {
+        for ctx in ["cloud+free", "server+enterprise", "dedicated+pro"] {
+            let a = run(d, &["who-can", src, "audit.view", "--tier", ctx]);
+            let b = run(d, &["who-can", art, "audit.view", "--tier", ctx]);
+            assert_eq!(a.stdout(), b.stdout(), "{ctx}");
+        }
+    }
+}
+
+#[test]
+fn a_role_kept_but_not_assignable_is_said_everywhere() {
+    let dir = sandbox();
+    let d = dir.path();
+    for (tier, code, kind) in [
+        ("free", 1, "role_unavailable"),
+        ("team", 0, "assignable"),
+        ("business", 1, "not_assignable"),
+        ("enterprise", 0, "assignable"),
+    ] {
+        let out = run(
+            d,
+            &[
+                "assignable",
+                "l.policy",
+                "admin",
+                "--tier",
+                tier,
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(out.code, code, "{tier}\n{}", out.transcript());
+        let v = json(&out);
+        assert_eq!(v["kind"], kind, "{tier}");
+        assert_eq!(v["schema_version"], 1);
+    }
+    let out = run(d, &["assignable", "l.policy", "admin"]);
+    assert_eq!(out.code, 2, "a tier is required: {}", out.transcript());
+
+    // The decision is unchanged: holders keep the role.
+    let out = run(
+        d,
+        &[
+            "query",
+            "l.policy",
+            "--role",
+            "admin",
+            "--action",
+            "billing.manage",
+            "--tier",
+            "business",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    assert_eq!(json(&out)["not_assignable"], serde_json::json!(["admin"]));
+    let out = run(
+        d,
+        &[
+            "query",
+            "l.policy",
+            "--role",
+            "admin",
+            "--action",
+            "billing.manage",
+            "--tier",
+            "team",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(json(&out).get("not_assignable").is_none());
+
+    let out = run(
+        d,
+        &["who-can", "l.policy", "billing.manage", "--format", "json"],
+    );
+    let v = json(&out);
+    assert_eq!(v["tiers"][2]["roles"][0]["assignable"], false);
+    assert!(v["tiers"][1]["roles"][0].get("assignable").is_none());
+
+    let out = run(d, &["matrix", "l.policy", "--tier", "business"]);
+    assert!(out.stdout().contains("| Admin † |"), "{}", out.transcript());
+    let out = run(d, &["matrix", "l.policy", "--tier", "team"]);
+    assert!(!out.stdout().contains('†'), "{}", out.transcript());
+
+    std::fs::write(
+        d.join("l2.policy"),
+        LEGACY.replace("  assignable on team, enterprise\n", ""),
+    )
+    .unwrap();
+    let out = run(d, &["diff", "l.policy", "l2.policy", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    let v = json(&out);
+    assert_eq!(
+        v["assignability"],
+        serde_json::json!([{"subject": "role", "id": "admin", "old": ["business"], "new": []}])
+    );
+    assert!(
+        v["access"].as_array().unwrap().is_empty(),
+        "no decision changed"
+    );
+}
