@@ -98,6 +98,23 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
                 p.id
             ));
         }
+        // The rules source is held to (`P0314`).
+        let mut taken = 0u64;
+        for l in &p.labels {
+            if l.tiers.0 & !p.tiers.0 != 0 || l.tiers.0 & taken != 0 || l.tiers.is_empty() {
+                return err(format!(
+                    "a label of permission `{}` overlaps another or selects where it does not exist (P0314 in source)",
+                    p.id
+                ));
+            }
+            if !policy_syntax::is_label(&l.label) {
+                return err(format!(
+                    "a label of permission `{}` holds a line break, which no policy can write",
+                    p.id
+                ));
+            }
+            taken |= l.tiers.0;
+        }
     }
     let index = pattern::PatternIndex::new(&permissions);
     let mut expanded: HashMap<String, Vec<PermId>> = HashMap::new();

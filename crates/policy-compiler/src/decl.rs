@@ -142,7 +142,24 @@ pub struct Permission {
         with = "opt_span"
     )]
     pub tier_span: Option<Span>,
+    /// Its wording in some contexts (`label "…" on …`), in order; where
+    /// none selects a context, `label` is the wording.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<ContextLabel>,
     /// The span of its id.
+    #[serde(rename = "at", with = "span")]
+    pub span: Span,
+}
+
+/// A permission's label in some contexts: `label "…" on server`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContextLabel {
+    /// The wording there.
+    pub label: String,
+    /// The contexts (within the permission's own).
+    #[serde(rename = "tier_set")]
+    pub tiers: TierSet,
+    /// Where the clause is written.
     #[serde(rename = "at", with = "span")]
     pub span: Span,
 }
@@ -284,9 +301,9 @@ pub struct Location {
 }
 
 /// Every [`TierSet`] field of `permissions` and `roles`, in the order a
-/// compiled artifact numbers its tier lists: the permissions, then each
-/// role (its availability, then its assignability if declared) followed by
-/// its grants. `f` is given the field and what holds it
+/// compiled artifact numbers its tier lists: each permission followed by
+/// its context labels, then each role (its availability, then its
+/// assignability if declared) followed by its grants. `f` is given the field and what holds it
 /// (for messages). The one list of where declarations hold tier sets: the
 /// artifact maps them to indices and back through it.
 pub fn for_each_tier_set<E>(
@@ -296,6 +313,10 @@ pub fn for_each_tier_set<E>(
 ) -> Result<(), E> {
     for p in permissions {
         f(&mut p.tiers, &|| format!("permission `{}`", p.id))?;
+        let id = p.id.as_str();
+        for l in &mut p.labels {
+            f(&mut l.tiers, &|| format!("a label of permission `{id}`"))?;
+        }
     }
     for r in roles {
         let id = r.id.as_str();

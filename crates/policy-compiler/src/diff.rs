@@ -133,6 +133,10 @@ pub struct LabelChange {
     pub old: String,
     /// The new label.
     pub new: String,
+    /// Where the wording changed, when only some tiers' (a `label "…" on
+    /// …` clause); empty: the label itself.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tiers: Vec<Option<String>>,
 }
 
 /// A role or permission available on different tiers.
@@ -355,6 +359,7 @@ pub fn diff_policies(old: &Policy, new: &Policy) -> PolicyDiff {
                         id: role.id.clone(),
                         old: o.label.clone(),
                         new: role.label.clone(),
+                        tiers: Vec::new(),
                     });
                 }
                 let (a, b) = (set_names(old, o.tiers), set_names(new, role.tiers));
@@ -400,8 +405,11 @@ pub fn diff_policies(old: &Policy, new: &Policy) -> PolicyDiff {
                         id: perm.id.clone(),
                         old: o.label.clone(),
                         new: perm.label.clone(),
+                        tiers: Vec::new(),
                     });
                 }
+                diff.labels
+                    .extend(context_label_changes(old, new, &perm.id, (o, perm)));
                 let (a, b) = (set_names(old, o.tiers), set_names(new, perm.tiers));
                 if a != b {
                     diff.availability.push(AvailabilityChange {
@@ -515,3 +523,42 @@ use reasons::{allows, attribute};
 
 #[cfg(test)]
 mod tests;
+
+/// The wording changes of a permission present in both versions in the
+/// tiers both have, beyond a change of its label itself: one entry per
+/// (old, new) pair, with the tiers where it applies, in tier order.
+fn context_label_changes(
+    old: &Policy,
+    new: &Policy,
+    id: &str,
+    (o, n): (&crate::model::Permission, &crate::model::Permission),
+) -> Vec<LabelChange> {
+    if o.labels.is_empty() && n.labels.is_empty() {
+        return Vec::new();
+    }
+    let (Some(op), Some(np)) = (old.perm_id(id), new.perm_id(id)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<LabelChange> = Vec::new();
+    for (i, t) in new.tiers().iter().enumerate() {
+        let Some(ot) = old.tier_id(&t.id) else {
+            continue;
+        };
+        let a = old.perm_label(op, ot).unwrap_or("");
+        let b = new.perm_label(np, TierId(i as u32)).unwrap_or("");
+        if a == b || (a == o.label && b == n.label) {
+            continue;
+        }
+        match out.iter_mut().find(|c| c.old == a && c.new == b) {
+            Some(c) => c.tiers.push(Some(t.id.clone())),
+            None => out.push(LabelChange {
+                subject: Subject::Permission,
+                id: id.to_string(),
+                old: a.to_string(),
+                new: b.to_string(),
+                tiers: vec![Some(t.id.clone())],
+            }),
+        }
+    }
+    out
+}

@@ -231,6 +231,17 @@ impl Policy {
         self.role_available(role, tier) && !self.role_assignable(role, tier)
     }
 
+    /// How `perm`'s row is worded on `tier`: its `label "…" on …` clause
+    /// that selects the tier, else its label. `None` for an unknown id.
+    pub fn perm_label(&self, perm: PermId, tier: TierId) -> Option<&str> {
+        self.permission(perm).map(|p| {
+            p.labels
+                .iter()
+                .find(|l| l.tiers.contains(tier))
+                .map_or(p.label.as_str(), |l| l.label.as_str())
+        })
+    }
+
     /// Whether `perm` exists on `tier`.
     pub fn perm_available(&self, perm: PermId, tier: TierId) -> bool {
         self.perm_avail

@@ -113,6 +113,7 @@ impl<'a> Resolver<'a> {
             let tiers = self.tier_set(decl.tiers.as_ref(), || {
                 format!("permission `{}`", decl.id.name)
             });
+            let labels = self.context_labels(decl, tiers);
             let id = PermId(self.permissions.len() as u32);
             self.perm_index.insert(decl.id.name.clone(), id);
             self.permissions.push(Permission {
@@ -121,6 +122,7 @@ impl<'a> Resolver<'a> {
                 description: decl.doc.as_ref().map(|d| d.text.clone()),
                 tiers,
                 tier_span: decl.tiers.as_ref().map(|c| self.clause_span(c.span)),
+                labels,
                 span: decl.id.span,
             });
         }

@@ -396,11 +396,13 @@ pub fn what_can(
             permissions: eval
                 .what_can(t, r)
                 .into_iter()
-                .filter_map(|p| eval.perm_name(p))
-                .map(|(id, label)| WireNamed {
-                    id: id.to_string(),
-                    label: label.to_string(),
-                    assignable: None,
+                .filter_map(|p| {
+                    let label = eval.policy().perm_label(p, t)?;
+                    eval.perm_name(p).map(|(id, _)| WireNamed {
+                        id: id.to_string(),
+                        label: label.to_string(),
+                        assignable: None,
+                    })
                 })
                 .collect(),
             assignable: eval

@@ -224,11 +224,34 @@ fn context(text: &str, offset: usize) -> Want {
         Some(Tok::Word(_)) if matches!(prev, Some(Tok::Word("only"))) => {
             Want::Keywords(&["can", "cannot"])
         }
-        // After a term of an `on` clause, another term may follow.
-        Some(Tok::Word(_)) if in_on_clause(&toks) => Want::Keywords(&["and"]),
+        // After a term of an `on` clause, another term may follow (and in
+        // a permission, a `label` clause).
+        Some(Tok::Word(_)) if in_on_clause(&toks) => {
+            if in_permission(&toks) {
+                Want::Keywords(&["and", "label"])
+            } else {
+                Want::Keywords(&["and"])
+            }
+        }
+        // A permission's label, then its `on` or a context's `label`.
+        Some(Tok::Str) if in_permission(&toks) && !matches!(prev, Some(Tok::Word("label"))) => {
+            Want::Keywords(&["on", "label"])
+        }
         Some(Tok::Word(_) | Tok::Str) => Want::Keywords(&["on"]),
         _ => Want::Nothing,
     }
+}
+
+/// Whether the last declaration the tokens open is a `permission`.
+fn in_permission(toks: &[(usize, Tok<'_>)]) -> bool {
+    toks.iter()
+        .rev()
+        .find_map(|(_, t)| match t {
+            Tok::Word(w) if engine::declaration_keywords().contains(w) => Some(*w == "permission"),
+            Tok::Punct("{" | "}") => Some(false),
+            _ => None,
+        })
+        .unwrap_or(false)
 }
 
 /// Whether the tokens end inside an `on` clause: back from the end, only

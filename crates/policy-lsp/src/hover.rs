@@ -146,6 +146,14 @@ fn permission(analysis: &Analysis, name: &str) -> Option<String> {
     if let Some(doc) = &p.description {
         let _ = write!(s, "{doc}\n\n");
     }
+    for l in &p.labels {
+        let on: Vec<String> = l
+            .tiers
+            .iter()
+            .map(|t| format!("`{}`", engine::tier_name(policy, t)))
+            .collect();
+        let _ = writeln!(s, "Labelled **{}** on {}\n", l.label, on.join(", "));
+    }
     s.push_str("Who has it:\n");
     for tier in policy.tier_ids() {
         let tname = engine::tier_name(policy, tier);

@@ -185,7 +185,7 @@ mod tests {
                        permission zz \"Z\"\n\
                        tiers free < team\n\
                        permission a.b \"A\" on >= team\n\
-                       permission a.c \"C\"\n\
+                       permission a.c \"C\" label \"Cee\" on team\n\
                        role m \"M\" on free, team { grants a.* on team excludes a.c assignable on team }\n\
                        role r \"R\" { inherits m }\n\
                        assert only r, m can a.b\n\

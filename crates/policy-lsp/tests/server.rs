@@ -282,6 +282,17 @@ fn hover_on_dimension_values_and_roles_no_longer_assignable() {
         "{v}"
     );
     assert!(!v.contains("assigned in context `cloud+pro`"), "{v}");
+    let text = "dimension edition cloud | server\n\
+                permission r.v \"View private\" label \"View private or internal\" on server\n\
+                role m \"M\" { grants r.v }\n";
+    assert!(c.open(URI, text).is_empty());
+    let (l, ch) = find(text, "r.v", 0, true);
+    let h = c.request("textDocument/hover", pos(URI, l, ch + 1));
+    let v = h["contents"]["value"].as_str().unwrap();
+    assert!(
+        v.starts_with("**View private** — permission `r.v`\n\nLabelled **View private or internal** on `server`\n"),
+        "{v}"
+    );
     c.shutdown();
 }
 

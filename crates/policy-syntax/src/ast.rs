@@ -131,7 +131,20 @@ pub struct PermissionDecl {
     pub label: Label,
     /// The tiers on which the permission exists (all when absent).
     pub tiers: Option<TierConstraint>,
+    /// Its `label "…" on …` clauses: other wordings in some contexts.
+    pub labels: Vec<ContextLabel>,
     /// The whole declaration.
+    pub span: Span,
+}
+
+/// `label "View private or internal repositories" on server`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextLabel {
+    /// The label in those contexts.
+    pub label: Label,
+    /// The contexts.
+    pub tiers: TierConstraint,
+    /// The whole clause.
     pub span: Span,
 }
 

@@ -126,6 +126,9 @@ codes! {
     RepeatedExpectation = "P0312", Warning, "lint named twice in `expect`";
     /// `assignable on` selects contexts where the role is not available.
     AssignableUnavailable = "P0313", Error, "assignable where the role does not exist";
+    /// Two `label` clauses of a permission select the same context, or one
+    /// selects a context where the permission does not exist.
+    ContextLabelConflict = "P0314", Error, "conflicting or unreachable context label";
     /// A query names a role, permission or tier the policy does not declare.
     UnknownQueryName = "P0401", Error, "unknown name in query";
     /// A query lacks a tier the policy needs, or gives one it cannot use.

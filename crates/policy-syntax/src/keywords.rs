@@ -146,6 +146,7 @@ mod tests {
                 "grants",
                 "includes",
                 "inherits",
+                "label",
                 "no",
                 "on",
                 "only",

@@ -117,6 +117,9 @@ pub fn item_names(item: &Item) -> impl Iterator<Item = NameRef<'_>> {
         Item::Permission(d) => {
             out.ident(NameKind::Permission, &d.id, true);
             out.tiers(&d.tiers);
+            for l in &d.labels {
+                out.clause(&l.tiers);
+            }
         }
         Item::Role(d) => {
             out.ident(NameKind::Role, &d.id, true);

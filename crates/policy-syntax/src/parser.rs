@@ -339,6 +339,7 @@ impl Builder {
         let mut assertion = None;
         let mut stmt_doc = None;
         let (mut first_lt, mut first_bar) = (None, None);
+        let mut labels = Vec::new();
         for p in pair.into_inner() {
             match p.as_rule() {
                 Rule::ident => idents.push(self.ident(p)),
@@ -347,6 +348,7 @@ impl Builder {
                 Rule::perm_id => perm_id = Some(self.ident(p)),
                 Rule::string => label = Some(self.label(p)),
                 Rule::tier_clause => tiers = self.tier_constraint(p),
+                Rule::label_clause => labels.extend(self.context_label(p)),
                 Rule::doc => stmt_doc = Some(self.doc(p)),
                 Rule::inherits_clause
                 | Rule::grants_clause
@@ -389,6 +391,7 @@ impl Builder {
                 id: perm_id?,
                 label: label?,
                 tiers,
+                labels,
                 span,
             }),
             Rule::role_decl => Item::Role(RoleDecl {
@@ -426,6 +429,25 @@ impl Builder {
             reason: reason?,
             span,
             target: span,
+        })
+    }
+
+    /// A `label "…" on …` clause of a permission.
+    fn context_label(&self, pair: Pair<'_, Rule>) -> Option<ContextLabel> {
+        let span = self.span(&pair);
+        let mut label = None;
+        let mut tiers = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::string => label = Some(self.label(p)),
+                Rule::tier_clause => tiers = self.tier_constraint(p),
+                _ => {}
+            }
+        }
+        Some(ContextLabel {
+            label: label?,
+            tiers: tiers?,
+            span,
         })
     }
 

@@ -3,7 +3,10 @@
 //! with `on:`, the artifact round trip, `policyc assignable`, and how
 //! `query`, `who-can`, `matrix` and `diff` show a role that is kept but no
 //! longer assignable.
-#![expect(clippy::unwrap_used, reason = "test code: a failed lookup is a test failure")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failed lookup is a test failure"
+)]
 
 mod common;
 

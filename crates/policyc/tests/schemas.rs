@@ -103,6 +103,7 @@ fn fresh_artifacts_validate_in_json_and_yaml() {
     // Two dimensions, unordered values, `and`, and `assignable on`.
     policies.push(root().join("tests/ui/dimensions/every_form_passes.policy"));
     policies.push(root().join("tests/ui/assignable/every_form_passes.policy"));
+    policies.push(root().join("tests/ui/labels/every_form_passes.policy"));
     for p in policies {
         let from_json: Value = serde_json::from_str(&compile(&p, "json")).unwrap();
         assert_eq!(

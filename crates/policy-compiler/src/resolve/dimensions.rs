@@ -379,4 +379,78 @@ impl Resolver<'_> {
         }
         TierSet(set.0 & available.0)
     }
+
+    /// A permission's `label "…" on …` clauses, within its availability
+    /// (a clause words the row where the permission exists): a clause that
+    /// selects no context where the permission exists, or one an earlier
+    /// clause already labels, is `P0314` (the earlier clause keeps it).
+    pub(super) fn context_labels(
+        &mut self,
+        decl: &policy_syntax::PermissionDecl,
+        available: TierSet,
+    ) -> Vec<ContextLabel> {
+        let mut out: Vec<ContextLabel> = Vec::new();
+        let mut taken = TierSet::default();
+        let names = context::contexts(&self.dims);
+        let name = |set: TierSet| -> String {
+            set.iter()
+                .next()
+                .and_then(|t| names.get(t.index()))
+                .map_or_else(String::new, |t| format!("`{}`", t.id))
+        };
+        for l in &decl.labels {
+            let set = self.tier_set(Some(&l.tiers), || {
+                format!("a label of permission `{}`", decl.id.name)
+            });
+            let at = self.clause_span(l.span);
+            if !set.is_empty() && set.0 & available.0 == 0 {
+                let mut d = self
+                    .diag(
+                        Code::ContextLabelConflict,
+                        format!(
+                            "permission `{}` is labelled only where it does not exist",
+                            decl.id.name
+                        ),
+                    )
+                    .primary(at, format!("selects {}, where `{}` does not exist", name(set), decl.id.name))
+                    .help("a label words the row where the permission exists; narrow the label's `on`, or widen the permission's");
+                if let Some(on) = &decl.tiers {
+                    d = d.secondary(self.clause_span(on.span), "the permission exists only here");
+                }
+                self.diags.push(d);
+            }
+            let again = TierSet(set.0 & taken.0 & available.0);
+            if !again.is_empty() {
+                let first = out
+                    .iter()
+                    .find(|x| x.tiers.0 & again.0 != 0)
+                    .map(|x| x.span);
+                let mut d = self
+                    .diag(
+                        Code::ContextLabelConflict,
+                        format!(
+                            "permission `{}` has two labels in {}",
+                            decl.id.name,
+                            name(again)
+                        ),
+                    )
+                    .primary(at, "labels it again here")
+                    .help("each context has one wording; make the labels' `on` clauses disjoint");
+                if let Some(s) = first {
+                    d = d.secondary(s, "first labelled here");
+                }
+                self.diags.push(d);
+            }
+            let keep = TierSet(set.0 & available.0 & !taken.0);
+            taken = TierSet(taken.0 | keep.0);
+            if !keep.is_empty() {
+                out.push(ContextLabel {
+                    label: l.label.value.clone(),
+                    tiers: keep,
+                    span: at,
+                });
+            }
+        }
+        out
+    }
 }

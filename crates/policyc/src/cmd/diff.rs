@@ -242,6 +242,16 @@ fn print(text: &str) {
     let _ = out.write_all(text.as_bytes());
 }
 
+/// ` on a, b` for a label that changed only in some tiers; empty for the
+/// label itself.
+fn label_tiers(t: &[Option<String>]) -> String {
+    if t.is_empty() {
+        String::new()
+    } else {
+        format!(" on {}", tiers(t))
+    }
+}
+
 fn tiers(t: &[Option<String>]) -> String {
     if t.is_empty() {
         return "no tier".to_string();
@@ -352,11 +362,12 @@ pub fn human(diff: &PolicyDiff) -> String {
         for l in &diff.labels {
             let _ = writeln!(
                 s,
-                "  ~ {} `{}`: \"{}\" → \"{}\"",
+                "  ~ {} `{}`: \"{}\" → \"{}\"{}",
                 l.subject.as_str(),
                 l.id,
                 l.old,
-                l.new
+                l.new,
+                label_tiers(&l.tiers)
             );
         }
     }
@@ -482,11 +493,12 @@ pub fn markdown(diff: &PolicyDiff) -> String {
     }
     for l in &diff.labels {
         items.push(format!(
-            "{} `{}` relabelled: \"{}\" → \"{}\"",
+            "{} `{}` relabelled: \"{}\" → \"{}\"{}",
             l.subject.as_str(),
             l.id,
             l.old,
-            l.new
+            l.new,
+            label_tiers(&l.tiers)
         ));
     }
     for a in &diff.availability {

@@ -116,15 +116,23 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         .map_err(|e| crate::load::eval_error(&e, diag_format))?;
     // Contexts whose tables are equal share one table, in the order of
     // their first context.
-    // A group is one table: the cells, and which roles are kept but no
-    // longer assignable (marked in the header).
-    type Table = (Vec<Vec<bool>>, Vec<bool>);
+    // A group is one table: the cells, which roles are kept but no longer
+    // assignable (marked in the header), and the rows' wording.
+    type Table = (Vec<Vec<bool>>, Vec<bool>, Vec<String>);
     let mut groups: Vec<(Vec<TierId>, Table)> = Vec::new();
     for tier in shown {
         let kept = (0..eval.role_count() as u32)
             .map(|r| eval.policy().role_kept_not_assignable(RoleId(r), tier))
             .collect();
-        let table = (grid(&eval, tier), kept);
+        let labels = (0..eval.perm_count() as u32)
+            .map(|p| {
+                eval.policy()
+                    .perm_label(policy_compiler::PermId(p), tier)
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect();
+        let table = (grid(&eval, tier), kept, labels);
         match groups.iter_mut().find(|(_, t)| *t == table) {
             Some((tiers, _)) => tiers.push(tier),
             None => groups.push((vec![tier], table)),
@@ -144,14 +152,14 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
             .filter_map(|t| policy.tier(*t).map(|x| x.id.clone()))
             .collect()
     };
-    let json_rows = |cells: &[Vec<bool>]| -> Vec<JsonRow> {
+    let json_rows = |cells: &[Vec<bool>], labels: &[String]| -> Vec<JsonRow> {
         policy
             .permissions()
             .iter()
             .enumerate()
             .map(|(i, p)| JsonRow {
                 permission: p.id.clone(),
-                label: p.label.clone(),
+                label: labels.get(i).cloned().unwrap_or_default(),
                 roles: cells
                     .get(i)
                     .map(|row| allowed_roles(policy, row))
@@ -178,14 +186,16 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                         label: r.label.clone(),
                     })
                     .collect(),
-                rows: first.map(|(_, (c, _))| json_rows(c)).unwrap_or_default(),
-                not_assignable: first.map(|(_, (_, k))| kept_ids(k)).unwrap_or_default(),
+                rows: first
+                    .map(|(_, (c, _, l))| json_rows(c, l))
+                    .unwrap_or_default(),
+                not_assignable: first.map(|(_, (_, k, _))| kept_ids(k)).unwrap_or_default(),
                 groups: groups
                     .iter()
                     .filter(|_| several)
-                    .map(|(t, (c, k))| JsonGroup {
+                    .map(|(t, (c, k, l))| JsonGroup {
                         contexts: names(t),
-                        rows: json_rows(c),
+                        rows: json_rows(c, l),
                         not_assignable: kept_ids(k),
                     })
                     .collect(),
@@ -201,13 +211,14 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
             header.extend(["permission".to_string(), "label".to_string()]);
             header.extend(policy.roles().iter().map(|r| csv_field(&r.id)));
             let _ = writeln!(out, "{}", header.join(","));
-            for (tiers, (cells, _)) in &groups {
+            for (tiers, (cells, _, labels)) in &groups {
                 for (i, p) in policy.permissions().iter().enumerate() {
                     let mut row = Vec::new();
                     if several {
                         row.push(csv_field(&names(tiers).join(" ")));
                     }
-                    row.extend([csv_field(&p.id), csv_field(&p.label)]);
+                    let label = labels.get(i).map_or("", String::as_str);
+                    row.extend([csv_field(&p.id), csv_field(label)]);
                     for &allowed in cells.get(i).map_or(&[][..], Vec::as_slice) {
                         row.push(if allowed { "yes" } else { "no" }.to_string());
                     }
@@ -216,7 +227,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
             }
         }
         _ => {
-            for (k, (tiers, (cells, kept))) in groups.iter().enumerate() {
+            for (k, (tiers, (cells, kept, labels))) in groups.iter().enumerate() {
                 if k > 0 {
                     out.push('\n');
                 }
@@ -233,7 +244,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                         let _ = writeln!(out, "Contexts (one table): {}\n", all.join(", "));
                     }
                 }
-                markdown_table(&mut out, policy, cells, kept);
+                markdown_table(&mut out, policy, cells, kept, labels);
             }
         }
     }
@@ -258,7 +269,13 @@ fn shown_contexts(
 /// One Markdown table: a row per permission, a column per role.
 /// A role kept but no longer assignable is marked `†` in the header, with
 /// a legend under the table.
-fn markdown_table(out: &mut String, policy: &Policy, cells: &[Vec<bool>], kept: &[bool]) {
+fn markdown_table(
+    out: &mut String,
+    policy: &Policy,
+    cells: &[Vec<bool>],
+    kept: &[bool],
+    labels: &[String],
+) {
     let mut header = String::from("| Permission |");
     let mut rule = String::from("|---|");
     for (i, r) in policy.roles().iter().enumerate() {
@@ -271,8 +288,9 @@ fn markdown_table(out: &mut String, policy: &Policy, cells: &[Vec<bool>], kept: 
         rule.push_str(":-:|");
     }
     let _ = writeln!(out, "{header}\n{rule}");
-    for (i, p) in policy.permissions().iter().enumerate() {
-        let _ = write!(out, "| {} |", md_cell(&p.label));
+    for i in 0..policy.permissions().len() {
+        let label = labels.get(i).map_or("", String::as_str);
+        let _ = write!(out, "| {} |", md_cell(label));
         for &allowed in cells.get(i).map_or(&[][..], Vec::as_slice) {
             out.push_str(if allowed { " ✔️ |" } else { "  |" });
         }
