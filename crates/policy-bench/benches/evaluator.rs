@@ -1,6 +1,8 @@
 //! policyc alone: one decision by id and by name, and building the
 //! evaluator, on the Humanloop seed policy and on generated policies of
-//! 1,000 roles / 5,000 permissions and 10,000 roles / 50,000 permissions
+//! 1,000 roles / 5,000 permissions (with one dimension, and with two:
+//! `generated-1000-editions`, 9 contexts named `enterprise+dedicated` …)
+//! and 10,000 roles / 50,000 permissions
 //! (inheritance depth up to 50; the second for building only, to show it
 //! is linear). The same request mix as the `decision` bench, without the
 //! peer engines, so it builds in a minute. `bare-bitset-by-name` is the
@@ -44,10 +46,12 @@ fn subjects() -> Vec<(&'static str, Policy)> {
     ))
     .expect("policies/humanloop.policy");
     let gen = generate(&Spec::new(1_000, 5_000, 50));
+    let gen2d = generate(&Spec::new(1_000, 5_000, 50).with_editions());
     let gen10k = generate(&Spec::new(10_000, 50_000, 50));
     [
         ("humanloop", seed),
         ("generated-1000", gen),
+        ("generated-1000-editions", gen2d),
         ("generated-10000", gen10k),
     ]
     .into_iter()

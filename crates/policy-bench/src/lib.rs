@@ -46,6 +46,10 @@ pub struct Spec {
     /// Whether to declare the tiers `free < team < enterprise` and use tier
     /// constraints; without them the policy has one implicit tier.
     pub tiers: bool,
+    /// Whether to declare a second, unordered dimension `edition cloud |
+    /// server | dedicated` (with tiers: 9 contexts) and join edition terms
+    /// to the gated roles, grants and permissions with `and`.
+    pub editions: bool,
 }
 
 impl Spec {
@@ -56,6 +60,15 @@ impl Spec {
             permissions,
             depth,
             tiers: true,
+            editions: false,
+        }
+    }
+
+    /// The same with a second dimension, `edition` (see [`Spec::editions`]).
+    pub fn with_editions(self) -> Self {
+        Spec {
+            editions: true,
+            ..self
         }
     }
 
@@ -144,6 +157,12 @@ pub fn generate(spec: &Spec) -> String {
     if spec.tiers {
         out.push_str("/// Plans, lowest first.\ntiers free < team < enterprise\n\n");
     }
+    if spec.editions {
+        out.push_str("/// Editions.\ndimension edition cloud | server | dedicated\n\n");
+    }
+    // With editions, the gates of permissions, roles and grants also name
+    // some editions.
+    let ed = |term: &'static str| if spec.editions { term } else { "" };
     for i in 0..n {
         for (k, p) in role_permissions(spec, i).iter().enumerate() {
             let gate = if spec.tiers && k == 1 && i % GATED_PERMISSION_EVERY == 0 {
@@ -151,7 +170,16 @@ pub fn generate(spec: &Spec) -> String {
             } else {
                 ""
             };
-            let _ = writeln!(out, "permission {p} \"{} resource {i}\"{gate}", action(k));
+            let edition = if gate.is_empty() {
+                ""
+            } else {
+                ed(" and cloud, dedicated")
+            };
+            let _ = writeln!(
+                out,
+                "permission {p} \"{} resource {i}\"{gate}{edition}",
+                action(k)
+            );
         }
     }
     out.push('\n');
@@ -183,7 +211,11 @@ fn write_role(out: &mut String, spec: &Spec, i: usize) {
     let on = if !spec.tiers {
         ""
     } else if i % ENTERPRISE_ONLY_EVERY == 0 && i > 0 {
-        " on enterprise"
+        if spec.editions {
+            " on enterprise and server, dedicated"
+        } else {
+            " on enterprise"
+        }
     } else if i % TEAM_UP_EVERY == 0 && i > 0 {
         " on >= team"
     } else {
@@ -221,7 +253,8 @@ fn write_role(out: &mut String, spec: &Spec, i: usize) {
             let _ = writeln!(out, "  grants {}", list.join(", "));
         }
         if let Some(p) = last.first() {
-            let _ = writeln!(out, "  grants {p} on enterprise");
+            let edition = if spec.editions { " and cloud" } else { "" };
+            let _ = writeln!(out, "  grants {p} on enterprise{edition}");
         }
     }
     // Exclude a permission the parent itself owns and grants on every tier.
@@ -271,6 +304,8 @@ mod tests {
                 for depth in [1, 2, 7, 100] {
                     check(Spec::new(roles, perms, depth));
                     check(Spec::new(roles, perms, depth).without_tiers());
+                    let p = check(Spec::new(roles, perms, depth).with_editions());
+                    assert_eq!(p.tiers().len(), 9, "3 tiers × 3 editions");
                 }
             }
         }

@@ -294,6 +294,25 @@ fn a_role_kept_but_not_assignable_is_said_everywhere() {
     assert!(!out.stdout().contains('†'), "{}", out.transcript());
 
     std::fs::write(
+        d.join("l.test.yaml"),
+        "assignments:\n\
+         \x20 - role: admin\n    tier: business\n    assignable: false\n\
+         \x20 - role: admin\n    on: {tier: enterprise}\n    assignable: true\n\
+         \x20 - role: admin\n    tier: free\n    assignable: true\n",
+    )
+    .unwrap();
+    let out = run(d, &["test", "l.test.yaml"]);
+    assert_eq!(out.code, 1, "{}", out.transcript());
+    assert!(
+        out.stdout().contains(
+            "FAIL l.test.yaml:8:5: admin is assignable on free\n  expected: assignable\n  actual:   not assignable\n  because:  role `admin` is not available on tier `free`\n"
+        ),
+        "{}",
+        out.transcript()
+    );
+    assert!(out.stdout().contains("2 passed, 1 failed"), "{}", out.transcript());
+
+    std::fs::write(
         d.join("l2.policy"),
         LEGACY.replace("  assignable on team, enterprise\n", ""),
     )

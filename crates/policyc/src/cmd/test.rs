@@ -127,6 +127,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                 for r in results.iter_mut().filter(|r| !r.passed).take(MAX_LOCATED) {
                     let section = match r.kind {
                         "decision" => "cases",
+                        "assignment" => "assignments",
                         other => other,
                     };
                     r.location = schema::locate_entry(source.text(), section, r.index).map(|s| {
@@ -406,6 +407,12 @@ pub(crate) fn write_failure(out: &mut String, file: &str, r: &TestResult) {
             };
             let _ = writeln!(out, "{head}{line}");
         }
+    }
+    if let Some(a) = &r.assignment {
+        let word = |b: bool| if b { "assignable" } else { "not assignable" };
+        let _ = writeln!(out, "  expected: {}", word(a.expected));
+        let _ = writeln!(out, "  actual:   {}", word(a.actual));
+        let _ = writeln!(out, "  because:  {}", a.why);
     }
     if let Some(s) = &r.set {
         let list = |v: &[String]| {

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use policy_eval::ReasonKind;
 
-use super::schema::{Case, Decision, Reason, TestFile, WhatCan, WhoCan};
+use super::schema::{Assignment, Case, Decision, Reason, TestFile, WhatCan, WhoCan};
 
 /// A decision with its reason kind.
 #[derive(Debug, Serialize)]
@@ -64,6 +64,21 @@ pub struct SetResult {
     pub extra: Vec<Explained>,
 }
 
+/// The result of an `assignments` expectation.
+#[derive(Debug, Serialize)]
+pub struct AssignmentResult {
+    /// The role.
+    pub role: String,
+    /// The tier, `null` for a tierless policy.
+    pub tier: Option<String>,
+    /// Whether the test file expects it assignable.
+    pub expected: bool,
+    /// Whether the policy says it is.
+    pub actual: bool,
+    /// Why, in the engine's words (`policyc assignable`'s message).
+    pub why: String,
+}
+
 /// A 1-based position in the test file.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Position {
@@ -92,6 +107,9 @@ pub struct TestResult {
     /// Details of a set expectation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub set: Option<SetResult>,
+    /// Details of an assignment expectation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignment: Option<AssignmentResult>,
 }
 
 /// Runs every test of a file, in file order: cases, `who-can`, `what-can`.
@@ -101,7 +119,40 @@ pub fn run(eval: &Evaluator, file: &TestFile) -> Vec<TestResult> {
     let mut out: Vec<TestResult> = file.cases.iter().map(|c| case(eval, c)).collect();
     out.extend(file.who_can.iter().map(|w| who_can(eval, w)));
     out.extend(file.what_can.iter().map(|w| what_can(eval, w)));
+    out.extend(file.assignments.iter().map(|a| assignment(eval, a)));
     out
+}
+
+fn assignment(eval: &Evaluator, a: &Assignment) -> TestResult {
+    let role = role_name(eval, a.role);
+    let tier = tier_name(eval, a.tier);
+    // The one answer of `policyc assignable` (and its words).
+    let answer = policy_eval::wire::assignment(eval, &role, tier.as_deref());
+    let (actual, why) = match answer {
+        Ok(w) => (w.assignable, w.message),
+        Err(e) => (false, e.to_string()),
+    };
+    TestResult {
+        kind: "assignment",
+        index: a.index,
+        name: format!(
+            "{role} is {}assignable{}",
+            if a.assignable { "" } else { "not " },
+            tier.as_ref()
+                .map_or_else(String::new, |t| format!(" on {t}"))
+        ),
+        passed: actual == a.assignable,
+        location: None,
+        decision: None,
+        set: None,
+        assignment: Some(AssignmentResult {
+            role,
+            tier,
+            expected: a.assignable,
+            actual,
+            why,
+        }),
+    }
 }
 
 fn role_name(eval: &Evaluator, r: RoleId) -> String {
@@ -209,6 +260,7 @@ fn case(eval: &Evaluator, c: &Case) -> TestResult {
             explanation,
         }),
         set: None,
+        assignment: None,
     }
 }
 
@@ -272,6 +324,7 @@ fn who_can(eval: &Evaluator, w: &WhoCan) -> TestResult {
             |r| role_name(eval, r),
             |r| explain(eval, w.tier, r, w.action),
         )),
+        assignment: None,
     }
 }
 
@@ -299,5 +352,6 @@ fn what_can(eval: &Evaluator, w: &WhatCan) -> TestResult {
             |p| perm_name(eval, p),
             |p| explain(eval, w.tier, w.role, p),
         )),
+        assignment: None,
     }
 }

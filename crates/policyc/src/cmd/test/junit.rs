@@ -69,6 +69,10 @@ fn summary(r: &TestResult) -> String {
         };
         return format!("expected {}, actual {}", v(&d.expected), v(&d.actual));
     }
+    if let Some(a) = &r.assignment {
+        let word = |b: bool| if b { "assignable" } else { "not assignable" };
+        return format!("expected {}, actual {}", word(a.expected), word(a.actual));
+    }
     if let Some(s) = &r.set {
         let list = |v: &[String]| {
             if v.is_empty() {

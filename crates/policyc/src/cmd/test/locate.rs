@@ -21,12 +21,14 @@ pub(crate) enum Seg {
 pub(crate) const CASES: Seg = Seg::Key(&["cases"]);
 pub(crate) const WHO_CAN: Seg = Seg::Key(&["who-can"]);
 pub(crate) const WHAT_CAN: Seg = Seg::Key(&["what-can"]);
+pub(crate) const ASSIGNMENTS: Seg = Seg::Key(&["assignments"]);
 
 /// The span of the node at `path` in the YAML `text`, if it exists.
 pub fn locate_entry(text: &str, section: &str, index: usize) -> Option<Span> {
     let seg = match section {
         "cases" => CASES,
         "who-can" => WHO_CAN,
+        "assignments" => ASSIGNMENTS,
         _ => WHAT_CAN,
     };
     locate(text, &[seg, Seg::Index(index)])

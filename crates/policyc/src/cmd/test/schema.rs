@@ -16,7 +16,7 @@ use policy_syntax::{did_you_mean, Code, Diagnostic, SourceFile, Span};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 
 pub use super::locate::locate_entry;
-use super::locate::{locate, offset_of, token_end, Seg, CASES, WHAT_CAN, WHO_CAN};
+use super::locate::{locate, offset_of, token_end, Seg, ASSIGNMENTS, CASES, WHAT_CAN, WHO_CAN};
 use on::RawContext;
 use serde::Deserialize;
 
@@ -133,6 +133,18 @@ struct RawFile {
     who_can: Vec<RawWhoCan>,
     #[serde(default, rename = "what-can")]
     what_can: Vec<RawWhatCan>,
+    #[serde(default)]
+    assignments: Vec<RawAssignment>,
+}
+
+/// `assignments:` entry: whether `role` can be newly given in a context.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAssignment {
+    role: String,
+    tier: Option<String>,
+    on: Option<RawContext>,
+    assignable: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -229,12 +241,26 @@ pub struct TestFile {
     pub who_can: Vec<WhoCan>,
     /// The `what-can` expectations.
     pub what_can: Vec<WhatCan>,
+    /// The `assignments` expectations.
+    pub assignments: Vec<Assignment>,
+}
+
+/// An `assignments:` entry, resolved.
+pub struct Assignment {
+    /// Its index in `assignments`.
+    pub index: usize,
+    /// The role.
+    pub role: RoleId,
+    /// The tier.
+    pub tier: TierId,
+    /// Whether the role should be assignable there.
+    pub assignable: bool,
 }
 
 impl TestFile {
     /// How many tests the file holds.
     pub fn len(&self) -> usize {
-        self.cases.len() + self.who_can.len() + self.what_can.len()
+        self.cases.len() + self.who_can.len() + self.what_can.len() + self.assignments.len()
     }
 }
 
@@ -255,17 +281,23 @@ pub fn parse(source: &SourceFile) -> Result<Parsed, Diagnostic> {
         return Err(
             Diagnostic::new(Code::BadTestFile, format!("`{}` is empty", source.name()))
                 .with_source(source)
-                .help("add `cases:`, `who-can:` or `what-can:` (see `policyc explain P0508`)"),
+                .help(
+                    "add `cases:`, `who-can:`, `what-can:` or `assignments:` (see `policyc explain P0508`)",
+                ),
         );
     }
     match crate::yaml::from_str::<RawFile>(text) {
         Ok(raw) => {
-            if raw.cases.is_empty() && raw.who_can.is_empty() && raw.what_can.is_empty() {
+            if raw.cases.is_empty()
+                && raw.who_can.is_empty()
+                && raw.what_can.is_empty()
+                && raw.assignments.is_empty()
+            {
                 return Err(bad(
                     source,
                     Span::new(0, token_end(text, 0)),
                     format!("`{}` holds no tests", source.name()),
-                    "no `cases`, `who-can` or `what-can` entries",
+                    "no `cases`, `who-can`, `what-can` or `assignments` entries",
                 )
                 .help("a test file with no tests would pass without checking anything"));
             }
@@ -312,6 +344,7 @@ pub fn resolve(
         cases: Vec::new(),
         who_can: Vec::new(),
         what_can: Vec::new(),
+        assignments: Vec::new(),
     };
     for (i, c) in raw.cases.into_iter().enumerate() {
         let at = [CASES, Seg::Index(i)];
@@ -412,6 +445,19 @@ pub fn resolve(
                 role,
                 tier,
                 permissions: perms,
+            });
+        }
+    }
+    for (i, a) in raw.assignments.into_iter().enumerate() {
+        let at = [ASSIGNMENTS, Seg::Index(i)];
+        let role = r.role(&[ASSIGNMENTS, Seg::Index(i), Seg::Key(&["role"])], &a.role);
+        let tier = r.tier(&at, a.tier.as_deref(), a.on.as_ref());
+        if let (Some(role), Some(tier)) = (role, tier) {
+            out.assignments.push(Assignment {
+                index: i,
+                role,
+                tier,
+                assignable: a.assignable,
             });
         }
     }
