@@ -10,7 +10,8 @@
 //!
 //! A context is written as its values joined by `+` in dimension order
 //! (`cloud+pro`); [`parse_context`] also takes them in any order, as
-//! `dimension=value`, and separated by `,`.
+//! `dimension=value`, and separated by `,` or a space (what a `+` in a URL
+//! query string decodes to).
 
 use crate::decl::{Dimension, Tier, TierId, TierSet};
 
@@ -226,8 +227,9 @@ pub fn matching_contexts(dims: &[Dimension], text: &str) -> Result<Vec<TierId>, 
 /// The value `text` gives each dimension, if any (see [`parse_context`]).
 fn parse_values(dims: &[Dimension], text: &str) -> Result<Vec<Option<usize>>, ContextError> {
     let mut chosen: Vec<Option<(usize, &str)>> = vec![None; dims.len()];
+    // A space separates too: `+` in a URL's query string arrives as one.
     for part in text
-        .split([CONTEXT_SEPARATOR, ','])
+        .split([CONTEXT_SEPARATOR, ',', ' '])
         .map(str::trim)
         .filter(|p| !p.is_empty())
     {
@@ -343,6 +345,8 @@ mod tests {
             let (e, p) = t.id.split_once('+').unwrap_or_default();
             let spelled = format!("plan={p}, edition={e}");
             assert_eq!(parse_context(&dims, &spelled), Ok(TierId(i as u32)));
+            let decoded = t.id.replace('+', " ");
+            assert_eq!(parse_context(&dims, &decoded), Ok(TierId(i as u32)));
             for d in 0..dims.len() {
                 let v = value_of(&dims, TierId(i as u32), d).unwrap_or(usize::MAX);
                 assert_eq!(dims[d].values[v].id, if d == 0 { e } else { p });

@@ -310,6 +310,9 @@ pub struct WireAssignment {
     pub kind: &'static str,
     /// Why, in the engine's words.
     pub message: String,
+    /// As in [`WireDecision::policy_hash`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_hash: Option<String>,
 }
 
 /// Whether `role` can be newly assigned on `tier` (required when the policy
@@ -345,6 +348,7 @@ pub fn assignment(
         assignable,
         kind,
         message,
+        policy_hash: None,
     })
 }
 

@@ -74,6 +74,17 @@ impl Policy {
         Ok(w)
     }
 
+    /// `GET /v1/assignable`.
+    pub fn assignment(
+        &self,
+        role: &str,
+        tier: Option<&str>,
+    ) -> Result<wire::WireAssignment, WireError> {
+        let mut w = wire::assignment(&self.eval, role, tier).map_err(|e| WireError::from(&e))?;
+        w.policy_hash = Some(self.hash.clone());
+        Ok(w)
+    }
+
     /// The ext_authz check: one call to the engine resolves the names and
     /// decides from the table; only a deny is explained, from the ids that
     /// call resolved (no name is looked up again).

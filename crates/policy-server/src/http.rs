@@ -1,4 +1,5 @@
 //! The HTTP API: `POST /v1/decide`, `GET /v1/who-can`, `GET /v1/what-can`,
+//! `GET /v1/assignable`,
 //! `/healthz`, `/readyz`, `/metrics`: the routes and their answers. The
 //! connections they arrive on are handled in `conn.rs`.
 
@@ -29,6 +30,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/decide", post(decide).fallback(takes("POST")))
         .route("/v1/who-can", get(who_can).fallback(takes("GET")))
         .route("/v1/what-can", get(what_can).fallback(takes("GET")))
+        .route("/v1/assignable", get(assignable).fallback(takes("GET")))
         .route("/healthz", get(healthz).fallback(takes("GET")))
         .route("/readyz", get(readyz).fallback(takes("GET")))
         .route("/metrics", get(metrics).fallback(takes("GET")))
@@ -305,6 +307,20 @@ async fn what_can(
     match q {
         Err(e) => error(StatusCode::BAD_REQUEST, WireError::malformed(e.body_text())),
         Ok(Query(q)) => match policy.what_can(&q.role, q.tier.as_deref()) {
+            Ok(w) => json(StatusCode::OK, &w),
+            Err(e) => error(StatusCode::BAD_REQUEST, e),
+        },
+    }
+}
+
+async fn assignable(
+    State(s): State<Arc<Shared>>,
+    q: Result<Query<WhatCanQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let policy = s.policy.load_full();
+    match q {
+        Err(e) => error(StatusCode::BAD_REQUEST, WireError::malformed(e.body_text())),
+        Ok(Query(q)) => match policy.assignment(&q.role, q.tier.as_deref()) {
             Ok(w) => json(StatusCode::OK, &w),
             Err(e) => error(StatusCode::BAD_REQUEST, e),
         },

@@ -310,7 +310,11 @@ fn a_role_kept_but_not_assignable_is_said_everywhere() {
         "{}",
         out.transcript()
     );
-    assert!(out.stdout().contains("2 passed, 1 failed"), "{}", out.transcript());
+    assert!(
+        out.stdout().contains("2 passed, 1 failed"),
+        "{}",
+        out.transcript()
+    );
 
     std::fs::write(
         d.join("l2.policy"),

@@ -418,6 +418,19 @@ fn who_can_what_can_health_and_metrics() {
         body.contains("\"P0401\"") && body.contains("member"),
         "{body}"
     );
+    // The check a product runs when a customer assigns a role.
+    let (status, body) = server.get("/v1/assignable?role=developer&tier=team");
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["assignable"], false, "{body}");
+    assert_eq!(v["kind"], "role_unavailable");
+    assert!(v["policy_hash"].as_str().unwrap().starts_with("sha256:"));
+    let (status, body) = server.get("/v1/assignable?role=developer&tier=enterprise");
+    assert_eq!(status, 200);
+    assert!(body.contains("\"assignable\":true"), "{body}");
+    let (status, body) = server.get("/v1/assignable?role=developer");
+    assert_eq!(status, 400);
+    assert!(body.contains("\"P0402\""), "{body}");
     let (status, body) = server.get("/v1/who-can?action=x&colour=red");
     assert_eq!(status, 400);
     assert!(body.contains("\"P0403\""), "{body}");
