@@ -1,7 +1,8 @@
 //! `policy-bench`: writes generated policies and measures one compilation.
 //!
 //! ```text
-//! policy-bench gen ROLES PERMISSIONS DEPTH [--no-tiers]   # policy text on stdout
+//! policy-bench gen ROLES PERMISSIONS DEPTH [--no-tiers | --editions]   # policy text on stdout
+//!   (`--editions`: a second dimension, `edition cloud | server | dedicated`)
 //! policy-bench gen --shape SHAPE [N]                       # an adversarial shape (issue 13)
 //! policy-bench mem ROLES PERMISSIONS DEPTH [--no-tiers]   # compile, evaluate: time and peak memory
 //! policy-bench mem --shape SHAPE [N]
@@ -24,7 +25,7 @@ use std::time::Instant;
 use policy_bench::{generate, Shape, Spec};
 use policy_syntax::SourceFile;
 
-const USAGE: &str = "usage: policy-bench gen|mem ROLES PERMISSIONS DEPTH [--no-tiers]
+const USAGE: &str = "usage: policy-bench gen|mem ROLES PERMISSIONS DEPTH [--no-tiers | --editions]
        policy-bench gen|mem --shape chain|all-earlier|inherit-all|typos|wildcards|gated|big [N]";
 
 /// A line of `/proc/self/status`, in KiB (`VmHWM`, `VmRSS`).
@@ -74,6 +75,7 @@ fn parse_input(args: &[String]) -> Option<Input> {
     match args.get(3).map(String::as_str) {
         None => Some(Input::Spec(spec)),
         Some("--no-tiers") if args.len() == 4 => Some(Input::Spec(spec.without_tiers())),
+        Some("--editions") if args.len() == 4 => Some(Input::Spec(spec.with_editions())),
         Some(_) => None,
     }
 }

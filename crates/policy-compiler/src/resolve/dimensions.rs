@@ -390,12 +390,14 @@ impl Resolver<'_> {
         available: TierSet,
     ) -> Vec<ContextLabel> {
         let mut out: Vec<ContextLabel> = Vec::new();
+        if decl.labels.is_empty() {
+            return out;
+        }
         let mut taken = TierSet::default();
-        let names = context::contexts(&self.dims);
-        let name = |set: TierSet| -> String {
+        let name = |dims: &[Dimension], set: TierSet| -> String {
             set.iter()
                 .next()
-                .and_then(|t| names.get(t.index()))
+                .and_then(|t| context::contexts(dims).get(t.index()).cloned())
                 .map_or_else(String::new, |t| format!("`{}`", t.id))
         };
         for l in &decl.labels {
@@ -412,7 +414,14 @@ impl Resolver<'_> {
                             decl.id.name
                         ),
                     )
-                    .primary(at, format!("selects {}, where `{}` does not exist", name(set), decl.id.name))
+                    .primary(
+                        at,
+                        format!(
+                            "selects {}, where `{}` does not exist",
+                            name(&self.dims, set),
+                            decl.id.name
+                        ),
+                    )
                     .help("a label words the row where the permission exists; narrow the label's `on`, or widen the permission's");
                 if let Some(on) = &decl.tiers {
                     d = d.secondary(self.clause_span(on.span), "the permission exists only here");
@@ -431,7 +440,7 @@ impl Resolver<'_> {
                         format!(
                             "permission `{}` has two labels in {}",
                             decl.id.name,
-                            name(again)
+                            name(&self.dims, again)
                         ),
                     )
                     .primary(at, "labels it again here")
