@@ -26,37 +26,14 @@ pub fn path_of(uri: &lsp_types::Uri) -> Option<PathBuf> {
     {
         return None;
     }
-    let raw = uri.path().as_str().as_bytes();
-    let mut bytes = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while let Some(&b) = raw.get(i) {
-        let hex = |k: usize| raw.get(k).and_then(|c| (*c as char).to_digit(16));
-        match (b, hex(i + 1), hex(i + 2)) {
-            (b'%', Some(h), Some(l)) => {
-                bytes.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            _ => {
-                bytes.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(bytes).ok().map(PathBuf::from)
+    policy_syntax::decode_uri_path(uri.path().as_str()).map(PathBuf::from)
 }
 
-/// The `file:` URI of an absolute path.
+/// The `file:` URI of an absolute path (`None` for a relative one or one
+/// that is not UTF-8).
 pub fn uri_of(path: &Path) -> Option<lsp_types::Uri> {
-    let text = path.to_str()?;
-    let mut out = String::from("file://");
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out.parse().ok()
+    let text = path.to_str().filter(|t| t.starts_with('/'))?;
+    policy_syntax::file_uri(text).parse().ok()
 }
 
 /// The policy a test file's text names (`policy:` at the top level),

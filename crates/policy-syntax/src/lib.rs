@@ -16,6 +16,7 @@ mod names;
 mod parser;
 mod source;
 mod suggest;
+mod uri;
 
 pub use ast::*;
 pub use code::{Code, Severity};
@@ -35,3 +36,4 @@ pub const DEFAULT_MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 pub use source::{line_starts, LineCol, RenderSource, SourceFile, Span};
 pub use suggest::{did_you_mean, Suggester, MAX_VISITS_PER_SUGGESTION};
+pub use uri::{decode_uri_path, file_uri};

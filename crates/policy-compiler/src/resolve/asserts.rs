@@ -57,6 +57,21 @@ impl Resolver<'_> {
         None
     }
 
+    /// Resolves every name of `roles`, reporting each unknown one (all of
+    /// them, not only the first); `None` when any failed.
+    fn lookup_roles(
+        &mut self,
+        roles: &[Ident],
+        index: &HashMap<String, RoleId>,
+        names: &OnceCell<Suggester>,
+    ) -> Option<Vec<RoleId>> {
+        let ids: Vec<Option<RoleId>> = roles
+            .iter()
+            .map(|n| self.lookup_role(n, index, names))
+            .collect();
+        ids.into_iter().collect()
+    }
+
     /// Resolves every `assert` declaration; unresolvable ones are dropped
     /// after their diagnostics.
     pub(super) fn resolve_asserts(
@@ -72,17 +87,10 @@ impl Resolver<'_> {
             let tiers = self.tier_set(a.tiers.as_ref(), || "this assertion".to_string());
             let (claim, pattern) = match &a.kind {
                 AssertKind::Only { roles, pattern } => {
-                    let ids: Vec<Option<RoleId>> = roles
-                        .iter()
-                        .map(|n| self.lookup_role(n, index, &names))
-                        .collect();
-                    if ids.iter().any(|i| i.is_none()) {
+                    let Some(ids) = self.lookup_roles(roles, index, &names) else {
                         continue;
-                    }
-                    (
-                        AssertClaim::Only(ids.into_iter().flatten().collect()),
-                        pattern,
-                    )
+                    };
+                    (AssertClaim::Only(ids), pattern)
                 }
                 AssertKind::NoneBelow { role, pattern } => {
                     let Some(id) = self.lookup_role(role, index, &names) else {
@@ -92,25 +100,18 @@ impl Resolver<'_> {
                 }
                 AssertKind::NoRole { pattern } => (AssertClaim::NoRole, pattern),
                 AssertKind::Includes { roles, others } => {
-                    let r: Vec<Option<RoleId>> = roles
-                        .iter()
-                        .map(|n| self.lookup_role(n, index, &names))
-                        .collect();
-                    let o: Vec<Option<RoleId>> = others
-                        .iter()
-                        .map(|n| self.lookup_role(n, index, &names))
-                        .collect();
-                    if r.iter().chain(&o).any(Option::is_none) {
+                    // Both lists are resolved before giving up, so every
+                    // unknown name in either is reported.
+                    let r = self.lookup_roles(roles, index, &names);
+                    let o = self.lookup_roles(others, index, &names);
+                    let (Some(r), Some(o)) = (r, o) else {
                         continue;
-                    }
+                    };
                     let Some(first_other) = others.first() else {
                         continue;
                     };
                     out.push(ResolvedAssert {
-                        kind: AssertClaim::Includes(
-                            r.into_iter().flatten().collect(),
-                            o.into_iter().flatten().collect(),
-                        ),
+                        kind: AssertClaim::Includes(r, o),
                         pattern: "*".to_string(),
                         perms: (0..self.permissions.len() as u32).map(PermId).collect(),
                         tiers,
@@ -126,14 +127,9 @@ impl Resolver<'_> {
                     negated,
                     every,
                 } => {
-                    let ids: Vec<Option<RoleId>> = roles
-                        .iter()
-                        .map(|n| self.lookup_role(n, index, &names))
-                        .collect();
-                    if ids.iter().any(|i| i.is_none()) {
+                    let Some(ids) = self.lookup_roles(roles, index, &names) else {
                         continue;
-                    }
-                    let ids: Vec<RoleId> = ids.into_iter().flatten().collect();
+                    };
                     let claim = match (negated, every) {
                         (true, _) => AssertClaim::Cannot(ids),
                         (false, true) => AssertClaim::CanEvery(ids),
@@ -170,5 +166,39 @@ impl Resolver<'_> {
             });
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use policy_syntax::{Code, SourceFile};
+
+    /// Every unknown role of an assertion is reported, on both sides of
+    /// `includes` too, and the assertion is dropped (no other error).
+    #[test]
+    fn every_unknown_role_of_an_assertion_is_reported() {
+        let text = "permission a.b \"A\"\n\
+                    role admin \"Admin\" { grants a.b }\n\
+                    assert admin, amdin includes owner, admin, bob\n\
+                    assert only admin, root can a.b\n\
+                    assert x, y cannot a.b\n";
+        let (_, diags) = crate::compile(&SourceFile::new("t.policy", text));
+        let unknown: Vec<&str> = diags
+            .iter()
+            .filter(|d| d.code() == Code::UnknownRole)
+            .map(|d| d.message())
+            .collect();
+        assert_eq!(
+            unknown,
+            [
+                "unknown role `amdin`",
+                "unknown role `owner`",
+                "unknown role `bob`",
+                "unknown role `root`",
+                "unknown role `x`",
+                "unknown role `y`",
+            ]
+        );
+        assert_eq!(diags.len(), unknown.len(), "{diags:#?}");
     }
 }

@@ -11,7 +11,7 @@
 //! a tool execution notification (and `executionSuccessful: false`), so the
 //! log stays valid whatever happens. The shape is documented in docs/cli.md.
 
-use policy_syntax::{Code, Diagnostic, Fix, Severity, SourceFile, Span};
+use policy_syntax::{file_uri, Code, Diagnostic, Fix, Severity, SourceFile, Span};
 use serde_json::{json, Value};
 
 use super::Checked;
@@ -90,25 +90,6 @@ fn rule(code: Code, docs_url: Option<&str>) -> Value {
     rule
 }
 
-/// A file name as a relative URI reference: `/` kept, anything outside the
-/// RFC 3986 unreserved set percent-encoded (UTF-8 bytes); absolute paths
-/// become `file://` URIs.
-pub fn uri(name: &str) -> String {
-    let mut out = String::new();
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    if name.starts_with('/') {
-        format!("file://{out}")
-    } else {
-        out
-    }
-}
-
 fn region(source: &SourceFile, span: Span) -> Value {
     let start = source.line_col(span.start);
     let end = source.line_col(span.end);
@@ -121,7 +102,7 @@ fn region(source: &SourceFile, span: Span) -> Value {
 }
 
 fn location(file: &str, source: Option<&SourceFile>, span: Option<Span>) -> Value {
-    let mut physical = json!({ "artifactLocation": { "uri": uri(file) } });
+    let mut physical = json!({ "artifactLocation": { "uri": file_uri(file) } });
     if let (Some(src), Some(span), Some(obj)) = (source, span, physical.as_object_mut()) {
         obj.insert("region".to_string(), region(src, span));
     }
@@ -152,7 +133,7 @@ fn fix(file: &str, source: &SourceFile, fix: &Fix) -> Value {
     json!({
         "description": { "text": fix.title },
         "artifactChanges": [{
-            "artifactLocation": { "uri": uri(file) },
+            "artifactLocation": { "uri": file_uri(file) },
             "replacements": replacements,
         }],
     })
@@ -289,10 +270,10 @@ mod tests {
 
     #[test]
     fn uris_are_percent_encoded_references() {
-        assert_eq!(uri("policies/a b.policy"), "policies/a%20b.policy");
-        assert_eq!(uri("<stdin>"), "%3Cstdin%3E");
-        assert_eq!(uri("/tmp/x.policy"), "file:///tmp/x.policy");
-        assert_eq!(uri("dir/é.policy"), "dir/%C3%A9.policy");
+        assert_eq!(file_uri("policies/a b.policy"), "policies/a%20b.policy");
+        assert_eq!(file_uri("<stdin>"), "%3Cstdin%3E");
+        assert_eq!(file_uri("/tmp/x.policy"), "file:///tmp/x.policy");
+        assert_eq!(file_uri("dir/é.policy"), "dir/%C3%A9.policy");
     }
 
     #[test]
