@@ -6,6 +6,7 @@
 //! of its own.
 
 mod decision;
+pub(crate) mod provenance;
 pub mod wording;
 
 pub use decision::Decider;

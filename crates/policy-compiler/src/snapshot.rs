@@ -25,11 +25,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::rc::Rc;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::model::{PermId, Policy, Role, RoleId, TierId};
+use crate::explain::provenance::Provenance;
+use crate::model::{PermId, Policy, RoleId, TierId};
 
 /// The version of the snapshot format; bumped on any change to its shape.
 pub const SNAPSHOT_SCHEMA_VERSION: u32 = 1;
@@ -93,10 +93,9 @@ impl fmt::Display for Source {
 impl Snapshot {
     /// Takes the snapshot of a compiled policy.
     ///
-    /// Each role's sources are the union of its parents' (roles in
-    /// resolution order), skipping a parent of its latest parent when that
-    /// one excludes nothing: an inheritance chain, or roles that each
-    /// inherit every earlier one, cost time proportional to the output.
+    /// The sources are the explanation's (`Policy::provenance`), which
+    /// costs time proportional to the output even for an inheritance chain
+    /// or roles that each inherit every earlier one.
     /// [`Snapshot::view`] computes the same snapshot while it is
     /// serialized, without holding it.
     pub fn from_policy(policy: &Policy) -> Self {
@@ -155,8 +154,6 @@ pub struct SnapshotView<'a> {
 struct Names {
     /// Role ids in ascending order of their id.
     roles_by_id: Vec<RoleId>,
-    /// Per role, its rank in `roles_by_id`.
-    role_rank: Vec<u32>,
     /// Per permission, its rank by id.
     perm_rank: Vec<u32>,
 }
@@ -166,12 +163,6 @@ impl Names {
         let mut roles_by_id: Vec<RoleId> = (0..policy.roles().len() as u32).map(RoleId).collect();
         let role_name = |r: &RoleId| policy.role(*r).map(|x| x.id.as_str());
         roles_by_id.sort_by(|a, b| role_name(a).cmp(&role_name(b)));
-        let mut role_rank = vec![0; roles_by_id.len()];
-        for (k, r) in roles_by_id.iter().enumerate() {
-            if let Some(slot) = role_rank.get_mut(r.index()) {
-                *slot = k as u32;
-            }
-        }
         let mut perms: Vec<PermId> = (0..policy.permissions().len() as u32).map(PermId).collect();
         let perm_name = |p: &PermId| policy.permission(*p).map(|x| x.id.as_str());
         perms.sort_by(|a, b| perm_name(a).cmp(&perm_name(b)));
@@ -183,13 +174,8 @@ impl Names {
         }
         Names {
             roles_by_id,
-            role_rank,
             perm_rank,
         }
-    }
-
-    fn role_rank(&self, r: RoleId) -> u32 {
-        self.role_rank.get(r.index()).copied().unwrap_or(u32::MAX)
     }
 
     /// The id of the role of rank `k`.
@@ -201,115 +187,23 @@ impl Names {
     }
 }
 
-/// The ancestors a role inherits one permission from, as role ranks (so
-/// in id order), shared along chains.
-type From = Rc<BTreeSet<u32>>;
-
 /// One role's permissions on a tier, with where each comes from: the
 /// permission's id, whether the role grants it itself, and the ranks of
 /// the roles it inherits it from.
 type Entries<'p, 't> = Vec<(&'p str, bool, &'t BTreeSet<u32>)>;
 
-/// The sources of every role's raw permissions on one tier.
+/// The sources of every role's raw permissions on one tier: the
+/// explanation's [`Provenance`], with the roles ranked by id.
 struct TierTable {
     tier: TierId,
-    /// Per role, its raw permissions (ascending) with the roles it
-    /// inherits each from: the roles that grant it on the tier and pass it
-    /// down through roles that all hold it.
-    rows: Vec<Vec<(PermId, From)>>,
-    /// Per role, what it grants itself on the tier (ascending).
-    granted: Vec<Vec<PermId>>,
-    /// The parents' entries merged to build the rows (the work done).
-    #[cfg_attr(not(test), expect(dead_code, reason = "read by the tests"))]
-    merged: usize,
+    provenance: Provenance,
 }
 
 impl TierTable {
-    /// Builds the table from the parents' rows, roles in resolution order
-    /// (parents first): a role's row is the union of its parents' rows,
-    /// each parent adding itself where it grants the permission.
-    ///
-    /// A parent that is also a parent of another parent `b` (the latest in
-    /// resolution order) adds nothing when `b` excludes nothing: `b` holds
-    /// all it holds, and its sources already include that parent's. So a
-    /// role that inherits every earlier role costs its own row, not the sum
-    /// of its parents' rows.
     fn new(policy: &Policy, tier: TierId, names: &Names) -> Self {
-        let n_roles = policy.roles().len();
-        let granted: Vec<Vec<PermId>> = policy
-            .roles()
-            .iter()
-            .map(|role| {
-                let mut own: Vec<PermId> = role
-                    .grants
-                    .iter()
-                    .filter(|g| g.tiers.contains(tier))
-                    .flat_map(|g| g.matches.iter().copied())
-                    .collect();
-                own.sort_unstable();
-                own.dedup();
-                own
-            })
-            .collect();
-        let mut position = vec![usize::MAX; n_roles];
-        for (k, r) in policy.resolution_order().iter().enumerate() {
-            if let Some(slot) = position.get_mut(r.index()) {
-                *slot = k;
-            }
-        }
-        let empty: From = Rc::new(BTreeSet::new());
-        let mut rows: Vec<Vec<(PermId, From)>> = vec![Vec::new(); n_roles];
-        // Per permission, its index in the row being built (u32::MAX: none).
-        let mut slot_of = vec![u32::MAX; policy.permissions().len()];
-        let mut parents: Vec<RoleId> = Vec::new();
-        let mut merged = 0;
-        for &r in policy.resolution_order() {
-            let Some(decl) = policy.role(r) else {
-                continue;
-            };
-            active_parents(policy, decl, &position, &mut parents);
-            let raw = policy.raw_perms(tier, r);
-            for (k, p) in raw.iter().enumerate() {
-                if let Some(s) = slot_of.get_mut(p.index()) {
-                    *s = k as u32;
-                }
-            }
-            let mut row: Vec<(PermId, Option<From>)> = raw.iter().map(|&p| (p, None)).collect();
-            for &q in &parents {
-                let (Some(theirs), Some(own)) = (rows.get(q.index()), granted.get(q.index()))
-                else {
-                    continue;
-                };
-                let q_rank = names.role_rank(q);
-                merged += theirs.len();
-                for (p, theirs) in theirs {
-                    let Some((_, from)) = slot_of
-                        .get(p.index())
-                        .and_then(|&k| row.get_mut(k as usize))
-                    else {
-                        continue; // the role excludes it
-                    };
-                    let adds_self = own.binary_search(p).is_ok();
-                    *from = Some(merge(from.take(), theirs, adds_self.then_some(q_rank)));
-                }
-            }
-            for p in &raw {
-                if let Some(s) = slot_of.get_mut(p.index()) {
-                    *s = u32::MAX;
-                }
-            }
-            if let Some(slot) = rows.get_mut(r.index()) {
-                *slot = row
-                    .into_iter()
-                    .map(|(p, f)| (p, f.unwrap_or_else(|| Rc::clone(&empty))))
-                    .collect();
-            }
-        }
         TierTable {
             tier,
-            rows,
-            granted,
-            merged,
+            provenance: policy.provenance(tier, &names.roles_by_id),
         }
     }
 
@@ -330,17 +224,14 @@ impl TierTable {
                 f(&decl.id, None)?;
                 continue;
             }
-            let (Some(row), Some(own)) = (self.rows.get(r.index()), self.granted.get(r.index()))
-            else {
-                continue;
-            };
-            let mut entries: Vec<(u32, &'p str, bool, &BTreeSet<u32>)> = row
-                .iter()
-                .filter(|(p, _)| policy.perm_available(*p, self.tier))
-                .filter_map(|(p, from)| {
+            let mut entries: Vec<(u32, &'p str, bool, &BTreeSet<u32>)> = self
+                .provenance
+                .row(r)
+                .filter(|(p, _, _)| policy.perm_available(*p, self.tier))
+                .filter_map(|(p, granted, from)| {
                     let rank = names.perm_rank.get(p.index()).copied()?;
-                    let id = policy.permission(*p)?.id.as_str();
-                    Some((rank, id, own.binary_search(p).is_ok(), &**from))
+                    let id = policy.permission(p)?.id.as_str();
+                    Some((rank, id, granted, from))
                 })
                 .collect();
             entries.sort_unstable_by_key(|e| e.0);
@@ -355,61 +246,6 @@ impl TierTable {
             )?;
         }
         Ok(())
-    }
-}
-
-/// The parents of `decl` whose rows a role must merge, into `out`: all of
-/// them, except those that are parents of the latest one in resolution
-/// order when that one excludes nothing (it already holds and passes on
-/// everything they do).
-fn active_parents(policy: &Policy, decl: &Role, position: &[usize], out: &mut Vec<RoleId>) {
-    out.clear();
-    out.extend(decl.parents.iter().map(|p| p.role));
-    if out.len() < 2 {
-        return;
-    }
-    let pos = |r: RoleId| position.get(r.index()).copied().unwrap_or(usize::MAX);
-    let Some(base) = out.iter().copied().max_by_key(|&r| pos(r)) else {
-        return;
-    };
-    let Some(base_decl) = policy.role(base) else {
-        return;
-    };
-    if !base_decl.exclusions.is_empty() {
-        return;
-    }
-    let mut covered: Vec<RoleId> = base_decl.parents.iter().map(|p| p.role).collect();
-    covered.push(base);
-    covered.sort_unstable();
-    out.retain(|r| covered.binary_search(r).is_err());
-    out.push(base);
-}
-
-/// `mine` with `theirs` (a parent's sources of one permission) added, and
-/// the parent itself (`parent`, its rank) when it grants the permission;
-/// shares `theirs` or `mine` when nothing is added to it.
-fn merge(mine: Option<From>, theirs: &From, parent: Option<u32>) -> From {
-    match mine {
-        None => match parent {
-            None => Rc::clone(theirs),
-            Some(q) => {
-                let mut set = BTreeSet::clone(theirs);
-                set.insert(q);
-                Rc::new(set)
-            }
-        },
-        Some(mine) => {
-            if parent.is_none_or(|q| mine.contains(&q))
-                && (Rc::ptr_eq(&mine, theirs) || theirs.is_subset(&mine))
-            {
-                mine
-            } else {
-                let mut set = BTreeSet::clone(&mine);
-                set.extend(theirs.iter().copied());
-                set.extend(parent);
-                Rc::new(set)
-            }
-        }
     }
 }
 

@@ -14,7 +14,7 @@ use policy_syntax::SourceFile;
 
 /// The sources as the definition states them, one (role, permission) at a
 /// time over every parent (the algorithm before the rows were merged per
-/// parent): the oracle for [`TierTable`].
+/// parent): the oracle for `Policy::provenance`.
 fn reference(
     policy: &Policy,
     tier: TierId,
@@ -61,12 +61,12 @@ fn agrees(policy: &Policy) {
         let want = reference(policy, tier);
         let mut got = BTreeMap::new();
         for &r in policy.resolution_order() {
-            for (p, from) in &table.rows[r.index()] {
+            for (p, granted, from) in table.provenance.row(r) {
                 let from = from
                     .iter()
                     .map(|&k| names.roles_by_id[k as usize])
                     .collect();
-                got.insert((r, *p), (table.granted[r.index()].contains(p), from));
+                got.insert((r, p), (granted, from));
             }
         }
         assert_eq!(got, want);
@@ -113,12 +113,16 @@ fn inheriting_every_earlier_role_is_linear_in_the_output() {
     let names = Names::new(&policy);
     let tier = policy.tier_ids().next().unwrap();
     let table = TierTable::new(&policy, tier, &names);
-    let entries: usize = table.rows.iter().map(Vec::len).sum();
+    let entries: usize = policy
+        .resolution_order()
+        .iter()
+        .map(|&r| table.provenance.row(r).count())
+        .sum();
     assert_eq!(entries, n * (n + 1) / 2);
+    let merged = table.provenance.merged;
     assert!(
-        table.merged <= 2 * entries,
-        "{} merged for {entries} entries",
-        table.merged
+        merged <= 2 * entries,
+        "{merged} merged for {entries} entries"
     );
     agrees(&policy);
 }
