@@ -263,11 +263,15 @@ impl<'a> Resolver<'a> {
             let mut assignable: Option<(TierSet, Span)> = None;
             for stmt in &decl.body {
                 match stmt {
-                    RoleStmt::Assignable { tiers, .. } => {
-                        let set = self.tier_set(Some(tiers), || {
-                            format!("where role `{}` can be assigned", decl.id.name)
-                        });
-                        let span = self.clause_span(tiers.span);
+                    RoleStmt::Assignable { tiers, span } => {
+                        // `assignable nowhere` selects no context.
+                        let set = match tiers {
+                            Some(c) => self.tier_set(Some(c), || {
+                                format!("where role `{}` can be assigned", decl.id.name)
+                            }),
+                            None => TierSet::default(),
+                        };
+                        let span = self.clause_span(tiers.as_ref().map_or(*span, |c| c.span));
                         assignable = Some(match assignable {
                             Some((prev, first)) => (TierSet(prev.0 | set.0), first),
                             None => (set, span),

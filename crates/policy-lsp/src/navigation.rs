@@ -187,7 +187,7 @@ mod tests {
                        permission a.b \"A\" on >= team\n\
                        permission a.c \"C\" label \"Cee\" on team\n\
                        role m \"M\" on free, team { grants a.* on team excludes a.c assignable on team }\n\
-                       role r \"R\" { inherits m }\n\
+                       role r \"R\" { inherits m assignable nowhere }\n\
                        assert only r, m can a.b\n\
                        assert no role below r can a.c\n\
                        assert r includes m\n\

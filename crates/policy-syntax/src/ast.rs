@@ -178,10 +178,11 @@ pub enum RoleStmt {
         /// The whole statement.
         span: Span,
     },
-    /// `assignable on < business`: where the role can be newly given.
+    /// `assignable on < business`: where the role can be newly given;
+    /// `assignable nowhere`: in no context.
     Assignable {
-        /// The contexts it selects.
-        tiers: TierConstraint,
+        /// The contexts it selects (`None`: `nowhere`).
+        tiers: Option<TierConstraint>,
         /// The whole statement.
         span: Span,
     },

@@ -148,6 +148,7 @@ mod tests {
                 "inherits",
                 "label",
                 "no",
+                "nowhere",
                 "on",
                 "only",
                 "permission",

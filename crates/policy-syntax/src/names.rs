@@ -136,7 +136,7 @@ pub fn item_names(item: &Item) -> impl Iterator<Item = NameRef<'_>> {
                         out.tiers(tiers);
                     }
                     RoleStmt::Excludes { patterns, .. } => out.patterns(patterns),
-                    RoleStmt::Assignable { tiers, .. } => out.clause(tiers),
+                    RoleStmt::Assignable { tiers, .. } => out.tiers(tiers),
                 }
             }
         }

@@ -482,10 +482,7 @@ impl Builder {
                 patterns,
                 span,
             },
-            Rule::assignable_clause => RoleStmt::Assignable {
-                tiers: tiers?,
-                span,
-            },
+            Rule::assignable_clause => RoleStmt::Assignable { tiers, span },
             _ => return None,
         })
     }

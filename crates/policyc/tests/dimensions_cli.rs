@@ -333,3 +333,50 @@ fn a_role_kept_but_not_assignable_is_said_everywhere() {
         "no decision changed"
     );
 }
+
+#[test]
+fn a_role_assignable_nowhere_is_kept_everywhere_it_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("n.policy"),
+        "tiers team < enterprise\n\
+         permission tickets.solve \"Solve tickets\"\n\
+         /// Agents not yet given a role keep what they had; no one is given it.\n\
+         role legacy_agent \"Legacy agent\" on enterprise {\n  assignable nowhere\n  grants tickets.solve\n}\n",
+    )
+    .unwrap();
+    for (tier, kind) in [
+        ("team", "role_unavailable"),
+        ("enterprise", "not_assignable"),
+    ] {
+        let out = run(
+            d,
+            &[
+                "assignable",
+                "n.policy",
+                "legacy_agent",
+                "--tier",
+                tier,
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(out.code, 1, "{}", out.transcript());
+        assert_eq!(json(&out)["kind"], kind, "{tier}");
+    }
+    let out = run(
+        d,
+        &[
+            "query",
+            "n.policy",
+            "--role",
+            "legacy_agent",
+            "--action",
+            "tickets.solve",
+            "--tier",
+            "enterprise",
+        ],
+    );
+    assert_eq!(out.code, 0, "holders keep it: {}", out.transcript());
+}

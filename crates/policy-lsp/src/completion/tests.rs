@@ -98,6 +98,7 @@ fn completion_offers_every_keyword_of_the_grammar_and_no_other() {
         format!("{SRC}assert r can "),
         format!("{SRC}role x \"X\" on free "),
         format!("{SRC}permission p.q \"P\" "),
+        format!("{SRC}role x \"X\" {{ assignable "),
     ];
     let mut offered = BTreeSet::new();
     for probe in &probes {

@@ -24,6 +24,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_grants | Rule::grants_clause => "`grants`",
         Rule::kw_excludes | Rule::excludes_clause => "`excludes`",
         Rule::kw_assignable | Rule::assignable_clause => "`assignable`",
+        Rule::kw_nowhere => "`nowhere`",
         Rule::kw_label | Rule::label_clause => "`label`",
         Rule::kw_on | Rule::tier_clause => "`on`",
         Rule::kw_assert => "`assert`",
