@@ -66,6 +66,7 @@ pub fn reference_spec(policy: &Policy) -> policy_testkit::Spec {
                     })
                     .collect(),
                 excludes: r.exclusions.iter().map(|e| e.pattern.clone()).collect(),
+                assignable: r.assignable.map(tiers),
             })
             .collect(),
         ..policy_testkit::Spec::default()
@@ -290,10 +291,16 @@ fn assertion_text(a: &policy_syntax::AssertDecl) -> String {
             pattern.text
         ),
     };
-    let on = match a.tiers.as_ref().map(|t| &t.selector) {
+    let term = |t: &TierSelector| match t {
+        TierSelector::Range { op, tier } => format!("{op:?} {}", tier.name),
+        TierSelector::List(list) => names(list),
+    };
+    let on = match &a.tiers {
         None => String::new(),
-        Some(TierSelector::Range { op, tier }) => format!(" on {op:?} {}", tier.name),
-        Some(TierSelector::List(list)) => format!(" on {}", names(list)),
+        Some(c) => format!(
+            " on {}",
+            c.terms.iter().map(term).collect::<Vec<_>>().join(" and ")
+        ),
     };
     format!("assert {claim}{on}")
 }
