@@ -25,6 +25,10 @@ pub struct Declarations {
     /// The dimensions (a `tiers` line is the one named `tier`); the tiers
     /// (contexts) are derived from them.
     pub dimensions: Vec<Dimension>,
+    /// The combinations the product offers (`offered` lines), as
+    /// mixed-radix ids, ascending; `None`: every combination
+    /// ([`context::ContextSpace`]).
+    pub offered: Option<Vec<u32>>,
     /// The permissions, in declaration order.
     pub permissions: Vec<Permission>,
     /// The roles, in declaration order. Their grants' and exclusions'
@@ -61,16 +65,26 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
     let Declarations {
         source_name,
         dimensions,
+        offered,
         permissions,
         mut roles,
         lines,
     } = decls;
-    let tier_count = context::context_count(&dimensions);
-    if tier_count == 0 || tier_count > MAX_TIERS {
+    let combinations = context::context_count(&dimensions);
+    if combinations == 0 || combinations > MAX_TIERS {
         return err(format!(
             "its dimensions combine into more than {MAX_TIERS} contexts, or a dimension has no value"
         ));
     }
+    if let Some(o) = &offered {
+        let ascending = o.windows(2).all(|w| w.first() < w.get(1));
+        if o.is_empty() || !ascending || o.iter().any(|&c| c as usize >= combinations) {
+            return err(
+                "its offered contexts are empty, repeated, out of order, or not combinations of its dimensions",
+            );
+        }
+    }
+    let tier_count = context::ContextSpace::new(&dimensions, offered.as_deref()).count();
     unique(
         dimensions.iter().map(|d| d.name.as_str()),
         "dimension",
@@ -90,11 +104,13 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
         PermId,
     )?;
     let role_index = unique(roles.iter().map(|r| r.id.as_str()), "role", RoleId)?;
-    let in_range = |set: TierSet| set.0 & !all.0 == 0;
+    // Every declaration exists somewhere: source cannot state an empty
+    // `on` clause (`P0305`); only `assignable nowhere` is an empty set.
+    let in_range = |set: TierSet| set.0 & !all.0 == 0 && !set.is_empty();
     for p in &permissions {
         if !in_range(p.tiers) {
             return err(format!(
-                "permission `{}` names a tier that does not exist",
+                "permission `{}` names a tier that does not exist, or none",
                 p.id
             ));
         }
@@ -134,7 +150,10 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
     let role_count = roles.len();
     for r in &mut roles {
         if !in_range(r.tiers) {
-            return err(format!("role `{}` names a tier that does not exist", r.id));
+            return err(format!(
+                "role `{}` names a tier that does not exist, or none",
+                r.id
+            ));
         }
         // The rule source is held to (`P0313`).
         if r.assignable.is_some_and(|a| a.0 & !r.tiers.0 != 0) {
@@ -155,7 +174,7 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
         for g in &mut r.grants {
             if !in_range(g.tiers) {
                 return err(format!(
-                    "a grant of role `{}` names a tier that does not exist",
+                    "a grant of role `{}` names a tier that does not exist, or none",
                     r.id
                 ));
             }
@@ -179,6 +198,7 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
     let mut lints = Vec::new();
     let indexed = Indexed {
         dimensions,
+        offered,
         permissions,
         roles,
         perm_index,
@@ -199,6 +219,7 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
 /// turns into a [`Policy`].
 pub(crate) struct Indexed {
     pub dimensions: Vec<Dimension>,
+    pub offered: Option<Vec<u32>>,
     pub permissions: Vec<Permission>,
     pub roles: Vec<Role>,
     pub perm_index: HashMap<String, PermId>,
@@ -221,7 +242,7 @@ pub(crate) fn build(
     lints: &mut Vec<policy_syntax::Diagnostic>,
 ) -> (Policy, Option<sets::TooLarge>) {
     let order = graph::order_roles(&mut d.roles, &source, diags);
-    let tiers = context::contexts(&d.dimensions);
+    let tiers = context::ContextSpace::new(&d.dimensions, d.offered.as_deref()).contexts();
     let tier_index = tiers
         .iter()
         .enumerate()
@@ -239,6 +260,7 @@ pub(crate) fn build(
     let policy = Policy {
         source,
         dimensions: d.dimensions,
+        offered: d.offered,
         tiers,
         permissions: d.permissions,
         roles: d.roles,

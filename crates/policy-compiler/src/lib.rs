@@ -129,6 +129,7 @@ pub fn compile_file_with_expected(
     let repeated = std::mem::take(&mut resolved.repeated_grants);
     let indexed = assemble::Indexed {
         dimensions: resolved.dimensions,
+        offered: resolved.offered,
         permissions: resolved.permissions,
         roles: resolved.roles,
         perm_index: resolved.perm_index,

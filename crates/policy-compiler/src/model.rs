@@ -19,6 +19,9 @@ pub struct Policy {
     pub(crate) source: SourceFile,
     /// The dimensions, as declared.
     pub(crate) dimensions: Vec<Dimension>,
+    /// The combinations the `offered` lines select, as mixed-radix ids
+    /// ascending; `None`: every combination is a context.
+    pub(crate) offered: Option<Vec<u32>>,
     /// The contexts the dimensions combine into (with one dimension, its
     /// values): what every per-tier computation runs over.
     pub(crate) tiers: Vec<Tier>,
@@ -143,7 +146,18 @@ impl Policy {
         &self.dimensions
     }
 
-    /// The context `text` names (see [`crate::context::parse_context`]):
+    /// The contexts: the dimensions, and the combinations offered.
+    pub fn context_space(&self) -> crate::context::ContextSpace<'_> {
+        crate::context::ContextSpace::new(&self.dimensions, self.offered.as_deref())
+    }
+
+    /// The offered combinations as mixed-radix ids (`None`: every
+    /// combination), for [`crate::Declarations`].
+    pub fn offered(&self) -> Option<&[u32]> {
+        self.offered.as_deref()
+    }
+
+    /// The context `text` names (see [`crate::context::ContextSpace::parse`]):
     /// a tier's name, or one value of each dimension. The one lookup of a
     /// context by text; `None` when the policy declares no dimension.
     pub fn context(&self, text: &str) -> Option<Result<TierId, crate::context::ContextError>> {
@@ -152,7 +166,7 @@ impl Policy {
         }
         Some(match self.tier_id(text) {
             Some(id) => Ok(id),
-            None => crate::context::parse_context(&self.dimensions, text),
+            None => self.context_space().parse(text),
         })
     }
 

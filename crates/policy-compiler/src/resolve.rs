@@ -15,6 +15,8 @@ mod dimensions;
 /// The declarations of a file with every reference resolved.
 pub(crate) struct Resolved {
     pub dimensions: Vec<Dimension>,
+    /// The offered combinations (see [`crate::context::ContextSpace`]).
+    pub offered: Option<Vec<u32>>,
     pub permissions: Vec<Permission>,
     pub roles: Vec<Role>,
     pub role_index: HashMap<String, RoleId>,
@@ -31,6 +33,9 @@ pub(crate) struct Resolver<'a> {
     /// Every dimension value by name: (dimension, value) indexes.
     value_index: HashMap<String, (usize, usize)>,
     dims: Vec<Dimension>,
+    /// The combinations the `offered` lines select (mixed-radix ids,
+    /// ascending); `None` until they are resolved, or without any.
+    offered: Option<Vec<u32>>,
     perm_index: HashMap<String, PermId>,
     perm_ids_sorted: Vec<String>,
     /// Wildcard expansion (`pattern.rs`), built once the permissions are known.
@@ -49,6 +54,7 @@ impl<'a> Resolver<'a> {
             diags: Vec::new(),
             value_index: HashMap::new(),
             dims: Vec::new(),
+            offered: None,
             perm_index: HashMap::new(),
             perm_ids_sorted: Vec::new(),
             patterns: pattern::PatternIndex::default(),
@@ -75,12 +81,14 @@ impl<'a> Resolver<'a> {
 
     pub fn resolve(mut self, file: &PolicyFile) -> (Resolved, Vec<Diagnostic>) {
         self.collect_dimensions(file);
+        self.collect_offered(file);
         self.collect_permissions(file);
         let (roles, role_index, repeated) = self.collect_roles(file);
         let asserts = self.resolve_asserts(file, &role_index);
         let resolved = Resolved {
             asserts,
             dimensions: self.dims,
+            offered: self.offered,
             permissions: self.permissions,
             roles,
             role_index,

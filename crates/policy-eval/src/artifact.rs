@@ -44,7 +44,10 @@ use crate::error::EvalError;
 /// grant).
 /// Version 6 declares `dimensions` (each with its values; `tiers` is the
 /// one named `tier`) in place of `tiers`; the tier lists name contexts.
-pub const SCHEMA_VERSION: u32 = 6;
+/// Version 7 declares the `offered` contexts (when `offered` lines restrict
+/// the combinations) and writes the empty set (`assignable nowhere`) as
+/// `[]`; the implicit context of a policy without dimensions is named `""`.
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// The whole artifact.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -62,10 +65,15 @@ pub struct Artifact {
     /// The dimensions, as declared; the contexts (tiers) are every
     /// combination of their values ([`policy_compiler::context`]).
     pub dimensions: Vec<Dimension>,
+    /// The contexts the product offers, lowest first, when `offered` lines
+    /// restrict the combinations of the dimensions; absent: every
+    /// combination is a context.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offered: Option<Vec<String>>,
     /// The distinct context lists of the declarations (each lowest first), in
     /// order of first use ([`for_each_tier_set`]): permissions, then each
-    /// role followed by its grants. In a policy without tiers, the one list
-    /// is empty (the implicit tier). In an artifact, every [`TierSet`] of
+    /// role followed by its grants. In a policy without dimensions, the
+    /// implicit context is named `""`. In an artifact, every [`TierSet`] of
     /// a declaration holds an index into this table.
     pub tier_sets: Vec<Vec<String>>,
     /// Permissions in declaration order.
@@ -99,7 +107,7 @@ impl Artifact {
             if k == next {
                 tier_sets.push(
                     set.iter()
-                        .filter_map(|t| policy.tier(t).map(|x| x.id.clone()))
+                        .map(|t| policy.tier(t).map_or_else(String::new, |x| x.id.clone()))
                         .collect(),
                 );
             }
@@ -112,6 +120,10 @@ impl Artifact {
             source: policy.source().name().to_string(),
             lines: policy.line_table(),
             dimensions: policy.dimensions().to_vec(),
+            offered: policy
+                .context_space()
+                .is_restricted()
+                .then(|| policy.tiers().iter().map(|t| t.id.clone()).collect()),
             tier_sets,
             permissions,
             roles,
@@ -135,6 +147,7 @@ impl Artifact {
             source: "",
             lines: &self.lines,
             dimensions: &self.dimensions,
+            offered: self.offered.as_deref(),
             tier_sets: &self.tier_sets,
             permissions: &self.permissions,
             roles: &self.roles,
@@ -174,6 +187,8 @@ struct Blank<'a> {
     source: &'a str,
     lines: &'a LineTable,
     dimensions: &'a [Dimension],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    offered: Option<&'a [String]>,
     tier_sets: &'a [Vec<String>],
     permissions: &'a [Permission],
     roles: &'a [Role],

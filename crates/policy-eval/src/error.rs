@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use policy_compiler::context::ContextError;
 use policy_syntax::{Code, Diagnostic};
 
 /// What kind of name a query got wrong: the language's one [`NameKind`]
@@ -115,6 +116,13 @@ impl EvalError {
                 Some(format!("pass `--tier` with one of {}", quoted(tiers)))
             }
             EvalError::UnexpectedTier { .. } => Some("leave out the tier".to_string()),
+            EvalError::Context {
+                error: ContextError::NotOffered { offered, .. },
+                ..
+            } => Some(format!(
+                "the contexts this product offers are {}",
+                quoted(offered)
+            )),
             EvalError::MissingContext { dimensions } | EvalError::Context { dimensions, .. } => {
                 Some(format!(
                     "name one value of each dimension, as `--on dimension=value` (or `value`): {dimensions}"

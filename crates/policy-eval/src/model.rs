@@ -340,12 +340,23 @@ impl Evaluator {
         let dims = self.policy.dimensions();
         match tier {
             Some(t) if dims.len() > 1 && self.tier_id(t).is_none() => {
-                policy_compiler::context::matching_contexts(dims, t).map_err(|error| {
-                    EvalError::Context {
-                        error,
-                        dimensions: policy_compiler::context::describe_dimensions(dims),
-                    }
-                })
+                let space = self.policy.context_space();
+                let context_error = |error| EvalError::Context {
+                    error,
+                    dimensions: policy_compiler::context::describe_dimensions(dims),
+                };
+                match space.matching(t) {
+                    // Values no offered context has: refused as a context
+                    // that is not offered (the whole one, when named).
+                    Ok(found) if found.is_empty() => Err(context_error(match space.parse(t) {
+                        Err(e @ ContextError::NotOffered { .. }) => e,
+                        _ => ContextError::NotOffered {
+                            context: t.to_string(),
+                            offered: space.contexts().into_iter().map(|c| c.id).collect(),
+                        },
+                    })),
+                    found => found.map_err(context_error),
+                }
             }
             Some(_) => Ok(vec![self.resolve_tier(tier)?]),
             None => Ok((0..self.n_tiers as u32).map(TierId).collect()),

@@ -176,7 +176,7 @@ fn a_version_3_artifact_is_p0570() {
     assert_eq!(err.code().as_str(), "P0570");
     assert!(
         err.to_string()
-            .contains("artifact schema version 3 is not supported (this policyc reads version 6)"),
+            .contains("artifact schema version 3 is not supported (this policyc reads version 7)"),
         "{err}"
     );
 }
@@ -195,7 +195,7 @@ fn a_version_5_artifact_is_p0570() {
     assert_eq!(err.code().as_str(), "P0570");
     assert!(
         err.to_string()
-            .contains("artifact schema version 5 is not supported (this policyc reads version 6)"),
+            .contains("artifact schema version 5 is not supported (this policyc reads version 7)"),
         "{err}"
     );
 }
@@ -219,7 +219,7 @@ fn a_version_4_artifact_is_p0570() {
     assert_eq!(err.code().as_str(), "P0570");
     assert!(
         err.to_string()
-            .contains("artifact schema version 4 is not supported (this policyc reads version 6)"),
+            .contains("artifact schema version 4 is not supported (this policyc reads version 7)"),
         "{err}"
     );
 }
@@ -519,7 +519,10 @@ fn artifact_holds_only_what_a_policy_can_write() {
         &|a| a.roles[0].grants[0].pattern = "a.*.*x".into(),
         "pattern",
     );
-    refused(&|a| a.tier_sets[0].clear(), "entry 0 is an empty tier list");
+    refused(
+        &|a| a.tier_sets[0].clear(),
+        "permission `a.b` names a tier that does not exist, or none",
+    );
     // The tier sets (version 4): indices in range, each list of declared
     // tiers named once, no list twice, none unused.
     refused(
@@ -536,11 +539,11 @@ fn artifact_holds_only_what_a_policy_can_write() {
     );
     refused(
         &|a| a.tier_sets[0].push("free".into()),
-        "entry 0 names tier `free` twice",
+        "entry 0 names context `free` twice",
     );
     refused(
         &|a| a.tier_sets[0][1] = "gold".into(),
-        "entry 0 names unknown tier `gold`",
+        "entry 0 names unknown context `gold`",
     );
     refused(
         &|a| a.tier_sets.push(vec!["team".into(), "free".into()]),

@@ -210,6 +210,7 @@ fn context(text: &str, offset: usize) -> Want {
         }
         Some(Tok::Word("assert")) => Want::RolesAnd(&["only", "no"]),
         Some(Tok::Word("assignable")) => Want::Keywords(&["on", "nowhere"]),
+        Some(Tok::Word("offered")) => Want::Keywords(&["on"]),
         Some(Tok::Word("no")) => Want::Keywords(&["role"]),
         Some(Tok::Word("role")) if matches!(prev, Some(Tok::Word("no"))) => {
             Want::Keywords(&["below", "can"])

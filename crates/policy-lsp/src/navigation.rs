@@ -77,26 +77,31 @@ pub fn symbols(analysis: &Analysis) -> Vec<Symbol> {
                 span: d.span,
                 selection: d.id.span,
             }),
-            Item::Assert(d) => {
-                // The assertion's own text (without its doc comment), on one line.
-                let start = d.doc.as_ref().map_or(d.span.start, |doc| doc.span.end);
-                let body = text.get(start..d.span.end).unwrap_or("").trim();
-                let name: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
-                let kw = text
-                    .get(start..d.span.end)
-                    .and_then(|s| s.find("assert"))
-                    .map_or(start, |i| start + i);
-                out.push(Symbol {
-                    kind: None,
-                    name,
-                    detail: None,
-                    span: d.span,
-                    selection: Span::new(kw, (kw + "assert".len()).min(d.span.end)),
-                });
-            }
+            Item::Assert(d) => out.push(statement(text, d.doc.as_ref(), d.span, "assert")),
+            Item::Offered(d) => out.push(statement(text, d.doc.as_ref(), d.span, "offered")),
         }
     }
     out
+}
+
+/// A declaration that declares no name (`assert`, `offered`), as a symbol
+/// named by its own text (without its doc comment) on one line, selected
+/// at its keyword.
+fn statement(text: &str, doc: Option<&policy_syntax::Doc>, span: Span, keyword: &str) -> Symbol {
+    let start = doc.map_or(span.start, |doc| doc.span.end);
+    let body = text.get(start..span.end).unwrap_or("").trim();
+    let name: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let kw = text
+        .get(start..span.end)
+        .and_then(|s| s.find(keyword))
+        .map_or(start, |i| start + i);
+    Symbol {
+        kind: None,
+        name,
+        detail: None,
+        span,
+        selection: Span::new(kw, (kw + keyword.len()).min(span.end)),
+    }
 }
 
 /// Why a rename was refused.
@@ -194,7 +199,8 @@ mod tests {
                        assert r can every a.b on team\n\
                        assert no role can a.c\n\
                        assert m cannot a.c on cloud and team\n\
-                       dimension edition cloud | server\n";
+                       dimension edition cloud | server\n\
+                       offered on cloud\n";
 
     fn analysis() -> Analysis {
         Analysis::new("t.policy", SRC, Encoding::Utf8)
@@ -235,7 +241,7 @@ mod tests {
     #[test]
     fn no_keyword_is_indexed_as_a_name() {
         let a = analysis();
-        assert_eq!(a.compiled.file.items.len(), 13);
+        assert_eq!(a.compiled.file.items.len(), 14);
         for kw in engine::keywords() {
             let mut found = 0;
             let bytes = SRC.as_bytes();

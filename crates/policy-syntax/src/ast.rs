@@ -274,6 +274,20 @@ pub enum Item {
     Role(RoleDecl),
     /// `assert ...`
     Assert(AssertDecl),
+    /// `offered on ...`
+    Offered(OfferedDecl),
+}
+
+/// `offered on cloud and >= pro`: combinations of values the product
+/// sells; with such lines, the policy's contexts are their union.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferedDecl {
+    /// Attached doc comment.
+    pub doc: Option<Doc>,
+    /// The combinations it selects.
+    pub tiers: TierConstraint,
+    /// The whole declaration.
+    pub span: Span,
 }
 
 impl Item {
@@ -284,6 +298,7 @@ impl Item {
             Item::Permission(d) => d.span,
             Item::Role(d) => d.span,
             Item::Assert(d) => d.span,
+            Item::Offered(d) => d.span,
         }
     }
 }

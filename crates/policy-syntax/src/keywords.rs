@@ -149,6 +149,7 @@ mod tests {
                 "label",
                 "no",
                 "nowhere",
+                "offered",
                 "on",
                 "only",
                 "permission",
@@ -158,7 +159,14 @@ mod tests {
         );
         assert_eq!(
             declaration_keywords(),
-            ["tiers", "dimension", "permission", "role", "assert"]
+            [
+                "tiers",
+                "dimension",
+                "offered",
+                "permission",
+                "role",
+                "assert"
+            ]
         );
     }
 

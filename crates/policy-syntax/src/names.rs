@@ -22,10 +22,10 @@ pub enum NameKind {
     Role,
 }
 
-/// The declaration keywords that declare no name (`assert`). Every
+/// The declaration keywords that declare no name (`assert`, `offered`). Every
 /// keyword of the grammar's `decl_keyword` rule is either here or the
 /// [`NameKind::keyword`] of a kind; a unit test checks it.
-pub const NON_NAMING_DECLARATIONS: &[&str] = &["assert"];
+pub const NON_NAMING_DECLARATIONS: &[&str] = &["assert", "offered"];
 
 /// Declaration keywords that declare names of a kind besides its own
 /// [`NameKind::keyword`]: `dimension` declares tiers (the values of a
@@ -140,6 +140,7 @@ pub fn item_names(item: &Item) -> impl Iterator<Item = NameRef<'_>> {
                 }
             }
         }
+        Item::Offered(d) => out.clause(&d.tiers),
         Item::Assert(d) => {
             match &d.kind {
                 AssertKind::Only { roles, pattern } | AssertKind::Can { roles, pattern, .. } => {

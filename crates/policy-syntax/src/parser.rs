@@ -408,6 +408,11 @@ impl Builder {
                 tiers,
                 span,
             }),
+            Rule::offered_decl => Item::Offered(OfferedDecl {
+                doc,
+                tiers: tiers?,
+                span,
+            }),
             _ => return None,
         })
     }

@@ -380,3 +380,84 @@ fn a_role_assignable_nowhere_is_kept_everywhere_it_exists() {
     );
     assert_eq!(out.code, 0, "holders keep it: {}", out.transcript());
 }
+
+/// With `offered` lines, every command works on the offered contexts only:
+/// naming another is P0401 (exit 2) everywhere a context is read, the
+/// listings and the matrix show only offered ones, and a compiled artifact
+/// answers the same.
+#[test]
+fn only_offered_contexts_exist_for_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("o.policy"),
+        "dimension edition cloud | community\ndimension plan free < pro\n\
+         offered on cloud\noffered on community and free\n\
+         permission docs.view \"View documents\"\n\
+         permission sso.configure \"Configure SSO\" on pro\n\
+         role admin \"Admin\" {\n  grants docs.view, sso.configure\n}\n",
+    )
+    .unwrap();
+    let out = run(d, &["compile", "o.policy", "-o", "o.json"]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    for src in ["o.policy", "o.json"] {
+        for args in [
+            vec![
+                "query",
+                src,
+                "--role",
+                "admin",
+                "--action",
+                "docs.view",
+                "--on",
+                "community",
+                "--on",
+                "pro",
+            ],
+            vec!["who-can", src, "docs.view", "--tier", "community+pro"],
+            vec!["what-can", src, "admin", "--on", "pro+community"],
+            vec!["assignable", src, "admin", "--tier", "community+pro"],
+        ] {
+            let out = run(d, &args);
+            assert_eq!(out.code, 2, "{args:?}: {}", out.transcript());
+            assert!(
+                out.stderr()
+                    .contains("error[P0401]: the product does not offer context `community+pro`"),
+                "{args:?}: {}",
+                out.transcript()
+            );
+        }
+        let out = run(d, &["who-can", src, "sso.configure", "--format", "json"]);
+        assert_eq!(out.code, 0, "{}", out.transcript());
+        let shown = out.stdout();
+        assert!(
+            shown.contains("cloud+pro") && !shown.contains("community+pro"),
+            "{shown}"
+        );
+    }
+    let out = run(d, &["matrix", "o.policy"]);
+    assert!(
+        !out.stdout().contains("community+pro"),
+        "{}",
+        out.transcript()
+    );
+    assert!(
+        out.stdout().contains("community+free"),
+        "{}",
+        out.transcript()
+    );
+    std::fs::write(
+        d.join("o.test.yaml"),
+        "policy: o.policy\ncases:\n\
+         \x20 - role: admin\n    action: sso.configure\n    on: {edition: community, plan: pro}\n    expect: deny\n",
+    )
+    .unwrap();
+    let out = run(d, &["test", "o.test.yaml"]);
+    assert_ne!(out.code, 0, "{}", out.transcript());
+    assert!(
+        out.transcript()
+            .contains("does not offer context `community+pro`"),
+        "{}",
+        out.transcript()
+    );
+}

@@ -135,11 +135,11 @@ fn a_tierless_artifact_validates_and_a_broken_one_does_not() {
     let v = validator("compiled-policy.schema.json");
     let doc: Value = serde_json::from_str(&compile(&p, "json")).unwrap();
     assert_eq!(errors(&v, &doc), Vec::<String>::new());
-    assert_eq!(doc["schema_version"], json!(6));
+    assert_eq!(doc["schema_version"], json!(7));
     assert_eq!(
         doc["tier_sets"],
-        json!([[]]),
-        "the implicit tier's one empty list"
+        json!([[""]]),
+        "the implicit context, named `\"\"`"
     );
     assert_eq!(doc["roles"][0]["grants"][0]["tier_set"], json!(0));
     assert!(doc.get("effective").is_none());
@@ -186,4 +186,38 @@ fn a_tierless_artifact_validates_and_a_broken_one_does_not() {
     let mut bad = doc;
     bad["roles"][0]["extra"] = json!(true);
     assert!(!v.is_valid(&bad));
+}
+
+/// Version 7: `offered` contexts, and the empty set of `assignable nowhere`
+/// (with the implicit context named `""` beside it) validate.
+#[test]
+fn offered_contexts_and_assignable_nowhere_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = validator("compiled-policy.schema.json");
+    let p = dir.path().join("o.policy");
+    std::fs::write(
+        &p,
+        "dimension edition cloud | community\ndimension plan free < pro\n\
+         offered on cloud\noffered on community and free\n\
+         permission a.read \"Read\"\nrole r \"R\" { grants a.* }\n",
+    )
+    .unwrap();
+    let doc: Value = serde_json::from_str(&compile(&p, "json")).unwrap();
+    assert_eq!(errors(&v, &doc), Vec::<String>::new());
+    assert_eq!(
+        doc["offered"],
+        json!(["cloud+free", "cloud+pro", "community+free"])
+    );
+    let mut bad = doc.clone();
+    bad["offered"] = json!([]);
+    assert!(!v.is_valid(&bad), "an empty `offered` list");
+    let p = dir.path().join("n.policy");
+    std::fs::write(
+        &p,
+        "permission a.read \"Read\"\nrole r \"R\" { grants a.*\n assignable nowhere }\n",
+    )
+    .unwrap();
+    let doc: Value = serde_json::from_str(&compile(&p, "json")).unwrap();
+    assert_eq!(errors(&v, &doc), Vec::<String>::new());
+    assert_eq!(doc["tier_sets"], json!([[""], []]));
 }

@@ -9,11 +9,38 @@ use super::Resolver;
 use crate::context::{self, describe_dimensions};
 use crate::model::*;
 
+/// What an `offered` line is called in messages.
+const OFFERED_LINE: &str = "an `offered` line";
+
 impl Resolver<'_> {
     /// How many contexts the sets are computed for (1 when there are no
     /// dimensions: the implicit context).
     pub(super) fn tier_count(&self) -> usize {
-        context::context_count(&self.dims).max(1)
+        self.space().count().max(1)
+    }
+
+    /// The contexts: every combination of the dimensions' values, or the
+    /// ones the `offered` lines select once they are resolved.
+    pub(super) fn space(&self) -> context::ContextSpace<'_> {
+        context::ContextSpace::new(&self.dims, self.offered.as_deref())
+    }
+
+    /// The `offered` lines: the combinations the product sells (their
+    /// union) become the policy's contexts, and every later `on` clause
+    /// selects among them. A line that selects nothing is `P0305`, as any
+    /// clause; without any line, every combination is a context.
+    pub(super) fn collect_offered(&mut self, file: &PolicyFile) {
+        let mut any = false;
+        let mut union = TierSet::default();
+        for item in &file.items {
+            let Item::Offered(decl) = item else { continue };
+            any = true;
+            let set = self.tier_set(Some(&decl.tiers), || OFFERED_LINE.to_string());
+            union = TierSet(union.0 | set.0);
+        }
+        if any && !union.is_empty() {
+            self.offered = Some(union.iter().map(|t| t.0).collect());
+        }
     }
 
     /// Whether the policy speaks of tiers (none or one dimension, named
@@ -208,13 +235,30 @@ impl Resolver<'_> {
             } else {
                 self.diag(
                     Code::EmptyTierConstraint,
-                    format!("{} is available in no context", what()),
+                    // `what` names the thing the clause limits; an `offered`
+                    // line limits nothing but the product (`offers`).
+                    match what() {
+                        w if w == OFFERED_LINE => format!("{w} offers no context"),
+                        w => format!("{w} is available in no context"),
+                    },
                 )
                 .primary(c.span, "no context has all of these")
-                .help(format!(
-                    "a context is one value of each dimension: {}",
-                    describe_dimensions(&self.dims)
-                ))
+                .help(if self.offered.is_some() {
+                    format!(
+                        "the contexts this product offers (its `offered` lines) are {}",
+                        self.space()
+                            .contexts()
+                            .iter()
+                            .map(|t| format!("`{}`", t.id))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                } else {
+                    format!(
+                        "a context is one value of each dimension: {}",
+                        describe_dimensions(&self.dims)
+                    )
+                })
             };
             self.diags.push(d);
         }
@@ -259,7 +303,7 @@ impl Resolver<'_> {
                         None => first = Some((d, t)),
                         _ => {}
                     }
-                    set = TierSet(set.0 | context::select(&self.dims, d, |x| x == v).0);
+                    set = TierSet(set.0 | self.space().select(d, |x| x == v).0);
                 }
             }
             TierSelector::Range { op, tier } => {
@@ -288,7 +332,7 @@ impl Resolver<'_> {
                     return (set, true);
                 }
                 let op = *op;
-                set = context::select(&self.dims, d, |x| match op {
+                set = self.space().select(d, |x| match op {
                     CmpOp::Ge => x >= v,
                     CmpOp::Gt => x > v,
                     CmpOp::Le => x <= v,
@@ -354,7 +398,9 @@ impl Resolver<'_> {
     ) -> TierSet {
         let outside = TierSet(set.0 & !available.0);
         if let Some(first) = outside.iter().next() {
-            let name = context::contexts(&self.dims)
+            let name = self
+                .space()
+                .contexts()
                 .get(first.index())
                 .map_or_else(String::new, |t| t.id.clone());
             let more = outside.iter().count() - 1;
@@ -394,10 +440,10 @@ impl Resolver<'_> {
             return out;
         }
         let mut taken = TierSet::default();
-        let name = |dims: &[Dimension], set: TierSet| -> String {
+        let name = |space: context::ContextSpace<'_>, set: TierSet| -> String {
             set.iter()
                 .next()
-                .and_then(|t| context::contexts(dims).get(t.index()).cloned())
+                .and_then(|t| space.contexts().get(t.index()).cloned())
                 .map_or_else(String::new, |t| format!("`{}`", t.id))
         };
         for l in &decl.labels {
@@ -418,7 +464,7 @@ impl Resolver<'_> {
                         at,
                         format!(
                             "selects {}, where `{}` does not exist",
-                            name(&self.dims, set),
+                            name(self.space(), set),
                             decl.id.name
                         ),
                     )
@@ -440,7 +486,7 @@ impl Resolver<'_> {
                         format!(
                             "permission `{}` has two labels in {}",
                             decl.id.name,
-                            name(&self.dims, again)
+                            name(self.space(), again)
                         ),
                     )
                     .primary(at, "labels it again here")

@@ -76,7 +76,16 @@ fn check_text(a: &Artifact) -> Result<(), EvalError> {
 /// it names (what `assemble` checks and builds the policy from).
 pub(super) fn declarations(a: &Artifact) -> Result<Declarations, EvalError> {
     check_text(a)?;
-    let sets = tier_sets(a)?;
+    if context::context_count(&a.dimensions) > MAX_TIERS {
+        return Err(EvalError::bad_artifact(format!(
+            "its dimensions combine into more than {MAX_TIERS} contexts"
+        )));
+    }
+    let offered = offered(a)?;
+    let sets = tier_sets(
+        a,
+        context::ContextSpace::new(&a.dimensions, offered.as_deref()),
+    )?;
     let mut used = vec![false; sets.len()];
     let mut permissions = a.permissions.clone();
     let mut roles = a.roles.clone();
@@ -103,58 +112,72 @@ pub(super) fn declarations(a: &Artifact) -> Result<Declarations, EvalError> {
         source_name: a.source.clone(),
         lines: a.lines.clone(),
         dimensions: a.dimensions.clone(),
+        offered,
         permissions,
         roles,
     })
 }
 
-/// The artifact's `tier_sets` as sets: in a policy with tiers, each a
-/// non-empty list of declared tiers, none named twice, and no list given
-/// twice; in a policy without tiers, only the empty list (the implicit
-/// tier).
-fn tier_sets(a: &Artifact) -> Result<Vec<TierSet>, EvalError> {
-    let bad = |what: String| EvalError::bad_artifact(what);
-    if context::context_count(&a.dimensions) > MAX_TIERS {
-        return Err(bad(format!(
-            "its dimensions combine into more than {MAX_TIERS} contexts"
-        )));
+/// The artifact's `offered` contexts as mixed-radix ids (each a
+/// context's name, lowest first, none twice), or `None` without the field.
+fn offered(a: &Artifact) -> Result<Option<Vec<u32>>, EvalError> {
+    let Some(names) = &a.offered else {
+        return Ok(None);
+    };
+    let bad = |what: String| Err(EvalError::bad_artifact(what));
+    if a.dimensions.is_empty() || names.is_empty() {
+        return bad(
+            "its `offered` list is empty, or names contexts of a policy without dimensions"
+                .to_string(),
+        );
     }
-    let tiers = context::contexts(&a.dimensions);
-    let tier_index: HashMap<&str, TierId> = tiers
+    let every = context::ContextSpace::new(&a.dimensions, None).contexts();
+    let mut out: Vec<u32> = Vec::with_capacity(names.len());
+    for n in names {
+        let Some(c) = every.iter().position(|t| &t.id == n) else {
+            return bad(format!("its `offered` list names unknown context `{n}`"));
+        };
+        let c = c as u32;
+        if out.last().is_some_and(|&last| last >= c) {
+            return bad(format!(
+                "its `offered` list names `{n}` twice or out of order (lowest first)"
+            ));
+        }
+        out.push(c);
+    }
+    Ok(Some(out))
+}
+
+/// The artifact's `tier_sets` as sets of the contexts of `space`: each a
+/// list of its contexts (the implicit one of a policy without dimensions
+/// is named `""`), none named twice, and no list given twice. The empty
+/// list is the empty set (`assignable nowhere`).
+fn tier_sets(a: &Artifact, space: context::ContextSpace<'_>) -> Result<Vec<TierSet>, EvalError> {
+    let bad = |what: String| EvalError::bad_artifact(what);
+    let tiers = space.contexts();
+    let mut tier_index: HashMap<&str, TierId> = tiers
         .iter()
         .enumerate()
         .map(|(i, t)| (t.id.as_str(), TierId(i as u32)))
         .collect();
+    if tiers.is_empty() {
+        tier_index.insert("", TierId(0));
+    }
     let mut seen: HashMap<TierSet, usize> = HashMap::new();
     let mut sets = Vec::with_capacity(a.tier_sets.len());
     for (k, names) in a.tier_sets.iter().enumerate() {
-        let set = if tiers.is_empty() {
-            if let Some(n) = names.first() {
+        let mut set = TierSet::default();
+        for n in names {
+            let id = tier_index
+                .get(n.as_str())
+                .ok_or_else(|| bad(format!("`tier_sets` entry {k} names unknown context `{n}`")))?;
+            if set.contains(*id) {
                 return Err(bad(format!(
-                    "`tier_sets` entry {k} names tier `{n}` in a policy without tiers"
+                    "`tier_sets` entry {k} names context `{n}` twice"
                 )));
             }
-            TierSet::all(1)
-        } else {
-            if names.is_empty() {
-                // Source cannot state an empty `on` clause (the compiler
-                // refuses it); a missing clause is every tier, written out.
-                return Err(bad(format!(
-                    "`tier_sets` entry {k} is an empty tier list: every declaration exists on at least one tier"
-                )));
-            }
-            let mut set = TierSet::default();
-            for n in names {
-                let id = tier_index.get(n.as_str()).ok_or_else(|| {
-                    bad(format!("`tier_sets` entry {k} names unknown tier `{n}`"))
-                })?;
-                if set.contains(*id) {
-                    return Err(bad(format!("`tier_sets` entry {k} names tier `{n}` twice")));
-                }
-                set.insert(*id);
-            }
-            set
-        };
+            set.insert(*id);
+        }
         if let Some(first) = seen.insert(set, k) {
             return Err(bad(format!(
                 "`tier_sets` entries {first} and {k} are the same tier list"

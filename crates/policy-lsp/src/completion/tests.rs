@@ -46,6 +46,7 @@ fn contexts() {
         [
             "tiers",
             "dimension",
+            "offered",
             "permission",
             "role",
             "assert",
@@ -59,6 +60,16 @@ fn contexts() {
     assert_eq!(
         labels("dimension edition cloud | server\nrole x \"X\" on cloud, server "),
         ["and"]
+    );
+    assert_eq!(
+        labels("dimension edition cloud | server\ndimension plan free < pro\noffered "),
+        ["on"]
+    );
+    assert_eq!(
+        labels(
+            "dimension edition cloud | server\ndimension plan free < pro\noffered on server and "
+        ),
+        ["cloud", "server", "free", "pro"]
     );
     assert_eq!(labels(&format!("{SRC}role x \"X\" {{\n  gr")), IN_BLOCK);
     assert_eq!(labels(&format!("{SRC}assert ")), ["r", "only", "no"]);

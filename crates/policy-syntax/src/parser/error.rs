@@ -16,6 +16,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         Rule::kw_tiers => "`tiers`",
         Rule::kw_dimension => "`dimension`",
+        Rule::kw_offered => "`offered`",
         Rule::kw_and => "`and`",
         Rule::bar => "`|`",
         Rule::kw_permission => "`permission`",
@@ -52,9 +53,10 @@ fn describe(rule: Rule) -> Option<&'static str> {
         | Rule::permission_decl
         | Rule::role_decl
         | Rule::assert_decl
+        | Rule::offered_decl
         | Rule::doc
         | Rule::doc_line => {
-            "a declaration (`tiers`, `dimension`, `permission`, `role` or `assert`, or an `expect` line before one)"
+            "a declaration (`tiers`, `dimension`, `offered`, `permission`, `role` or `assert`, or an `expect` line before one)"
         }
         Rule::assert_can => "a role name",
         Rule::EOI => "end of file",
