@@ -49,7 +49,9 @@ pub const SNAPSHOT_SCHEMA_VERSION: u32 = 1;
 /// ```
 ///
 /// Tiers keep their declared order (lowest first); roles and permissions are
-/// sorted by id.
+/// sorted by id. With several dimensions, contexts whose tables are equal
+/// are one entry named by their contexts joined by `, `
+/// (`cloud+free, cloud+pro: …`), so the snapshot does not multiply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
     /// Always [`SNAPSHOT_SCHEMA_VERSION`].
@@ -64,7 +66,9 @@ pub struct Snapshot {
 /// The roles on one tier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TierSnapshot {
-    /// The tier id, or `None` for the implicit tier of a tierless policy.
+    /// The tier id (with several dimensions, the contexts that share this
+    /// table, joined by `, `), or `None` for the implicit tier of a
+    /// tierless policy.
     pub tier: Option<String>,
     /// Role id → its effective permissions, or `None` when the role cannot
     /// be assigned on this tier.
@@ -100,9 +104,10 @@ impl Snapshot {
     /// serialized, without holding it.
     pub fn from_policy(policy: &Policy) -> Self {
         let names = Names::new(policy);
-        let tiers = policy
-            .tier_ids()
-            .map(|t| {
+        let tiers = context_groups(policy, &names)
+            .into_iter()
+            .map(|group| {
+                let t = group.first().copied().unwrap_or(TierId(0));
                 let table = TierTable::new(policy, t, &names);
                 let mut roles = BTreeMap::new();
                 let Ok(()) = table.for_each_role(policy, &names, |id, perms| {
@@ -124,7 +129,7 @@ impl Snapshot {
                     Ok::<(), std::convert::Infallible>(())
                 });
                 TierSnapshot {
-                    tier: policy.tier(t).map(|x| x.id.clone()),
+                    tier: group_name(policy, &group),
                     roles,
                 }
             })
@@ -308,24 +313,25 @@ impl Serialize for SnapshotView<'_> {
         let names = Names::new(policy);
         let mut m = s.serialize_map(Some(2))?;
         m.serialize_entry("schema_version", &SNAPSHOT_SCHEMA_VERSION)?;
-        let tiers: Vec<TierId> = policy.tier_ids().collect();
-        match tiers.as_slice() {
-            [only] if policy.tiers().is_empty() => m.serialize_entry(
+        if policy.tiers().is_empty() {
+            m.serialize_entry(
                 "roles",
                 &LazyRoles {
                     policy,
                     names: &names,
-                    tier: *only,
+                    tier: TierId(0),
                 },
-            )?,
-            _ => m.serialize_entry(
+            )?;
+        } else {
+            let groups = context_groups(policy, &names);
+            m.serialize_entry(
                 "tiers",
                 &LazyTiers {
                     policy,
                     names: &names,
-                    tiers: &tiers,
+                    groups: &groups,
                 },
-            )?,
+            )?;
         }
         m.end()
     }
@@ -335,23 +341,83 @@ impl Serialize for SnapshotView<'_> {
 struct LazyTiers<'a> {
     policy: &'a Policy,
     names: &'a Names,
-    tiers: &'a [TierId],
+    groups: &'a [Vec<TierId>],
 }
 
 impl Serialize for LazyTiers<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(self.tiers.len()))?;
-        for &tier in self.tiers {
-            let name = self.policy.tier(tier).map_or("default", |x| x.id.as_str());
+        let mut m = s.serialize_map(Some(self.groups.len()))?;
+        for group in self.groups {
+            let name = group_name(self.policy, group);
             let roles = LazyRoles {
                 policy: self.policy,
                 names: self.names,
-                tier,
+                tier: group.first().copied().unwrap_or(TierId(0)),
             };
-            m.serialize_entry(name, &roles)?;
+            m.serialize_entry(name.as_deref().unwrap_or("default"), &roles)?;
         }
         m.end()
     }
+}
+
+/// One context's table in a comparable form: per role in id order, its
+/// entries (permission, granted, ranks inherited from), or `None` when it
+/// is not available.
+type Form = Vec<Option<Vec<(String, bool, Vec<u32>)>>>;
+
+fn form(policy: &Policy, names: &Names, tier: TierId) -> Form {
+    let mut out = Vec::new();
+    let Ok(()) = TierTable::new(policy, tier, names).for_each_role(policy, names, |_, entries| {
+        out.push(entries.map(|e| {
+            e.into_iter()
+                .map(|(p, g, from)| (p.to_string(), g, from.iter().copied().collect()))
+                .collect()
+        }));
+        Ok::<(), std::convert::Infallible>(())
+    });
+    out
+}
+
+/// The entries of a snapshot: each context alone, or — with several
+/// dimensions, where the contexts multiply — the contexts whose tables
+/// are equal as one group, in the order of their first context (the
+/// matrix groups them the same way). Only a hash of each table is kept;
+/// two tables with one hash are compared in full, so a group is exact.
+fn context_groups(policy: &Policy, names: &Names) -> Vec<Vec<TierId>> {
+    let tiers: Vec<TierId> = policy.tier_ids().collect();
+    if policy.dimensions().len() < 2 {
+        return tiers.into_iter().map(|t| vec![t]).collect();
+    }
+    let hash = |t: TierId| {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        form(policy, names, t).hash(&mut h);
+        h.finish()
+    };
+    let mut groups: Vec<(u64, Vec<TierId>)> = Vec::new();
+    for t in tiers {
+        let h = hash(t);
+        let same = groups.iter_mut().find(|(gh, g)| {
+            *gh == h
+                && g.first()
+                    .is_some_and(|&f| form(policy, names, f) == form(policy, names, t))
+        });
+        match same {
+            Some((_, g)) => g.push(t),
+            None => groups.push((h, vec![t])),
+        }
+    }
+    groups.into_iter().map(|(_, g)| g).collect()
+}
+
+/// A group's name: its contexts joined by `, ` (`None` for the implicit
+/// tier of a policy without tiers).
+fn group_name(policy: &Policy, group: &[TierId]) -> Option<String> {
+    let names: Vec<&str> = group
+        .iter()
+        .filter_map(|&t| policy.tier(t).map(|x| x.id.as_str()))
+        .collect();
+    (!names.is_empty()).then(|| names.join(", "))
 }
 
 /// The roles of one tier of a [`SnapshotView`].

@@ -192,3 +192,53 @@ proptest! {
         agrees(&policy);
     }
 }
+
+/// With several dimensions, contexts with equal tables are one entry named
+/// by all of them, in the order of their first context; the streamed view
+/// writes the same bytes; one dimension keeps one entry per tier.
+#[test]
+fn contexts_with_equal_tables_are_one_entry() {
+    let (policy, diags) = compile(&SourceFile::new(
+        "t.policy",
+        "dimension edition cloud | server\ndimension plan free < pro\n\
+         permission a.b \"A\"\npermission a.c \"C\" on pro\n\
+         role r \"R\" { grants a.* }\nrole s \"S\" on server { grants a.b }\n",
+    ));
+    assert!(!has_errors(&diags), "{diags:?}");
+    let snap = Snapshot::from_policy(&policy);
+    let keys: Vec<&str> = snap
+        .tiers
+        .iter()
+        .filter_map(|t| t.tier.as_deref())
+        .collect();
+    assert_eq!(
+        keys,
+        ["cloud+free", "cloud+pro", "server+free", "server+pro"],
+        "every table differs"
+    );
+    let (policy, _) = compile(&SourceFile::new(
+        "t.policy",
+        "dimension edition cloud | server\ndimension plan free < pro\n\
+         permission a.b \"A\"\npermission a.c \"C\" on pro\n\
+         role r \"R\" { grants a.* }\n",
+    ));
+    let snap = Snapshot::from_policy(&policy);
+    let keys: Vec<&str> = snap
+        .tiers
+        .iter()
+        .filter_map(|t| t.tier.as_deref())
+        .collect();
+    assert_eq!(keys, ["cloud+free, server+free", "cloud+pro, server+pro"]);
+    let built = serde_yaml::to_string(&snap).unwrap();
+    assert_eq!(
+        built,
+        serde_yaml::to_string(&Snapshot::view(&policy)).unwrap()
+    );
+    assert!(built.contains("cloud+free, server+free:"), "{built}");
+    let (one, _) = compile(&SourceFile::new(
+        "t.policy",
+        "tiers free < pro\npermission a.b \"A\"\nrole r \"R\" { grants a.b }\n",
+    ));
+    let snap = Snapshot::from_policy(&one);
+    assert_eq!(snap.tiers.len(), 2, "one dimension: one entry per tier");
+}

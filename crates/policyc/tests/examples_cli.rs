@@ -1,0 +1,70 @@
+//! The real products under `policies/examples/`, through the real binary:
+//! each policy names its sources and the date they were read, compiles
+//! with no warning (`check --deny-warnings`), and its test file — every
+//! cell of the published table — passes.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a missing example is a test failure"
+)]
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{root, run};
+
+/// Every example policy, with its test file.
+fn examples() -> Vec<(PathBuf, PathBuf)> {
+    let mut out = Vec::new();
+    let dir = root().join("policies/examples");
+    let mut products: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    products.sort();
+    for product in products {
+        let name = product.file_name().unwrap().to_string_lossy().to_string();
+        let policy = product.join(format!("{name}.policy"));
+        let tests = product.join(format!("{name}.test.yaml"));
+        assert!(
+            policy.is_file(),
+            "{} has no {name}.policy",
+            product.display()
+        );
+        assert!(
+            tests.is_file(),
+            "{} has no {name}.test.yaml",
+            product.display()
+        );
+        out.push((policy, tests));
+    }
+    assert!(out.len() >= 2, "at least two real products");
+    out
+}
+
+#[test]
+fn every_example_names_its_source_compiles_cleanly_and_passes_its_table() {
+    for (policy, tests) in examples() {
+        let text = std::fs::read_to_string(&policy).unwrap();
+        let header: String = text.lines().take_while(|l| l.starts_with("//")).collect();
+        assert!(
+            header.contains("https://"),
+            "{}: no source URL",
+            policy.display()
+        );
+        assert!(
+            header.contains("Read 20"),
+            "{}: no date read",
+            policy.display()
+        );
+        let dir = policy.parent().unwrap();
+        let out = run(dir, &["check", "--deny-warnings", policy.to_str().unwrap()]);
+        assert_eq!(out.code, 0, "{}", out.transcript());
+        let out = run(dir, &["test", tests.to_str().unwrap()]);
+        assert_eq!(out.code, 0, "{}", out.transcript());
+        assert!(out.stdout().contains(" 0 failed"), "{}", out.transcript());
+        let out = run(dir, &["fmt", "--check", policy.to_str().unwrap()]);
+        assert_eq!(out.code, 0, "{}", out.transcript());
+    }
+}
