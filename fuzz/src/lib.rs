@@ -299,7 +299,10 @@ fn assertion_text(a: &policy_syntax::AssertDecl) -> String {
         None => String::new(),
         Some(c) => format!(
             " on {}",
-            c.terms.iter().map(term).collect::<Vec<_>>().join(" and ")
+            c.alternatives()
+                .map(|alt| alt.iter().map(term).collect::<Vec<_>>().join(" and "))
+                .collect::<Vec<_>>()
+                .join(" or ")
         ),
     };
     format!("assert {claim}{on}")

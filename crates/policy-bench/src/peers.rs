@@ -90,13 +90,21 @@ pub fn cedar_statements(file: &policy_syntax::PolicyFile) -> String {
         })
         .unwrap_or_default();
     // The benchmark shapes have one dimension: an `and` of terms is the
-    // tiers every term selects.
+    // tiers every term selects, an `or` of those the tiers any selects.
     fn tiers_of<'a>(order: &[&'a str], c: &'a TierConstraint) -> Vec<&'a str> {
-        let mut terms = c.terms.iter().map(|t| term_tiers(order, t));
-        let first = terms.next().unwrap_or_default();
-        terms.fold(first, |acc, t| {
-            acc.into_iter().filter(|x| t.contains(x)).collect()
-        })
+        let conj = |alt: &'a [TierSelector]| -> Vec<&'a str> {
+            let mut terms = alt.iter().map(|t| term_tiers(order, t));
+            let first = terms.next().unwrap_or_default();
+            terms.fold(first, |acc, t| {
+                acc.into_iter().filter(|x| t.contains(x)).collect()
+            })
+        };
+        let any: Vec<Vec<&'a str>> = c.alternatives().map(conj).collect();
+        order
+            .iter()
+            .copied()
+            .filter(|t| any.iter().any(|a| a.contains(t)))
+            .collect()
     }
     fn term_tiers<'a>(order: &[&'a str], term: &'a TierSelector) -> Vec<&'a str> {
         match term {

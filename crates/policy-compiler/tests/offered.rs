@@ -69,3 +69,52 @@ proptest! {
         }
     }
 }
+
+/// Conjunctions an `on` clause can be built from, over the dimensions of
+/// [`or_policy`].
+const CONJUNCTIONS: &[&str] = &[
+    "cloud",
+    "server, dedicated",
+    ">= pro",
+    "< enterprise",
+    "server and free",
+    "cloud, dedicated and >= pro",
+    ">= pro and < enterprise",
+];
+
+/// A policy whose role `any` is on `a or b` (and, with `offered`, only
+/// some combinations exist), beside roles on `a` and on `b` alone.
+fn or_policy(a: &str, b: &str, offered: bool) -> String {
+    let offered = if offered {
+        "offered on cloud\noffered on server, dedicated and >= pro\n"
+    } else {
+        ""
+    };
+    format!(
+        "dimension edition cloud | server | dedicated\ndimension plan free < pro < enterprise\n{offered}\
+         permission p.x \"X\"\n\
+         role any \"Any\" on {a} or {b} {{\n  grants p.x\n}}\n\
+         role left \"Left\" on {a} {{\n  grants p.x\n}}\n\
+         role right \"Right\" on {b} {{\n  grants p.x\n}}\n\
+         role gated \"Gated\" {{\n  grants p.x on {a} or {b}\n}}\n"
+    )
+}
+
+proptest! {
+    #[test]
+    fn an_or_clause_selects_the_union_of_its_alternatives(
+        a in proptest::sample::select(CONJUNCTIONS),
+        b in proptest::sample::select(CONJUNCTIONS),
+        offered in any::<bool>(),
+    ) {
+        let text = or_policy(a, b, offered);
+        let (p, _) = compile(&SourceFile::new("p.policy", &text));
+        let role = |n: &str| p.role_id(n).unwrap();
+        let x = p.perm_id("p.x").unwrap();
+        for t in p.tier_ids() {
+            let either = p.allows(t, role("left"), x) || p.allows(t, role("right"), x);
+            prop_assert_eq!(p.allows(t, role("any"), x), either, "{:?}\n{}", p.tier(t), text);
+            prop_assert_eq!(p.allows(t, role("gated"), x), either, "{:?}\n{}", p.tier(t), text);
+        }
+    }
+}

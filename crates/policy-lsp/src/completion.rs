@@ -200,9 +200,9 @@ fn context(text: &str, offset: usize) -> Want {
         Some(Tok::Word("every")) if matches!(prev, Some(Tok::Word("can"))) => {
             Want::Permissions(&[])
         }
-        Some(Tok::Word("on" | "and")) => Want::Tiers,
+        Some(Tok::Word("on" | "and" | "or")) => Want::Tiers,
         Some(Tok::Punct(">=" | "<=" | ">" | "<")) => {
-            if matches!(prev, Some(Tok::Word("on" | "and"))) || !listed {
+            if matches!(prev, Some(Tok::Word("on" | "and" | "or"))) || !listed {
                 Want::Tiers
             } else {
                 Want::Nothing
@@ -229,9 +229,9 @@ fn context(text: &str, offset: usize) -> Want {
         // a permission, a `label` clause).
         Some(Tok::Word(_)) if in_on_clause(&toks) => {
             if in_permission(&toks) {
-                Want::Keywords(&["and", "label"])
+                Want::Keywords(&["and", "or", "label"])
             } else {
-                Want::Keywords(&["and"])
+                Want::Keywords(&["and", "or"])
             }
         }
         // A permission's label, then its `on` or a context's `label`.
@@ -261,7 +261,7 @@ fn in_on_clause(toks: &[(usize, Tok<'_>)]) -> bool {
     for (_, t) in toks.iter().rev() {
         match t {
             Tok::Word("on") => return true,
-            Tok::Word(w) if engine::is_keyword(w) && *w != "and" => return false,
+            Tok::Word(w) if engine::is_keyword(w) && !matches!(*w, "and" | "or") => return false,
             Tok::Word(_) | Tok::Punct("," | ">=" | "<=" | ">" | "<") => {}
             _ => return false,
         }

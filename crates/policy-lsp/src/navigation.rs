@@ -198,7 +198,7 @@ mod tests {
                        assert r includes m\n\
                        assert r can every a.b on team\n\
                        assert no role can a.c\n\
-                       assert m cannot a.c on cloud and team\n\
+                       assert m cannot a.c on cloud and team or server\n\
                        dimension edition cloud | server\n\
                        offered on cloud\n";
 

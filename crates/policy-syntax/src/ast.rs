@@ -88,10 +88,30 @@ pub enum TierSelector {
 /// one dimension; the clause selects the contexts every term selects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TierConstraint {
-    /// What it selects, one term per `and`-joined part (at least one).
+    /// Its terms, in order (at least one): each `and`-joined to the one
+    /// before, except where an `or` starts an alternative ([`Self::or_at`]).
     pub terms: Vec<TierSelector>,
+    /// The index in `terms` of the first term of each alternative after
+    /// the first (where an `or` stands), ascending; empty without `or`.
+    pub or_at: Vec<usize>,
     /// The span of the whole clause, `on` included.
     pub span: Span,
+}
+
+impl TierConstraint {
+    /// The alternatives (`or`-joined), each its `and`-joined terms: the
+    /// clause selects the contexts some alternative's terms all select.
+    pub fn alternatives(&self) -> impl Iterator<Item = &[TierSelector]> {
+        let starts = std::iter::once(0).chain(self.or_at.iter().copied());
+        let ends = self
+            .or_at
+            .iter()
+            .copied()
+            .chain(std::iter::once(self.terms.len()));
+        starts
+            .zip(ends)
+            .filter_map(move |(a, b)| self.terms.get(a..b))
+    }
 }
 
 /// `tiers free < team < enterprise` (the dimension named `tier`), or

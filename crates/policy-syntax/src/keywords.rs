@@ -152,6 +152,7 @@ mod tests {
                 "offered",
                 "on",
                 "only",
+                "or",
                 "permission",
                 "role",
                 "tiers"

@@ -281,14 +281,19 @@ impl Builder {
 
     fn tier_constraint(&self, pair: Pair<'_, Rule>) -> Option<TierConstraint> {
         let span = self.span(&pair);
-        let terms: Vec<TierSelector> = pair
-            .into_inner()
-            .filter_map(|p| self.tier_term(p))
-            .collect();
-        if terms.is_empty() {
+        let mut terms: Vec<TierSelector> = Vec::new();
+        let mut or_at = Vec::new();
+        for p in pair.into_inner() {
+            if p.as_rule() == Rule::kw_or {
+                or_at.push(terms.len());
+            } else {
+                terms.extend(self.tier_term(p));
+            }
+        }
+        if terms.is_empty() || or_at.last().is_some_and(|&k| k >= terms.len()) {
             return None;
         }
-        Some(TierConstraint { terms, span })
+        Some(TierConstraint { terms, or_at, span })
     }
 
     /// One `and`-joined term of an `on` clause (`None` for the keywords).

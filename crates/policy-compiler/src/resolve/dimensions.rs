@@ -209,12 +209,16 @@ impl Resolver<'_> {
     ) -> TierSet {
         let all = TierSet::all(self.tier_count());
         let Some(c) = constraint else { return all };
-        let mut set = all;
+        let mut set = TierSet::default();
         let mut unknown = false;
-        for term in &c.terms {
-            let (term_set, bad) = self.term_set(term);
-            unknown |= bad;
-            set = TierSet(set.0 & term_set.0);
+        for alternative in c.alternatives() {
+            let mut conj = all;
+            for term in alternative {
+                let (term_set, bad) = self.term_set(term);
+                unknown |= bad;
+                conj = TierSet(conj.0 & term_set.0);
+            }
+            set = TierSet(set.0 | conj.0);
         }
         if set.is_empty() && !unknown {
             let d = if self.speaks_of_tiers() {

@@ -59,7 +59,11 @@ fn contexts() {
     );
     assert_eq!(
         labels("dimension edition cloud | server\nrole x \"X\" on cloud, server "),
-        ["and"]
+        ["and", "or"]
+    );
+    assert_eq!(
+        labels("dimension edition cloud | server\ndimension plan free < pro\nrole x \"X\" on cloud and free or "),
+        ["cloud", "server", "free", "pro"]
     );
     assert_eq!(
         labels("dimension edition cloud | server\ndimension plan free < pro\noffered "),

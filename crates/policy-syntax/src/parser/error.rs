@@ -18,6 +18,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_dimension => "`dimension`",
         Rule::kw_offered => "`offered`",
         Rule::kw_and => "`and`",
+        Rule::kw_or => "`or`",
         Rule::bar => "`|`",
         Rule::kw_permission => "`permission`",
         Rule::kw_role => "`role`",
