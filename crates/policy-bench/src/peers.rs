@@ -147,7 +147,8 @@ pub fn cedar_statements(file: &policy_syntax::PolicyFile) -> String {
                 RoleStmt::Excludes { patterns, .. } => ("forbid", patterns, String::new()),
                 // Who may be given the role is not a decision Cedar makes.
                 RoleStmt::Assignable { .. } => continue,
-                RoleStmt::Inherits { .. } => continue,
+                // Links between roles are Cedar's entity hierarchy.
+                RoleStmt::Inherits { .. } | RoleStmt::ActsAs { .. } => continue,
             };
             let actions: Vec<String> = patterns
                 .iter()

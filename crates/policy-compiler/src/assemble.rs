@@ -29,6 +29,9 @@ pub struct Declarations {
     /// mixed-radix ids, ascending; `None`: every combination
     /// ([`context::ContextSpace`]).
     pub offered: Option<Vec<u32>>,
+    /// The levels (`scope` lines), in declaration order; empty for a
+    /// policy without levels.
+    pub scopes: Vec<Scope>,
     /// The permissions, in declaration order.
     pub permissions: Vec<Permission>,
     /// The roles, in declaration order. Their grants' and exclusions'
@@ -66,10 +69,12 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
         source_name,
         dimensions,
         offered,
+        scopes,
         permissions,
         mut roles,
         lines,
     } = decls;
+    check_levels(&scopes, &permissions, &roles)?;
     let combinations = context::context_count(&dimensions);
     if combinations == 0 || combinations > MAX_TIERS {
         return err(format!(
@@ -199,6 +204,7 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
     let indexed = Indexed {
         dimensions,
         offered,
+        scopes,
         permissions,
         roles,
         perm_index,
@@ -220,6 +226,7 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
 pub(crate) struct Indexed {
     pub dimensions: Vec<Dimension>,
     pub offered: Option<Vec<u32>>,
+    pub scopes: Vec<Scope>,
     pub permissions: Vec<Permission>,
     pub roles: Vec<Role>,
     pub perm_index: HashMap<String, PermId>,
@@ -261,6 +268,7 @@ pub(crate) fn build(
         source,
         dimensions: d.dimensions,
         offered: d.offered,
+        scopes: d.scopes,
         tiers,
         permissions: d.permissions,
         roles: d.roles,
@@ -275,6 +283,89 @@ pub(crate) fn build(
         lines,
     };
     (policy, sets.too_large)
+}
+
+/// The rules of levels that source is held to: unique level ids nesting
+/// without a cycle (`P0213`, `P0315`); with levels, every permission and
+/// role on one, its id qualified by the level's (`P0214`); `inherits` on
+/// one level and `acts as` into an inner one (`P0316`); without levels,
+/// no `acts as`.
+fn check_levels(
+    scopes: &[Scope],
+    permissions: &[Permission],
+    roles: &[Role],
+) -> Result<(), AssembleError> {
+    unique(scopes.iter().map(|s| s.id.as_str()), "scope", ScopeId)?;
+    let outer_of = |s: ScopeId| scopes.get(s.index()).and_then(|x| x.parent);
+    for (i, s) in scopes.iter().enumerate() {
+        let mut at = s.parent;
+        for _ in 0..=scopes.len() {
+            match at {
+                Some(p) if p.index() >= scopes.len() || p.index() == i => {
+                    return err(format!(
+                        "scope `{}` is inside an unknown level, or inside itself",
+                        s.id
+                    ))
+                }
+                Some(p) => at = outer_of(p),
+                None => break,
+            }
+        }
+        if at.is_some() {
+            return err("scopes are nested in a cycle (P0315 in source)");
+        }
+    }
+    let inside = |inner: Option<ScopeId>, outer: Option<ScopeId>| {
+        let (Some(inner), Some(outer)) = (inner, outer) else {
+            return false;
+        };
+        let mut at = outer_of(inner);
+        while let Some(s) = at {
+            if s == outer {
+                return true;
+            }
+            at = outer_of(s);
+        }
+        false
+    };
+    let qualified = |id: &str, scope: Option<ScopeId>| match scope {
+        None => scopes.is_empty(),
+        Some(s) => scopes.get(s.index()).is_some_and(|x| {
+            id.strip_prefix(x.id.as_str())
+                .is_some_and(|rest| rest.len() > 1 && rest.starts_with('.'))
+        }),
+    };
+    for p in permissions {
+        if !qualified(&p.id, p.scope) {
+            return err(format!(
+                "permission `{}` is not on a level of the policy, or its id is not the level's (P0214 in source)",
+                p.id
+            ));
+        }
+    }
+    for r in roles {
+        if !qualified(&r.id, r.scope) {
+            return err(format!(
+                "role `{}` is not on a level of the policy, or its id is not the level's (P0214 in source)",
+                r.id
+            ));
+        }
+        for p in &r.parents {
+            let to = roles.get(p.role.index()).and_then(|x| x.scope);
+            let fits = if p.acts_as {
+                inside(to, r.scope)
+            } else {
+                to == r.scope
+            };
+            if !fits {
+                return err(format!(
+                    "role `{}` inherits or acts as a role across levels the wrong way (P0316 in source)",
+                    r.id
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Indexes names by position, refusing a repeated one.

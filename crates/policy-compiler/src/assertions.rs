@@ -22,6 +22,7 @@ fn label_derivation(
                 label::inherited(
                     policy.role(role).map_or("?", |x| &x.id),
                     policy.role(parent).map_or("?", |x| &x.id),
+                    policy.acts_as(role, parent),
                 ),
             ),
             Step::Granted {

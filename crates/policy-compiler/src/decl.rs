@@ -26,6 +26,18 @@ pub struct RoleId(pub u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PermId(pub u32);
 
+/// Index of a level in [`Policy::scopes`], in declaration order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ScopeId(pub u32);
+
+impl ScopeId {
+    /// As a `usize` index.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
 impl TierId {
     /// As a `usize` index.
     pub fn index(self) -> usize {
@@ -121,11 +133,34 @@ pub struct Dimension {
     pub span: Option<Span>,
 }
 
+/// A declared level of the product: `scope team "Team" in organization`.
+/// Its permissions' and roles' ids are qualified by its id (`team.admin`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scope {
+    /// Its id.
+    pub id: String,
+    /// The display label.
+    pub label: String,
+    /// The doc comment, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The level it is inside; `None` for an outermost level.
+    #[serde(rename = "in", default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<ScopeId>,
+    /// The span of its id.
+    #[serde(rename = "at", with = "span")]
+    pub span: Span,
+}
+
 /// A declared permission.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Permission {
-    /// The dotted id.
+    /// The dotted id; on a level, qualified by the level's id
+    /// (`team.projects.remove` for `projects.remove` in `scope team`).
     pub id: String,
+    /// The level it belongs to (`None` in a policy without levels).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<ScopeId>,
     /// The human label.
     pub label: String,
     /// The doc comment, if any.
@@ -232,6 +267,10 @@ pub struct Exclusion {
 pub struct Parent {
     /// The parent role.
     pub role: RoleId,
+    /// An `acts as` edge: the parent is a role on a level inside the
+    /// child's (an `inherits` edge stays on one level).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub acts_as: bool,
     /// Where the parent is named.
     #[serde(rename = "at", with = "span")]
     pub span: Span,
@@ -240,8 +279,11 @@ pub struct Parent {
 /// A declared role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Role {
-    /// Its id.
+    /// Its id; on a level, qualified by the level's id (`team.admin`).
     pub id: String,
+    /// The level it belongs to (`None` in a policy without levels).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<ScopeId>,
     /// The display label.
     pub label: String,
     /// The doc comment, if any.
@@ -275,7 +317,8 @@ pub struct Role {
         with = "opt_span"
     )]
     pub assignable_span: Option<Span>,
-    /// The roles it inherits from, in order (cycle edges removed).
+    /// The roles it inherits from and acts as, in order (cycle edges
+    /// removed).
     #[serde(rename = "inherits")]
     pub parents: Vec<Parent>,
     /// Its grants, in order.

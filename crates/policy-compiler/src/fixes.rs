@@ -43,8 +43,12 @@ pub(crate) fn removal(file: &PolicyFile, item: Span) -> Option<Span> {
         let Item::Role(role) = it else { continue };
         for stmt in &role.body {
             let (spans, stmt_span, doc): (Vec<Span>, Span, Option<Span>) = match stmt {
-                RoleStmt::Inherits { parents, span } => {
-                    (parents.iter().map(|p| p.span).collect(), *span, None)
+                RoleStmt::Inherits {
+                    parents: names,
+                    span,
+                }
+                | RoleStmt::ActsAs { roles: names, span } => {
+                    (names.iter().map(|p| p.span).collect(), *span, None)
                 }
                 // No fix removes part of an `assignable` line.
                 RoleStmt::Assignable { .. } => continue,

@@ -124,12 +124,15 @@ pub fn compile_file_with_expected(
     let (mut resolved, mut diags) = resolve::Resolver::new(source).resolve(file);
     if !parsed_cleanly {
         recovery::drop_cascades(source, &mut diags);
+        // A level's roles may be in a declaration the parser dropped.
+        diags.retain(|d| d.code() != Code::UnreachedScope);
     }
     let asserts = std::mem::take(&mut resolved.asserts);
     let repeated = std::mem::take(&mut resolved.repeated_grants);
     let indexed = assemble::Indexed {
         dimensions: resolved.dimensions,
         offered: resolved.offered,
+        scopes: resolved.scopes,
         permissions: resolved.permissions,
         roles: resolved.roles,
         perm_index: resolved.perm_index,
@@ -186,6 +189,7 @@ pub fn compile_file_with_expected(
                     .is_some_and(|s| unheld_on_purpose.contains(&s))
         });
         diags.extend(lint_diags);
+        diags.extend(resolve::empty_implications(&policy, source));
     }
     if parsed_cleanly {
         assertions::check_vacuous(&policy, &asserts, &mut diags);

@@ -22,6 +22,8 @@ pub struct Policy {
     /// The combinations the `offered` lines select, as mixed-radix ids
     /// ascending; `None`: every combination is a context.
     pub(crate) offered: Option<Vec<u32>>,
+    /// The levels (`scope` lines), in declaration order.
+    pub(crate) scopes: Vec<Scope>,
     /// The contexts the dimensions combine into (with one dimension, its
     /// values): what every per-tier computation runs over.
     pub(crate) tiers: Vec<Tier>,
@@ -181,6 +183,25 @@ impl Policy {
         (0..self.tier_count() as u32).map(TierId)
     }
 
+    /// The levels (`scope` lines), in declaration order; empty for a
+    /// policy without levels.
+    pub fn scopes(&self) -> &[Scope] {
+        &self.scopes
+    }
+
+    /// Looks a level up by id.
+    pub fn scope_id(&self, name: &str) -> Option<ScopeId> {
+        self.scopes
+            .iter()
+            .position(|s| s.id == name)
+            .map(|i| ScopeId(i as u32))
+    }
+
+    /// A level by id.
+    pub fn scope(&self, id: ScopeId) -> Option<&Scope> {
+        self.scopes.get(id.index())
+    }
+
     /// The permissions, in declaration order.
     pub fn permissions(&self) -> &[Permission] {
         &self.permissions
@@ -224,6 +245,31 @@ impl Policy {
     /// A tier by id (`None` for the implicit tier of a tierless policy).
     pub fn tier(&self, id: TierId) -> Option<&Tier> {
         self.tiers.get(id.index())
+    }
+
+    /// Whether `role` reaches level `scope`: it is on it, or it inherits
+    /// or acts as (directly or not) a role on it.
+    pub fn reaches(&self, role: RoleId, scope: ScopeId) -> bool {
+        let mut seen = vec![false; self.roles.len()];
+        let mut stack = vec![role];
+        while let Some(r) = stack.pop() {
+            let Some(decl) = self.role(r) else { continue };
+            if seen.get_mut(r.index()).is_none_or(|x| std::mem::replace(x, true)) {
+                continue;
+            }
+            if decl.scope == Some(scope) {
+                return true;
+            }
+            stack.extend(decl.parents.iter().map(|p| p.role));
+        }
+        false
+    }
+
+    /// Whether `role`'s link to `parent` is `acts as` (a role of an inner
+    /// level), not `inherits`.
+    pub fn acts_as(&self, role: RoleId, parent: RoleId) -> bool {
+        self.role(role)
+            .is_some_and(|r| r.parents.iter().any(|p| p.role == parent && p.acts_as))
     }
 
     /// Whether `role` can be assigned on `tier`.

@@ -4,17 +4,20 @@ use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use policy_syntax::{
-    Code, Diagnostic, Item, Pattern, PolicyFile, RoleStmt, SourceFile, Span, Suggester,
+    Code, Diagnostic, Item, NameKind, Pattern, PolicyFile, RoleStmt, SourceFile, Span, Suggester,
 };
 
 use crate::model::*;
 use crate::pattern;
 
 mod dimensions;
+mod scopes;
 
 /// The declarations of a file with every reference resolved.
 pub(crate) struct Resolved {
     pub dimensions: Vec<Dimension>,
+    /// The levels (`scope` lines), in declaration order.
+    pub scopes: Vec<Scope>,
     /// The offered combinations (see [`crate::context::ContextSpace`]).
     pub offered: Option<Vec<u32>>,
     pub permissions: Vec<Permission>,
@@ -45,6 +48,12 @@ pub(crate) struct Resolver<'a> {
     perm_suggester: OnceCell<Suggester>,
     prefix_suggester: OnceCell<Suggester>,
     permissions: Vec<Permission>,
+    /// The levels, and each by id.
+    scopes: Vec<Scope>,
+    scope_index: HashMap<String, ScopeId>,
+    /// The level whose section is being resolved: names in it are that
+    /// level's ([`policy_syntax::qualify`]).
+    section: Option<(ScopeId, String)>,
 }
 
 impl<'a> Resolver<'a> {
@@ -61,6 +70,9 @@ impl<'a> Resolver<'a> {
             perm_suggester: OnceCell::new(),
             prefix_suggester: OnceCell::new(),
             permissions: Vec::new(),
+            scopes: Vec::new(),
+            scope_index: HashMap::new(),
+            section: None,
         }
     }
 
@@ -82,12 +94,15 @@ impl<'a> Resolver<'a> {
     pub fn resolve(mut self, file: &PolicyFile) -> (Resolved, Vec<Diagnostic>) {
         self.collect_dimensions(file);
         self.collect_offered(file);
+        self.collect_scopes(file);
         self.collect_permissions(file);
         let (roles, role_index, repeated) = self.collect_roles(file);
+        self.unreached_scopes(&roles);
         let asserts = self.resolve_asserts(file, &role_index);
         let resolved = Resolved {
             asserts,
             dimensions: self.dims,
+            scopes: self.scopes,
             offered: self.offered,
             permissions: self.permissions,
             roles,
@@ -99,11 +114,14 @@ impl<'a> Resolver<'a> {
     }
 
     fn collect_permissions(&mut self, file: &PolicyFile) {
-        for item in &file.items {
+        for (section, item) in file.sections() {
             let Item::Permission(decl) = item else {
                 continue;
             };
-            if let Some(prev) = self.perm_index.get(&decl.id.name) {
+            self.enter(section, NameKind::Permission, &decl.id);
+            let scope = self.section.as_ref().map(|(id, _)| *id);
+            let qualified = self.qualified(NameKind::Permission, &decl.id.name);
+            if let Some(prev) = self.perm_index.get(&qualified) {
                 let prev_span = self.permissions.get(prev.index()).map(|p| p.span);
                 let mut d = self
                     .diag(
@@ -123,9 +141,10 @@ impl<'a> Resolver<'a> {
             });
             let labels = self.context_labels(decl, tiers);
             let id = PermId(self.permissions.len() as u32);
-            self.perm_index.insert(decl.id.name.clone(), id);
+            self.perm_index.insert(qualified.clone(), id);
             self.permissions.push(Permission {
-                id: decl.id.name.clone(),
+                id: qualified,
+                scope,
                 label: decl.label.value.clone(),
                 description: decl.doc.as_ref().map(|d| d.text.clone()),
                 tiers,
@@ -147,14 +166,16 @@ impl<'a> Resolver<'a> {
     /// Resolves a pattern to the permissions it matches, reporting unknown
     /// ids (`P0202`) and wildcards that match nothing (`P0207`).
     pub fn resolve_pattern(&mut self, p: &Pattern) -> Vec<PermId> {
+        let qualified = self.qualified(NameKind::Permission, &p.text);
         if !p.is_wildcard() {
-            if let Some(id) = self.perm_index.get(&p.text) {
+            if let Some(id) = self.perm_index.get(qualified.as_str()) {
                 return vec![*id];
             }
             let suggestion = self
                 .perm_suggester
                 .get_or_init(|| Suggester::new(&self.perm_ids_sorted))
-                .did_you_mean(&p.text);
+                .did_you_mean(&qualified)
+                .and_then(|s| self.relative(&s));
             let d = self
                 .diag(
                     Code::UnknownPermission,
@@ -176,9 +197,9 @@ impl<'a> Resolver<'a> {
             self.diags.push(d);
             return Vec::new();
         }
-        let matches = self.wildcard_matches(&p.text);
+        let matches = self.wildcard_matches(&qualified);
         if matches.is_empty() {
-            let suggestion = self.wildcard_suggestion(&p.text);
+            let suggestion = self.wildcard_suggestion(&qualified);
             let d = self
                 .diag(
                     Code::WildcardMatchesNothing,
@@ -209,6 +230,7 @@ impl<'a> Resolver<'a> {
             })
             .did_you_mean(prefix)
             .map(|s| format!("{s}{}", pattern.get(prefix.len()..).unwrap_or("")))
+            .and_then(|s| self.relative(&s))
     }
 
     #[expect(
@@ -226,9 +248,12 @@ impl<'a> Resolver<'a> {
         let mut roles: Vec<Role> = Vec::new();
         let mut index: HashMap<String, RoleId> = HashMap::new();
         let mut decls = Vec::new();
-        for item in &file.items {
+        for (section, item) in file.sections() {
             let Item::Role(decl) = item else { continue };
-            if let Some(prev) = index.get(&decl.id.name) {
+            self.enter(section, NameKind::Role, &decl.id);
+            let scope = self.section.as_ref().map(|(id, _)| *id);
+            let qualified = self.qualified(NameKind::Role, &decl.id.name);
+            if let Some(prev) = index.get(&qualified) {
                 let prev_span = roles.get(prev.index()).map(|r| r.span);
                 let mut d = self
                     .diag(
@@ -245,9 +270,10 @@ impl<'a> Resolver<'a> {
             }
             let tiers = self.tier_set(decl.tiers.as_ref(), || format!("role `{}`", decl.id.name));
             let id = RoleId(roles.len() as u32);
-            index.insert(decl.id.name.clone(), id);
+            index.insert(qualified.clone(), id);
             roles.push(Role {
-                id: decl.id.name.clone(),
+                id: qualified,
+                scope,
                 label: decl.label.value.clone(),
                 description: decl.doc.as_ref().map(|d| d.text.clone()),
                 tiers,
@@ -259,11 +285,12 @@ impl<'a> Resolver<'a> {
                 exclusions: Vec::new(),
                 span: decl.id.span,
             });
-            decls.push((id, decl));
+            decls.push((id, decl, section));
         }
         let role_suggester = OnceCell::new();
         let mut repeated = Vec::new();
-        for (id, decl) in decls {
+        for (id, decl, section) in decls {
+            self.enter(section, NameKind::Role, &decl.id);
             let mut parents: Vec<Parent> = Vec::new();
             let mut grants = Vec::new();
             let mut exclusions = Vec::new();
@@ -285,12 +312,16 @@ impl<'a> Resolver<'a> {
                             None => (set, span),
                         });
                     }
-                    RoleStmt::Inherits { parents: names, .. } => {
+                    RoleStmt::Inherits { parents: names, .. }
+                    | RoleStmt::ActsAs { roles: names, .. } => {
+                        let acts_as = matches!(stmt, RoleStmt::ActsAs { .. });
                         for n in names {
-                            let Some(pid) = index.get(&n.name).copied() else {
+                            let qualified = self.qualified(NameKind::Role, &n.name);
+                            let Some(pid) = index.get(&qualified).copied() else {
                                 let suggestion = role_suggester
                                     .get_or_init(|| Suggester::new(roles.iter().map(|r| &r.id)))
-                                    .did_you_mean(&n.name);
+                                    .did_you_mean(&qualified)
+                                    .and_then(|s| self.relative(&s));
                                 let d = self
                                     .diag(Code::UnknownRole, format!("unknown role `{}`", n.name))
                                     .primary(n.span, "not a declared role")
@@ -298,13 +329,18 @@ impl<'a> Resolver<'a> {
                                 self.diags.push(d);
                                 continue;
                             };
+                            if !self.edge_between_levels(&roles, id, pid, n, acts_as) {
+                                continue;
+                            }
                             if let Some(prev) = parents.iter().find(|p| p.role == pid) {
                                 let d = self
                                     .diag(
                                         Code::DuplicateParent,
                                         format!(
-                                            "role `{}` inherits from `{}` twice",
-                                            decl.id.name, n.name
+                                            "role `{}` {} `{}` twice",
+                                            decl.id.name,
+                                            if acts_as { "acts as" } else { "inherits from" },
+                                            n.name
                                         ),
                                     )
                                     .primary(n.span, "inherited again here")
@@ -315,6 +351,7 @@ impl<'a> Resolver<'a> {
                             }
                             parents.push(Parent {
                                 role: pid,
+                                acts_as,
                                 span: n.span,
                             });
                         }
@@ -342,7 +379,7 @@ impl<'a> Resolver<'a> {
                                 }
                             }
                             grants.push(Grant {
-                                pattern: p.text.clone(),
+                                pattern: self.qualified(NameKind::Permission, &p.text),
                                 span: p.span,
                                 tiers: set,
                                 tier_span: tiers.as_ref().map(|c| self.clause_span(c.span)),
@@ -355,7 +392,7 @@ impl<'a> Resolver<'a> {
                         for p in patterns {
                             let matches = self.resolve_pattern(p);
                             exclusions.push(Exclusion {
-                                pattern: p.text.clone(),
+                                pattern: self.qualified(NameKind::Permission, &p.text),
                                 span: p.span,
                                 matches,
                                 doc: doc.as_ref().map(|d| d.text.clone()),
@@ -416,3 +453,4 @@ impl<'a> Resolver<'a> {
 mod asserts;
 
 pub(crate) use asserts::{AssertClaim, ResolvedAssert};
+pub(crate) use scopes::empty_implications;

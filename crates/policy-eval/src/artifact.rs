@@ -20,7 +20,7 @@
 use std::collections::HashMap;
 
 use policy_compiler::{
-    assemble, for_each_tier_set, Dimension, LineTable, Permission, Policy, Role, TierSet,
+    assemble, for_each_tier_set, Dimension, LineTable, Permission, Policy, Role, Scope, TierSet,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -47,7 +47,11 @@ use crate::error::EvalError;
 /// Version 7 declares the `offered` contexts (when `offered` lines restrict
 /// the combinations) and writes the empty set (`assignable nowhere`) as
 /// `[]`; the implicit context of a policy without dimensions is named `""`.
-pub const SCHEMA_VERSION: u32 = 7;
+/// Version 8 declares the levels (`scopes`, each with the level it is
+/// `in`), the level (`scope`) of every permission and role on one, whose
+/// ids are then qualified by the level's (`team.admin`), and `acts_as`
+/// parent edges.
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// The whole artifact.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -76,6 +80,11 @@ pub struct Artifact {
     /// implicit context is named `""`. In an artifact, every [`TierSet`] of
     /// a declaration holds an index into this table.
     pub tier_sets: Vec<Vec<String>>,
+    /// The levels (`scope` lines) in declaration order; absent for a
+    /// policy without levels. A level's `in` is the index of the level it
+    /// is inside.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<Scope>,
     /// Permissions in declaration order.
     pub permissions: Vec<Permission>,
     /// Roles in declaration order; a parent is a role's index here.
@@ -125,6 +134,7 @@ impl Artifact {
                 .is_restricted()
                 .then(|| policy.tiers().iter().map(|t| t.id.clone()).collect()),
             tier_sets,
+            scopes: policy.scopes().to_vec(),
             permissions,
             roles,
         };

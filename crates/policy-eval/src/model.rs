@@ -372,6 +372,36 @@ impl Evaluator {
         }
     }
 
+    /// The level a query names (`--scope team`, `"scope": "team"`), as
+    /// declared; `None` without one. An unknown level is `P0401`, with a
+    /// did-you-mean.
+    pub fn resolve_scope<'s>(&self, scope: Option<&'s str>) -> Result<Option<&'s str>, EvalError> {
+        let Some(s) = scope else { return Ok(None) };
+        if self.policy.scope_id(s).is_some() {
+            return Ok(Some(s));
+        }
+        Err(EvalError::UnknownName {
+            kind: crate::NameKind::Scope,
+            name: s.to_string(),
+            suggestion: suggest(s, self.policy.scopes().iter().map(|x| x.id.as_str())),
+        })
+    }
+
+    /// A role's or permission's full id from a name given on level
+    /// `scope` (see [`policy_syntax::qualify`], the one reading of a name
+    /// on a level): on `team`, `admin` is `team.admin` and a permission
+    /// `p` is `team.p`; a role written `organization.owner` is as written.
+    /// Without a level, names are full ids.
+    pub fn scoped_name(
+        &self,
+        scope: Option<&str>,
+        kind: crate::NameKind,
+        name: &str,
+    ) -> Result<String, EvalError> {
+        let scope = self.resolve_scope(scope)?;
+        Ok(policy_syntax::qualify(kind, scope, name).into_owned())
+    }
+
     /// Resolves a role name, with a did-you-mean on failure.
     pub fn resolve_role(&self, name: &str) -> Result<RoleId, EvalError> {
         self.role_id(name).ok_or_else(|| EvalError::UnknownName {

@@ -58,15 +58,27 @@ pub struct WireRequest {
     /// read as one context (so a dimension named twice is an error).
     #[serde(default)]
     pub on: Option<std::collections::BTreeMap<String, String>>,
+    /// The level the names are given on, in a policy with levels: with
+    /// `"scope": "team"`, `admin` is `team.admin` and the action `p` is
+    /// `team.p`; without it, names are full ids.
+    #[serde(default)]
+    pub scope: Option<String>,
 }
 
 impl WireRequest {
-    /// The evaluator's request.
-    pub fn into_request(self) -> Request {
+    /// The evaluator's request, names given on `scope` made full ids
+    /// ([`Evaluator::scoped_name`]); an unknown level is an error.
+    pub fn into_request(self, eval: &Evaluator) -> Result<Request, EvalError> {
         let mut roles = self.roles;
         if let Some(r) = self.role {
             roles.insert(0, r);
         }
+        let scope = self.scope.as_deref();
+        let roles = roles
+            .iter()
+            .map(|r| eval.scoped_name(scope, crate::NameKind::Role, r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let action = eval.scoped_name(scope, crate::NameKind::Permission, &self.action)?;
         let on = self.on.filter(|m| !m.is_empty()).map(|m| {
             m.iter()
                 .map(|(d, v)| format!("{d}={v}"))
@@ -77,11 +89,11 @@ impl WireRequest {
             (Some(t), Some(on)) => Some(format!("{t}+{on}")),
             (t, on) => t.or(on),
         };
-        Request {
+        Ok(Request {
             roles,
-            action: self.action,
+            action,
             tier,
-        }
+        })
     }
 }
 
@@ -321,7 +333,9 @@ pub fn assignment(
     eval: &Evaluator,
     role: &str,
     tier: Option<&str>,
+    scope: Option<&str>,
 ) -> Result<WireAssignment, EvalError> {
+    let role = &eval.scoped_name(scope, crate::NameKind::Role, role)?;
     let r = eval.resolve_role(role)?;
     let t = eval.resolve_tier(tier)?;
     let policy = eval.policy();
@@ -352,12 +366,16 @@ pub fn assignment(
     })
 }
 
-/// Who may use `action` (on `tier`, or on every tier).
+/// Who may use `action` (on `tier`, or on every tier), the action given
+/// on level `scope` when there is one: the roles of that level and of the
+/// outer levels that act as them.
 pub fn who_can(
     eval: &Evaluator,
     action: &str,
     tier: Option<&str>,
+    scope: Option<&str>,
 ) -> Result<WireWhoCan, EvalError> {
+    let action = &eval.scoped_name(scope, crate::NameKind::Permission, action)?;
     let perm = eval.resolve_perm(action)?;
     let tiers = eval
         .tiers_to_show(tier)?
@@ -385,13 +403,18 @@ pub fn who_can(
     })
 }
 
-/// What `role` may use (on `tier`, or on every tier).
+/// What `role` may use (on `tier`, or on every tier); with a level
+/// (`scope`), the role is named on it and only that level's permissions
+/// are listed.
 pub fn what_can(
     eval: &Evaluator,
     role: &str,
     tier: Option<&str>,
+    scope: Option<&str>,
 ) -> Result<WireWhatCan, EvalError> {
+    let role = &eval.scoped_name(scope, crate::NameKind::Role, role)?;
     let r = eval.resolve_role(role)?;
+    let level = scope.and_then(|s| eval.policy().scope_id(s));
     let tiers = eval
         .tiers_to_show(tier)?
         .into_iter()
@@ -400,6 +423,9 @@ pub fn what_can(
             permissions: eval
                 .what_can(t, r)
                 .into_iter()
+                .filter(|&p| {
+                    level.is_none() || eval.policy().permission(p).and_then(|x| x.scope) == level
+                })
                 .filter_map(|p| {
                     let label = eval.policy().perm_label(p, t)?;
                     eval.perm_name(p).map(|(id, _)| WireNamed {
@@ -438,7 +464,33 @@ mod tests {
     fn role_and_roles_merge_role_first() {
         let r: WireRequest =
             serde_json::from_str(r#"{"role":"x","roles":["y"],"action":"a.b"}"#).unwrap();
-        assert_eq!(r.into_request().roles, vec!["x", "y"]);
+        assert_eq!(r.into_request(&eval()).unwrap().roles, vec!["x", "y"]);
+    }
+
+    /// A request on a level names that level's roles and permissions; a
+    /// role of an outer level is written in full; an unknown level is an
+    /// error with a did-you-mean.
+    #[test]
+    fn names_on_a_level_are_the_levels() {
+        let src = policy_syntax::SourceFile::new(
+            "p.policy",
+            "scope org \"Org\"\nrole owner \"O\" { acts as team.admin }\n\
+             scope team \"Team\" in org\npermission p.x \"X\"\nrole admin \"A\" { grants p.x }\n",
+        );
+        let eval = Evaluator::from_policy(&policy_compiler::compile(&src).0);
+        let r: WireRequest = serde_json::from_str(
+            r#"{"roles":["admin","org.owner"],"action":"p.x","scope":"team"}"#,
+        )
+        .unwrap();
+        let req = r.into_request(&eval).unwrap();
+        assert_eq!(req.roles, ["team.admin", "org.owner"]);
+        assert_eq!(req.action, "team.p.x");
+        assert!(eval.authorize(&req).unwrap().explain().allowed);
+        let r: WireRequest =
+            serde_json::from_str(r#"{"role":"admin","action":"p.x","scope":"teem"}"#).unwrap();
+        let e = r.into_request(&eval).unwrap_err();
+        assert_eq!(e.to_string(), "unknown scope `teem`");
+        assert_eq!(e.suggestion(), Some("team"));
     }
 
     #[test]

@@ -40,13 +40,9 @@ impl Analysis {
     /// Compiles `text` (shown as `name` in messages) and indexes its names.
     pub fn new(name: &str, text: &str, encoding: Encoding) -> Self {
         let compiled = engine::compile(name, text);
-        let permission_ids: Vec<String> = compiled
-            .file
-            .items
-            .iter()
-            .flat_map(engine::item_names)
+        let permission_ids: Vec<String> = engine::file_names(&compiled.file)
             .filter(|n| n.declaration && n.kind == NameKind::Permission)
-            .map(|n| n.name.to_string())
+            .map(|n| n.qualified().into_owned())
             .collect();
         let occurrences = {
             let policy = &compiled.policy;
@@ -56,8 +52,8 @@ impl Analysis {
                 resolved: engine::resolved_matches(policy),
                 policy,
             };
-            for item in &compiled.file.items {
-                idx.item(item);
+            for (section, item) in compiled.file.sections() {
+                idx.item(section, item);
             }
             idx.out
         };
@@ -118,14 +114,16 @@ struct Indexer<'a> {
 impl Indexer<'_> {
     /// The item's names, as `policy_syntax::item_names` lists them, with
     /// each wildcard pattern expanded to the permissions it matches.
-    fn item(&mut self, item: &Item) {
-        for n in engine::item_names(item) {
+    /// Names are indexed by their full ids ([`engine::NameRef::qualified`]):
+    /// `admin` in the section of level `team` is `team.admin`.
+    fn item(&mut self, section: Option<&engine::ScopeDecl>, item: &Item) {
+        for n in engine::item_names(section, item) {
             if n.is_pattern() {
-                self.wildcard(n.name, n.span);
+                self.wildcard(&n.qualified(), n.name, n.span);
             } else {
                 self.out.push(Occurrence {
                     kind: n.kind,
-                    name: n.name.to_string(),
+                    name: n.qualified().into_owned(),
                     span: n.span,
                     declaration: n.declaration,
                     wildcard: None,
@@ -136,13 +134,13 @@ impl Indexer<'_> {
 
     /// A use of every permission `pattern` matches: as the compiler resolved
     /// it (role grants and exclusions), or matched against the declared ids.
-    fn wildcard(&mut self, pattern: &str, span: Span) {
+    fn wildcard(&mut self, pattern: &str, written: &str, span: Span) {
         let matched = |name: String| Occurrence {
             kind: NameKind::Permission,
             name,
             span,
             declaration: false,
-            wildcard: Some(pattern.to_string()),
+            wildcard: Some(written.to_string()),
         };
         if let Some(matches) = self.resolved.get(&span) {
             for m in *matches {
@@ -182,13 +180,7 @@ mod tests {
             analysis.compiled.diagnostics
         );
         let mut want = Vec::new();
-        for n in analysis
-            .compiled
-            .file
-            .items
-            .iter()
-            .flat_map(engine::item_names)
-        {
+        for n in engine::file_names(&analysis.compiled.file) {
             if n.is_pattern() {
                 for id in ["a.b", "a.c"] {
                     want.push((n.kind, id.to_string(), n.span, false, Some(n.name)));

@@ -125,7 +125,7 @@ fn top_level() -> &'static [&'static str] {
 }
 
 /// The keywords that start a statement in a role block.
-const IN_BLOCK: &[&str] = &["inherits", "grants", "excludes", "assignable"];
+const IN_BLOCK: &[&str] = &["inherits", "grants", "excludes", "assignable", "acts"];
 
 enum Want {
     Roles,
@@ -135,6 +135,8 @@ enum Want {
     /// Permissions and patterns, then these keywords.
     Permissions(&'static [&'static str]),
     Tiers,
+    /// The levels, after `scope NAME "…" in`.
+    Scopes,
     Keywords(&'static [&'static str]),
     RolesAnd(&'static [&'static str]),
     Nothing,
@@ -194,6 +196,9 @@ fn context(text: &str, offset: usize) -> Want {
             Want::Parents(not)
         }
         Some(Tok::Word("only" | "below")) => Want::Roles,
+        Some(Tok::Word("acts")) => Want::Keywords(&["as"]),
+        Some(Tok::Word("as")) if matches!(prev, Some(Tok::Word("acts"))) => Want::Roles,
+        Some(Tok::Word("in")) if last_declaration(&toks) == Some("scope") => Want::Scopes,
         // `R can every P`: only the `can` right after an assertion's roles.
         Some(Tok::Word("can")) if can_takes_every(&toks, i - 1) => Want::Permissions(&["every"]),
         Some(Tok::Word("grants" | "excludes" | "can" | "cannot")) => Want::Permissions(&[]),
@@ -234,6 +239,8 @@ fn context(text: &str, offset: usize) -> Want {
                 Want::Keywords(&["and", "or"])
             }
         }
+        // A level's label, then the level it is inside.
+        Some(Tok::Str) if last_declaration(&toks) == Some("scope") => Want::Keywords(&["in"]),
         // A permission's label, then its `on` or a context's `label`.
         Some(Tok::Str) if in_permission(&toks) && !matches!(prev, Some(Tok::Word("label"))) => {
             Want::Keywords(&["on", "label"])
@@ -241,6 +248,16 @@ fn context(text: &str, offset: usize) -> Want {
         Some(Tok::Word(_) | Tok::Str) => Want::Keywords(&["on"]),
         _ => Want::Nothing,
     }
+}
+
+/// The keyword of the last declaration the tokens open (`None` inside or
+/// right after a role block).
+fn last_declaration<'a>(toks: &[(usize, Tok<'a>)]) -> Option<&'a str> {
+    toks.iter().rev().find_map(|(_, t)| match t {
+        Tok::Word(w) if engine::declaration_keywords().contains(w) => Some(Some(*w)),
+        Tok::Punct("{" | "}") => Some(None),
+        _ => None,
+    })?
 }
 
 /// Whether the last declaration the tokens open is a `permission`.
@@ -321,6 +338,7 @@ struct Declared {
     roles: Vec<(String, Option<String>)>,
     permissions: Vec<(String, Option<String>)>,
     tiers: Vec<String>,
+    scopes: Vec<(String, Option<String>)>,
 }
 
 fn label_of(text: &str, at: usize) -> Option<String> {
@@ -335,6 +353,7 @@ fn declared(text: &str) -> Declared {
         roles: Vec::new(),
         permissions: Vec::new(),
         tiers: Vec::new(),
+        scopes: Vec::new(),
     };
     let mut i = 0;
     while let Some((_, tok)) = toks.get(i) {
@@ -374,10 +393,10 @@ fn declared(text: &str) -> Declared {
                 }
             }
             (Some(kind), Some(Tok::Word(name)), Some(label)) if kind.is_valid_name(name) => {
-                let list = if kind == NameKind::Role {
-                    &mut d.roles
-                } else {
-                    &mut d.permissions
+                let list = match kind {
+                    NameKind::Role => &mut d.roles,
+                    NameKind::Scope => &mut d.scopes,
+                    _ => &mut d.permissions,
                 };
                 if !list.iter().any(|(n, _)| n == name) {
                     list.push((name.to_string(), label));
@@ -467,6 +486,15 @@ pub fn complete(analysis: &Analysis, offset: usize) -> Vec<Proposal> {
             v.extend(keyword_proposals(kws));
             v
         }
+        Want::Scopes => names
+            .scopes
+            .iter()
+            .map(|(id, label)| Proposal {
+                label: id.clone(),
+                kind: ItemKind::Name(NameKind::Scope),
+                detail: label.clone(),
+            })
+            .collect(),
         Want::Keywords(kws) => keyword_proposals(kws),
         Want::Nothing => Vec::new(),
     }

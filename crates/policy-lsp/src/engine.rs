@@ -17,10 +17,10 @@ pub use policy_eval::Evaluator;
 /// ([`is_permission_id`]), and every keyword ([`keywords`]), read from
 /// `grammar/policy.pest`. The server keeps no list of its own.
 pub use policy_syntax::keywords::{declaration_keywords, is_keyword, keywords};
-pub use policy_syntax::{is_identifier, is_permission_id};
 /// The names each declaration declares and uses, with kinds and spans: the
 /// one listing the server's name index is built on.
-pub use policy_syntax::{item_names, NameRef};
+pub use policy_syntax::{file_names, item_names, NameRef, ScopeDecl};
+pub use policy_syntax::{is_identifier, is_permission_id};
 pub use policy_syntax::{
     line_starts, AssertDecl, AssertKind, Code, Diagnostic, Ident, Item, NameKind, Pattern,
     PolicyFile, RoleStmt, Severity, SourceFile, Span, TierConstraint, TierSelector,

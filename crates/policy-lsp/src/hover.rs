@@ -29,6 +29,7 @@ pub fn hover(analysis: &Analysis, offset: usize) -> Option<(String, Span)> {
             NameKind::Role => role(analysis, &first.name),
             NameKind::Permission => permission(analysis, &first.name),
             NameKind::Tier => tier(analysis, &first.name),
+            NameKind::Scope => scope(analysis, &first.name),
         }?;
         return Some((text, first.span));
     }
@@ -184,6 +185,61 @@ fn permission(analysis: &Analysis, name: &str) -> Option<String> {
         let _ = writeln!(s, "- **{tname}**: {list}{extra}");
     }
     Some(s)
+}
+
+/// A level: its label and doc, the levels around it, its roles, and the
+/// outer roles that act as them.
+fn scope(analysis: &Analysis, name: &str) -> Option<String> {
+    let policy = &analysis.compiled.policy;
+    let Some(id) = policy.scope_id(name) else {
+        return Some(format!("unknown scope `{name}`"));
+    };
+    let s = policy.scope(id)?;
+    let mut out = format!("**{}** — scope `{}`\n\n", s.label, s.id);
+    if let Some(doc) = &s.description {
+        let _ = write!(out, "{doc}\n\n");
+    }
+    match s.parent.and_then(|p| policy.scope(p)) {
+        Some(p) => {
+            let _ = writeln!(out, "Inside `{}`.", p.id);
+        }
+        None => out.push_str("An outermost level.\n"),
+    }
+    let own: Vec<&str> = policy
+        .roles()
+        .iter()
+        .filter(|r| r.scope == Some(id))
+        .map(|r| r.id.as_str())
+        .collect();
+    let acting: Vec<String> = policy
+        .roles()
+        .iter()
+        .flat_map(|r| {
+            r.parents
+                .iter()
+                .filter(|p| p.acts_as)
+                .filter_map(move |p| Some((r, policy.role(p.role)?)))
+        })
+        .filter(|(_, to)| to.scope == Some(id))
+        .map(|(from, to)| format!("`{}` acts as `{}`", from.id, to.id))
+        .collect();
+    let _ = write!(
+        out,
+        "\nRoles: {}\n",
+        if own.is_empty() {
+            "none".to_string()
+        } else {
+            own.iter()
+                .map(|r| format!("`{r}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    );
+    for a in acting.iter().take(MAX_LISTED) {
+        let _ = writeln!(out, "- {a}");
+    }
+    more(&mut out, acting.len());
+    Some(out)
 }
 
 fn tier(analysis: &Analysis, name: &str) -> Option<String> {

@@ -79,6 +79,13 @@ pub fn symbols(analysis: &Analysis) -> Vec<Symbol> {
             }),
             Item::Assert(d) => out.push(statement(text, d.doc.as_ref(), d.span, "assert")),
             Item::Offered(d) => out.push(statement(text, d.doc.as_ref(), d.span, "offered")),
+            Item::Scope(d) => out.push(Symbol {
+                kind: Some(NameKind::Scope),
+                name: d.id.name.clone(),
+                detail: Some(d.label.value.clone()),
+                span: d.span,
+                selection: d.id.span,
+            }),
         }
     }
     out
@@ -168,16 +175,10 @@ pub fn rename(
 
 /// A wildcard pattern in the file whose match of `old` and `new` differs.
 fn wildcard_change(analysis: &Analysis, old: &str, new: &str) -> Option<String> {
-    analysis
-        .compiled
-        .file
-        .items
-        .iter()
-        .flat_map(engine::item_names)
+    engine::file_names(&analysis.compiled.file)
         .filter(|n| n.is_pattern())
-        .map(|n| n.name)
+        .map(|n| n.qualified().into_owned())
         .find(|p| engine::pattern_matches(p, old) != engine::pattern_matches(p, new))
-        .map(str::to_string)
 }
 
 #[cfg(test)]
@@ -200,7 +201,11 @@ mod tests {
                        assert no role can a.c\n\
                        assert m cannot a.c on cloud and team or server\n\
                        dimension edition cloud | server\n\
-                       offered on cloud\n";
+                       offered on cloud\n\
+                       scope s \"S\"\n\
+                       role o \"O\" { acts as u.p }\n\
+                       scope u \"U\" in s\n\
+                       role p \"P\" {}\n";
 
     fn analysis() -> Analysis {
         Analysis::new("t.policy", SRC, Encoding::Utf8)
@@ -241,7 +246,7 @@ mod tests {
     #[test]
     fn no_keyword_is_indexed_as_a_name() {
         let a = analysis();
-        assert_eq!(a.compiled.file.items.len(), 14);
+        assert_eq!(a.compiled.file.items.len(), 18);
         for kw in engine::keywords() {
             let mut found = 0;
             let bytes = SRC.as_bytes();

@@ -50,9 +50,12 @@ impl Policy {
     /// One request, explained, as `policyc query --format json` answers it
     /// (plus `policy_hash`).
     pub fn decide(&self, req: WireRequest, n: Option<usize>) -> Result<WireDecision, WireError> {
+        let req = req
+            .into_request(&self.eval)
+            .map_err(|e| WireError::from(&e))?;
         let d = self
             .eval
-            .authorize(&req.into_request())
+            .authorize(&req)
             .map_err(|e| WireError::from(&e))?
             .explain();
         let mut w = WireDecision::new(&self.eval, &d, n);
@@ -61,15 +64,27 @@ impl Policy {
     }
 
     /// `GET /v1/who-can`.
-    pub fn who_can(&self, action: &str, tier: Option<&str>) -> Result<WireWhoCan, WireError> {
-        let mut w = wire::who_can(&self.eval, action, tier).map_err(|e| WireError::from(&e))?;
+    pub fn who_can(
+        &self,
+        action: &str,
+        tier: Option<&str>,
+        scope: Option<&str>,
+    ) -> Result<WireWhoCan, WireError> {
+        let mut w =
+            wire::who_can(&self.eval, action, tier, scope).map_err(|e| WireError::from(&e))?;
         w.policy_hash = Some(self.hash.clone());
         Ok(w)
     }
 
     /// `GET /v1/what-can`.
-    pub fn what_can(&self, role: &str, tier: Option<&str>) -> Result<WireWhatCan, WireError> {
-        let mut w = wire::what_can(&self.eval, role, tier).map_err(|e| WireError::from(&e))?;
+    pub fn what_can(
+        &self,
+        role: &str,
+        tier: Option<&str>,
+        scope: Option<&str>,
+    ) -> Result<WireWhatCan, WireError> {
+        let mut w =
+            wire::what_can(&self.eval, role, tier, scope).map_err(|e| WireError::from(&e))?;
         w.policy_hash = Some(self.hash.clone());
         Ok(w)
     }
@@ -79,8 +94,10 @@ impl Policy {
         &self,
         role: &str,
         tier: Option<&str>,
+        scope: Option<&str>,
     ) -> Result<wire::WireAssignment, WireError> {
-        let mut w = wire::assignment(&self.eval, role, tier).map_err(|e| WireError::from(&e))?;
+        let mut w =
+            wire::assignment(&self.eval, role, tier, scope).map_err(|e| WireError::from(&e))?;
         w.policy_hash = Some(self.hash.clone());
         Ok(w)
     }
@@ -146,7 +163,7 @@ mod tests {
             serde_json::from_str(r#"{"role":"r","action":"a.b","tier":"team"}"#).unwrap();
         let d = p.decide(req, None).unwrap();
         assert_eq!(d.policy_hash.as_deref(), Some(p.hash()));
-        assert_eq!(p.who_can("a.b", None).unwrap().tiers.len(), 2);
-        assert_eq!(p.what_can("r", Some("free")).unwrap().tiers.len(), 1);
+        assert_eq!(p.who_can("a.b", None, None).unwrap().tiers.len(), 2);
+        assert_eq!(p.what_can("r", Some("free"), None).unwrap().tiers.len(), 1);
     }
 }

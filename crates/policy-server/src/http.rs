@@ -276,6 +276,7 @@ fn decide_batch(s: &Shared, policy: &crate::Policy, bytes: &[u8]) -> Response {
 struct WhoCanQuery {
     action: String,
     tier: Option<String>,
+    scope: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -283,6 +284,7 @@ struct WhoCanQuery {
 struct WhatCanQuery {
     role: String,
     tier: Option<String>,
+    scope: Option<String>,
 }
 
 async fn who_can(
@@ -292,7 +294,7 @@ async fn who_can(
     let policy = s.policy.load_full();
     match q {
         Err(e) => error(StatusCode::BAD_REQUEST, WireError::malformed(e.body_text())),
-        Ok(Query(q)) => match policy.who_can(&q.action, q.tier.as_deref()) {
+        Ok(Query(q)) => match policy.who_can(&q.action, q.tier.as_deref(), q.scope.as_deref()) {
             Ok(w) => json(StatusCode::OK, &w),
             Err(e) => error(StatusCode::BAD_REQUEST, e),
         },
@@ -306,7 +308,7 @@ async fn what_can(
     let policy = s.policy.load_full();
     match q {
         Err(e) => error(StatusCode::BAD_REQUEST, WireError::malformed(e.body_text())),
-        Ok(Query(q)) => match policy.what_can(&q.role, q.tier.as_deref()) {
+        Ok(Query(q)) => match policy.what_can(&q.role, q.tier.as_deref(), q.scope.as_deref()) {
             Ok(w) => json(StatusCode::OK, &w),
             Err(e) => error(StatusCode::BAD_REQUEST, e),
         },
@@ -320,7 +322,7 @@ async fn assignable(
     let policy = s.policy.load_full();
     match q {
         Err(e) => error(StatusCode::BAD_REQUEST, WireError::malformed(e.body_text())),
-        Ok(Query(q)) => match policy.assignment(&q.role, q.tier.as_deref()) {
+        Ok(Query(q)) => match policy.assignment(&q.role, q.tier.as_deref(), q.scope.as_deref()) {
             Ok(w) => json(StatusCode::OK, &w),
             Err(e) => error(StatusCode::BAD_REQUEST, e),
         },

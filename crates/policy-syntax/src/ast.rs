@@ -198,6 +198,14 @@ pub enum RoleStmt {
         /// The whole statement.
         span: Span,
     },
+    /// `acts as team.admin`: on the levels inside the role's own, its
+    /// holders have what the named inner-level roles have there.
+    ActsAs {
+        /// The roles, as written (`team.admin`).
+        roles: Vec<Ident>,
+        /// The whole statement.
+        span: Span,
+    },
     /// `assignable on < business`: where the role can be newly given;
     /// `assignable nowhere`: in no context.
     Assignable {
@@ -296,6 +304,25 @@ pub enum Item {
     Assert(AssertDecl),
     /// `offered on ...`
     Offered(OfferedDecl),
+    /// `scope team "Team" in organization`
+    Scope(ScopeDecl),
+}
+
+/// `scope team "Team" in organization`: a level of the product, and the
+/// start of its section: the permissions, roles and assertions after it,
+/// up to the next `scope` line, belong to it ([`PolicyFile::sections`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeDecl {
+    /// Attached doc comment.
+    pub doc: Option<Doc>,
+    /// The level's id.
+    pub id: Ident,
+    /// Its display label.
+    pub label: Label,
+    /// The level it is inside (`in organization`); `None` for an outermost one.
+    pub parent: Option<Ident>,
+    /// The whole line.
+    pub span: Span,
 }
 
 /// `offered on cloud and >= pro`: combinations of values the product
@@ -319,6 +346,7 @@ impl Item {
             Item::Role(d) => d.span,
             Item::Assert(d) => d.span,
             Item::Offered(d) => d.span,
+            Item::Scope(d) => d.span,
         }
     }
 }
@@ -346,4 +374,20 @@ pub struct PolicyFile {
     pub items: Vec<Item>,
     /// The lint expectations, in source order.
     pub expectations: Vec<Expectation>,
+}
+
+impl PolicyFile {
+    /// Every declaration with the `scope` line whose section it is in
+    /// (the last one before it; `None` before the first). The one meaning
+    /// of "the level a declaration belongs to", for the compiler, the
+    /// formatter and the language server.
+    pub fn sections(&self) -> impl Iterator<Item = (Option<&ScopeDecl>, &Item)> {
+        let mut current: Option<&ScopeDecl> = None;
+        self.items.iter().map(move |item| {
+            if let Item::Scope(s) = item {
+                current = Some(s);
+            }
+            (current, item)
+        })
+    }
 }

@@ -99,6 +99,13 @@ codes! {
     MixedDimensions = "P0210", Error, "values of different dimensions in one term";
     /// A comparison (`>=`, `<` ...) with a value of an unordered dimension.
     UnorderedRange = "P0211", Error, "range over an unordered dimension";
+    /// A name that is not declared as a scope (level).
+    UnknownScope = "P0212", Error, "unknown scope";
+    /// A scope declared twice.
+    DuplicateScope = "P0213", Error, "duplicate scope";
+    /// A permission or role before the first `scope` line of a policy
+    /// that has levels.
+    OutsideScope = "P0214", Error, "declaration outside any scope";
     /// Role inheritance forms a cycle.
     InheritanceCycle = "P0301", Error, "inheritance cycle";
     /// An exclusion that removes nothing the role would otherwise have.
@@ -129,6 +136,15 @@ codes! {
     /// Two `label` clauses of a permission select the same context, or one
     /// selects a context where the permission does not exist.
     ContextLabelConflict = "P0314", Error, "conflicting or unreachable context label";
+    /// Scopes nested in a cycle (`a in b`, `b in a`).
+    ScopeCycle = "P0315", Error, "scopes nested in a cycle";
+    /// `inherits` across levels, or `acts as` a role on a level that is
+    /// not inside the role's own.
+    LevelMismatch = "P0316", Error, "role implied across levels the wrong way";
+    /// `acts as` a role that holds nothing in any context.
+    EmptyImplication = "P0317", Warning, "implication grants nothing";
+    /// A level with no role of its own and no role acting on it.
+    UnreachedScope = "P0318", Warning, "level no role reaches";
     /// A query names a role, permission or tier the policy does not declare.
     UnknownQueryName = "P0401", Error, "unknown name in query";
     /// A query lacks a tier the policy needs, or gives one it cannot use.
@@ -210,6 +226,8 @@ const LINTS: &[(Code, &str)] = &[
     (Code::UngrantedPermission, "unheld-permission"),
     (Code::EmptyRole, "empty-role"),
     (Code::DuplicateParent, "duplicate-parent"),
+    (Code::EmptyImplication, "empty-implication"),
+    (Code::UnreachedScope, "unreached-scope"),
 ];
 
 impl Code {

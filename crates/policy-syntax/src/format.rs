@@ -54,6 +54,7 @@ pub fn format(source: &SourceFile) -> Result<String, Vec<Diagnostic>> {
             Item::Role(d) => (d.span, Some(&d.body)),
             Item::Assert(d) => (d.span, None),
             Item::Offered(d) => (d.span, None),
+            Item::Scope(d) => (d.span, None),
         };
         // The keyword is the first word of the item (its span starts at the doc comment, if any).
         if let Some(t) = first_word_from(&tokens, span.start) {
@@ -64,7 +65,8 @@ pub fn format(source: &SourceFile) -> Result<String, Vec<Diagnostic>> {
                 RoleStmt::Inherits { span, .. }
                 | RoleStmt::Grants { span, .. }
                 | RoleStmt::Excludes { span, .. }
-                | RoleStmt::Assignable { span, .. } => span.start,
+                | RoleStmt::Assignable { span, .. }
+                | RoleStmt::ActsAs { span, .. } => span.start,
             };
             starts.insert(s);
         }

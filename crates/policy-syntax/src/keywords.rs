@@ -133,7 +133,9 @@ mod tests {
         assert_eq!(
             words,
             [
+                "acts",
                 "and",
+                "as",
                 "assert",
                 "assignable",
                 "below",
@@ -144,6 +146,7 @@ mod tests {
                 "excludes",
                 "expect",
                 "grants",
+                "in",
                 "includes",
                 "inherits",
                 "label",
@@ -155,6 +158,7 @@ mod tests {
                 "or",
                 "permission",
                 "role",
+                "scope",
                 "tiers"
             ]
         );
@@ -166,7 +170,8 @@ mod tests {
                 "offered",
                 "permission",
                 "role",
-                "assert"
+                "assert",
+                "scope"
             ]
         );
     }

@@ -1,13 +1,18 @@
-//! The one registry of name kinds: the three namespaces of the language
-//! (tiers, permissions, roles), the declaration keyword that declares each
-//! one, and [`item_names`], the one listing of the names a declaration
-//! declares and uses.
+//! The one registry of name kinds: the four namespaces of the language
+//! (tiers, permissions, roles, scopes), the declaration keyword that
+//! declares each one, [`item_names`], the one listing of the names a
+//! declaration declares and uses, and [`NameRef::qualified`], the one
+//! meaning of a name written in a level's section.
 //!
 //! The compiler's recovery, the evaluator's errors and the language server
 //! all speak of these kinds; they use this type rather than their own, and a
 //! new statement lists its names here once.
 
-use crate::ast::{AssertKind, Ident, Item, Pattern, RoleStmt, TierConstraint, TierSelector};
+use std::borrow::Cow;
+
+use crate::ast::{
+    AssertKind, Ident, Item, Pattern, PolicyFile, RoleStmt, ScopeDecl, TierConstraint, TierSelector,
+};
 use crate::source::Span;
 
 /// The kind of a name: which namespace it lives in.
@@ -20,6 +25,8 @@ pub enum NameKind {
     Permission,
     /// A role id, declared by `role r "…" { … }`.
     Role,
+    /// A level of the product, declared by `scope team "…" in organization`.
+    Scope,
 }
 
 /// The declaration keywords that declare no name (`assert`, `offered`). Every
@@ -34,24 +41,31 @@ pub const ALSO_DECLARED_BY: &[(&str, NameKind)] = &[("dimension", NameKind::Tier
 
 impl NameKind {
     /// Every kind.
-    pub const ALL: [NameKind; 3] = [NameKind::Tier, NameKind::Permission, NameKind::Role];
+    pub const ALL: [NameKind; 4] = [
+        NameKind::Tier,
+        NameKind::Permission,
+        NameKind::Role,
+        NameKind::Scope,
+    ];
 
-    /// `"tier"`, `"permission"` or `"role"`.
+    /// `"tier"`, `"permission"`, `"role"` or `"scope"`.
     pub fn as_str(self) -> &'static str {
         match self {
             NameKind::Tier => "tier",
             NameKind::Permission => "permission",
             NameKind::Role => "role",
+            NameKind::Scope => "scope",
         }
     }
 
     /// The declaration keyword that declares names of this kind: `tiers`,
-    /// `permission` or `role`.
+    /// `permission`, `role` or `scope`.
     pub fn keyword(self) -> &'static str {
         match self {
             NameKind::Tier => "tiers",
             NameKind::Permission => "permission",
             NameKind::Role => "role",
+            NameKind::Scope => "scope",
         }
     }
 
@@ -76,7 +90,7 @@ impl NameKind {
     pub fn is_valid_name(self, text: &str) -> bool {
         match self {
             NameKind::Permission => crate::is_permission_id(text),
-            NameKind::Tier | NameKind::Role => crate::is_identifier(text),
+            NameKind::Tier | NameKind::Role | NameKind::Scope => crate::is_identifier(text),
         }
     }
 }
@@ -93,6 +107,19 @@ pub struct NameRef<'a> {
     pub span: Span,
     /// Whether this is the name's declaration (otherwise a use).
     pub declaration: bool,
+    /// The level whose section the name is written in (`None` outside
+    /// any): a permission or an unqualified role is that level's.
+    pub section: Option<&'a str>,
+}
+
+/// The full id of a name of `kind` written as `name` in the section of
+/// level `section` (see [`NameRef::qualified`]).
+pub fn qualify<'a>(kind: NameKind, section: Option<&str>, name: &'a str) -> Cow<'a, str> {
+    match (kind, section) {
+        (NameKind::Permission, Some(s)) => Cow::Owned(format!("{s}.{name}")),
+        (NameKind::Role, Some(s)) if !name.contains('.') => Cow::Owned(format!("{s}.{name}")),
+        _ => Cow::Borrowed(name),
+    }
 }
 
 impl NameRef<'_> {
@@ -101,14 +128,39 @@ impl NameRef<'_> {
     pub fn is_pattern(&self) -> bool {
         self.kind == NameKind::Permission && self.name.split('.').any(|s| s == "*")
     }
+
+    /// The name's full id: in a level's section, a permission `p` is
+    /// `level.p` and a role `r` is `level.r` (a role written `other.r`
+    /// is another level's, as written); outside sections, the name as
+    /// written. Tiers and scopes are global.
+    pub fn qualified(&self) -> Cow<'_, str> {
+        qualify(self.kind, self.section, self.name)
+    }
+}
+
+/// Every name of `file`, in source order, each with its section.
+pub fn file_names(file: &PolicyFile) -> impl Iterator<Item = NameRef<'_>> {
+    file.sections().flat_map(|(s, item)| item_names(s, item))
 }
 
 /// Every name `item` declares or uses, in source order, with its kind and
 /// span: the one walk of the AST's names that the language server's index
-/// (definitions, references, rename) is built on.
-pub fn item_names(item: &Item) -> impl Iterator<Item = NameRef<'_>> {
-    let mut out = Names(Vec::new());
+/// (definitions, references, rename) is built on. `section` is the `scope`
+/// line whose section `item` is in ([`PolicyFile::sections`]).
+pub fn item_names<'a>(
+    section: Option<&'a ScopeDecl>,
+    item: &'a Item,
+) -> impl Iterator<Item = NameRef<'a>> {
+    let mut out = Names(Vec::new(), section.map(|s| s.id.name.as_str()));
     match item {
+        Item::Scope(d) => {
+            // The scope line itself is outside any section.
+            out.1 = None;
+            out.ident(NameKind::Scope, &d.id, true);
+            if let Some(p) = &d.parent {
+                out.ident(NameKind::Scope, p, false);
+            }
+        }
         Item::Tiers(d) => {
             for t in &d.tiers {
                 out.ident(NameKind::Tier, t, true);
@@ -129,6 +181,7 @@ pub fn item_names(item: &Item) -> impl Iterator<Item = NameRef<'_>> {
                     RoleStmt::Inherits { parents, .. } => {
                         out.idents(NameKind::Role, parents);
                     }
+                    RoleStmt::ActsAs { roles, .. } => out.idents(NameKind::Role, roles),
                     RoleStmt::Grants {
                         patterns, tiers, ..
                     } => {
@@ -163,15 +216,21 @@ pub fn item_names(item: &Item) -> impl Iterator<Item = NameRef<'_>> {
     out.0.into_iter()
 }
 
-struct Names<'a>(Vec<NameRef<'a>>);
+struct Names<'a>(Vec<NameRef<'a>>, Option<&'a str>);
 
 impl<'a> Names<'a> {
     fn ident(&mut self, kind: NameKind, ident: &'a Ident, declaration: bool) {
+        // Tiers and scopes are global, whichever section names them.
+        let section = match kind {
+            NameKind::Tier | NameKind::Scope => None,
+            NameKind::Role | NameKind::Permission => self.1,
+        };
         self.0.push(NameRef {
             kind,
             name: &ident.name,
             span: ident.span,
             declaration,
+            section,
         });
     }
 
@@ -188,6 +247,7 @@ impl<'a> Names<'a> {
                 name: &p.text,
                 span: p.span,
                 declaration: false,
+                section: self.1,
             });
         }
     }
@@ -244,6 +304,7 @@ mod tests {
             NameKind::Tier => format!("tiers {name}"),
             NameKind::Permission => format!("permission {name} \"L\""),
             NameKind::Role => format!("role {name} \"L\" {{}}"),
+            NameKind::Scope => format!("scope {name} \"L\""),
         }
     }
 
@@ -251,7 +312,7 @@ mod tests {
     fn parser_accepts(kind: NameKind, name: &str) -> bool {
         let source = SourceFile::new("t.policy", declaration(kind, name));
         let (file, diags) = crate::parse(&source);
-        let declared: Vec<NameRef<'_>> = file.items.iter().flat_map(item_names).collect();
+        let declared: Vec<NameRef<'_>> = file_names(&file).collect();
         diags.is_empty()
             && matches!(declared.as_slice(), [n] if n.declaration && n.kind == kind && n.name == name)
     }
@@ -310,10 +371,9 @@ mod tests {
         let source = SourceFile::new("t.policy", text);
         let (file, diags) = crate::parse(&source);
         assert!(diags.is_empty(), "{diags:?}");
-        file.items
-            .iter()
-            .flat_map(|i| {
-                item_names(i)
+        file.sections()
+            .flat_map(|(s, i)| {
+                item_names(s, i)
                     .map(|n| {
                         assert_eq!(source.slice(n.span), n.name);
                         let how = if n.is_pattern() { "pattern" } else { "name" };
@@ -365,6 +425,48 @@ mod tests {
                 n(Role, "m", "name", false),
                 n(Role, "r", "name", false),
                 n(Permission, "a.b", "name", false),
+            ]
+        );
+    }
+
+    #[test]
+    fn names_in_a_section_are_the_levels_and_qualified_ones_are_as_written() {
+        let source = SourceFile::new(
+            "t.policy",
+            "assert org.owner can team.p\n\
+             scope org \"Org\"\n\
+             permission p \"P\"\n\
+             role owner \"Owner\" { grants p acts as team.admin }\n\
+             scope team \"Team\" in org\n\
+             permission p \"P\"\n\
+             role admin \"Admin\" { grants p }\n\
+             assert org.owner, admin can p\n",
+        );
+        let (file, diags) = crate::parse(&source);
+        assert!(diags.is_empty(), "{diags:?}");
+        let got: Vec<(NameKind, String, bool)> = file_names(&file)
+            .map(|n| (n.kind, n.qualified().into_owned(), n.declaration))
+            .collect();
+        use NameKind::*;
+        let n = |k, s: &str, d| (k, s.to_string(), d);
+        assert_eq!(
+            got,
+            [
+                n(Role, "org.owner", false),
+                n(Permission, "team.p", false),
+                n(Scope, "org", true),
+                n(Permission, "org.p", true),
+                n(Role, "org.owner", true),
+                n(Permission, "org.p", false),
+                n(Role, "team.admin", false),
+                n(Scope, "team", true),
+                n(Scope, "org", false),
+                n(Permission, "team.p", true),
+                n(Role, "team.admin", true),
+                n(Permission, "team.p", false),
+                n(Role, "org.owner", false),
+                n(Role, "team.admin", false),
+                n(Permission, "team.p", false),
             ]
         );
     }

@@ -212,7 +212,12 @@ fn parse_chunk(
 fn content_end(pair: &Pair<'_, Rule>) -> usize {
     if matches!(
         pair.as_rule(),
-        Rule::string | Rule::ident | Rule::perm_id | Rule::perm_pattern | Rule::doc_line
+        Rule::string
+            | Rule::ident
+            | Rule::role_ref
+            | Rule::perm_id
+            | Rule::perm_pattern
+            | Rule::doc_line
     ) {
         return pair.as_span().end();
     }
@@ -358,7 +363,8 @@ impl Builder {
                 Rule::inherits_clause
                 | Rule::grants_clause
                 | Rule::excludes_clause
-                | Rule::assignable_clause => {
+                | Rule::assignable_clause
+                | Rule::acts_clause => {
                     body.extend(self.role_stmt(p, stmt_doc.take()));
                 }
                 Rule::assert_only
@@ -418,6 +424,16 @@ impl Builder {
                 tiers: tiers?,
                 span,
             }),
+            Rule::scope_decl => {
+                let mut idents = idents.into_iter();
+                Item::Scope(ScopeDecl {
+                    doc,
+                    id: idents.next()?,
+                    label: label?,
+                    parent: idents.next(),
+                    span,
+                })
+            }
             _ => return None,
         })
     }
@@ -470,7 +486,7 @@ impl Builder {
         let mut tiers = None;
         for p in pair.into_inner() {
             match p.as_rule() {
-                Rule::ident => idents.push(self.ident(p)),
+                Rule::ident | Rule::role_ref => idents.push(self.ident(p)),
                 Rule::perm_pattern => patterns.push(self.pattern(p)),
                 Rule::tier_clause => tiers = self.tier_constraint(p),
                 _ => {}
@@ -493,6 +509,10 @@ impl Builder {
                 span,
             },
             Rule::assignable_clause => RoleStmt::Assignable { tiers, span },
+            Rule::acts_clause => RoleStmt::ActsAs {
+                roles: idents,
+                span,
+            },
             _ => return None,
         })
     }
@@ -507,7 +527,7 @@ impl Builder {
         let mut others: Option<Vec<Ident>> = None;
         for p in pair.into_inner() {
             match p.as_rule() {
-                Rule::ident => match others.as_mut() {
+                Rule::ident | Rule::role_ref => match others.as_mut() {
                     Some(o) => o.push(self.ident(p)),
                     None => idents.push(self.ident(p)),
                 },

@@ -1,6 +1,7 @@
 //! The context of a query on the command line: `--tier T`, or `--on` once
-//! per dimension (`--on edition=cloud --on plan=pro`), shared by every
-//! command that decides in a context.
+//! per dimension (`--on edition=cloud --on plan=pro`), and the level the
+//! names are given on (`--scope team`), shared by every command that
+//! decides in a context.
 
 /// `--tier` / `--on`, flattened into a command's arguments.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -13,6 +14,12 @@ pub struct ContextArgs {
     /// once per dimension (`--on edition=cloud --on plan=pro`).
     #[arg(long = "on", value_name = "DIMENSION=VALUE")]
     pub on: Vec<String>,
+    /// In a policy with levels, the level the names are given on:
+    /// `--scope team --role admin` is the role `team.admin`, and the
+    /// permission is the team's; a role of an outer level is written in
+    /// full (`organization.owner`). Without it, names are full ids.
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Option<String>,
 }
 
 impl ContextArgs {

@@ -127,8 +127,16 @@ fn check(g: &Spec) {
         args.extend(&tier_args);
         let m = json(d, &args);
         let rows = find(&m, "rows").unwrap().as_array().unwrap().clone();
+        // With several dimensions, equal contexts share one entry whose
+        // key lists them, joined by `, `.
         let snap_roles = match t {
-            Some(t) => &snapshot["tiers"][t.as_str()],
+            Some(t) => snapshot["tiers"]
+                .as_mapping()
+                .unwrap()
+                .iter()
+                .find(|(k, _)| k.as_str().unwrap().split(", ").any(|c| c == t))
+                .map(|(_, v)| v)
+                .unwrap(),
             None => &snapshot["roles"],
         };
         for (p, pid) in g.perms.iter().map(|x| x.id.as_str()).enumerate() {

@@ -135,7 +135,7 @@ fn a_tierless_artifact_validates_and_a_broken_one_does_not() {
     let v = validator("compiled-policy.schema.json");
     let doc: Value = serde_json::from_str(&compile(&p, "json")).unwrap();
     assert_eq!(errors(&v, &doc), Vec::<String>::new());
-    assert_eq!(doc["schema_version"], json!(7));
+    assert_eq!(doc["schema_version"], json!(8));
     assert_eq!(
         doc["tier_sets"],
         json!([[""]]),
@@ -220,4 +220,33 @@ fn offered_contexts_and_assignable_nowhere_validate() {
     let doc: Value = serde_json::from_str(&compile(&p, "json")).unwrap();
     assert_eq!(errors(&v, &doc), Vec::<String>::new());
     assert_eq!(doc["tier_sets"], json!([[""], []]));
+}
+
+/// A policy with levels: the levels, each declaration's level, qualified
+/// ids and `acts as` edges validate; a level index of the wrong type or an
+/// unqualified id with a dot in the wrong place does not.
+#[test]
+fn levels_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("t.policy");
+    std::fs::write(
+        &p,
+        "scope org \"Org\"\npermission billing.manage \"B\"\n\
+         role owner \"Owner\" { grants billing.manage acts as team.admin }\n\
+         scope team \"Team\" in org\npermission projects.remove \"R\"\n\
+         role admin \"Admin\" { grants projects.remove }\n",
+    )
+    .unwrap();
+    let v = validator("compiled-policy.schema.json");
+    let mut doc: Value = serde_json::from_str(&compile(&p, "json")).unwrap();
+    assert_eq!(errors(&v, &doc), Vec::<String>::new());
+    assert_eq!(doc["scopes"][1]["in"], json!(0));
+    assert_eq!(doc["roles"][0]["id"], json!("org.owner"));
+    assert_eq!(doc["roles"][0]["inherits"][0]["acts_as"], json!(true));
+    assert_eq!(doc["permissions"][1]["scope"], json!(1));
+    doc["scopes"][1]["in"] = json!("org");
+    assert_eq!(errors(&v, &doc).len(), 1);
+    doc["scopes"][1]["in"] = json!(0);
+    doc["roles"][0]["id"] = json!("org.owner.x");
+    assert_eq!(errors(&v, &doc).len(), 1);
 }

@@ -52,7 +52,17 @@ fn seed_tests_pass() {
         stdout.contains("ok     policies/vellum.test.yaml (211 tests)"),
         "{stdout}"
     );
-    assert_eq!(last_line(&out), "364 passed, 0 failed");
+    // The real products under policies/examples are tested too.
+    for (file, n) in [
+        ("policies/examples/plane/plane.test.yaml", 1842),
+        ("policies/examples/n8n/n8n.test.yaml", 315),
+    ] {
+        assert!(
+            stdout.contains(&format!("ok     {file} ({n} tests)")),
+            "{stdout}"
+        );
+    }
+    assert_eq!(last_line(&out), "2521 passed, 0 failed");
 }
 
 #[test]

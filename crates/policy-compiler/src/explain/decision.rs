@@ -139,7 +139,11 @@ impl Policy {
         match step {
             Step::Inherited { role, parent, span } => Reason::about(
                 ReasonKind::Inherited,
-                wording::inherited(role_str(*role), role_str(*parent)),
+                wording::inherited(
+                    role_str(*role),
+                    role_str(*parent),
+                    self.acts_as(*role, *parent),
+                ),
                 role_str(*role),
                 Some(self.location(*span)),
             ),

@@ -10,9 +10,14 @@ fn quoted(items: &[impl AsRef<str>]) -> String {
         .join(", ")
 }
 
-/// `` `admin` inherits `developer` ``.
-pub fn inherited(role: &str, parent: &str) -> String {
-    format!("`{role}` inherits `{parent}`")
+/// `` `admin` inherits `developer` ``, or across levels
+/// `` `organization.manager` acts as `team.admin` ``.
+pub fn inherited(role: &str, parent: &str, acts_as: bool) -> String {
+    if acts_as {
+        format!("`{role}` acts as `{parent}`")
+    } else {
+        format!("`{role}` inherits `{parent}`")
+    }
 }
 
 /// `` `admin` grants `billing.manage` `` or, through a wildcard,
@@ -120,8 +125,8 @@ pub fn nothing_known() -> String {
 /// says which declaration.
 pub mod label {
     /// An inheritance step of the counterexample's derivation.
-    pub fn inherited(role: &str, parent: &str) -> String {
-        super::inherited(role, parent)
+    pub fn inherited(role: &str, parent: &str, acts_as: bool) -> String {
+        super::inherited(role, parent, acts_as)
     }
 
     /// The grant of the counterexample's derivation.

@@ -4,7 +4,7 @@
 use std::cell::OnceCell;
 use std::collections::HashMap;
 
-use policy_syntax::{Code, Ident, Item, PolicyFile, Span, Suggester};
+use policy_syntax::{Code, Ident, Item, NameKind, PolicyFile, Span, Suggester};
 
 use super::Resolver;
 use crate::model::*;
@@ -43,12 +43,14 @@ impl Resolver<'_> {
         index: &HashMap<String, RoleId>,
         names: &OnceCell<Suggester>,
     ) -> Option<RoleId> {
-        if let Some(id) = index.get(&n.name) {
+        let qualified = self.qualified(NameKind::Role, &n.name);
+        if let Some(id) = index.get(&qualified) {
             return Some(*id);
         }
         let suggestion = names
             .get_or_init(|| Suggester::new(index.keys()))
-            .did_you_mean(&n.name);
+            .did_you_mean(&qualified)
+            .and_then(|s| self.relative(&s));
         let d = self
             .diag(Code::UnknownRole, format!("unknown role `{}`", n.name))
             .primary(n.span, "not a declared role")
@@ -82,8 +84,9 @@ impl Resolver<'_> {
         use policy_syntax::AssertKind;
         let names = OnceCell::new();
         let mut out = Vec::new();
-        for item in &file.items {
+        for (section, item) in file.sections() {
             let Item::Assert(a) = item else { continue };
+            self.enter_section(section);
             let tiers = self.tier_set(a.tiers.as_ref(), || "this assertion".to_string());
             let (claim, pattern) = match &a.kind {
                 AssertKind::Only { roles, pattern } => {
@@ -142,10 +145,11 @@ impl Resolver<'_> {
             // nothing: that is `P0310`, an error reported by the assertion
             // pass, not the `P0207` warning a grant's wildcard gets.
             let (perms, suggestion) = if pattern.is_wildcard() {
-                let perms = self.wildcard_matches(&pattern.text);
+                let qualified = self.qualified(NameKind::Permission, &pattern.text);
+                let perms = self.wildcard_matches(&qualified);
                 let suggestion = perms
                     .is_empty()
-                    .then(|| self.wildcard_suggestion(&pattern.text))
+                    .then(|| self.wildcard_suggestion(&qualified))
                     .flatten();
                 (perms, suggestion)
             } else {

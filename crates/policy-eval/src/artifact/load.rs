@@ -47,8 +47,20 @@ fn check_text(a: &Artifact) -> Result<(), EvalError> {
         }
         label("permission", &p.id, &p.label)?;
     }
+    for s in &a.scopes {
+        if !policy_syntax::is_identifier(&s.id) {
+            return bad(format!("scope id {:?} is not an identifier", s.id));
+        }
+        label("scope", &s.id, &s.label)?;
+    }
     for r in &a.roles {
-        if !policy_syntax::is_identifier(&r.id) {
+        // On a level, `level.role` (that the level is the role's own is
+        // the compiler's check, `assemble`).
+        let local = match r.id.split_once('.') {
+            Some((level, local)) if policy_syntax::is_identifier(level) => local,
+            _ => r.id.as_str(),
+        };
+        if !policy_syntax::is_identifier(local) {
             return bad(format!(
                 "role id {:?} is not an identifier (a keyword, or not a name)",
                 r.id
@@ -113,6 +125,7 @@ pub(super) fn declarations(a: &Artifact) -> Result<Declarations, EvalError> {
         lines: a.lines.clone(),
         dimensions: a.dimensions.clone(),
         offered,
+        scopes: a.scopes.clone(),
         permissions,
         roles,
     })

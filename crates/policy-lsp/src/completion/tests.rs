@@ -50,9 +50,16 @@ fn contexts() {
             "permission",
             "role",
             "assert",
+            "scope",
             "expect"
         ]
     );
+    assert_eq!(
+        labels("scope org \"Org\"\nscope team \"Team\" in "),
+        ["org", "team"]
+    );
+    assert_eq!(labels("scope team \"Team\" "), ["in"]);
+    assert_eq!(labels(&format!("{SRC}role x \"X\" {{ acts ")), ["as"]);
     assert_eq!(
         labels("dimension edition cloud | server\ndimension plan free < pro\nrole x \"X\" on cloud and "),
         ["cloud", "server", "free", "pro"]
@@ -114,6 +121,8 @@ fn completion_offers_every_keyword_of_the_grammar_and_no_other() {
         format!("{SRC}role x \"X\" on free "),
         format!("{SRC}permission p.q \"P\" "),
         format!("{SRC}role x \"X\" {{ assignable "),
+        format!("{SRC}role x \"X\" {{ acts "),
+        "scope t \"T\" ".to_string(),
     ];
     let mut offered = BTreeSet::new();
     for probe in &probes {

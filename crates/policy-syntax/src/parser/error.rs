@@ -19,6 +19,10 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_offered => "`offered`",
         Rule::kw_and => "`and`",
         Rule::kw_or => "`or`",
+        Rule::kw_scope => "`scope`",
+        Rule::kw_in => "`in`",
+        Rule::kw_acts | Rule::acts_clause => "`acts`",
+        Rule::kw_as => "`as`",
         Rule::bar => "`|`",
         Rule::kw_permission => "`permission`",
         Rule::kw_role => "`role`",
@@ -39,6 +43,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_every | Rule::can_every => "`every`",
         Rule::kw_expect | Rule::expect_attr => "`expect`",
         Rule::ident | Rule::tier_list => "a name",
+        Rule::role_ref => "a role name",
         Rule::perm_id => "a permission id such as `billing.manage`",
         Rule::perm_pattern => "a permission or pattern such as `billing.*`",
         Rule::string | Rule::string_inner => "a quoted label",
@@ -55,9 +60,10 @@ fn describe(rule: Rule) -> Option<&'static str> {
         | Rule::role_decl
         | Rule::assert_decl
         | Rule::offered_decl
+        | Rule::scope_decl
         | Rule::doc
         | Rule::doc_line => {
-            "a declaration (`tiers`, `dimension`, `offered`, `permission`, `role` or `assert`, or an `expect` line before one)"
+            "a declaration (`tiers`, `dimension`, `offered`, `scope`, `permission`, `role` or `assert`, or an `expect` line before one)"
         }
         Rule::assert_can => "a role name",
         Rule::EOI => "end of file",
@@ -292,7 +298,7 @@ fn slip_help(before: &str, after: &str, expected: &BTreeSet<&'static str>) -> Op
     }
     let wants_item = expected
         .iter()
-        .any(|e| e.starts_with("a permission") || *e == "a name");
+        .any(|e| e.starts_with("a permission") || *e == "a name" || *e == "a role name");
     if wants_item && before.trim_end().ends_with(',') {
         return Some(
             "remove the trailing `,`: commas go only between the items of a list".to_string(),

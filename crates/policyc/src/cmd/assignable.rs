@@ -35,8 +35,13 @@ pub struct Args {
 pub fn run(args: Args) -> Result<Exit, CmdError> {
     let format = args.format.diagnostics();
     let eval = load_evaluator(&args.file, format)?;
-    let answer = wire::assignment(&eval, &args.role, args.context.text().as_deref())
-        .map_err(|e| eval_error(&e, format))?;
+    let answer = wire::assignment(
+        &eval,
+        &args.role,
+        args.context.text().as_deref(),
+        args.context.scope.as_deref(),
+    )
+    .map_err(|e| eval_error(&e, format))?;
     match args.format {
         OutputFormat::Json => output::print_json(&answer),
         _ => {

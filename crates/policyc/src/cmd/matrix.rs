@@ -1,10 +1,10 @@
-//! `policyc matrix FILE [--tier T | --on D=V ...] [--format markdown|json|csv]`.
+//! `policyc matrix FILE [--tier T | --on D=V ...] [--scope S [--outer]] [--format markdown|json|csv]`.
 
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
 
-use policy_compiler::{Policy, RoleId, TierId};
+use policy_compiler::{Policy, RoleId, ScopeId, TierId};
 use serde::Serialize;
 
 use crate::exit::{CmdError, Exit};
@@ -19,6 +19,10 @@ pub struct Args {
     /// The tier or context to show (default: the highest tier or context).
     #[command(flatten)]
     pub context: crate::context_arg::ContextArgs,
+    /// With `--scope`, also the columns of the outer levels' roles that act
+    /// on the level (their effective cells there).
+    #[arg(long, requires = "scope")]
+    pub outer: bool,
     /// Output format.
     #[arg(long, default_value = "markdown", value_parser = output::accepting(&[OutputFormat::Markdown, OutputFormat::Json, OutputFormat::Csv]))]
     pub format: OutputFormat,
@@ -53,6 +57,9 @@ struct JsonGroup {
 /// policy with several dimensions.
 #[derive(Serialize)]
 struct JsonMatrix {
+    /// The level shown (`--scope`); absent for a whole policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
     tiers: Vec<String>,
     tier: Option<String>,
     roles: Vec<JsonRole>,
@@ -89,13 +96,76 @@ pub fn grid(eval: &policy_eval::Evaluator, tier: TierId) -> Vec<Vec<bool>> {
         .collect()
 }
 
-/// The ids of the roles marked in one row of [`grid`].
-fn allowed_roles(policy: &Policy, row: &[bool]) -> Vec<String> {
-    row.iter()
-        .zip(policy.roles())
-        .filter(|(a, _)| **a)
-        .map(|(_, r)| r.id.clone())
+/// The ids of the roles marked in one row of [`grid`], among `view`'s.
+fn allowed_roles(policy: &Policy, view: &View, row: &[bool]) -> Vec<String> {
+    view.roles
+        .iter()
+        .filter(|&&r| row.get(r).copied().unwrap_or(false))
+        .filter_map(|&r| policy.role(RoleId(r as u32)).map(|x| x.id.clone()))
         .collect()
+}
+
+/// The rows and columns of one table: all of them, or one level's
+/// permissions with its roles (and, `--outer`, the outer roles that act
+/// on it).
+struct View {
+    /// The level, for its heading.
+    scope: Option<ScopeId>,
+    /// Permission indexes, in declaration order.
+    perms: Vec<usize>,
+    /// Role indexes, in declaration order.
+    roles: Vec<usize>,
+}
+
+/// The tables to print: the whole policy; in a policy with levels, one
+/// per level (`--scope`: that one).
+fn views(
+    policy: &Policy,
+    scope: Option<&str>,
+    outer: bool,
+) -> Result<Vec<View>, policy_eval::EvalError> {
+    let all = |n: usize| (0..n).collect::<Vec<_>>();
+    let scope = match scope {
+        Some(s) => Some(
+            policy
+                .scope_id(s)
+                .ok_or_else(|| policy_eval::EvalError::UnknownName {
+                    kind: policy_syntax::NameKind::Scope,
+                    name: s.to_string(),
+                    suggestion: policy_syntax::did_you_mean(
+                        s,
+                        policy.scopes().iter().map(|x| x.id.as_str()),
+                    ),
+                })?,
+        ),
+        None => None,
+    };
+    let level = |s: ScopeId, outer: bool| View {
+        scope: Some(s),
+        perms: all(policy.permissions().len())
+            .into_iter()
+            .filter(|&p| policy.permissions().get(p).and_then(|x| x.scope) == Some(s))
+            .collect(),
+        roles: all(policy.roles().len())
+            .into_iter()
+            .filter(|&r| {
+                let role = RoleId(r as u32);
+                policy.role(role).and_then(|x| x.scope) == Some(s)
+                    || (outer && policy.reaches(role, s))
+            })
+            .collect(),
+    };
+    Ok(match scope {
+        Some(s) => vec![level(s, outer)],
+        None if policy.scopes().is_empty() => vec![View {
+            scope: None,
+            perms: all(policy.permissions().len()),
+            roles: all(policy.roles().len()),
+        }],
+        None => (0..policy.scopes().len() as u32)
+            .map(|s| level(ScopeId(s), false))
+            .collect(),
+    })
 }
 
 /// Runs the command.
@@ -114,6 +184,18 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     let eval = policy_eval::Evaluator::from_owned_policy(policy);
     let shown = shown_contexts(&eval, args.context.text().as_deref())
         .map_err(|e| crate::load::eval_error(&e, diag_format))?;
+    let views = views(eval.policy(), args.context.scope.as_deref(), args.outer)
+        .map_err(|e| crate::load::eval_error(&e, diag_format))?;
+    // JSON and CSV hold one table: the level asked for, or every row.
+    let whole = View {
+        scope: None,
+        perms: (0..eval.perm_count()).collect(),
+        roles: (0..eval.role_count()).collect(),
+    };
+    let one = match views.as_slice() {
+        [v] => v,
+        _ => &whole,
+    };
     // Contexts whose tables are equal share one table, in the order of
     // their first context.
     // A group is one table: the cells, which roles are kept but no longer
@@ -140,10 +222,10 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     }
     let policy = eval.policy();
     let kept_ids = |kept: &[bool]| -> Vec<String> {
-        kept.iter()
-            .zip(policy.roles())
-            .filter(|(k, _)| **k)
-            .map(|(_, r)| r.id.clone())
+        one.roles
+            .iter()
+            .filter(|&&r| kept.get(r).copied().unwrap_or(false))
+            .filter_map(|&r| policy.role(RoleId(r as u32)).map(|x| x.id.clone()))
             .collect()
     };
     let names = |tiers: &[TierId]| -> Vec<String> {
@@ -153,16 +235,15 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
             .collect()
     };
     let json_rows = |cells: &[Vec<bool>], labels: &[String]| -> Vec<JsonRow> {
-        policy
-            .permissions()
+        one.perms
             .iter()
-            .enumerate()
+            .filter_map(|&i| Some((i, policy.permissions().get(i)?)))
             .map(|(i, p)| JsonRow {
                 permission: p.id.clone(),
                 label: labels.get(i).cloned().unwrap_or_default(),
                 roles: cells
                     .get(i)
-                    .map(|row| allowed_roles(policy, row))
+                    .map(|row| allowed_roles(policy, one, row))
                     .unwrap_or_default(),
             })
             .collect()
@@ -173,14 +254,19 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         OutputFormat::Json => {
             let first = groups.first();
             let m = JsonMatrix {
+                scope: one
+                    .scope
+                    .and_then(|s| policy.scope(s))
+                    .map(|s| s.id.clone()),
                 tiers: policy.tiers().iter().map(|t| t.id.clone()).collect(),
                 tier: first
                     .and_then(|(t, _)| t.first())
                     .and_then(|t| policy.tier(*t))
                     .map(|t| t.id.clone()),
-                roles: policy
-                    .roles()
+                roles: one
+                    .roles
                     .iter()
+                    .filter_map(|&r| policy.role(RoleId(r as u32)))
                     .map(|r| JsonRole {
                         id: r.id.clone(),
                         label: r.label.clone(),
@@ -209,17 +295,27 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                 header.push("contexts".to_string());
             }
             header.extend(["permission".to_string(), "label".to_string()]);
-            header.extend(policy.roles().iter().map(|r| csv_field(&r.id)));
+            header.extend(
+                one.roles
+                    .iter()
+                    .filter_map(|&r| policy.role(RoleId(r as u32)))
+                    .map(|r| csv_field(&r.id)),
+            );
             let _ = writeln!(out, "{}", header.join(","));
             for (tiers, (cells, _, labels)) in &groups {
-                for (i, p) in policy.permissions().iter().enumerate() {
+                for &i in &one.perms {
+                    let Some(p) = policy.permissions().get(i) else {
+                        continue;
+                    };
                     let mut row = Vec::new();
                     if several {
                         row.push(csv_field(&names(tiers).join(" ")));
                     }
                     let label = labels.get(i).map_or("", String::as_str);
                     row.extend([csv_field(&p.id), csv_field(label)]);
-                    for &allowed in cells.get(i).map_or(&[][..], Vec::as_slice) {
+                    let cells = cells.get(i).map_or(&[][..], Vec::as_slice);
+                    for &r in &one.roles {
+                        let allowed = cells.get(r).copied().unwrap_or(false);
                         row.push(if allowed { "yes" } else { "no" }.to_string());
                     }
                     let _ = writeln!(out, "{}", row.join(","));
@@ -227,9 +323,19 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
             }
         }
         _ => {
-            for (k, (tiers, (cells, kept, labels))) in groups.iter().enumerate() {
+            let several_views = views.len() > 1;
+            for (k, (view, (tiers, (cells, kept, labels)))) in views
+                .iter()
+                .flat_map(|v| groups.iter().map(move |g| (v, g)))
+                .enumerate()
+            {
                 if k > 0 {
                     out.push('\n');
+                }
+                if let Some(s) = view.scope.and_then(|s| policy.scope(s)) {
+                    if several_views || view.roles.len() > 1 || args.outer {
+                        let _ = writeln!(out, "Scope: `{}` ({})", s.id, s.label);
+                    }
                 }
                 let quoted: Vec<String> = names(tiers).iter().map(|t| format!("`{t}`")).collect();
                 match quoted.as_slice() {
@@ -244,7 +350,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                         let _ = writeln!(out, "Contexts (one table): {}\n", all.join(", "));
                     }
                 }
-                markdown_table(&mut out, policy, cells, kept, labels);
+                markdown_table(&mut out, policy, view, cells, kept, labels);
             }
         }
     }
@@ -272,31 +378,49 @@ fn shown_contexts(
 fn markdown_table(
     out: &mut String,
     policy: &Policy,
+    view: &View,
     cells: &[Vec<bool>],
     kept: &[bool],
     labels: &[String],
 ) {
     let mut header = String::from("| Permission |");
     let mut rule = String::from("|---|");
-    for (i, r) in policy.roles().iter().enumerate() {
+    for &i in &view.roles {
+        let Some(r) = policy.role(RoleId(i as u32)) else {
+            continue;
+        };
         let mark = if kept.get(i).copied().unwrap_or(false) {
             " †"
         } else {
             ""
         };
-        let _ = write!(header, " {}{mark} |", md_cell(&r.label));
+        // An outer level's role is named with its level.
+        let label = match (r.scope, view.scope) {
+            (Some(own), Some(shown)) if own != shown => {
+                let level = policy.scope(own).map_or("", |s| s.label.as_str());
+                format!("{level} {}", r.label)
+            }
+            _ => r.label.clone(),
+        };
+        let _ = write!(header, " {}{mark} |", md_cell(&label));
         rule.push_str(":-:|");
     }
     let _ = writeln!(out, "{header}\n{rule}");
-    for i in 0..policy.permissions().len() {
+    for &i in &view.perms {
         let label = labels.get(i).map_or("", String::as_str);
         let _ = write!(out, "| {} |", md_cell(label));
-        for &allowed in cells.get(i).map_or(&[][..], Vec::as_slice) {
+        let row = cells.get(i).map_or(&[][..], Vec::as_slice);
+        for &r in &view.roles {
+            let allowed = row.get(r).copied().unwrap_or(false);
             out.push_str(if allowed { " ✔️ |" } else { "  |" });
         }
         out.push('\n');
     }
-    if kept.iter().any(|k| *k) {
+    if view
+        .roles
+        .iter()
+        .any(|&r| kept.get(r).copied().unwrap_or(false))
+    {
         let _ = writeln!(
             out,
             "\n† {}",

@@ -10,7 +10,7 @@ use miette::{LabeledSpan, NamedSource, SourceCode};
 use policy_compiler::wording;
 use policy_eval::wire::{WireDecision, WireError, WireFailure, WireRequest};
 use policy_eval::{Decision, Evaluator, Reason, Request};
-use policy_syntax::{Code, Diagnostic};
+use policy_syntax::{Code, Diagnostic, NameKind};
 
 use crate::exit::{CmdError, Exit};
 use crate::files::{self, LoadError};
@@ -191,11 +191,23 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     if let Some(batch) = &args.batch {
         return run_batch(&eval, batch, format);
     }
-    let request = Request {
-        roles: args.roles.clone(),
-        action: args.action.clone().unwrap_or_default(),
-        tier: args.context.text(),
-    };
+    let scope = args.context.scope.as_deref();
+    let request = (|| -> Result<Request, policy_eval::EvalError> {
+        Ok(Request {
+            roles: args
+                .roles
+                .iter()
+                .map(|r| eval.scoped_name(scope, NameKind::Role, r))
+                .collect::<Result<_, _>>()?,
+            action: eval.scoped_name(
+                scope,
+                NameKind::Permission,
+                args.action.as_deref().unwrap_or_default(),
+            )?,
+            tier: args.context.text(),
+        })
+    })()
+    .map_err(|e| eval_error(&e, format))?;
     let decision = eval
         .authorize(&request)
         .map(|v| v.explain())
@@ -419,8 +431,8 @@ fn stream_batch(
 /// The output line for request `n`, and whether it failed.
 fn answer(eval: &Evaluator, n: usize, item: Result<WireRequest, String>) -> (String, bool) {
     let answer = item.map_err(WireError::malformed).and_then(|req| {
-        eval.authorize(&req.into_request())
-            .map(|v| v.explain())
+        req.into_request(eval)
+            .and_then(|r| eval.authorize(&r).map(|v| v.explain()))
             .map_err(|e| WireError::from(&e))
     });
     match answer {

@@ -32,13 +32,15 @@ pub struct Args {
 pub fn run(args: Args) -> Result<Exit, CmdError> {
     let format = args.format.diagnostics();
     let eval = load_evaluator(&args.file, format)?;
+    let scope = args.context.scope.as_deref();
     let role = eval
-        .resolve_role(&args.role)
+        .scoped_name(scope, policy_syntax::NameKind::Role, &args.role)
+        .and_then(|name| eval.resolve_role(&name))
         .map_err(|e| eval_error(&e, format))?;
     let tiers = eval
         .tiers_to_show(args.context.text().as_deref())
         .map_err(|e| eval_error(&e, format))?;
-    let answer = wire::what_can(&eval, &args.role, args.context.text().as_deref())
+    let answer = wire::what_can(&eval, &args.role, args.context.text().as_deref(), scope)
         .map_err(|e| eval_error(&e, format))?;
     match args.format {
         OutputFormat::Json => output::print_json(&answer),

@@ -127,7 +127,7 @@ fn assignment(eval: &Evaluator, a: &Assignment) -> TestResult {
     let role = role_name(eval, a.role);
     let tier = tier_name(eval, a.tier);
     // The one answer of `policyc assignable` (and its words).
-    let answer = policy_eval::wire::assignment(eval, &role, tier.as_deref());
+    let answer = policy_eval::wire::assignment(eval, &role, tier.as_deref(), None);
     let (actual, why) = match answer {
         Ok(w) => (w.assignable, w.message),
         Err(e) => (false, e.to_string()),
