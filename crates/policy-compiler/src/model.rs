@@ -254,7 +254,10 @@ impl Policy {
         let mut stack = vec![role];
         while let Some(r) = stack.pop() {
             let Some(decl) = self.role(r) else { continue };
-            if seen.get_mut(r.index()).is_none_or(|x| std::mem::replace(x, true)) {
+            if seen
+                .get_mut(r.index())
+                .is_none_or(|x| std::mem::replace(x, true))
+            {
                 continue;
             }
             if decl.scope == Some(scope) {

@@ -108,7 +108,10 @@ impl Resolver<'_> {
                     }
                     break;
                 }
-                if seen.get_mut(p.index()).is_none_or(|x| std::mem::replace(x, true)) {
+                if seen
+                    .get_mut(p.index())
+                    .is_none_or(|x| std::mem::replace(x, true))
+                {
                     break;
                 }
                 at = p;
@@ -127,7 +130,10 @@ impl Resolver<'_> {
                 break;
             };
             out.push(format!("`{}`", decl.id));
-            if seen.get_mut(s.index()).is_none_or(|x| std::mem::replace(x, true)) {
+            if seen
+                .get_mut(s.index())
+                .is_none_or(|x| std::mem::replace(x, true))
+            {
                 break;
             }
             at = decl.parent;
