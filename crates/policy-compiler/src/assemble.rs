@@ -315,19 +315,7 @@ fn check_levels(
             return err("scopes are nested in a cycle (P0315 in source)");
         }
     }
-    let inside = |inner: Option<ScopeId>, outer: Option<ScopeId>| {
-        let (Some(inner), Some(outer)) = (inner, outer) else {
-            return false;
-        };
-        let mut at = outer_of(inner);
-        while let Some(s) = at {
-            if s == outer {
-                return true;
-            }
-            at = outer_of(s);
-        }
-        false
-    };
+    let inside = |inner: Option<ScopeId>, outer: Option<ScopeId>| matches!((inner, outer), (Some(i), Some(o)) if scope_inside(scopes, i, o));
     let qualified = |id: &str, scope: Option<ScopeId>| match scope {
         None => scopes.is_empty(),
         Some(s) => scopes.get(s.index()).is_some_and(|x| {

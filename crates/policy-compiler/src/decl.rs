@@ -152,6 +152,22 @@ pub struct Scope {
     pub span: Span,
 }
 
+/// Whether level `inner` is strictly inside level `outer` among `scopes`
+/// (following each level's `in`; a walk of at most `scopes.len()` steps,
+/// so a cycle in unchecked declarations ends it). The one nesting test of
+/// the resolver and of an artifact's checks.
+pub fn scope_inside(scopes: &[Scope], inner: ScopeId, outer: ScopeId) -> bool {
+    let mut at = scopes.get(inner.index()).and_then(|s| s.parent);
+    for _ in 0..scopes.len() {
+        match at {
+            Some(s) if s == outer => return true,
+            Some(s) => at = scopes.get(s.index()).and_then(|x| x.parent),
+            None => return false,
+        }
+    }
+    false
+}
+
 /// A declared permission.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Permission {

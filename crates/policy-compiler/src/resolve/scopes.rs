@@ -143,19 +143,7 @@ impl Resolver<'_> {
 
     /// Whether `inner` is strictly inside `outer`.
     pub(super) fn is_inside(&self, inner: ScopeId, outer: ScopeId) -> bool {
-        let mut at = self.scopes.get(inner.index()).and_then(|s| s.parent);
-        let mut steps = 0;
-        while let Some(s) = at {
-            if s == outer {
-                return true;
-            }
-            steps += 1;
-            if steps > self.scopes.len() {
-                return false;
-            }
-            at = self.scopes.get(s.index()).and_then(|x| x.parent);
-        }
-        false
+        scope_inside(&self.scopes, inner, outer)
     }
 
     /// Makes `section` the one whose names are being resolved (asserts may

@@ -120,26 +120,13 @@ struct View {
 /// The tables to print: the whole policy; in a policy with levels, one
 /// per level (`--scope`: that one).
 fn views(
-    policy: &Policy,
+    eval: &policy_eval::Evaluator,
     scope: Option<&str>,
     outer: bool,
 ) -> Result<Vec<View>, policy_eval::EvalError> {
+    let policy = eval.policy();
     let all = |n: usize| (0..n).collect::<Vec<_>>();
-    let scope = match scope {
-        Some(s) => Some(
-            policy
-                .scope_id(s)
-                .ok_or_else(|| policy_eval::EvalError::UnknownName {
-                    kind: policy_syntax::NameKind::Scope,
-                    name: s.to_string(),
-                    suggestion: policy_syntax::did_you_mean(
-                        s,
-                        policy.scopes().iter().map(|x| x.id.as_str()),
-                    ),
-                })?,
-        ),
-        None => None,
-    };
+    let scope = eval.resolve_scope(scope)?.and_then(|s| policy.scope_id(s));
     let level = |s: ScopeId, outer: bool| View {
         scope: Some(s),
         perms: all(policy.permissions().len())
@@ -184,7 +171,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     let eval = policy_eval::Evaluator::from_owned_policy(policy);
     let shown = shown_contexts(&eval, args.context.text().as_deref())
         .map_err(|e| crate::load::eval_error(&e, diag_format))?;
-    let views = views(eval.policy(), args.context.scope.as_deref(), args.outer)
+    let views = views(&eval, args.context.scope.as_deref(), args.outer)
         .map_err(|e| crate::load::eval_error(&e, diag_format))?;
     // JSON and CSV hold one table: the level asked for, or every row.
     let whole = View {

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use miette::{LabeledSpan, NamedSource, SourceCode};
 use policy_compiler::wording;
 use policy_eval::wire::{WireDecision, WireError, WireFailure, WireRequest};
-use policy_eval::{Decision, Evaluator, Reason, Request};
-use policy_syntax::{Code, Diagnostic, NameKind};
+use policy_eval::{Decision, Evaluator, Reason};
+use policy_syntax::{Code, Diagnostic};
 
 use crate::exit::{CmdError, Exit};
 use crate::files::{self, LoadError};
@@ -191,22 +191,17 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     if let Some(batch) = &args.batch {
         return run_batch(&eval, batch, format);
     }
-    let scope = args.context.scope.as_deref();
-    let request = (|| -> Result<Request, policy_eval::EvalError> {
-        Ok(Request {
-            roles: args
-                .roles
-                .iter()
-                .map(|r| eval.scoped_name(scope, NameKind::Role, r))
-                .collect::<Result<_, _>>()?,
-            action: eval.scoped_name(
-                scope,
-                NameKind::Permission,
-                args.action.as_deref().unwrap_or_default(),
-            )?,
-            tier: args.context.text(),
-        })
-    })()
+    // The request a `--batch` line or the server would send: one reading
+    // of names on a level (`WireRequest::into_request`).
+    let request = WireRequest {
+        roles: args.roles.clone(),
+        role: None,
+        action: args.action.clone().unwrap_or_default(),
+        tier: args.context.text(),
+        on: None,
+        scope: args.context.scope.clone(),
+    }
+    .into_request(&eval)
     .map_err(|e| eval_error(&e, format))?;
     let decision = eval
         .authorize(&request)
