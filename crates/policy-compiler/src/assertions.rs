@@ -115,10 +115,10 @@ pub(crate) fn check_vacuous(
                     "matches nothing, so this assertion always holds",
                 )
                 .suggest(a.suggestion.clone())
-                .help(if a.suggestion.is_some() {
-                    "fix the pattern so it names the permissions the assertion is about"
-                } else {
-                    "fix the pattern so it names the permissions the assertion is about; a `*` segment stands for one or more whole segments"
+                .help(match (&a.elsewhere, &a.suggestion) {
+                    (Some(help), _) => help.clone(),
+                    (None, Some(_)) => "fix the pattern so it names the permissions the assertion is about".to_string(),
+                    (None, None) => "fix the pattern so it names the permissions the assertion is about; a `*` segment stands for one or more whole segments".to_string(),
                 }),
             );
         } else if let Some(d) = unavailable_where_asserted(policy, a) {

@@ -171,11 +171,22 @@ impl<'a> Resolver<'a> {
             if let Some(id) = self.perm_index.get(qualified.as_str()) {
                 return vec![*id];
             }
+            if let Some(help) = self.other_level_help(&p.text) {
+                let d = self
+                    .diag(
+                        Code::UnknownPermission,
+                        format!("unknown permission `{}`", p.text),
+                    )
+                    .primary(p.span, "another level's permission")
+                    .help(help);
+                self.diags.push(d);
+                return Vec::new();
+            }
             let suggestion = self
                 .perm_suggester
                 .get_or_init(|| Suggester::new(&self.perm_ids_sorted))
                 .did_you_mean(&qualified)
-                .and_then(|s| self.relative(&s));
+                .and_then(|s| self.relative(NameKind::Permission, &s));
             let d = self
                 .diag(
                     Code::UnknownPermission,
@@ -199,18 +210,35 @@ impl<'a> Resolver<'a> {
         }
         let matches = self.wildcard_matches(&qualified);
         if matches.is_empty() {
-            let suggestion = self.wildcard_suggestion(&qualified);
             let d = self
                 .diag(
                     Code::WildcardMatchesNothing,
                     format!("`{}` matches no declared permission", p.text),
                 )
-                .primary(p.span, "matches nothing")
-                .suggest(suggestion)
-                .help("a `*` segment stands for one or more whole segments of a permission id");
+                .primary(p.span, "matches nothing");
+            let d = match self.other_level_help(&p.text) {
+                Some(help) => d.help(help),
+                None => d
+                    .suggest(self.wildcard_suggestion(&qualified))
+                    .help("a `*` segment stands for one or more whole segments of a permission id"),
+            };
             self.diags.push(d);
         }
         matches
+    }
+
+    /// For a permission or pattern written in a section that names nothing
+    /// there but names another level's permissions, the help that says so.
+    pub(super) fn other_level_help(&self, written: &str) -> Option<String> {
+        let wildcard = written.split('.').any(|s| s == "*");
+        let e = self.elsewhere(NameKind::Permission, written, |id| {
+            if wildcard {
+                !self.wildcard_matches(id).is_empty()
+            } else {
+                self.perm_index.contains_key(id)
+            }
+        })?;
+        Some(e.permission_help(written))
     }
 
     /// A did-you-mean for a wildcard that matches nothing: the nearest
@@ -230,7 +258,7 @@ impl<'a> Resolver<'a> {
             })
             .did_you_mean(prefix)
             .map(|s| format!("{s}{}", pattern.get(prefix.len()..).unwrap_or("")))
-            .and_then(|s| self.relative(&s))
+            .and_then(|s| self.relative(NameKind::Permission, &s))
     }
 
     #[expect(
@@ -318,15 +346,7 @@ impl<'a> Resolver<'a> {
                         for n in names {
                             let qualified = self.qualified(NameKind::Role, &n.name);
                             let Some(pid) = index.get(&qualified).copied() else {
-                                let suggestion = role_suggester
-                                    .get_or_init(|| Suggester::new(roles.iter().map(|r| &r.id)))
-                                    .did_you_mean(&qualified)
-                                    .and_then(|s| self.relative(&s));
-                                let d = self
-                                    .diag(Code::UnknownRole, format!("unknown role `{}`", n.name))
-                                    .primary(n.span, "not a declared role")
-                                    .suggest(suggestion);
-                                self.diags.push(d);
+                                self.unknown_role(n, &index, &role_suggester);
                                 continue;
                             };
                             if !self.edge_between_levels(&roles, id, pid, n, acts_as) {

@@ -4,7 +4,7 @@
 use std::cell::OnceCell;
 use std::collections::HashMap;
 
-use policy_syntax::{Code, Ident, Item, NameKind, PolicyFile, Span, Suggester};
+use policy_syntax::{Ident, Item, NameKind, PolicyFile, Span, Suggester};
 
 use super::Resolver;
 use crate::model::*;
@@ -20,6 +20,9 @@ pub(crate) struct ResolvedAssert {
     pub pattern_span: Span,
     /// For a wildcard that matches nothing, the nearest pattern that would match.
     pub suggestion: Option<String>,
+    /// For a wildcard that matches nothing in its section but matches
+    /// another level's permissions, the help that says so.
+    pub elsewhere: Option<String>,
 }
 
 /// The claim of an assertion.
@@ -47,15 +50,7 @@ impl Resolver<'_> {
         if let Some(id) = index.get(&qualified) {
             return Some(*id);
         }
-        let suggestion = names
-            .get_or_init(|| Suggester::new(index.keys()))
-            .did_you_mean(&qualified)
-            .and_then(|s| self.relative(&s));
-        let d = self
-            .diag(Code::UnknownRole, format!("unknown role `{}`", n.name))
-            .primary(n.span, "not a declared role")
-            .suggest(suggestion);
-        self.diags.push(d);
+        self.unknown_role(n, index, names);
         None
     }
 
@@ -121,6 +116,7 @@ impl Resolver<'_> {
                         span: a.span,
                         pattern_span: first_other.span,
                         suggestion: None,
+                        elsewhere: None,
                     });
                     continue;
                 }
@@ -144,20 +140,23 @@ impl Resolver<'_> {
             // A wildcard that matches nothing makes the assertion check
             // nothing: that is `P0310`, an error reported by the assertion
             // pass, not the `P0207` warning a grant's wildcard gets.
-            let (perms, suggestion) = if pattern.is_wildcard() {
+            let (perms, suggestion, elsewhere) = if pattern.is_wildcard() {
                 let qualified = self.qualified(NameKind::Permission, &pattern.text);
                 let perms = self.wildcard_matches(&qualified);
-                let suggestion = perms
+                let elsewhere = perms
                     .is_empty()
+                    .then(|| self.other_level_help(&pattern.text))
+                    .flatten();
+                let suggestion = (perms.is_empty() && elsewhere.is_none())
                     .then(|| self.wildcard_suggestion(&qualified))
                     .flatten();
-                (perms, suggestion)
+                (perms, suggestion, elsewhere)
             } else {
                 let perms = self.resolve_pattern(pattern);
                 if perms.is_empty() {
                     continue;
                 }
-                (perms, None)
+                (perms, None, None)
             };
             out.push(ResolvedAssert {
                 kind: claim,
@@ -167,6 +166,7 @@ impl Resolver<'_> {
                 span: a.span,
                 pattern_span: pattern.span,
                 suggestion,
+                elsewhere,
             });
         }
         out

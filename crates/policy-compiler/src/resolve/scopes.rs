@@ -3,6 +3,9 @@
 //! implications between levels (`inherits` on one level, `acts as` from a
 //! level to one inside it).
 
+use std::cell::OnceCell;
+use std::collections::HashMap;
+
 use policy_syntax::{qualify, Code, Ident, Item, NameKind, PolicyFile, ScopeDecl, Suggester};
 
 use super::Resolver;
@@ -197,7 +200,7 @@ impl Resolver<'_> {
     /// section's prefix when it is the section's own, else as it is (a
     /// role of another level); `None` for another level's permission,
     /// which cannot be named here.
-    pub(super) fn relative(&self, qualified: &str) -> Option<String> {
+    pub(super) fn relative(&self, kind: NameKind, qualified: &str) -> Option<String> {
         let Some((_, section)) = &self.section else {
             return Some(qualified.to_string());
         };
@@ -206,8 +209,76 @@ impl Resolver<'_> {
             .and_then(|r| r.strip_prefix('.'))
         {
             Some(local) => Some(local.to_string()),
-            None => Some(qualified.to_string()),
+            None if kind == NameKind::Role => Some(qualified.to_string()),
+            None => None,
         }
+    }
+
+    /// Where a name unknown in the current section is declared on another
+    /// level: a role `admin` written in the `organization` section that is
+    /// `team.admin`, or a permission written `billing.manage` (or in full,
+    /// `organization.billing.manage`) in the `team` section that is the
+    /// organization's. `declared` tells whether a full id (or pattern) names
+    /// something. `None` outside sections, where names are full ids.
+    pub(super) fn elsewhere(
+        &self,
+        kind: NameKind,
+        written: &str,
+        declared: impl Fn(&str) -> bool,
+    ) -> Option<Elsewhere> {
+        let (_, section) = self.section.as_ref()?;
+        if kind == NameKind::Permission {
+            if let Some((head, _)) = written.split_once('.') {
+                if head != section && self.scope_index.contains_key(head) && declared(written) {
+                    return Some(Elsewhere {
+                        full: written.to_string(),
+                        level: head.to_string(),
+                    });
+                }
+            }
+        } else if written.contains('.') {
+            return None;
+        }
+        self.scopes
+            .iter()
+            .filter(|s| s.id != *section)
+            .map(|s| Elsewhere {
+                full: format!("{}.{written}", s.id),
+                level: s.id.clone(),
+            })
+            .find(|e| declared(&e.full))
+    }
+
+    /// Reports `n`, a role unknown in the current section (`P0201`), with a
+    /// did-you-mean among `index`'s full ids as the section writes them, or
+    /// the role of that name on another level, written in full.
+    pub(super) fn unknown_role(
+        &mut self,
+        n: &Ident,
+        index: &HashMap<String, RoleId>,
+        names: &OnceCell<Suggester>,
+    ) {
+        let qualified = self.qualified(NameKind::Role, &n.name);
+        let mut d = self
+            .diag(Code::UnknownRole, format!("unknown role `{}`", n.name))
+            .primary(n.span, "not a declared role");
+        if let Some(e) = self.elsewhere(NameKind::Role, &n.name, |id| index.contains_key(id)) {
+            d = d.suggest(Some(e.full)).help(format!(
+                "`{}` is a role of level `{}`, and a role of another level is written in full",
+                n.name, e.level
+            ));
+        } else {
+            let suggestion = names
+                .get_or_init(|| {
+                    let mut ids: Vec<&String> = index.keys().collect();
+                    ids.sort_unstable();
+                    Suggester::new(ids)
+                })
+                .did_you_mean(&qualified)
+                .and_then(|s| self.relative(NameKind::Role, &s));
+            d = d.suggest(suggestion);
+        }
+        self.diags.push(d);
     }
 
     /// Checks an `inherits` (`acts_as == false`) or `acts as` edge from
@@ -300,6 +371,35 @@ impl Resolver<'_> {
                 .help("declare the level's roles below its `scope` line, or remove the level");
             self.diags.push(d);
         }
+    }
+}
+
+/// A name declared on another level than the section it is written in.
+pub(super) struct Elsewhere {
+    /// Its full id (or pattern).
+    pub full: String,
+    /// The level that declares it.
+    pub level: String,
+}
+
+impl Elsewhere {
+    /// The help for a permission (or pattern) `written` in a section that
+    /// is another level's: a section names only its own level's.
+    pub(super) fn permission_help(&self, written: &str) -> String {
+        let full = if self.full == written {
+            String::new()
+        } else {
+            format!(" (`{}`)", self.full)
+        };
+        let what = if written.split('.').any(|s| s == "*") {
+            "matches permissions of"
+        } else {
+            "is a permission of"
+        };
+        format!(
+            "`{written}` {what} level `{}`{full}, and a section names only its own level's permissions: write this below `scope {}`",
+            self.level, self.level
+        )
     }
 }
 

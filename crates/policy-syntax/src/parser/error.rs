@@ -149,6 +149,13 @@ pub(super) fn syntax_error(
     if expected.contains("`grants`") || expected.contains("`excludes`") {
         expected.retain(|e| !e.starts_with("a declaration"));
     }
+    // A role block's `assignable` and `acts as` lines are tried only where
+    // the text reads that word (a lookahead pest does not record), so they
+    // are added wherever the block's other statements were expected.
+    if expected.contains("`inherits`") {
+        expected.insert("`acts`");
+        expected.insert("`assignable`");
+    }
     if expected.iter().any(|e| e.starts_with("a declaration")) {
         expected.remove("`expect`");
     }
