@@ -105,8 +105,29 @@ impl Policy {
     /// The ext_authz check: one call to the engine resolves the names and
     /// decides from the table; only a deny is explained, from the ids that
     /// call resolved (no name is looked up again).
-    pub fn check(&self, roles: &[&str], action: &str, tier: Option<&str>) -> Check {
-        match self.eval.authorize_by_name(tier, roles, action) {
+    /// With `scope`, the names are given on that level and are read as the
+    /// HTTP API reads them ([`WireRequest::into_request`]).
+    pub fn check(
+        &self,
+        roles: &[&str],
+        action: &str,
+        tier: Option<&str>,
+        scope: Option<&str>,
+    ) -> Check {
+        let verdict = match scope {
+            None => self.eval.authorize_by_name(tier, roles, action),
+            Some(scope) => WireRequest {
+                roles: roles.iter().map(|r| r.to_string()).collect(),
+                role: None,
+                action: action.to_string(),
+                tier: tier.map(str::to_string),
+                on: None,
+                scope: Some(scope.to_string()),
+            }
+            .into_request(&self.eval)
+            .and_then(|req| self.eval.authorize(&req)),
+        };
+        match verdict {
             Ok(v) if v.allowed() => Check::Allow,
             Ok(v) => {
                 let why = v
@@ -140,18 +161,54 @@ mod tests {
     }
 
     #[test]
+    fn check_reads_names_on_a_level() {
+        let text = "scope organization \"Organization\"\npermission billing.manage \"B\"\nrole owner \"Owner\" {\n  grants billing.manage\n  acts as team.admin\n}\nscope team \"Team\" in organization\npermission projects.remove \"R\"\nrole admin \"Admin\" { grants projects.remove }\n";
+        let src = policy_syntax::SourceFile::new("p.policy", text);
+        let (compiled, diags) = policy_compiler::compile(&src);
+        assert!(diags.is_empty(), "{diags:?}");
+        let p = Policy::new(Evaluator::from_policy(&compiled));
+        assert_eq!(
+            p.check(&["admin"], "projects.remove", None, Some("team")),
+            Check::Allow
+        );
+        assert_eq!(
+            p.check(
+                &["organization.owner"],
+                "projects.remove",
+                None,
+                Some("team")
+            ),
+            Check::Allow
+        );
+        assert_eq!(
+            p.check(&["team.admin"], "team.projects.remove", None, None),
+            Check::Allow
+        );
+        assert!(matches!(
+            p.check(&["admin"], "billing.manage", None, Some("team")),
+            Check::Invalid(e) if e.code == "P0401"
+        ));
+        assert!(matches!(
+            p.check(&["admin"], "projects.remove", None, Some("teem")),
+            Check::Invalid(e) if e.code == "P0401" && e.message.contains("teem")
+        ));
+    }
+
+    #[test]
     fn check_allow_deny_invalid() {
         let p = policy();
-        assert_eq!(p.check(&["r"], "a.b", Some("free")), Check::Allow);
+        assert_eq!(p.check(&["r"], "a.b", Some("free"), None), Check::Allow);
         assert!(
-            matches!(p.check(&["r"], "c.d", Some("free")), Check::Deny(m) if m.contains("c.d"))
+            matches!(p.check(&["r"], "c.d", Some("free"), None), Check::Deny(m) if m.contains("c.d"))
         );
         assert!(
-            matches!(p.check(&["x"], "a.b", Some("free")), Check::Invalid(e) if e.code == "P0401")
+            matches!(p.check(&["x"], "a.b", Some("free"), None), Check::Invalid(e) if e.code == "P0401")
         );
-        assert!(matches!(p.check(&["r"], "a.b", None), Check::Invalid(e) if e.code == "P0402"));
+        assert!(
+            matches!(p.check(&["r"], "a.b", None, None), Check::Invalid(e) if e.code == "P0402")
+        );
         assert!(matches!(
-            p.check(&[], "a.b", Some("free")),
+            p.check(&[], "a.b", Some("free"), None),
             Check::Invalid(_)
         ));
     }

@@ -12,7 +12,10 @@
 //! - **tier**: `context_extensions["tier"]`, else the `x-policyc-tier`
 //!   header; with several dimensions, the context as `edition=cloud,plan=pro`
 //!   (or `cloud+pro`) in either, or in `context_extensions["on"]` / the
-//!   `x-policyc-on` header.
+//!   `x-policyc-on` header;
+//! - **scope**: in a policy with levels, the level the role and permission
+//!   names are given on: `context_extensions["scope"]`, else the
+//!   `x-policyc-scope` header (without it, names are full ids).
 //!
 //! Allow → `OK`; deny → `PERMISSION_DENIED` and an HTTP 403 with the
 //! reason in `x-policyc-reason`; a request the policy cannot decide
@@ -46,17 +49,21 @@ pub const TIER_HEADER: &str = "x-policyc-tier";
 /// The header naming the context, one value per dimension (when neither
 /// the route nor [`TIER_HEADER`] does).
 pub const ON_HEADER: &str = "x-policyc-on";
+/// The header naming the level the names are given on (when the route
+/// does not), in a policy with levels.
+pub const SCOPE_HEADER: &str = "x-policyc-scope";
 
 struct AuthzService {
     shared: Arc<Shared>,
 }
 
-/// Roles, permission and tier of one check.
+/// Roles, permission, tier and level of one check.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Mapped {
     pub roles: Vec<String>,
     pub action: String,
     pub tier: Option<String>,
+    pub scope: Option<String>,
 }
 
 fn verb(method: &str) -> &'static str {
@@ -101,10 +108,12 @@ pub(crate) fn map(req: &CheckRequest) -> Mapped {
         .or_else(|| non_empty(headers.get(TIER_HEADER)))
         .or_else(|| non_empty(ext.get("on")))
         .or_else(|| non_empty(headers.get(ON_HEADER)));
+    let scope = non_empty(ext.get("scope")).or_else(|| non_empty(headers.get(SCOPE_HEADER)));
     Mapped {
         roles,
         action,
         tier,
+        scope,
     }
 }
 
@@ -145,7 +154,7 @@ impl Authorization for AuthzService {
         let m = map(request.get_ref());
         let roles: Vec<&str> = m.roles.iter().map(String::as_str).collect();
         let metrics = &self.shared.metrics;
-        let resp = match policy.check(&roles, &m.action, m.tier.as_deref()) {
+        let resp = match policy.check(&roles, &m.action, m.tier.as_deref(), m.scope.as_deref()) {
             Check::Allow => {
                 metrics.decision(Api::Grpc, Outcome::Allow);
                 let mut ok = OkHttpResponseBuilder::new();
@@ -263,8 +272,23 @@ mod tests {
                 roles: vec!["member".into(), "developer".into()],
                 action: "files.manage".into(),
                 tier: Some("team".into()),
+                scope: None,
             }
         );
+    }
+
+    #[test]
+    fn the_level_comes_from_the_route_else_the_header() {
+        let m = map(&req(&[("x-policyc-scope", "team")], "GET", "/x", &[]));
+        assert_eq!(m.scope.as_deref(), Some("team"));
+        let m = map(&req(
+            &[("x-policyc-scope", "team")],
+            "GET",
+            "/x",
+            &[("scope", "project")],
+        ));
+        assert_eq!(m.scope.as_deref(), Some("project"), "the route wins");
+        assert_eq!(map(&req(&[], "GET", "/x", &[])).scope, None);
     }
 
     #[test]

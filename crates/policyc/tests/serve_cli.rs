@@ -822,6 +822,61 @@ fn ext_authz_fails_closed_on_unknown_or_missing_names() {
 }
 
 #[test]
+fn ext_authz_reads_names_on_the_level_the_route_or_header_names() {
+    let file = policies().join("examples/supabase/supabase.policy");
+    let server = Server::start(&file, &[]);
+    let on_project = |roles: &str, tier: &str, route: &[(&str, &str)]| {
+        let mut headers = vec![("x-policyc-roles", roles), ("x-policyc-tier", tier)];
+        if route.iter().all(|(k, _)| *k != "scope") {
+            headers.push(("x-policyc-scope", "project"));
+        }
+        let mut ext = vec![("action", "management.pause")];
+        ext.extend_from_slice(route);
+        check_request(&headers, &ext)
+    };
+    let checks = grpc_checks(
+        server.grpc,
+        vec![
+            // An organization role acts on the project level, on every plan.
+            on_project("organization.owner", "pro", &[]),
+            on_project("read_only", "team", &[]),
+            on_project("admin", "team", &[]),
+            // The route's level wins over the header's.
+            on_project("admin", "team", &[("scope", "project")]),
+            on_project("admin", "team", &[("scope", "projct")]),
+            // Without a level, names are full ids.
+            check_request(
+                &[
+                    ("x-policyc-roles", "project.admin"),
+                    ("x-policyc-tier", "team"),
+                ],
+                &[("action", "project.management.pause")],
+            ),
+            check_request(
+                &[("x-policyc-roles", "admin"), ("x-policyc-tier", "team")],
+                &[("action", "management.pause")],
+            ),
+        ],
+    );
+    let codes: Vec<i32> = checks.iter().map(|c| c.0).collect();
+    assert_eq!(
+        codes,
+        vec![
+            GRPC_OK,
+            GRPC_PERMISSION_DENIED,
+            GRPC_OK,
+            GRPC_OK,
+            GRPC_PERMISSION_DENIED,
+            GRPC_OK,
+            GRPC_PERMISSION_DENIED
+        ]
+    );
+    assert!(checks[1].1["x-policyc-reason"].contains("project.read_only"));
+    assert_eq!(checks[4].1["x-policyc-error"], "P0401");
+    assert_eq!(checks[6].1["x-policyc-error"], "P0401");
+}
+
+#[test]
 fn a_bad_policy_or_address_at_start_is_exit_2_before_listening() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.policy");
