@@ -57,13 +57,14 @@ fn seed_tests_pass() {
         ("policies/examples/plane/plane.test.yaml", 1842),
         ("policies/examples/n8n/n8n.test.yaml", 315),
         ("policies/examples/supabase/supabase.test.yaml", 3202),
+        ("policies/examples/hcp-terraform/hcp-terraform.test.yaml", 624),
     ] {
         assert!(
             stdout.contains(&format!("ok     {file} ({n} tests)")),
             "{stdout}"
         );
     }
-    assert_eq!(last_line(&out), "5723 passed, 0 failed");
+    assert_eq!(last_line(&out), "6347 passed, 0 failed");
 }
 
 #[test]
