@@ -181,6 +181,40 @@ fn listings_take_partial_contexts_and_matrix_groups_equal_tables() {
     );
 }
 
+/// One unordered dimension has no highest value to stand for the others:
+/// the matrix shows every value's table, headed by its context.
+#[test]
+fn matrix_of_one_unordered_dimension_shows_every_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("u.policy"),
+        "dimension edition standard | europe\n\npermission files.manage \"Manage files\"\npermission sso.configure \"Configure SSO\" on europe\n\nrole admin \"Admin\" {\n  grants files.manage, sso.configure\n}\n",
+    )
+    .unwrap();
+    let out = run(d, &["matrix", "u.policy"]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    assert_eq!(
+        out.stdout(),
+        "Context: `standard`\n\n| Permission | Admin |\n|---|:-:|\n| Manage files | ✔️ |\n| Configure SSO |  |\n\nContext: `europe`\n\n| Permission | Admin |\n|---|:-:|\n| Manage files | ✔️ |\n| Configure SSO | ✔️ |\n"
+    );
+    let out = run(d, &["matrix", "u.policy", "--format", "json"]);
+    let v = json(&out);
+    let contexts: Vec<&serde_json::Value> = v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| &g["contexts"])
+        .collect();
+    assert_eq!(
+        contexts,
+        [
+            &serde_json::json!(["standard"]),
+            &serde_json::json!(["europe"])
+        ]
+    );
+}
+
 #[test]
 fn test_files_name_contexts_with_on_and_artifacts_round_trip() {
     let dir = sandbox();

@@ -57,7 +57,10 @@ fn seed_tests_pass() {
         ("policies/examples/plane/plane.test.yaml", 1842),
         ("policies/examples/n8n/n8n.test.yaml", 315),
         ("policies/examples/supabase/supabase.test.yaml", 3202),
-        ("policies/examples/hcp-terraform/hcp-terraform.test.yaml", 624),
+        (
+            "policies/examples/hcp-terraform/hcp-terraform.test.yaml",
+            624,
+        ),
     ] {
         assert!(
             stdout.contains(&format!("ok     {file} ({n} tests)")),

@@ -235,7 +235,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
             })
             .collect()
     };
-    let several = policy.dimensions().len() > 1;
+    let several = by_context(policy);
     let mut out = String::new();
     match args.format {
         OutputFormat::Json => {
@@ -346,17 +346,25 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
 }
 
 /// The contexts a matrix shows: the one named, or the highest; with
-/// several dimensions, every context (or every one with the values named,
-/// `--on plan=pro`).
+/// several dimensions or unordered values, every context (or every one
+/// with the values named, `--on plan=pro`).
 fn shown_contexts(
     eval: &policy_eval::Evaluator,
     text: Option<&str>,
 ) -> Result<Vec<TierId>, policy_eval::EvalError> {
-    if eval.policy().dimensions().len() > 1 {
+    if by_context(eval.policy()) {
         eval.tiers_to_show(text)
     } else {
         Ok(vec![eval.tier_or_highest(text)?])
     }
+}
+
+/// Whether the matrix is drawn per context: with several dimensions, or
+/// one whose values are unordered (`cloud | server`), which has no highest
+/// value to stand for the others.
+fn by_context(policy: &Policy) -> bool {
+    let dims = policy.dimensions();
+    dims.len() > 1 || dims.first().is_some_and(|d| d.unordered)
 }
 
 /// One Markdown table: a row per permission, a column per role.
