@@ -33,12 +33,21 @@ fn errors(v: &jsonschema::Validator, doc: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The shipped files under `policies/` (the real products' directories
+/// included) whose names end with `suffix`, sorted.
 fn shipped(suffix: &str) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(root().join("policies"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(suffix))
-        .collect();
+    let mut out = Vec::new();
+    let mut dirs = vec![root().join("policies")];
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.to_string_lossy().ends_with(suffix) {
+                out.push(p);
+            }
+        }
+    }
     out.sort();
     out
 }
@@ -50,9 +59,14 @@ fn shipped_test_files_validate_and_name_the_schema() {
     assert!(!files.is_empty());
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
+        let depth = f.strip_prefix(root()).unwrap().components().count() - 1;
+        let header = format!(
+            "# yaml-language-server: $schema={}docs/schemas/policy-test.schema.json",
+            "../".repeat(depth)
+        );
         assert_eq!(
             text.lines().next(),
-            Some("# yaml-language-server: $schema=../docs/schemas/policy-test.schema.json"),
+            Some(header.as_str()),
             "{} lacks the schema header",
             f.display()
         );
@@ -66,6 +80,9 @@ fn broken_test_files_do_not_validate() {
     let v = validator("policy-test.schema.json");
     let ok = json!({ "policy": "a.policy", "cases": [{ "roles": ["admin"], "action": "billing.manage", "tier": "free", "expect": "allow" }] });
     assert!(v.is_valid(&ok));
+    // A role of a level is named by its full id.
+    let ok = json!({ "cases": [{ "role": "team.admin", "action": "team.projects.remove", "expect": "allow" }] });
+    assert!(v.is_valid(&ok));
     for bad in [
         json!({ "polciy": "a.policy" }),
         json!({ "cases": [{ "roles": ["admin"], "action": "billing.manage", "expect": "maybe" }] }),
@@ -74,6 +91,7 @@ fn broken_test_files_do_not_validate() {
         json!({ "cases": [{ "roles": "a", "action": "b", "expect": "allow", "reason": "because" }] }),
         json!({ "who-can": [{ "action": "b" }] }),
         json!({ "what-can": [{ "role": "a", "permissions": ["not an id"] }] }),
+        json!({ "what-can": [{ "role": "a.b.c", "permissions": [] }] }),
     ] {
         assert!(!v.is_valid(&bad), "{bad} validated");
     }
