@@ -33,6 +33,6 @@ pub(crate) fn drop_cascades(source: &SourceFile, diags: &mut Vec<Diagnostic>) {
             return true;
         };
         let name = d.primary_span().map_or("", |s| source.slice(s));
-        !declared.contains(&(kind, name))
+        !declared.contains(&(kind, name.to_string()))
     });
 }

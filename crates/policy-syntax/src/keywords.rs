@@ -101,10 +101,12 @@ pub use crate::names::NameKind;
 
 /// The names that lines of `text` appear to declare, by kind, judged line
 /// by line without the grammar: what a declaration that failed to parse
-/// would have declared. Used to keep syntax errors from cascading into
-/// unknown-name errors.
-pub fn declared_names(text: &str) -> BTreeSet<(NameKind, &str)> {
+/// would have declared. A permission or role after a `scope` line is there
+/// under its name and its full id (`team.admin`). Used to keep syntax
+/// errors from cascading into unknown-name errors.
+pub fn declared_names(text: &str) -> BTreeSet<(NameKind, String)> {
     let mut out = BTreeSet::new();
+    let mut section: Option<&str> = None;
     for line in crate::source::lines(text) {
         let code = line.split("//").next().unwrap_or("");
         let Some(kind) = declaration_keyword(code).and_then(NameKind::declared_by) else {
@@ -115,8 +117,19 @@ pub fn declared_names(text: &str) -> BTreeSet<(NameKind, &str)> {
             .filter(|w| !w.is_empty())
             .skip(1);
         match kind {
-            NameKind::Tier => out.extend(words.map(|w| (kind, w))),
-            _ => out.extend(words.next().map(|w| (kind, w))),
+            NameKind::Tier => out.extend(words.map(|w| (kind, w.to_string()))),
+            NameKind::Scope => {
+                section = words.next();
+                out.extend(section.map(|w| (kind, w.to_string())));
+            }
+            _ => {
+                if let Some(w) = words.next() {
+                    if let Some(s) = section {
+                        out.insert((kind, format!("{s}.{w}")));
+                    }
+                    out.insert((kind, w.to_string()));
+                }
+            }
         }
     }
     out
@@ -193,13 +206,33 @@ mod tests {
     fn declared_names_reads_each_declaration_kind() {
         let names =
             declared_names("tiers a < b\r  permission x.y \"X\"\nrole r \"R\" {\n// role q\n");
-        let want: BTreeSet<(NameKind, &str)> = [
+        let want: BTreeSet<(NameKind, String)> = [
             (NameKind::Tier, "a"),
             (NameKind::Tier, "b"),
             (NameKind::Permission, "x.y"),
             (NameKind::Role, "r"),
         ]
         .into_iter()
+        .map(|(k, n)| (k, n.to_string()))
+        .collect();
+        assert_eq!(names, want);
+    }
+
+    #[test]
+    fn declared_names_after_a_scope_line_have_their_full_ids_too() {
+        let names = declared_names(
+            "role o \"O\" {\nscope team \"Team\" in org\npermission p.v \"P\"\nrole admin \"A\" {\n",
+        );
+        let want: BTreeSet<(NameKind, String)> = [
+            (NameKind::Role, "o"),
+            (NameKind::Scope, "team"),
+            (NameKind::Permission, "p.v"),
+            (NameKind::Permission, "team.p.v"),
+            (NameKind::Role, "admin"),
+            (NameKind::Role, "team.admin"),
+        ]
+        .into_iter()
+        .map(|(k, n)| (k, n.to_string()))
         .collect();
         assert_eq!(names, want);
     }

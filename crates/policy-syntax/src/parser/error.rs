@@ -280,6 +280,19 @@ fn slip_help(before: &str, after: &str, expected: &BTreeSet<&'static str>) -> Op
              with any other `expect` lines of the role"
         ));
     }
+    let next_word = after
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or("");
+    if in_body
+        && previous_line.starts_with("///")
+        && matches!(next_word, "acts" | "inherits" | "assignable")
+    {
+        return Some(format!(
+            "a doc comment (`///`) inside a role documents the `grants` or `excludes` line below it; \
+             above `{next_word}` write a plain comment, `// ...`"
+        ));
+    }
     if after.starts_with("///") && in_body {
         return Some(
             "a doc comment (`///`) documents a whole declaration and goes on the lines before it; \
