@@ -206,19 +206,26 @@ pub enum ChangeReason {
         /// The tiers the grant holds on now.
         new_tiers: Vec<String>,
     },
-    /// `role` inherits from `parent` now.
+    /// `role` inherits from `parent` now (or acts as it, a role of an
+    /// inner level).
     InheritanceAdded {
         /// The inheriting role.
         role: String,
         /// The parent.
         parent: String,
+        /// Whether the link is an `acts as` line (absent when `false`).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        acts_as: bool,
     },
-    /// `role` no longer inherits from `parent`.
+    /// `role` no longer inherits from `parent` (or acts as it).
     InheritanceRemoved {
         /// The inheriting role.
         role: String,
         /// The former parent.
         parent: String,
+        /// Whether the link was an `acts as` line (absent when `false`).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        acts_as: bool,
     },
     /// An exclusion takes it away now.
     ExclusionAdded {

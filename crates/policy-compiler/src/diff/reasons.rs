@@ -42,11 +42,33 @@ impl ChangeReason {
                     tiers_text(&n)
                 )
             }
-            ChangeReason::InheritanceAdded { role, parent } => {
+            ChangeReason::InheritanceAdded {
+                role,
+                parent,
+                acts_as: false,
+            } => {
                 format!("new inheritance edge: `{role}` inherits `{parent}`")
             }
-            ChangeReason::InheritanceRemoved { role, parent } => {
+            ChangeReason::InheritanceAdded {
+                role,
+                parent,
+                acts_as: true,
+            } => {
+                format!("new `acts as` link: `{role}` acts as `{parent}`")
+            }
+            ChangeReason::InheritanceRemoved {
+                role,
+                parent,
+                acts_as: false,
+            } => {
                 format!("inheritance removed: `{role}` no longer inherits `{parent}`")
+            }
+            ChangeReason::InheritanceRemoved {
+                role,
+                parent,
+                acts_as: true,
+            } => {
+                format!("`acts as` removed: `{role}` no longer acts as `{parent}`")
             }
             ChangeReason::ExclusionAdded { role, pattern } => {
                 format!("new exclusion `{pattern}` in role `{role}`")
@@ -184,10 +206,22 @@ fn raw_reasons(
                     .and_then(|c| n.role(c))
                     .is_some_and(|c| c.parents.iter().any(|x| role_name(n, x.role) == p));
                 if !edge_in_n {
+                    let acts_as = h
+                        .role(role)
+                        .and_then(|r| r.parents.iter().find(|x| x.role == parent))
+                        .is_some_and(|x| x.acts_as);
                     reasons.push(if gained {
-                        ChangeReason::InheritanceAdded { role: c, parent: p }
+                        ChangeReason::InheritanceAdded {
+                            role: c,
+                            parent: p,
+                            acts_as,
+                        }
                     } else {
-                        ChangeReason::InheritanceRemoved { role: c, parent: p }
+                        ChangeReason::InheritanceRemoved {
+                            role: c,
+                            parent: p,
+                            acts_as,
+                        }
                     });
                 }
             }

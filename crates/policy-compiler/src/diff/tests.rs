@@ -141,6 +141,7 @@ fn inheritance_and_exclusions_are_attributed() {
     let edge = ChangeReason::InheritanceRemoved {
         role: "developer".to_string(),
         parent: "member".to_string(),
+        acts_as: false,
     };
     check(
         &BASE.replace("inherits member ", ""),
@@ -244,9 +245,64 @@ role user "User" { inherits base }
             a.reasons,
             [ChangeReason::InheritanceRemoved {
                 role: "user".to_string(),
-                parent: "base".to_string()
+                parent: "base".to_string(),
+                acts_as: false,
             }],
             "{a:?}"
+        );
+    }
+}
+
+/// Changing an inner level's role changes what every outer role that
+/// acts as it can do there, and removing an `acts as` line is said so.
+#[test]
+fn acts_as_links_are_attributed_across_levels() {
+    let old = r#"
+scope organization "Organization"
+permission billing.manage "Billing"
+role manager "Manager" {
+  grants billing.manage
+  acts as team.admin
+}
+scope team "Team" in organization
+permission projects.remove "Remove"
+permission projects.view "View"
+role admin "Admin" { grants projects.view, projects.remove }
+"#;
+    // The team admin loses a permission: so does the manager, on the team level.
+    let d = diff(
+        old,
+        &old.replace(
+            "grants projects.view, projects.remove",
+            "grants projects.view",
+        ),
+    );
+    let lost: Vec<(&str, &str)> = d
+        .access
+        .iter()
+        .map(|a| (a.role.as_str(), a.permission.as_str()))
+        .collect();
+    assert_eq!(
+        lost,
+        [
+            ("organization.manager", "team.projects.remove"),
+            ("team.admin", "team.projects.remove")
+        ]
+    );
+    // The `acts as` line goes: the manager loses the team's permissions.
+    let d = diff(old, &old.replace("  acts as team.admin\n", ""));
+    assert!(!d.access.is_empty());
+    for a in &d.access {
+        assert_eq!(a.role, "organization.manager");
+        let reason = ChangeReason::InheritanceRemoved {
+            role: "organization.manager".to_string(),
+            parent: "team.admin".to_string(),
+            acts_as: true,
+        };
+        assert_eq!(a.reasons, [reason.clone()], "{a:?}");
+        assert_eq!(
+            reason.describe(),
+            "`acts as` removed: `organization.manager` no longer acts as `team.admin`"
         );
     }
 }
