@@ -299,7 +299,7 @@ role admin "Admin" { grants projects.view, projects.remove }
             parent: "team.admin".to_string(),
             acts_as: true,
         };
-        assert_eq!(a.reasons, [reason.clone()], "{a:?}");
+        assert_eq!(a.reasons, std::slice::from_ref(&reason), "{a:?}");
         assert_eq!(
             reason.describe(),
             "`acts as` removed: `organization.manager` no longer acts as `team.admin`"
