@@ -87,9 +87,20 @@ fn role(analysis: &Analysis, name: &str) -> Option<String> {
         if policy.role_kept_not_assignable(id, tier) {
             let _ = writeln!(s, "_{}_", wording::not_assignable(&r.id, tname));
         }
-        for p in perms.iter().take(MAX_LISTED) {
-            let pname = policy.permission(*p).map_or("?", |p| p.id.as_str());
-            let _ = writeln!(s, "- `{pname}` — {}", provenance(analysis, tier, id, *p));
+        // In a policy with levels, the permissions of each level the role
+        // reaches are listed under that level, outermost first.
+        let mut level = None;
+        for p in by_level(policy, &perms).into_iter().take(MAX_LISTED) {
+            let decl = policy.permission(p);
+            let scope = decl.and_then(|d| d.scope);
+            if scope != level {
+                level = scope;
+                if let Some(sc) = scope.and_then(|x| policy.scope(x)) {
+                    let _ = writeln!(s, "_on `{}` ({})_:", sc.id, sc.label);
+                }
+            }
+            let pname = decl.map_or("?", |p| p.id.as_str());
+            let _ = writeln!(s, "- `{pname}` — {}", provenance(analysis, tier, id, p));
         }
         more(&mut s, perms.len());
         let excluded = engine::excluded(policy, tier, id);
@@ -108,6 +119,19 @@ fn role(analysis: &Analysis, name: &str) -> Option<String> {
     Some(s)
 }
 
+/// `perms` in the order of the levels they belong to (outermost first, in
+/// declaration order), keeping their order within a level.
+fn by_level(policy: &Policy, perms: &[PermId]) -> Vec<PermId> {
+    let mut out = perms.to_vec();
+    out.sort_by_key(|p| {
+        policy
+            .permission(*p)
+            .and_then(|d| d.scope)
+            .map(|s| s.index())
+    });
+    out
+}
+
 /// "granted at line N" or "inherited through `a` → `b`, granted at line N",
 /// from the engine's derivation, worded by the one wording module.
 fn provenance(analysis: &Analysis, tier: engine::TierId, role: RoleId, perm: PermId) -> String {
@@ -118,7 +142,13 @@ fn provenance(analysis: &Analysis, tier: engine::TierId, role: RoleId, perm: Per
     let mut through = Vec::new();
     for step in &steps {
         match step {
-            Step::Inherited { parent, .. } => through.push(role_name(policy, *parent)),
+            Step::Inherited { role, parent, .. } => {
+                let acts_as = policy
+                    .role(*role)
+                    .and_then(|r| r.parents.iter().find(|x| x.role == *parent))
+                    .is_some_and(|x| x.acts_as);
+                through.push((role_name(policy, *parent), acts_as));
+            }
             Step::Granted {
                 pattern, span, doc, ..
             } => {

@@ -297,6 +297,33 @@ fn hover_on_dimension_values_and_roles_no_longer_assignable() {
 }
 
 #[test]
+fn hover_on_a_role_lists_its_permissions_level_by_level_and_says_acts_as() {
+    let mut c = Client::start(&[]);
+    let text = "scope organization \"Organization\"\n\
+                permission billing.manage \"Billing\"\n\
+                role manager \"Manager\" {\n  grants billing.manage\n  acts as team.admin\n}\n\
+                scope team \"Team\" in organization\n\
+                permission projects.view \"View\"\n\
+                role member \"Member\" {\n  grants projects.view\n}\n\
+                role admin \"Admin\" {\n  inherits member\n}\n";
+    assert!(c.open(URI, text).is_empty());
+    let (l, ch) = find(text, "manager", 0, true);
+    let h = c.request("textDocument/hover", pos(URI, l, ch + 1));
+    let v = h["contents"]["value"].as_str().unwrap();
+    assert!(
+        v.ends_with(
+            "(2 permissions):\n\
+             _on `organization` (Organization)_:\n\
+             - `organization.billing.manage` — granted at line 4\n\
+             _on `team` (Team)_:\n\
+             - `team.projects.view` — acts as `team.admin` → `team.member`, granted at line 10\n"
+        ),
+        "{v}"
+    );
+    c.shutdown();
+}
+
+#[test]
 fn definition_references_and_symbols() {
     let mut c = Client::start(&[]);
     c.open(URI, DEMO);

@@ -166,8 +166,11 @@ pub mod listing {
     /// Where a held permission comes from: "granted at line N" (with "by
     /// `pattern`" when a wildcard matched), after "inherited through `a` →
     /// `b`, " when the grant is an ancestor's; the grant's doc comment last.
+    ///
+    /// `through` holds each role passed, with whether it was reached by an
+    /// `acts as` line (said "acts as `team.admin`").
     pub fn provenance(
-        through: &[&str],
+        through: &[(&str, bool)],
         line: usize,
         pattern: &str,
         perm: &str,
@@ -179,11 +182,20 @@ pub mod listing {
             format!("granted at line {line} by `{pattern}`")
         };
         let granted = super::with_doc(granted, doc);
-        if through.is_empty() {
-            granted
-        } else {
-            let chain: Vec<String> = through.iter().map(|r| format!("`{r}`")).collect();
-            format!("inherited through {}, {granted}", chain.join(" → "))
+        let chain: Vec<String> = through
+            .iter()
+            .map(|(r, acts_as)| {
+                if *acts_as {
+                    format!("acts as `{r}`")
+                } else {
+                    format!("`{r}`")
+                }
+            })
+            .collect();
+        match through.first() {
+            None => granted,
+            Some((_, true)) => format!("{}, {granted}", chain.join(" → ")),
+            Some((_, false)) => format!("inherited through {}, {granted}", chain.join(" → ")),
         }
     }
 
