@@ -238,7 +238,7 @@ impl<'a> Resolver<'a> {
                 self.perm_index.contains_key(id)
             }
         })?;
-        Some(e.permission_help(written))
+        Some(scopes::other_level_permission_help(&e, written))
     }
 
     /// A did-you-mean for a wildcard that matches nothing: the nearest

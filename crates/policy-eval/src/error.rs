@@ -26,6 +26,19 @@ pub enum EvalError {
         /// The closest declared name, if one is close enough.
         suggestion: Option<String>,
     },
+    /// A role or permission named on a level (`--scope team`) that is
+    /// another level's (`P0401`): a role is then named in full, a
+    /// permission asked on its own level.
+    OnOtherLevel {
+        /// Role or permission.
+        kind: NameKind,
+        /// The name as given.
+        name: String,
+        /// The level it was given on.
+        scope: String,
+        /// Its full id and its level.
+        other: policy_syntax::OtherLevel,
+    },
     /// A tier the policy does not declare (`P0401`), with a did-you-mean
     /// and the declared tiers (there are at most 64).
     UnknownTier {
@@ -79,9 +92,10 @@ impl EvalError {
     /// The stable diagnostic code.
     pub fn code(&self) -> Code {
         match self {
-            EvalError::UnknownName { .. } | EvalError::UnknownTier { .. } | EvalError::NoRoles => {
-                Code::UnknownQueryName
-            }
+            EvalError::UnknownName { .. }
+            | EvalError::OnOtherLevel { .. }
+            | EvalError::UnknownTier { .. }
+            | EvalError::NoRoles => Code::UnknownQueryName,
             EvalError::Context { error, .. } if error.is_unknown_name() => Code::UnknownQueryName,
             EvalError::MissingTier { .. }
             | EvalError::UnexpectedTier { .. }
@@ -98,6 +112,11 @@ impl EvalError {
             EvalError::UnknownName { suggestion, .. }
             | EvalError::UnknownTier { suggestion, .. } => suggestion.as_deref(),
             EvalError::Context { error, .. } => error.suggestion(),
+            EvalError::OnOtherLevel {
+                kind: NameKind::Role,
+                other,
+                ..
+            } => Some(other.full.as_str()),
             _ => None,
         }
     }
@@ -108,6 +127,19 @@ impl EvalError {
             EvalError::UnknownName { kind, .. } => Some(format!(
                 "run `policyc matrix` to list the declared {}s",
                 kind.as_str()
+            )),
+            EvalError::OnOtherLevel {
+                kind: NameKind::Role,
+                name,
+                other,
+                ..
+            } => Some(format!(
+                "`{name}` is a role of level `{}`, and a role of another level is named in full",
+                other.level
+            )),
+            EvalError::OnOtherLevel { name, other, .. } => Some(format!(
+                "`{name}` is a permission of level `{}`: ask on that level (`--scope {}`), or name it `{}` without a level",
+                other.level, other.level, other.full
             )),
             EvalError::UnknownTier { tiers, .. } => {
                 Some(format!("the tiers of this policy are {}", quoted(tiers)))
@@ -158,6 +190,11 @@ impl fmt::Display for EvalError {
         match self {
             EvalError::UnknownName { kind, name, .. } => {
                 write!(f, "unknown {} `{name}`", kind.as_str())
+            }
+            EvalError::OnOtherLevel {
+                kind, name, scope, ..
+            } => {
+                write!(f, "unknown {} `{name}` on level `{scope}`", kind.as_str())
             }
             EvalError::UnknownTier { name, .. } => write!(f, "unknown tier `{name}`"),
             EvalError::MissingTier { .. } => {

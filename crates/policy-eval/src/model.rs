@@ -399,7 +399,52 @@ impl Evaluator {
         name: &str,
     ) -> Result<String, EvalError> {
         let scope = self.resolve_scope(scope)?;
-        Ok(policy_syntax::qualify(kind, scope, name).into_owned())
+        let full = policy_syntax::qualify(kind, scope, name).into_owned();
+        let Some(level) = scope else {
+            return Ok(full);
+        };
+        let declared = |id: &str| match kind {
+            crate::NameKind::Role => self.role_id(id).is_some(),
+            crate::NameKind::Permission => self.perm_id(id).is_some(),
+            _ => true,
+        };
+        if declared(&full) {
+            return Ok(full);
+        }
+        let levels = self.policy.scopes().iter().map(|s| s.id.as_str());
+        match policy_syntax::on_other_level(kind, level, name, levels, declared) {
+            Some(other) => Err(EvalError::OnOtherLevel {
+                kind,
+                name: name.to_string(),
+                scope: level.to_string(),
+                other,
+            }),
+            // Unknown on every level: named as given, with a did-you-mean
+            // written as it would be given on this level.
+            None => {
+                let suggestion = match kind {
+                    crate::NameKind::Role => {
+                        suggest(&full, self.policy.roles().iter().map(|r| r.id.as_str())).map(|s| {
+                            match s.strip_prefix(&format!("{level}.")) {
+                                Some(own) => own.to_string(),
+                                None => s,
+                            }
+                        })
+                    }
+                    crate::NameKind::Permission => suggest(
+                        &full,
+                        self.policy.permissions().iter().map(|p| p.id.as_str()),
+                    )
+                    .and_then(|s| s.strip_prefix(&format!("{level}.")).map(str::to_string)),
+                    _ => None,
+                };
+                Err(EvalError::UnknownName {
+                    kind,
+                    name: name.to_string(),
+                    suggestion,
+                })
+            }
+        }
     }
 
     /// Resolves a role name, with a did-you-mean on failure.

@@ -26,7 +26,10 @@ pub use diagnostic::{
 };
 pub use escape::escape_controls;
 pub use format::{format, MAX_WIDTH};
-pub use names::{file_names, item_names, qualify, NameKind, NameRef, NON_NAMING_DECLARATIONS};
+pub use names::{
+    file_names, item_names, on_other_level, qualify, NameKind, NameRef, OtherLevel,
+    NON_NAMING_DECLARATIONS,
+};
 pub use parser::{
     is_identifier, is_label, is_permission_id, is_permission_pattern, parse, MAX_LINE_BYTES,
 };

@@ -122,6 +122,54 @@ pub fn qualify<'a>(kind: NameKind, section: Option<&str>, name: &'a str) -> Cow<
     }
 }
 
+/// A name declared on another level than the one it is written on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherLevel {
+    /// Its full id (or pattern): `organization.manager`.
+    pub full: String,
+    /// The level that declares it: `organization`.
+    pub level: String,
+}
+
+/// Where `name` (a permission, pattern or role), which names nothing when
+/// written on level `section`, is declared on another of `levels`: a role
+/// `admin` written on `organization` that is `team.admin`, a permission
+/// written `billing.manage` (or in full, `organization.billing.manage`) on
+/// `team` that is the organization's. `declared` tells whether a full id
+/// (or pattern) names something. The one reading of "another level's
+/// name", for the compiler's help and the queries' errors.
+pub fn on_other_level<'l>(
+    kind: NameKind,
+    section: &str,
+    name: &str,
+    levels: impl IntoIterator<Item = &'l str>,
+    declared: impl Fn(&str) -> bool,
+) -> Option<OtherLevel> {
+    let levels: Vec<&str> = levels.into_iter().collect();
+    match kind {
+        NameKind::Permission => {
+            if let Some((head, _)) = name.split_once('.') {
+                if head != section && levels.contains(&head) && declared(name) {
+                    return Some(OtherLevel {
+                        full: name.to_string(),
+                        level: head.to_string(),
+                    });
+                }
+            }
+        }
+        NameKind::Role if !name.contains('.') => {}
+        _ => return None,
+    }
+    levels
+        .into_iter()
+        .filter(|l| *l != section)
+        .map(|l| OtherLevel {
+            full: format!("{l}.{name}"),
+            level: l.to_string(),
+        })
+        .find(|o| declared(&o.full))
+}
+
 impl NameRef<'_> {
     /// Whether this is a permission pattern with a `*` segment, which names
     /// the permissions it matches rather than one permission.

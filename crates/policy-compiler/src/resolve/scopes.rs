@@ -6,7 +6,10 @@
 use std::cell::OnceCell;
 use std::collections::HashMap;
 
-use policy_syntax::{qualify, Code, Ident, Item, NameKind, PolicyFile, ScopeDecl, Suggester};
+use policy_syntax::{
+    on_other_level, qualify, Code, Ident, Item, NameKind, OtherLevel, PolicyFile, ScopeDecl,
+    Suggester,
+};
 
 use super::Resolver;
 use crate::model::*;
@@ -215,38 +218,22 @@ impl Resolver<'_> {
     }
 
     /// Where a name unknown in the current section is declared on another
-    /// level: a role `admin` written in the `organization` section that is
-    /// `team.admin`, or a permission written `billing.manage` (or in full,
-    /// `organization.billing.manage`) in the `team` section that is the
-    /// organization's. `declared` tells whether a full id (or pattern) names
-    /// something. `None` outside sections, where names are full ids.
+    /// level ([`on_other_level`]); `None` outside sections, where names
+    /// are full ids.
     pub(super) fn elsewhere(
         &self,
         kind: NameKind,
         written: &str,
         declared: impl Fn(&str) -> bool,
-    ) -> Option<Elsewhere> {
+    ) -> Option<OtherLevel> {
         let (_, section) = self.section.as_ref()?;
-        if kind == NameKind::Permission {
-            if let Some((head, _)) = written.split_once('.') {
-                if head != section && self.scope_index.contains_key(head) && declared(written) {
-                    return Some(Elsewhere {
-                        full: written.to_string(),
-                        level: head.to_string(),
-                    });
-                }
-            }
-        } else if written.contains('.') {
-            return None;
-        }
-        self.scopes
-            .iter()
-            .filter(|s| s.id != *section)
-            .map(|s| Elsewhere {
-                full: format!("{}.{written}", s.id),
-                level: s.id.clone(),
-            })
-            .find(|e| declared(&e.full))
+        on_other_level(
+            kind,
+            section,
+            written,
+            self.scopes.iter().map(|s| s.id.as_str()),
+            declared,
+        )
     }
 
     /// Reports `n`, a role unknown in the current section (`P0201`), with a
@@ -374,33 +361,23 @@ impl Resolver<'_> {
     }
 }
 
-/// A name declared on another level than the section it is written in.
-pub(super) struct Elsewhere {
-    /// Its full id (or pattern).
-    pub full: String,
-    /// The level that declares it.
-    pub level: String,
-}
-
-impl Elsewhere {
-    /// The help for a permission (or pattern) `written` in a section that
-    /// is another level's: a section names only its own level's.
-    pub(super) fn permission_help(&self, written: &str) -> String {
-        let full = if self.full == written {
-            String::new()
-        } else {
-            format!(" (`{}`)", self.full)
-        };
-        let what = if written.split('.').any(|s| s == "*") {
-            "matches permissions of"
-        } else {
-            "is a permission of"
-        };
-        format!(
-            "`{written}` {what} level `{}`{full}, and a section names only its own level's permissions: write this below `scope {}`",
-            self.level, self.level
-        )
-    }
+/// The help for a permission (or pattern) `written` in a section that is
+/// another level's (`other`): a section names only its own level's.
+pub(super) fn other_level_permission_help(other: &OtherLevel, written: &str) -> String {
+    let full = if other.full == written {
+        String::new()
+    } else {
+        format!(" (`{}`)", other.full)
+    };
+    let what = if written.split('.').any(|s| s == "*") {
+        "matches permissions of"
+    } else {
+        "is a permission of"
+    };
+    format!(
+        "`{written}` {what} level `{}`{full}, and a section names only its own level's permissions: write this below `scope {}`",
+        other.level, other.level
+    )
 }
 
 /// `P0317`: `acts as` a role that holds nothing in any context, so the
