@@ -37,6 +37,9 @@ pub struct Declarations {
     /// The roles, in declaration order. Their grants' and exclusions'
     /// `matches` are ignored: [`assemble`] expands each pattern.
     pub roles: Vec<Role>,
+    /// The conditions (`condition` lines), in declaration order; a grant's
+    /// `when` indexes into them.
+    pub conditions: Vec<Condition>,
     /// Where the source's lines are: the line and column of every span
     /// above.
     pub lines: LineTable,
@@ -72,6 +75,7 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
         scopes,
         permissions,
         mut roles,
+        conditions,
         lines,
     } = decls;
     check_levels(&scopes, &permissions, &roles)?;
@@ -109,6 +113,17 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
         PermId,
     )?;
     let role_index = unique(roles.iter().map(|r| r.id.as_str()), "role", RoleId)?;
+    unique(conditions.iter().map(|c| c.id.as_str()), "condition", |i| i)?;
+    if conditions.len() > MAX_CONDITIONS {
+        return err(format!(
+            "it declares more than {MAX_CONDITIONS} conditions (P0217 in source)"
+        ));
+    }
+    // Every `when` names declared conditions.
+    let declared = ConditionSet(match conditions.len() {
+        MAX_CONDITIONS => u64::MAX,
+        n => (1u64 << n) - 1,
+    });
     // Every declaration exists somewhere: source cannot state an empty
     // `on` clause (`P0305`); only `assignable nowhere` is an empty set.
     let in_range = |set: TierSet| set.0 & !all.0 == 0 && !set.is_empty();
@@ -183,6 +198,12 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
                     r.id
                 ));
             }
+            if !g.when.is_subset(declared) {
+                return err(format!(
+                    "a grant of role `{}` depends on a condition that is not declared",
+                    r.id
+                ));
+            }
             g.matches = expand(&g.pattern, "grant", &r.id)?;
         }
         for e in &mut r.exclusions {
@@ -209,6 +230,7 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
         roles,
         perm_index,
         role_index,
+        conditions,
     };
     let (policy, too_large) = build(source, indexed, &[], 0, Some(lines), &mut cycle, &mut lints);
     if !cycle.is_empty() || policy.order.len() != policy.roles.len() {
@@ -231,6 +253,7 @@ pub(crate) struct Indexed {
     pub roles: Vec<Role>,
     pub perm_index: HashMap<String, PermId>,
     pub role_index: HashMap<String, RoleId>,
+    pub conditions: Vec<Condition>,
 }
 
 /// The one constructor of [`Policy`], for source (`compile_file`) and
@@ -264,7 +287,7 @@ pub(crate) fn build(
         &source,
         lints,
     );
-    let policy = Policy {
+    let mut policy = Policy {
         source,
         dimensions: d.dimensions,
         offered: d.offered,
@@ -281,7 +304,16 @@ pub(crate) fn build(
         asserts,
         order,
         lines,
+        conditions: d.conditions,
+        conditional: Default::default(),
     };
+    policy.conditional = ConditionalSets::compute(
+        policy.tiers.len().max(1),
+        &policy.roles,
+        &policy.order,
+        |t, r, p| policy.holds_raw(t, r, p),
+    );
+    crate::conditional::refine_lints(&policy, lints);
     (policy, sets.too_large)
 }
 

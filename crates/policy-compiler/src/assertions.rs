@@ -15,6 +15,20 @@ fn label_derivation(
     r: RoleId,
     p: PermId,
 ) -> Diagnostic {
+    // Held only under conditions: the conditional grant of the first way.
+    if !policy.allows(t, r, p) {
+        let way = policy.conditional_ways(t, r, p).first().copied();
+        if let Some((by, g)) = way.and_then(|w| policy.conditional_grant(t, r, p, w)) {
+            let when = policy.condition_names(g.when).join("` and `");
+            return d.secondary(
+                g.span,
+                format!(
+                    "{} when `{when}`",
+                    label::granted(policy.role(by).map_or("?", |x| &x.id), &g.pattern)
+                ),
+            );
+        }
+    }
     for step in policy.derivation(t, r, p).unwrap_or_default() {
         d = match step {
             Step::Inherited { role, parent, span } => d.secondary(
@@ -41,6 +55,12 @@ fn label_derivation(
 
 fn label_denial(policy: &Policy, mut d: Diagnostic, t: TierId, r: RoleId, p: PermId) -> Diagnostic {
     let tier = policy.tier_name(t).to_string();
+    // Held only under conditions: "can" asks for it whatever the facts.
+    let way = policy.conditional_ways(t, r, p).first().copied();
+    if let Some((_, g)) = way.and_then(|w| policy.conditional_grant(t, r, p, w)) {
+        let when = policy.condition_names(g.when).join("` and `");
+        return d.secondary(g.span, format!("granted only when `{when}`"));
+    }
     match policy.why_not(t, r, p) {
         Some(DenyReason::RoleUnavailable { span: Some(s) }) => {
             d = d.secondary(s, label::role_unavailable(&tier));
@@ -217,11 +237,13 @@ pub(crate) fn check(policy: &Policy, asserts: &[ResolvedAssert], diags: &mut Vec
         // against for `includes`)
         let mut violations: Vec<(TierId, RoleId, PermId, bool, Option<RoleId>)> = Vec::new();
         let all_roles: Vec<RoleId> = (0..policy.roles().len() as u32).map(RoleId).collect();
+        // "Cannot" is "never, whatever the facts": a cell held under
+        // conditions is held.
         let must_not = |roles: &[RoleId], violations: &mut Vec<_>| {
             for &t in &tiers {
                 for &r in roles {
                     for &p in &a.perms {
-                        if policy.allows(t, r, p) {
+                        if policy.allows(t, r, p) || !policy.conditional_ways(t, r, p).is_empty() {
                             violations.push((t, r, p, false, None));
                         }
                     }

@@ -168,6 +168,99 @@ pub fn scope_inside(scopes: &[Scope], inner: ScopeId, outer: ScopeId) -> bool {
     false
 }
 
+/// The most conditions a policy may declare: a grant's conditions are a
+/// [`ConditionSet`], a bitmask.
+pub const MAX_CONDITIONS: usize = 64;
+
+/// A set of conditions, as a bitmask over their indices in
+/// [`Policy::conditions`](crate::Policy::conditions): the conditions of a
+/// `when` clause, all of which must hold.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct ConditionSet(pub u64);
+
+impl ConditionSet {
+    /// Whether it names no condition (a grant that always holds).
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+
+    /// Adds condition `i` (ignored past [`MAX_CONDITIONS`]).
+    pub fn insert(&mut self, i: usize) {
+        if i < MAX_CONDITIONS {
+            self.0 |= 1u64 << i;
+        }
+    }
+
+    /// Whether every condition of `self` is in `other`.
+    pub fn is_subset(self, other: ConditionSet) -> bool {
+        self.0 & !other.0 == 0
+    }
+
+    /// The conditions' indices, lowest first.
+    pub fn iter(self) -> impl Iterator<Item = usize> {
+        (0..MAX_CONDITIONS).filter(move |i| self.0 & (1u64 << i) != 0)
+    }
+}
+
+/// A declared condition: `condition own "On items they created"`, a named
+/// fact about a request that grants can depend on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Condition {
+    /// Its id (dotted, like a permission's: `setting.public_channels`).
+    pub id: String,
+    /// The display label.
+    pub label: String,
+    /// The doc comment, if any (quoted in explanations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The span of its id.
+    #[serde(rename = "at", with = "span")]
+    pub span: Span,
+}
+
+/// What every role holds only under conditions (computed by
+/// `conditional.rs`): the conditional part of its sets.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ConditionalSets {
+    /// `slots[tier * roles + role]`: the permissions held under conditions
+    /// only, by permission, each with its ways; empty without conditions.
+    pub(crate) slots: Vec<Vec<(PermId, Vec<ConditionSet>)>>,
+    pub(crate) n_roles: usize,
+}
+
+impl ConditionalSets {
+    /// The ways `role` holds `perm` on `tier` beyond what it always holds.
+    pub(crate) fn ways(&self, tier: TierId, role: RoleId, perm: PermId) -> &[ConditionSet] {
+        if role.index() >= self.n_roles {
+            return &[];
+        }
+        let Some(entries) = self.slots.get(tier.index() * self.n_roles + role.index()) else {
+            return &[];
+        };
+        match entries.binary_search_by_key(&perm, |(p, _)| *p) {
+            Ok(i) => entries.get(i).map_or(&[], |(_, w)| w.as_slice()),
+            Err(_) => &[],
+        }
+    }
+
+    /// Whether any role holds anything under conditions.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.slots.iter().all(Vec::is_empty)
+    }
+
+    /// Every (tier, role, permission) held under conditions.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (TierId, RoleId, PermId)> + '_ {
+        let n = self.n_roles.max(1);
+        self.slots.iter().enumerate().flat_map(move |(i, e)| {
+            let (t, r) = (TierId((i / n) as u32), RoleId((i % n) as u32));
+            e.iter().map(move |(p, _)| (t, r, *p))
+        })
+    }
+}
+
 /// A declared permission.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Permission {
@@ -234,12 +327,33 @@ pub struct Grant {
         with = "opt_span"
     )]
     pub tier_span: Option<Span>,
+    /// The conditions under which it holds (its `when` clause; empty:
+    /// always).
+    #[serde(default, skip_serializing_if = "ConditionSet::is_empty")]
+    pub when: ConditionSet,
+    /// The span of its `when ...` clause, if it has one.
+    #[serde(
+        rename = "when_at",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "opt_span"
+    )]
+    pub when_span: Option<Span>,
     /// The permissions it matches.
     #[serde(skip)]
     pub matches: Vec<PermId>,
     /// The doc comment of its `grants` line, if any.
     #[serde(skip)]
     pub doc: Option<String>,
+}
+
+impl Grant {
+    /// Whether the grant holds on `tier` whatever the facts: active there
+    /// and without a `when` clause. The one test of the unconditional
+    /// sets, their explanations and their lints.
+    pub fn holds_on(&self, tier: TierId) -> bool {
+        self.tiers.contains(tier) && self.when.is_empty()
+    }
 }
 
 /// The contradictions of a role's own lines (`P0307`): each exclusion

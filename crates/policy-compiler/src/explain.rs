@@ -5,7 +5,9 @@
 //! and the evaluator explain through these functions; none words a reason
 //! of its own.
 
+mod conditional;
 mod decision;
+pub use conditional::{Facts, Outcome};
 pub(crate) mod provenance;
 pub mod wording;
 
@@ -108,6 +110,9 @@ pub enum ReasonKind {
     OtherRoles,
     /// Deny, nearest miss: the tiers on which the role would have it.
     OtherTiers,
+    /// Not allowed yet: the role holds the permission under conditions
+    /// the request does not state (`grants x when own`).
+    Conditional,
 }
 
 impl ReasonKind {
@@ -123,12 +128,13 @@ impl ReasonKind {
             ReasonKind::NotGranted => "not_granted",
             ReasonKind::OtherRoles => "other_roles",
             ReasonKind::OtherTiers => "other_tiers",
+            ReasonKind::Conditional => "conditional",
         }
     }
 
     /// The kinds a decision can be explained by (the nearest miss's two
     /// left out): what a test case's `reason:` may name.
-    pub const DECISIVE: [ReasonKind; 7] = [
+    pub const DECISIVE: [ReasonKind; 8] = [
         ReasonKind::Granted,
         ReasonKind::Inherited,
         ReasonKind::RoleUnavailable,
@@ -136,6 +142,7 @@ impl ReasonKind {
         ReasonKind::Excluded,
         ReasonKind::GateClosed,
         ReasonKind::NotGranted,
+        ReasonKind::Conditional,
     ];
 
     /// The kind as written in `*.test.yaml` files and `policyc test`'s
@@ -152,6 +159,7 @@ impl ReasonKind {
             ReasonKind::NotGranted => "not-granted",
             ReasonKind::OtherRoles => "other-roles",
             ReasonKind::OtherTiers => "other-tiers",
+            ReasonKind::Conditional => "conditional",
         }
     }
 
@@ -218,6 +226,25 @@ pub struct Decision {
     /// longer be assigned there (their holders keep them), in the order
     /// asked; they do not change the decision.
     pub not_assignable: Vec<String>,
+    /// An allow that rests on conditions: their ids (empty otherwise).
+    pub when: Vec<String>,
+    /// A deny that facts not yet given could turn into an allow (the
+    /// third outcome, *conditional*): each way, the conditions it still
+    /// needs; empty for a plain deny.
+    pub conditional: Vec<Vec<String>>,
+}
+
+impl Decision {
+    /// `"allow"`, `"deny"` or `"conditional"`.
+    pub fn outcome_str(&self) -> &'static str {
+        if self.allowed {
+            "allow"
+        } else if self.conditional.is_empty() {
+            "deny"
+        } else {
+            "conditional"
+        }
+    }
 }
 
 impl Policy {
@@ -261,7 +288,7 @@ impl Policy {
             let grant = decl
                 .grants
                 .iter()
-                .find(|g| g.tiers.contains(tier) && g.matches.contains(&perm));
+                .find(|g| g.holds_on(tier) && g.matches.contains(&perm));
             if let Some(g) = grant {
                 let mut steps = vec![Step::Granted {
                     role: r,
@@ -325,7 +352,7 @@ impl Policy {
                         .any(|p| self.holds_raw(tier, p.role, perm))
                         || ar.grants.iter().any(|g| {
                             g.pattern.contains('*')
-                                && g.tiers.contains(tier)
+                                && g.holds_on(tier)
                                 && crate::pattern::matches(&g.pattern, pid)
                         })
                 });
@@ -382,9 +409,9 @@ impl Policy {
         }
         for a in std::iter::once(role).chain(self.ancestors(role)) {
             let gated = self.role(a).and_then(|ar| {
-                ar.grants
-                    .iter()
-                    .find(|g| !g.tiers.contains(tier) && g.matches.contains(&perm))
+                ar.grants.iter().find(|g| {
+                    !g.tiers.contains(tier) && g.when.is_empty() && g.matches.contains(&perm)
+                })
             });
             if let Some(g) = gated {
                 return Some(DenyReason::GateClosed {

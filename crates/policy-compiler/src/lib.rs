@@ -30,6 +30,7 @@
 
 mod assemble;
 mod assertions;
+mod conditional;
 pub mod context;
 mod decl;
 mod diff;
@@ -52,7 +53,9 @@ pub use diff::{
 };
 pub use expect::Expected;
 pub use explain::wording;
-pub use explain::{Decider, Decision, DenyReason, Location, NearestMiss, Reason, ReasonKind, Step};
+pub use explain::{
+    Decider, Decision, DenyReason, Facts, Location, NearestMiss, Outcome, Reason, ReasonKind, Step,
+};
 pub use lines::LineTable;
 pub use model::*;
 pub use pattern::matches as pattern_matches;
@@ -124,8 +127,9 @@ pub fn compile_file_with_expected(
     let (mut resolved, mut diags) = resolve::Resolver::new(source).resolve(file);
     if !parsed_cleanly {
         recovery::drop_cascades(source, &mut diags);
-        // A level's roles may be in a declaration the parser dropped.
-        diags.retain(|d| d.code() != Code::UnreachedScope);
+        // A level's roles, or the `when` naming a condition, may be in a
+        // declaration the parser dropped.
+        diags.retain(|d| !matches!(d.code(), Code::UnreachedScope | Code::UnusedCondition));
     }
     let asserts = std::mem::take(&mut resolved.asserts);
     let repeated = std::mem::take(&mut resolved.repeated_grants);
@@ -137,6 +141,7 @@ pub fn compile_file_with_expected(
         roles: resolved.roles,
         perm_index: resolved.perm_index,
         role_index: resolved.role_index,
+        conditions: resolved.conditions,
     };
     let mut lint_diags = Vec::new();
     let (policy, too_large) = assemble::build(

@@ -47,6 +47,10 @@ pub struct Policy {
     /// artifact (which has no source text); `None` when the source text is
     /// at hand.
     pub(crate) lines: Option<crate::LineTable>,
+    /// The conditions (`condition` lines), in declaration order.
+    pub(crate) conditions: Vec<Condition>,
+    /// What each role holds only under conditions (`conditional.rs`).
+    pub(crate) conditional: ConditionalSets,
 }
 
 impl Policy {

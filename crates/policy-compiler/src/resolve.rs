@@ -10,6 +10,7 @@ use policy_syntax::{
 use crate::model::*;
 use crate::pattern;
 
+mod conditions;
 mod dimensions;
 mod scopes;
 
@@ -28,6 +29,8 @@ pub(crate) struct Resolved {
     pub repeated_grants: Vec<(RoleId, Span, PermId)>,
     /// The assertions, resolved.
     pub asserts: Vec<ResolvedAssert>,
+    /// The conditions, in declaration order.
+    pub conditions: Vec<Condition>,
 }
 
 pub(crate) struct Resolver<'a> {
@@ -54,6 +57,9 @@ pub(crate) struct Resolver<'a> {
     /// The level whose section is being resolved: names in it are that
     /// level's ([`policy_syntax::qualify`]).
     section: Option<(ScopeId, String)>,
+    /// The conditions, and each by id (its index).
+    conditions: Vec<Condition>,
+    condition_index: HashMap<String, usize>,
 }
 
 impl<'a> Resolver<'a> {
@@ -73,6 +79,8 @@ impl<'a> Resolver<'a> {
             scopes: Vec::new(),
             scope_index: HashMap::new(),
             section: None,
+            conditions: Vec::new(),
+            condition_index: HashMap::new(),
         }
     }
 
@@ -96,8 +104,10 @@ impl<'a> Resolver<'a> {
         self.collect_offered(file);
         self.collect_scopes(file);
         self.collect_permissions(file);
+        self.collect_conditions(file);
         let (roles, role_index, repeated) = self.collect_roles(file);
         self.unreached_scopes(&roles);
+        self.unused_conditions(&roles);
         let asserts = self.resolve_asserts(file, &role_index);
         let resolved = Resolved {
             asserts,
@@ -109,6 +119,7 @@ impl<'a> Resolver<'a> {
             role_index,
             perm_index: self.perm_index,
             repeated_grants: repeated,
+            conditions: self.conditions,
         };
         (resolved, self.diags)
     }
@@ -379,15 +390,19 @@ impl<'a> Resolver<'a> {
                     RoleStmt::Grants {
                         patterns,
                         tiers,
+                        when,
                         doc,
                         ..
                     } => {
                         let set = self.tier_set(tiers.as_ref(), || {
                             format!("this grant of role `{}`", decl.id.name)
                         });
+                        let when = self.when_set(when.as_ref());
                         for p in patterns {
                             let matches = self.resolve_pattern(p);
-                            if !p.is_wildcard() {
+                            // A conditional grant is no repeat of an
+                            // unconditional one (nor the reverse).
+                            if !p.is_wildcard() && when.is_none() {
                                 if let Some(&perm) = matches.first() {
                                     if let std::collections::hash_map::Entry::Vacant(e) =
                                         exact_granted.entry(perm)
@@ -403,6 +418,8 @@ impl<'a> Resolver<'a> {
                                 span: p.span,
                                 tiers: set,
                                 tier_span: tiers.as_ref().map(|c| self.clause_span(c.span)),
+                                when: when.map(|(w, _)| w).unwrap_or_default(),
+                                when_span: when.map(|(_, s)| s),
                                 matches,
                                 doc: doc.as_ref().map(|d| d.text.clone()),
                             });

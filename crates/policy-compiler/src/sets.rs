@@ -141,7 +141,12 @@ pub(crate) fn compute_within(
         .map(|r| {
             r.grants
                 .iter()
-                .map(|g| !r.parents.is_empty() && !g.pattern.contains('*') && !g.tiers.is_empty())
+                .map(|g| {
+                    !r.parents.is_empty()
+                        && !g.pattern.contains('*')
+                        && !g.tiers.is_empty()
+                        && g.when.is_empty()
+                })
                 .collect()
         })
         .collect();
@@ -167,6 +172,8 @@ pub(crate) fn compute_within(
     for &rid in order {
         let r = rid.index();
         let Some(role) = roles.get(r) else { continue };
+        // A conditional grant (`when`) is not in these sets at all: what it
+        // gives is computed apart (`conditional.rs`).
         let is_variant = role.grants.iter().any(|g| g.tiers != all)
             || role
                 .parents
@@ -205,7 +212,7 @@ pub(crate) fn compute_within(
                 }
             }
             for (gi, g) in role.grants.iter().enumerate() {
-                if is_variant && !g.tiers.contains(t) {
+                if (is_variant && !g.tiers.contains(t)) || !g.when.is_empty() {
                     continue;
                 }
                 if let Some(flag) = grant_redundant.get_mut(r).and_then(|v| v.get_mut(gi)) {
@@ -215,7 +222,7 @@ pub(crate) fn compute_within(
                 }
             }
             for g in &role.grants {
-                if is_variant && !g.tiers.contains(t) {
+                if (is_variant && !g.tiers.contains(t)) || !g.when.is_empty() {
                     continue;
                 }
                 work += g.matches.len() as u64;

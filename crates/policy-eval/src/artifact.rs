@@ -20,7 +20,8 @@
 use std::collections::HashMap;
 
 use policy_compiler::{
-    assemble, for_each_tier_set, Dimension, LineTable, Permission, Policy, Role, Scope, TierSet,
+    assemble, for_each_tier_set, Condition, Dimension, LineTable, Permission, Policy, Role, Scope,
+    TierSet,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -51,7 +52,10 @@ use crate::error::EvalError;
 /// `in`), the level (`scope`) of every permission and role on one, whose
 /// ids are then qualified by the level's (`team.admin`), and `acts_as`
 /// parent edges.
-pub const SCHEMA_VERSION: u32 = 8;
+/// Version 9 declares the `conditions` (`condition` lines) and each
+/// conditional grant's `when` (a bitmask over them) and `when_at`; the
+/// content hash covers the levels and conditions too.
+pub const SCHEMA_VERSION: u32 = 9;
 
 /// The whole artifact.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -85,6 +89,11 @@ pub struct Artifact {
     /// is inside.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<Scope>,
+    /// The conditions (`condition` lines) in declaration order; absent for
+    /// a policy without them. A grant's `when` is a bitmask over their
+    /// indices.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
     /// Permissions in declaration order.
     pub permissions: Vec<Permission>,
     /// Roles in declaration order; a parent is a role's index here.
@@ -135,6 +144,7 @@ impl Artifact {
                 .then(|| policy.tiers().iter().map(|t| t.id.clone()).collect()),
             tier_sets,
             scopes: policy.scopes().to_vec(),
+            conditions: policy.conditions().to_vec(),
             permissions,
             roles,
         };
@@ -159,6 +169,8 @@ impl Artifact {
             dimensions: &self.dimensions,
             offered: self.offered.as_deref(),
             tier_sets: &self.tier_sets,
+            scopes: &self.scopes,
+            conditions: &self.conditions,
             permissions: &self.permissions,
             roles: &self.roles,
         };
@@ -200,6 +212,10 @@ struct Blank<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     offered: Option<&'a [String]>,
     tier_sets: &'a [Vec<String>],
+    #[serde(skip_serializing_if = "<[Scope]>::is_empty")]
+    scopes: &'a [Scope],
+    #[serde(skip_serializing_if = "<[Condition]>::is_empty")]
+    conditions: &'a [Condition],
     permissions: &'a [Permission],
     roles: &'a [Role],
 }

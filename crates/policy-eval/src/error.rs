@@ -124,6 +124,12 @@ impl EvalError {
     /// The concrete fix, as help text.
     pub fn help(&self) -> Option<String> {
         match self {
+            EvalError::UnknownName {
+                kind: NameKind::Condition,
+                ..
+            } => Some(
+                "a fact names a condition the policy declares with a `condition` line".to_string(),
+            ),
             EvalError::UnknownName { kind, .. } => Some(format!(
                 "run `policyc matrix` to list the declared {}s",
                 kind.as_str()

@@ -56,9 +56,17 @@ impl Verdict<'_> {
     }
 
     /// The verdict with its reasons: for an allow the shortest derivation,
-    /// for a deny the decisive reason per role and the nearest miss.
+    /// for a deny the decisive reason per role and the nearest miss; a
+    /// deny that conditions could lift is *conditional*
+    /// ([`Decision::conditional`]).
     pub fn explain(&self) -> Decision {
         self.eval.explain(self.tier, &self.roles, self.perm)
+    }
+
+    /// [`Verdict::explain`] under `facts`: conditions the facts meet allow.
+    pub fn explain_with(&self, facts: policy_compiler::Facts) -> Decision {
+        self.eval
+            .explain_with(self.tier, &self.roles, self.perm, facts)
     }
 }
 
@@ -134,7 +142,7 @@ impl Evaluator {
     /// Explains a decision by ids: the verdict of [`Evaluator::decide`]
     /// (the decision table), with its reasons. Out-of-range ids deny.
     pub fn explain(&self, tier: TierId, roles: &[RoleId], perm: PermId) -> Decision {
-        self.policy.explain_by(self, tier, roles, perm)
+        self.explain_with(tier, roles, perm, policy_compiler::Facts::default())
     }
 }
 

@@ -46,6 +46,7 @@
 #![deny(missing_docs)]
 
 mod artifact;
+mod conditions;
 mod error;
 mod explain;
 mod model;
@@ -53,8 +54,9 @@ mod name_index;
 pub mod wire;
 
 pub use artifact::*;
+pub use conditions::parse_fact;
 pub use error::{EvalError, NameKind};
 pub use explain::{Request, Verdict};
 pub use model::{Evaluator, DENSE_MAX_BYTES};
-pub use policy_compiler::{Decider, Decision, Location, Reason, ReasonKind};
+pub use policy_compiler::{Decider, Decision, Facts, Location, Outcome, Reason, ReasonKind};
 pub use policy_compiler::{PermId, RoleId, TierId};

@@ -540,7 +540,7 @@ impl Evaluator {
     }
 }
 
-fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
+pub(crate) fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
     let mut names: Vec<&str> = candidates.collect();
     names.sort_unstable();
     policy_syntax::did_you_mean(name, names)

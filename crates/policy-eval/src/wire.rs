@@ -63,9 +63,25 @@ pub struct WireRequest {
     /// `team.p`; without it, names are full ids.
     #[serde(default)]
     pub scope: Option<String>,
+    /// The facts the request states about the policy's conditions:
+    /// `{"own": true, "setting.public_channels": false}`. A condition left
+    /// out is unknown: a cell that depends on it is `"conditional"`.
+    #[serde(default)]
+    pub when: Option<std::collections::BTreeMap<String, bool>>,
 }
 
 impl WireRequest {
+    /// [`WireRequest::into_request`], with the facts it states resolved
+    /// ([`Evaluator::facts`]; an unknown condition is an error).
+    pub fn into_parts(
+        mut self,
+        eval: &Evaluator,
+    ) -> Result<(Request, policy_compiler::Facts), EvalError> {
+        let given: Vec<(String, bool)> = self.when.take().into_iter().flatten().collect();
+        let facts = eval.facts(&given)?;
+        Ok((self.into_request(eval)?, facts))
+    }
+
     /// The evaluator's request, names given on `scope` made full ids
     /// ([`Evaluator::scoped_name`]); an unknown level is an error.
     pub fn into_request(self, eval: &Evaluator) -> Result<Request, EvalError> {
@@ -138,8 +154,16 @@ pub struct WireDecision {
     /// The 1-based number of the request in a batch.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request: Option<usize>,
-    /// `"allow"` or `"deny"`.
+    /// `"allow"`, `"deny"` or `"conditional"` (allowed if the conditions
+    /// in `conditions` turn out to hold).
     pub decision: &'static str,
+    /// An allow that rests on conditions: their ids.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub when: Vec<String>,
+    /// A conditional decision: each way to be allowed, as the conditions
+    /// it still needs (any one way suffices).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Vec<String>>,
     /// The roles asked about.
     pub roles: Vec<String>,
     /// The permission.
@@ -171,7 +195,9 @@ impl WireDecision {
         };
         WireDecision {
             request,
-            decision: if d.allowed { "allow" } else { "deny" },
+            decision: d.outcome_str(),
+            when: d.when.clone(),
+            conditions: d.conditional.clone(),
             roles: d.roles.clone(),
             action: d.action.clone(),
             tier: d.tier.clone(),

@@ -137,6 +137,8 @@ enum Want {
     Tiers,
     /// The levels, after `scope NAME "…" in`.
     Scopes,
+    /// The conditions, after `when` (and its `and`).
+    Conditions,
     Keywords(&'static [&'static str]),
     RolesAnd(&'static [&'static str]),
     Nothing,
@@ -205,6 +207,8 @@ fn context(text: &str, offset: usize) -> Want {
         Some(Tok::Word("every")) if matches!(prev, Some(Tok::Word("can"))) => {
             Want::Permissions(&[])
         }
+        Some(Tok::Word("when")) => Want::Conditions,
+        Some(Tok::Word("and")) if in_when_clause(&toks) => Want::Conditions,
         Some(Tok::Word("on" | "and" | "or")) => Want::Tiers,
         Some(Tok::Punct(">=" | "<=" | ">" | "<")) => {
             if matches!(prev, Some(Tok::Word("on" | "and" | "or"))) || !listed {
@@ -230,15 +234,21 @@ fn context(text: &str, offset: usize) -> Want {
         Some(Tok::Word(_)) if matches!(prev, Some(Tok::Word("only"))) => {
             Want::Keywords(&["can", "cannot"])
         }
+        // After a condition, another one.
+        Some(Tok::Word(_)) if in_when_clause(&toks) => Want::Keywords(&["and"]),
         // After a term of an `on` clause, another term may follow (and in
-        // a permission, a `label` clause).
+        // a permission, a `label` clause; in a grant, its conditions).
         Some(Tok::Word(_)) if in_on_clause(&toks) => {
             if in_permission(&toks) {
                 Want::Keywords(&["and", "or", "label"])
+            } else if in_statement(&toks, "grants") {
+                Want::Keywords(&["and", "or", "when"])
             } else {
                 Want::Keywords(&["and", "or"])
             }
         }
+        // After a grant's permissions: its `on` clause or its conditions.
+        Some(Tok::Word(_)) if in_statement(&toks, "grants") => Want::Keywords(&["on", "when"]),
         // A level's label, then the level it is inside.
         Some(Tok::Str) if last_declaration(&toks) == Some("scope") => Want::Keywords(&["in"]),
         // A permission's label, then its `on` or a context's `label`.
@@ -270,6 +280,37 @@ fn in_permission(toks: &[(usize, Tok<'_>)]) -> bool {
             _ => None,
         })
         .unwrap_or(false)
+}
+
+/// Whether the tokens end inside a `when` clause: back from the end, only
+/// conditions and `and` until a `when`.
+fn in_when_clause(toks: &[(usize, Tok<'_>)]) -> bool {
+    for (_, t) in toks.iter().rev() {
+        match t {
+            Tok::Word("when") => return true,
+            Tok::Word("and") => {}
+            Tok::Word(w) if engine::is_keyword(w) => return false,
+            Tok::Word(_) => {}
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Whether the tokens end inside a role statement opened by `keyword`
+/// (`grants`): back from the end, no other statement keyword or brace.
+fn in_statement(toks: &[(usize, Tok<'_>)], keyword: &str) -> bool {
+    for (_, t) in toks.iter().rev() {
+        match t {
+            Tok::Word(w) if *w == keyword => return true,
+            Tok::Word(w) if IN_BLOCK.contains(w) || engine::declaration_keywords().contains(w) => {
+                return false
+            }
+            Tok::Punct("{" | "}") => return false,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Whether the tokens end inside an `on` clause: back from the end, only
@@ -339,6 +380,7 @@ struct Declared {
     permissions: Vec<(String, Option<String>)>,
     tiers: Vec<String>,
     scopes: Vec<(String, Option<String>)>,
+    conditions: Vec<(String, Option<String>)>,
 }
 
 fn label_of(text: &str, at: usize) -> Option<String> {
@@ -354,6 +396,7 @@ fn declared(text: &str) -> Declared {
         permissions: Vec::new(),
         tiers: Vec::new(),
         scopes: Vec::new(),
+        conditions: Vec::new(),
     };
     let mut i = 0;
     while let Some((_, tok)) = toks.get(i) {
@@ -396,6 +439,7 @@ fn declared(text: &str) -> Declared {
                 let list = match kind {
                     NameKind::Role => &mut d.roles,
                     NameKind::Scope => &mut d.scopes,
+                    NameKind::Condition => &mut d.conditions,
                     _ => &mut d.permissions,
                 };
                 if !list.iter().any(|(n, _)| n == name) {
@@ -492,6 +536,15 @@ pub fn complete(analysis: &Analysis, offset: usize) -> Vec<Proposal> {
             .map(|(id, label)| Proposal {
                 label: id.clone(),
                 kind: ItemKind::Name(NameKind::Scope),
+                detail: label.clone(),
+            })
+            .collect(),
+        Want::Conditions => names
+            .conditions
+            .iter()
+            .map(|(id, label)| Proposal {
+                label: id.clone(),
+                kind: ItemKind::Name(NameKind::Condition),
                 detail: label.clone(),
             })
             .collect(),

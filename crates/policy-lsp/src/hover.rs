@@ -30,6 +30,7 @@ pub fn hover(analysis: &Analysis, offset: usize) -> Option<(String, Span)> {
             NameKind::Permission => permission(analysis, &first.name),
             NameKind::Tier => tier(analysis, &first.name),
             NameKind::Scope => scope(analysis, &first.name),
+            NameKind::Condition => condition(analysis, &first.name),
         }?;
         return Some((text, first.span));
     }
@@ -215,6 +216,57 @@ fn permission(analysis: &Analysis, name: &str) -> Option<String> {
         let _ = writeln!(s, "- **{tname}**: {list}{extra}");
     }
     Some(s)
+}
+
+/// A condition: its label and doc, and the grants that depend on it.
+fn condition(analysis: &Analysis, name: &str) -> Option<String> {
+    let policy = &analysis.compiled.policy;
+    let Some(i) = policy.condition_id(name) else {
+        return Some(format!("unknown condition `{name}`"));
+    };
+    let c = policy.conditions().get(i)?;
+    let mut out = format!(
+        "**{}** — condition `{}`
+
+",
+        c.label, c.id
+    );
+    if let Some(doc) = &c.description {
+        let _ = write!(
+            out,
+            "{doc}
+
+"
+        );
+    }
+    let uses: Vec<String> = policy
+        .roles()
+        .iter()
+        .flat_map(|r| {
+            r.grants
+                .iter()
+                .filter(move |g| g.when.iter().any(|k| k == i))
+                .map(move |g| {
+                    let when = policy.condition_names(g.when).join("` and `");
+                    format!(
+                        "- `{}` grants `{}` when `{when}` (line {})",
+                        r.id,
+                        g.pattern,
+                        analysis.line_of(g.span.start)
+                    )
+                })
+        })
+        .collect();
+    if uses.is_empty() {
+        out.push_str("No grant depends on it.\n");
+    } else {
+        out.push_str("Grants that hold only when it holds:\n");
+        for u in uses.iter().take(MAX_LISTED) {
+            let _ = writeln!(out, "{u}");
+        }
+        more(&mut out, uses.len());
+    }
+    Some(out)
 }
 
 /// A level: its label and doc, the levels around it, its roles, and the

@@ -86,6 +86,13 @@ pub fn symbols(analysis: &Analysis) -> Vec<Symbol> {
                 span: d.span,
                 selection: d.id.span,
             }),
+            Item::Condition(d) => out.push(Symbol {
+                kind: Some(NameKind::Condition),
+                name: d.id.name.clone(),
+                detail: Some(d.label.value.clone()),
+                span: d.span,
+                selection: d.id.span,
+            }),
         }
     }
     out
@@ -205,7 +212,9 @@ mod tests {
                        scope s \"S\"\n\
                        role o \"O\" { acts as u.p }\n\
                        scope u \"U\" in s\n\
-                       role p \"P\" {}\n";
+                       role p \"P\" {}\n\
+                       condition own \"Own\"\n\
+                       role q \"Q\" { grants u.p when own }\n";
 
     fn analysis() -> Analysis {
         Analysis::new("t.policy", SRC, Encoding::Utf8)
@@ -246,7 +255,7 @@ mod tests {
     #[test]
     fn no_keyword_is_indexed_as_a_name() {
         let a = analysis();
-        assert_eq!(a.compiled.file.items.len(), 18);
+        assert_eq!(a.compiled.file.items.len(), 20);
         for kw in engine::keywords() {
             let mut found = 0;
             let bytes = SRC.as_bytes();

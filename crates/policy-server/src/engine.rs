@@ -50,14 +50,14 @@ impl Policy {
     /// One request, explained, as `policyc query --format json` answers it
     /// (plus `policy_hash`).
     pub fn decide(&self, req: WireRequest, n: Option<usize>) -> Result<WireDecision, WireError> {
-        let req = req
-            .into_request(&self.eval)
+        let (req, facts) = req
+            .into_parts(&self.eval)
             .map_err(|e| WireError::from(&e))?;
         let d = self
             .eval
             .authorize(&req)
             .map_err(|e| WireError::from(&e))?
-            .explain();
+            .explain_with(facts);
         let mut w = WireDecision::new(&self.eval, &d, n);
         w.policy_hash = Some(self.hash.clone());
         Ok(w)
@@ -123,6 +123,7 @@ impl Policy {
                 tier: tier.map(str::to_string),
                 on: None,
                 scope: Some(scope.to_string()),
+                when: None,
             }
             .into_request(&self.eval)
             .and_then(|req| self.eval.authorize(&req)),

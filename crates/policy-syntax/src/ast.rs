@@ -186,6 +186,8 @@ pub enum RoleStmt {
         patterns: Vec<Pattern>,
         /// From which tiers the grant holds (all when absent).
         tiers: Option<TierConstraint>,
+        /// The conditions under which it holds (always when absent).
+        when: Option<WhenClause>,
         /// The whole statement.
         span: Span,
     },
@@ -306,6 +308,32 @@ pub enum Item {
     Offered(OfferedDecl),
     /// `scope team "Team" in organization`
     Scope(ScopeDecl),
+    /// `condition own "On items they created"`
+    Condition(ConditionDecl),
+}
+
+/// `condition own "On items they created"`: a named fact about a request
+/// that grants can depend on (`grants items.delete when own`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConditionDecl {
+    /// Attached doc comment (what the fact means, quoted in explanations).
+    pub doc: Option<Doc>,
+    /// The condition's id (dotted, like a permission's).
+    pub id: Ident,
+    /// Its display label.
+    pub label: Label,
+    /// The whole line.
+    pub span: Span,
+}
+
+/// `when own and setting.public_channels`: the conditions under which a
+/// grant holds (all of them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhenClause {
+    /// The conditions, as written.
+    pub conditions: Vec<Ident>,
+    /// The whole clause.
+    pub span: Span,
 }
 
 /// `scope team "Team" in organization`: a level of the product, and the
@@ -347,6 +375,7 @@ impl Item {
             Item::Assert(d) => d.span,
             Item::Offered(d) => d.span,
             Item::Scope(d) => d.span,
+            Item::Condition(d) => d.span,
         }
     }
 }

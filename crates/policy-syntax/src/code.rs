@@ -106,6 +106,12 @@ codes! {
     /// A permission or role before the first `scope` line of a policy
     /// that has levels.
     OutsideScope = "P0214", Error, "declaration outside any scope";
+    /// A name in a `when` clause that is not a declared condition.
+    UnknownCondition = "P0215", Error, "unknown condition";
+    /// A condition declared twice.
+    DuplicateCondition = "P0216", Error, "duplicate condition";
+    /// More conditions than a policy may declare.
+    TooManyConditions = "P0217", Error, "too many conditions";
     /// Role inheritance forms a cycle.
     InheritanceCycle = "P0301", Error, "inheritance cycle";
     /// An exclusion that removes nothing the role would otherwise have.
@@ -145,6 +151,8 @@ codes! {
     EmptyImplication = "P0317", Warning, "implication grants nothing";
     /// A level with no role of its own and no role acting on it.
     UnreachedScope = "P0318", Warning, "level no role reaches";
+    /// A condition no `when` clause names.
+    UnusedCondition = "P0319", Warning, "condition no grant depends on";
     /// A query names a role, permission or tier the policy does not declare.
     UnknownQueryName = "P0401", Error, "unknown name in query";
     /// A query lacks a tier the policy needs, or gives one it cannot use.
@@ -228,6 +236,7 @@ const LINTS: &[(Code, &str)] = &[
     (Code::DuplicateParent, "duplicate-parent"),
     (Code::EmptyImplication, "empty-implication"),
     (Code::UnreachedScope, "unreached-scope"),
+    (Code::UnusedCondition, "unused-condition"),
 ];
 
 impl Code {

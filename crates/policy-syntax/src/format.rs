@@ -55,6 +55,7 @@ pub fn format(source: &SourceFile) -> Result<String, Vec<Diagnostic>> {
             Item::Assert(d) => (d.span, None),
             Item::Offered(d) => (d.span, None),
             Item::Scope(d) => (d.span, None),
+            Item::Condition(d) => (d.span, None),
         };
         // The keyword is the first word of the item (its span starts at the doc comment, if any).
         if let Some(t) = first_word_from(&tokens, span.start) {

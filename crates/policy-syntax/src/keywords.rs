@@ -154,6 +154,7 @@ mod tests {
                 "below",
                 "can",
                 "cannot",
+                "condition",
                 "dimension",
                 "every",
                 "excludes",
@@ -172,7 +173,8 @@ mod tests {
                 "permission",
                 "role",
                 "scope",
-                "tiers"
+                "tiers",
+                "when"
             ]
         );
         assert_eq!(
@@ -184,7 +186,8 @@ mod tests {
                 "permission",
                 "role",
                 "assert",
-                "scope"
+                "scope",
+                "condition"
             ]
         );
     }

@@ -1,5 +1,5 @@
-//! The one registry of name kinds: the four namespaces of the language
-//! (tiers, permissions, roles, scopes), the declaration keyword that
+//! The one registry of name kinds: the five namespaces of the language
+//! (tiers, permissions, roles, scopes, conditions), the declaration keyword that
 //! declares each one, [`item_names`], the one listing of the names a
 //! declaration declares and uses, and [`NameRef::qualified`], the one
 //! meaning of a name written in a level's section.
@@ -27,6 +27,8 @@ pub enum NameKind {
     Role,
     /// A level of the product, declared by `scope team "…" in organization`.
     Scope,
+    /// A fact about a request, declared by `condition own "…"`.
+    Condition,
 }
 
 /// The declaration keywords that declare no name (`assert`, `offered`). Every
@@ -41,31 +43,34 @@ pub const ALSO_DECLARED_BY: &[(&str, NameKind)] = &[("dimension", NameKind::Tier
 
 impl NameKind {
     /// Every kind.
-    pub const ALL: [NameKind; 4] = [
+    pub const ALL: [NameKind; 5] = [
         NameKind::Tier,
         NameKind::Permission,
         NameKind::Role,
         NameKind::Scope,
+        NameKind::Condition,
     ];
 
-    /// `"tier"`, `"permission"`, `"role"` or `"scope"`.
+    /// `"tier"`, `"permission"`, `"role"`, `"scope"` or `"condition"`.
     pub fn as_str(self) -> &'static str {
         match self {
             NameKind::Tier => "tier",
             NameKind::Permission => "permission",
             NameKind::Role => "role",
             NameKind::Scope => "scope",
+            NameKind::Condition => "condition",
         }
     }
 
     /// The declaration keyword that declares names of this kind: `tiers`,
-    /// `permission`, `role` or `scope`.
+    /// `permission`, `role`, `scope` or `condition`.
     pub fn keyword(self) -> &'static str {
         match self {
             NameKind::Tier => "tiers",
             NameKind::Permission => "permission",
             NameKind::Role => "role",
             NameKind::Scope => "scope",
+            NameKind::Condition => "condition",
         }
     }
 
@@ -85,11 +90,11 @@ impl NameKind {
 
     /// Whether `text` is a valid name of this kind as the grammar says: an
     /// identifier for a tier or role ([`crate::is_identifier`], keywords
-    /// excluded), a permission id for a permission
+    /// excluded), a permission id for a permission or a condition
     /// ([`crate::is_permission_id`]).
     pub fn is_valid_name(self, text: &str) -> bool {
         match self {
-            NameKind::Permission => crate::is_permission_id(text),
+            NameKind::Permission | NameKind::Condition => crate::is_permission_id(text),
             NameKind::Tier | NameKind::Role | NameKind::Scope => crate::is_identifier(text),
         }
     }
@@ -231,10 +236,16 @@ pub fn item_names<'a>(
                     }
                     RoleStmt::ActsAs { roles, .. } => out.idents(NameKind::Role, roles),
                     RoleStmt::Grants {
-                        patterns, tiers, ..
+                        patterns,
+                        tiers,
+                        when,
+                        ..
                     } => {
                         out.patterns(patterns);
                         out.tiers(tiers);
+                        if let Some(w) = when {
+                            out.idents(NameKind::Condition, &w.conditions);
+                        }
                     }
                     RoleStmt::Excludes { patterns, .. } => out.patterns(patterns),
                     RoleStmt::Assignable { tiers, .. } => out.tiers(tiers),
@@ -242,6 +253,7 @@ pub fn item_names<'a>(
             }
         }
         Item::Offered(d) => out.clause(&d.tiers),
+        Item::Condition(d) => out.ident(NameKind::Condition, &d.id, true),
         Item::Assert(d) => {
             match &d.kind {
                 AssertKind::Only { roles, pattern } | AssertKind::Can { roles, pattern, .. } => {
@@ -268,9 +280,9 @@ struct Names<'a>(Vec<NameRef<'a>>, Option<&'a str>);
 
 impl<'a> Names<'a> {
     fn ident(&mut self, kind: NameKind, ident: &'a Ident, declaration: bool) {
-        // Tiers and scopes are global, whichever section names them.
+        // Tiers, scopes and conditions are global, whichever section names them.
         let section = match kind {
-            NameKind::Tier | NameKind::Scope => None,
+            NameKind::Tier | NameKind::Scope | NameKind::Condition => None,
             NameKind::Role | NameKind::Permission => self.1,
         };
         self.0.push(NameRef {
@@ -353,6 +365,7 @@ mod tests {
             NameKind::Permission => format!("permission {name} \"L\""),
             NameKind::Role => format!("role {name} \"L\" {{}}"),
             NameKind::Scope => format!("scope {name} \"L\""),
+            NameKind::Condition => format!("condition {name} \"L\""),
         }
     }
 

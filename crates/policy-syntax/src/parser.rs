@@ -216,6 +216,7 @@ fn content_end(pair: &Pair<'_, Rule>) -> usize {
             | Rule::ident
             | Rule::role_ref
             | Rule::perm_id
+            | Rule::cond_id
             | Rule::perm_pattern
             | Rule::doc_line
     ) {
@@ -355,7 +356,7 @@ impl Builder {
                 Rule::ident => idents.push(self.ident(p)),
                 Rule::lt => first_lt = first_lt.or(Some(self.span(&p))),
                 Rule::bar => first_bar = first_bar.or(Some(self.span(&p))),
-                Rule::perm_id => perm_id = Some(self.ident(p)),
+                Rule::perm_id | Rule::cond_id => perm_id = Some(self.ident(p)),
                 Rule::string => label = Some(self.label(p)),
                 Rule::tier_clause => tiers = self.tier_constraint(p),
                 Rule::label_clause => labels.extend(self.context_label(p)),
@@ -424,6 +425,12 @@ impl Builder {
                 tiers: tiers?,
                 span,
             }),
+            Rule::condition_decl => Item::Condition(ConditionDecl {
+                doc,
+                id: perm_id?,
+                label: label?,
+                span,
+            }),
             Rule::scope_decl => {
                 let mut idents = idents.into_iter();
                 Item::Scope(ScopeDecl {
@@ -484,11 +491,21 @@ impl Builder {
         let mut idents = Vec::new();
         let mut patterns = Vec::new();
         let mut tiers = None;
+        let mut when = None;
         for p in pair.into_inner() {
             match p.as_rule() {
                 Rule::ident | Rule::role_ref => idents.push(self.ident(p)),
                 Rule::perm_pattern => patterns.push(self.pattern(p)),
                 Rule::tier_clause => tiers = self.tier_constraint(p),
+                Rule::when_clause => {
+                    let span = self.span(&p);
+                    let conditions = p
+                        .into_inner()
+                        .filter(|c| c.as_rule() == Rule::cond_id)
+                        .map(|c| self.ident(c))
+                        .collect();
+                    when = Some(WhenClause { conditions, span });
+                }
                 _ => {}
             }
         }
@@ -501,6 +518,7 @@ impl Builder {
                 doc,
                 patterns,
                 tiers,
+                when,
                 span,
             },
             Rule::excludes_clause => RoleStmt::Excludes {

@@ -16,6 +16,9 @@ pub enum Exit {
     Failure,
     /// 2: usage error, unreadable input, an unknown name.
     Error,
+    /// 3: a query whose answer depends on conditions the request does not
+    /// state (the third outcome, *conditional*).
+    Conditional,
 }
 
 impl Termination for Exit {
@@ -24,6 +27,7 @@ impl Termination for Exit {
             Exit::Ok => 0,
             Exit::Failure => 1,
             Exit::Error => 2,
+            Exit::Conditional => 3,
         })
     }
 }

@@ -251,7 +251,7 @@ fn compile_json_and_yaml_are_deterministic() {
     let yaml: serde_json::Value =
         serde_yaml::from_slice(&std::fs::read(sb.path("humanloop.yaml")).unwrap()).unwrap();
     assert_eq!(json, yaml);
-    assert_eq!(json["schema_version"], 8);
+    assert_eq!(json["schema_version"], 9);
     assert_eq!(json["content_hash"], yaml["content_hash"]);
     // Nothing but the outputs was left behind (no temporary files).
     assert_eq!(

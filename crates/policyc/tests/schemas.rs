@@ -153,7 +153,7 @@ fn a_tierless_artifact_validates_and_a_broken_one_does_not() {
     let v = validator("compiled-policy.schema.json");
     let doc: Value = serde_json::from_str(&compile(&p, "json")).unwrap();
     assert_eq!(errors(&v, &doc), Vec::<String>::new());
-    assert_eq!(doc["schema_version"], json!(8));
+    assert_eq!(doc["schema_version"], json!(9));
     assert_eq!(
         doc["tier_sets"],
         json!([[""]]),
@@ -266,5 +266,28 @@ fn levels_validate() {
     assert_eq!(errors(&v, &doc).len(), 1);
     doc["scopes"][1]["in"] = json!(0);
     doc["roles"][0]["id"] = json!("org.owner.x");
+    assert_eq!(errors(&v, &doc).len(), 1);
+}
+
+#[test]
+fn conditions_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("c.policy");
+    std::fs::write(
+        &p,
+        "condition own \"Own\"\ncondition setting.public \"Public\"\n\
+         permission items.delete \"D\"\n\
+         role guest \"Guest\" { grants items.delete when own and setting.public }\n",
+    )
+    .unwrap();
+    let v = validator("compiled-policy.schema.json");
+    let mut doc: Value = serde_json::from_str(&compile(&p, "json")).unwrap();
+    assert_eq!(errors(&v, &doc), Vec::<String>::new());
+    assert_eq!(doc["conditions"][1]["id"], json!("setting.public"));
+    assert_eq!(doc["roles"][0]["grants"][0]["when"], json!(3));
+    doc["roles"][0]["grants"][0]["when"] = json!(0);
+    assert_eq!(errors(&v, &doc).len(), 1);
+    doc["roles"][0]["grants"][0]["when"] = json!(3);
+    doc["conditions"][0]["id"] = json!("not an id");
     assert_eq!(errors(&v, &doc).len(), 1);
 }

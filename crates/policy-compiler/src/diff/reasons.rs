@@ -229,7 +229,11 @@ fn raw_reasons(
                 let g = role_name(h, role);
                 let h_tiers = h
                     .role(role)
-                    .and_then(|r| r.grants.iter().find(|x| x.pattern == pattern))
+                    .and_then(|r| {
+                        r.grants
+                            .iter()
+                            .find(|x| x.pattern == pattern && x.when.is_empty())
+                    })
                     .map(|x| x.tiers)
                     .unwrap_or_default();
                 // The grant is a reason only if, in `n`, the same role no
@@ -238,7 +242,7 @@ fn raw_reasons(
                 let n_role = n.role_id(&g).and_then(|r| n.role(r));
                 let still_granted = n_role.is_some_and(|r| {
                     r.grants.iter().any(|x| {
-                        x.tiers.contains(tn)
+                        x.holds_on(tn)
                             && x.matches
                                 .iter()
                                 .any(|m| n.permission(*m).is_some_and(|m| m.id == perm_name))
@@ -247,7 +251,11 @@ fn raw_reasons(
                 if still_granted {
                     continue;
                 }
-                let n_grant = n_role.and_then(|r| r.grants.iter().find(|x| x.pattern == pattern));
+                let n_grant = n_role.and_then(|r| {
+                    r.grants
+                        .iter()
+                        .find(|x| x.pattern == pattern && x.when.is_empty())
+                });
                 match n_grant {
                     None => reasons.push(if gained {
                         ChangeReason::GrantAdded { role: g, pattern }

@@ -95,6 +95,8 @@ impl Policy {
                 .filter(|r| self.role_kept_not_assignable(**r, tier))
                 .map(|r| role_str(*r).to_string())
                 .collect(),
+            when: Vec::new(),
+            conditional: Vec::new(),
         };
         if allowed {
             let best = roles

@@ -80,7 +80,7 @@ impl Policy {
                 let mut own: Vec<PermId> = role
                     .grants
                     .iter()
-                    .filter(|g| g.tiers.contains(tier))
+                    .filter(|g| g.holds_on(tier))
                     .flat_map(|g| g.matches.iter().copied())
                     .collect();
                 own.sort_unstable();

@@ -30,6 +30,39 @@ pub fn granted(role: &str, pattern: &str, perm: &str) -> String {
     }
 }
 
+/// A conditional grant: `` `guest` can use `items.delete` when `own` (On
+/// items they created) ``, through another role's grant `` (`guest`'s
+/// grant of `items.*`) ``; `allowed`: the facts say the conditions hold.
+pub fn conditional(
+    role: &str,
+    by: Option<&str>,
+    pattern: &str,
+    perm: &str,
+    conditions: &[(&str, &str)],
+    allowed: bool,
+) -> String {
+    let when: Vec<String> = conditions
+        .iter()
+        .map(|(id, label)| format!("`{id}` ({label})"))
+        .collect();
+    let grant = match (by, pattern == perm) {
+        (None, true) => String::new(),
+        (None, false) => format!(", by its grant of `{pattern}`"),
+        (Some(b), true) => format!(", by `{b}`'s grant"),
+        (Some(b), false) => format!(", by `{b}`'s grant of `{pattern}`"),
+    };
+    let verb = if allowed { "can use" } else { "could use" };
+    format!(
+        "`{role}` {verb} `{perm}` when {}{grant}",
+        when.join(" and ")
+    )
+}
+
+/// A conditional grant whose conditions the facts say do not all hold.
+pub fn condition_failed(conditional: &str) -> String {
+    format!("{conditional}, but the facts given say a condition does not hold")
+}
+
 /// A reason followed by the doc comment of the line it points at, if any
 /// (its lines joined by spaces): "`admin` grants `x` — Admins pay."
 pub fn with_doc(reason: String, doc: Option<&str>) -> String {
@@ -264,6 +297,39 @@ pub mod report {
         } else {
             format!("denied: {roles} cannot use `{action}`{on}")
         }
+    }
+
+    /// The verdict of the third outcome: "conditional: `guest` can use
+    /// `items.delete` only when `own`" (ways joined by "or when").
+    pub fn conditional_verdict(
+        roles: &[String],
+        action: &str,
+        tier: Option<&str>,
+        ways: &[Vec<String>],
+    ) -> String {
+        let on = tier
+            .map(|t| format!(" {}", super::on_tier(t)))
+            .unwrap_or_default();
+        let ways: Vec<String> = ways
+            .iter()
+            .map(|w| {
+                w.iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            })
+            .collect();
+        format!(
+            "conditional: {} can use `{action}`{on} only when {}",
+            super::quoted(roles),
+            ways.join(" or when ")
+        )
+    }
+
+    /// The conditions an allow rests on: "(when `own`)".
+    pub fn when(conditions: &[String]) -> String {
+        let c: Vec<String> = conditions.iter().map(|c| format!("`{c}`")).collect();
+        format!("(when {})", c.join(" and "))
     }
 
     /// The headline of an allow's derivation through several roles.

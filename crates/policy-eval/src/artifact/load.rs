@@ -47,6 +47,12 @@ fn check_text(a: &Artifact) -> Result<(), EvalError> {
         }
         label("permission", &p.id, &p.label)?;
     }
+    for c in &a.conditions {
+        if !policy_syntax::is_permission_id(&c.id) {
+            return bad(format!("condition id {:?} is not a condition id", c.id));
+        }
+        label("condition", &c.id, &c.label)?;
+    }
     for s in &a.scopes {
         if !policy_syntax::is_identifier(&s.id) {
             return bad(format!("scope id {:?} is not an identifier", s.id));
@@ -128,6 +134,7 @@ pub(super) fn declarations(a: &Artifact) -> Result<Declarations, EvalError> {
         scopes: a.scopes.clone(),
         permissions,
         roles,
+        conditions: a.conditions.clone(),
     })
 }
 

@@ -51,6 +51,7 @@ fn contexts() {
             "role",
             "assert",
             "scope",
+            "condition",
             "expect"
         ]
     );
@@ -60,6 +61,24 @@ fn contexts() {
     );
     assert_eq!(labels("scope team \"Team\" "), ["in"]);
     assert_eq!(labels(&format!("{SRC}role x \"X\" {{ acts ")), ["as"]);
+    let conds =
+        "condition own \"Own\"\ncondition setting.public \"Public\"\npermission a.b \"A\"\n";
+    assert_eq!(
+        labels(&format!("{conds}role x \"X\" {{ grants a.b when ")),
+        ["own", "setting.public"]
+    );
+    assert_eq!(
+        labels(&format!("{conds}role x \"X\" {{ grants a.b when own and ")),
+        ["own", "setting.public"]
+    );
+    assert_eq!(
+        labels(&format!("{conds}role x \"X\" {{ grants a.b when own ")),
+        ["and"]
+    );
+    assert_eq!(
+        labels(&format!("{conds}role x \"X\" {{ grants a.b ")),
+        ["on", "when"]
+    );
     assert_eq!(
         labels("dimension edition cloud | server\ndimension plan free < pro\nrole x \"X\" on cloud and "),
         ["cloud", "server", "free", "pro"]
@@ -122,6 +141,7 @@ fn completion_offers_every_keyword_of_the_grammar_and_no_other() {
         format!("{SRC}permission p.q \"P\" "),
         format!("{SRC}role x \"X\" {{ assignable "),
         format!("{SRC}role x \"X\" {{ acts "),
+        format!("{SRC}role x \"X\" {{ grants a.b "),
         "scope t \"T\" ".to_string(),
     ];
     let mut offered = BTreeSet::new();

@@ -21,6 +21,9 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_or => "`or`",
         Rule::kw_scope => "`scope`",
         Rule::kw_in => "`in`",
+        Rule::kw_condition => "`condition`",
+        Rule::kw_when | Rule::when_clause => "`when`",
+        Rule::cond_id => "a condition such as `own`",
         Rule::kw_acts | Rule::acts_clause => "`acts`",
         Rule::kw_as => "`as`",
         Rule::bar => "`|`",
@@ -61,6 +64,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         | Rule::assert_decl
         | Rule::offered_decl
         | Rule::scope_decl
+        | Rule::condition_decl
         | Rule::doc
         | Rule::doc_line => {
             "a declaration (`tiers`, `dimension`, `offered`, `scope`, `permission`, `role` or `assert`, or an `expect` line before one)"

@@ -32,6 +32,11 @@ pub struct Args {
     /// The tier or context (required when the policy declares tier or contexts).
     #[command(flatten)]
     pub context: crate::context_arg::ContextArgs,
+    /// A fact about the request: `CONDITION` or `CONDITION=true` (it holds),
+    /// `CONDITION=false` (it does not); repeat for several. A condition
+    /// left out is unknown, and a cell that depends on it is conditional.
+    #[arg(long = "when", value_name = "CONDITION[=BOOL]", value_parser = policy_eval::parse_fact)]
+    pub when: Vec<(String, bool)>,
     /// Explain an allow too (a deny is always explained).
     #[arg(long)]
     pub explain: bool,
@@ -39,7 +44,7 @@ pub struct Args {
     #[arg(long, default_value = "human", value_parser = output::accepting(&[OutputFormat::Human, OutputFormat::Json]))]
     pub format: OutputFormat,
     /// Answer many requests: JSON Lines or a YAML list, `-` for stdin; one JSON decision per line.
-    #[arg(long, value_name = "REQUESTS", conflicts_with_all = ["roles", "action", "tier", "on", "explain"])]
+    #[arg(long, value_name = "REQUESTS", conflicts_with_all = ["roles", "action", "tier", "on", "explain", "when"])]
     pub batch: Option<PathBuf>,
 }
 
@@ -54,7 +59,20 @@ const MAX_LINE_BYTES: usize = 64 * 1024;
 
 /// The one-line verdict.
 fn verdict(d: &Decision) -> String {
-    wording::report::verdict(d.allowed, &d.roles, &d.action, d.tier.as_deref())
+    if !d.conditional.is_empty() {
+        return wording::report::conditional_verdict(
+            &d.roles,
+            &d.action,
+            d.tier.as_deref(),
+            &d.conditional,
+        );
+    }
+    let line = wording::report::verdict(d.allowed, &d.roles, &d.action, d.tier.as_deref());
+    if d.when.is_empty() {
+        line
+    } else {
+        format!("{line} {}", wording::report::when(&d.when))
+    }
 }
 
 /// The first line of the explanation: the derivation chain of an allow, or
@@ -200,12 +218,14 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         tier: args.context.text(),
         on: None,
         scope: args.context.scope.clone(),
+        when: Some(args.when.iter().cloned().collect()),
     }
-    .into_request(&eval)
+    .into_parts(&eval)
     .map_err(|e| eval_error(&e, format))?;
+    let (request, facts) = request;
     let decision = eval
         .authorize(&request)
-        .map(|v| v.explain())
+        .map(|v| v.explain_with(facts))
         .map_err(|e| eval_error(&e, format))?;
     let mut out = String::new();
     match args.format {
@@ -239,8 +259,10 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     let _ = std::io::stdout().lock().write_all(out.as_bytes());
     Ok(if decision.allowed {
         Exit::Ok
-    } else {
+    } else if decision.conditional.is_empty() {
         Exit::Failure
+    } else {
+        Exit::Conditional
     })
 }
 
@@ -426,8 +448,8 @@ fn stream_batch(
 /// The output line for request `n`, and whether it failed.
 fn answer(eval: &Evaluator, n: usize, item: Result<WireRequest, String>) -> (String, bool) {
     let answer = item.map_err(WireError::malformed).and_then(|req| {
-        req.into_request(eval)
-            .and_then(|r| eval.authorize(&r).map(|v| v.explain()))
+        req.into_parts(eval)
+            .and_then(|(r, facts)| eval.authorize(&r).map(|v| v.explain_with(facts)))
             .map_err(|e| WireError::from(&e))
     });
     match answer {

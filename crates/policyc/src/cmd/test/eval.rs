@@ -209,6 +209,32 @@ fn lines(eval: &Evaluator, d: &policy_eval::Decision) -> Vec<String> {
 fn case(eval: &Evaluator, c: &Case) -> TestResult {
     let roles: Vec<String> = c.roles.iter().map(|r| role_name(eval, *r)).collect();
     let action = perm_name(eval, c.action);
+    // In a policy with conditional grants, every case is decided and
+    // explained under its facts (`when:`), by the one engine.
+    if eval.policy().has_conditional() {
+        let weighed = eval.explain_with(c.tier, &c.roles, c.action, c.facts);
+        let decision = match weighed.outcome_str() {
+            "allow" => Decision::Allow,
+            "conditional" => Decision::Conditional,
+            _ => Decision::Deny,
+        };
+        let reason = weighed
+            .reasons
+            .iter()
+            .find(|x| !x.kind.is_nearest_miss())
+            .map(|x| Reason(x.kind));
+        let passed = decision == c.expect && c.reason.is_none_or(|want| Some(want) == reason);
+        return result(
+            c,
+            roles,
+            action,
+            eval,
+            decision,
+            reason,
+            lines(eval, &weighed),
+            passed,
+        );
+    }
     let deciding = c
         .roles
         .iter()
@@ -234,6 +260,33 @@ fn case(eval: &Evaluator, c: &Case) -> TestResult {
             .collect(),
     };
     let passed = decision == c.expect && c.reason.is_none_or(|want| Some(want) == reason);
+    result(
+        c,
+        roles,
+        action,
+        eval,
+        decision,
+        reason,
+        explanation,
+        passed,
+    )
+}
+
+/// The result of decision case `c`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the parts of one result, computed by two paths"
+)]
+fn result(
+    c: &Case,
+    roles: Vec<String>,
+    action: String,
+    eval: &Evaluator,
+    decision: Decision,
+    reason: Option<Reason>,
+    explanation: Vec<String>,
+    passed: bool,
+) -> TestResult {
     let name = c.name.clone().unwrap_or_else(|| {
         format!("{} → {}{}", roles.join(" + "), action, {
             tier_name(eval, c.tier).map_or_else(String::new, |t| format!(" on {t}"))

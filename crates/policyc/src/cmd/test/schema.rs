@@ -23,7 +23,7 @@ use serde::Deserialize;
 /// At most this many semantic problems are reported per test file.
 const MAX_PROBLEMS: usize = 50;
 
-/// `allow` or `deny`.
+/// `allow`, `deny` or `conditional`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Decision {
@@ -31,14 +31,17 @@ pub enum Decision {
     Allow,
     /// The request is denied.
     Deny,
+    /// Allowed only under conditions the case's facts leave unknown.
+    Conditional,
 }
 
 impl Decision {
-    /// `"allow"` or `"deny"`.
+    /// `"allow"`, `"deny"` or `"conditional"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Decision::Allow => "allow",
             Decision::Deny => "deny",
+            Decision::Conditional => "conditional",
         }
     }
 }
@@ -60,6 +63,8 @@ impl Reason {
     pub fn decision(self) -> Decision {
         if self.0.is_allow() {
             Decision::Allow
+        } else if self.0 == ReasonKind::Conditional {
+            Decision::Conditional
         } else {
             Decision::Deny
         }
@@ -76,6 +81,7 @@ impl<'de> Deserialize<'de> for Reason {
             "excluded",
             "gate-closed",
             "not-granted",
+            "conditional",
         ];
         let name = String::deserialize(d)?;
         ReasonKind::DECISIVE
@@ -156,6 +162,7 @@ struct RawCase {
     action: String,
     tier: Option<String>,
     on: Option<RawContext>,
+    when: Option<std::collections::BTreeMap<String, bool>>,
     expect: Decision,
     reason: Option<Reason>,
 }
@@ -203,6 +210,8 @@ pub struct Case {
     pub action: PermId,
     /// The tier.
     pub tier: TierId,
+    /// The facts the case states about conditions (`when:`).
+    pub facts: policy_compiler::Facts,
     /// The expected decision.
     pub expect: Decision,
     /// The expected reason kind, if given.
@@ -373,6 +382,7 @@ pub fn resolve(
         }
         let action = r.perm(&[CASES, Seg::Index(i), Seg::Key(&["action"])], &c.action);
         let tier = r.tier(&at, c.tier.as_deref(), c.on.as_ref());
+        let facts = r.facts(&at, c.when.as_ref());
         if let Some(reason) = c.reason {
             if reason.decision() != c.expect {
                 r.problem(
@@ -389,7 +399,7 @@ pub fn resolve(
                 );
             }
         }
-        if let (Some(action), Some(tier)) = (action, tier) {
+        if let (Some(action), Some(tier), Some(facts)) = (action, tier, facts) {
             if roles.len() == c.roles.names.len() && !roles.is_empty() {
                 out.cases.push(Case {
                     index: i,
@@ -397,6 +407,7 @@ pub fn resolve(
                     roles,
                     action,
                     tier,
+                    facts,
                     expect: c.expect,
                     reason: c.reason,
                 });
@@ -548,6 +559,7 @@ fn quoted(names: &[&str]) -> String {
 }
 
 mod on;
+mod when;
 
 #[cfg(test)]
 mod tests {

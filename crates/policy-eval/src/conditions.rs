@@ -1,0 +1,143 @@
+//! Conditions by name: the facts a request states (`--when own`,
+//! `"when": {"own": true}`), resolved against the policy's `condition`
+//! lines, and decisions weighed with them.
+
+use policy_compiler::{Decision, Facts, Outcome, PermId, RoleId, TierId};
+
+use crate::error::EvalError;
+use crate::model::Evaluator;
+
+impl Evaluator {
+    /// The facts `given` states, each a condition's id and whether it
+    /// holds; an unknown condition is an error with a did-you-mean (never
+    /// ignored: a misspelt fact must not turn a deny into an allow or the
+    /// reverse).
+    pub fn facts<S: AsRef<str>>(&self, given: &[(S, bool)]) -> Result<Facts, EvalError> {
+        let mut facts = Facts::default();
+        for (name, value) in given {
+            let name = name.as_ref();
+            let Some(i) = self.policy.condition_id(name) else {
+                return Err(EvalError::UnknownName {
+                    kind: crate::NameKind::Condition,
+                    name: name.to_string(),
+                    suggestion: crate::model::suggest(
+                        name,
+                        self.policy.conditions().iter().map(|c| c.id.as_str()),
+                    ),
+                });
+            };
+            facts.set(i, *value);
+        }
+        Ok(facts)
+    }
+
+    /// The outcome of a request by ids under `facts`: the decision table
+    /// decides what is allowed whatever the facts; what only conditions
+    /// allow is weighed against them ([`policy_compiler::Policy::outcome`]).
+    pub fn outcome(&self, tier: TierId, roles: &[RoleId], perm: PermId, facts: Facts) -> Outcome {
+        let allowed = self.decide(tier, roles, perm);
+        self.policy.outcome(allowed, tier, roles, perm, facts)
+    }
+
+    /// [`Evaluator::explain`] under `facts`: an allow that rests on
+    /// conditions, or the third outcome, *conditional*, with the ways that
+    /// would allow it.
+    pub fn explain_with(
+        &self,
+        tier: TierId,
+        roles: &[RoleId],
+        perm: PermId,
+        facts: Facts,
+    ) -> Decision {
+        self.policy.explain_with(self, tier, roles, perm, facts)
+    }
+}
+
+/// Reads one `--when` argument: `own` or `own=true` (the condition holds),
+/// `own=false` (it does not).
+pub fn parse_fact(text: &str) -> Result<(String, bool), String> {
+    let (name, value) = match text.split_once('=') {
+        None => (text, true),
+        Some((n, "true")) => (n, true),
+        Some((n, "false")) => (n, false),
+        Some((_, v)) => {
+            return Err(format!(
+                "`{text}`: a fact is `CONDITION`, `CONDITION=true` or `CONDITION=false`, not `={v}`"
+            ))
+        }
+    };
+    if name.is_empty() {
+        return Err(format!("`{text}` names no condition"));
+    }
+    Ok((name.to_string(), value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use policy_syntax::SourceFile;
+
+    fn eval() -> Evaluator {
+        let text = "condition own \"Own\"\ncondition public \"Public\"\n\
+                    permission items.delete \"Delete\"\n\
+                    role guest \"Guest\" {\n  grants items.delete when own and public\n}\n\
+                    role admin \"Admin\" { grants items.delete }\n";
+        let (p, d) = policy_compiler::compile(&SourceFile::new("c.policy", text));
+        assert!(d.is_empty(), "{d:?}");
+        Evaluator::from_policy(&p)
+    }
+
+    #[test]
+    fn three_outcomes_from_the_facts_given() {
+        let e = eval();
+        let (t, guest, admin, del) = (TierId(0), RoleId(0), RoleId(1), PermId(0));
+        let f = |given: &[(&str, bool)]| e.facts(given).unwrap();
+        let both = policy_compiler::ConditionSet(3);
+        assert_eq!(
+            e.outcome(t, &[guest], del, f(&[])),
+            Outcome::Conditional { ways: vec![both] }
+        );
+        assert_eq!(
+            e.outcome(t, &[guest], del, f(&[("own", true)])),
+            Outcome::Conditional {
+                ways: vec![policy_compiler::ConditionSet(2)]
+            }
+        );
+        assert_eq!(
+            e.outcome(t, &[guest], del, f(&[("own", true), ("public", true)])),
+            Outcome::Allow { when: both }
+        );
+        assert_eq!(
+            e.outcome(t, &[guest], del, f(&[("public", false)])),
+            Outcome::Deny
+        );
+        assert_eq!(
+            e.outcome(t, &[admin], del, f(&[("own", false)])),
+            Outcome::Allow {
+                when: policy_compiler::ConditionSet::default()
+            }
+        );
+        // The table alone never allows a conditional cell.
+        assert!(!e.decide(t, &[guest], del));
+        let d = e.explain_with(t, &[guest], del, f(&[("own", true)]));
+        assert_eq!(d.outcome_str(), "conditional");
+        assert_eq!(d.conditional, [["public"]]);
+        assert_eq!(d.reasons[0].kind, policy_compiler::ReasonKind::Conditional);
+        let d = e.explain_with(t, &[guest], del, f(&[("own", true), ("public", true)]));
+        assert_eq!(
+            (d.outcome_str(), d.when.as_slice()),
+            ("allow", &["own".to_string(), "public".to_string()][..])
+        );
+    }
+
+    #[test]
+    fn an_unknown_fact_is_an_error_with_a_did_you_mean() {
+        let e = eval();
+        let err = e.facts(&[("onw", true)]).unwrap_err();
+        assert_eq!(err.suggestion(), Some("own"));
+        assert_eq!(parse_fact("own"), Ok(("own".to_string(), true)));
+        assert_eq!(parse_fact("a.b=false"), Ok(("a.b".to_string(), false)));
+        assert!(parse_fact("own=maybe").is_err());
+        assert!(parse_fact("=true").is_err());
+    }
+}
