@@ -1,7 +1,9 @@
 //! policyc alone: one decision by id and by name, and building the
 //! evaluator, on the Humanloop seed policy and on generated policies of
 //! 1,000 roles / 5,000 permissions (with one dimension, and with two:
-//! `generated-1000-editions`, 9 contexts named `enterprise+dedicated` …)
+//! `generated-1000-editions`, 9 contexts named `enterprise+dedicated` …, and on three levels: `generated-1000-levels`,
+//! organization ▸ team ▸ project with `acts as`, named by full ids such as
+//! `team.r112` and `project.res512.view`)
 //! and 10,000 roles / 50,000 permissions
 //! (inheritance depth up to 50; the second for building only, to show it
 //! is linear). The same request mix as the `decision` bench, without the
@@ -47,11 +49,13 @@ fn subjects() -> Vec<(&'static str, Policy)> {
     .expect("policies/humanloop.policy");
     let gen = generate(&Spec::new(1_000, 5_000, 50));
     let gen2d = generate(&Spec::new(1_000, 5_000, 50).with_editions());
+    let gen_levels = generate(&Spec::new(1_000, 5_000, 50).with_levels());
     let gen10k = generate(&Spec::new(10_000, 50_000, 50));
     [
         ("humanloop", seed),
         ("generated-1000", gen),
         ("generated-1000-editions", gen2d),
+        ("generated-1000-levels", gen_levels),
         ("generated-10000", gen10k),
     ]
     .into_iter()
@@ -63,12 +67,22 @@ fn subjects() -> Vec<(&'static str, Policy)> {
     .collect()
 }
 
-/// 64 requests, half allowed and half denied, in a fixed order.
+/// 64 requests, half allowed and half denied, in a fixed order, drawn
+/// from 200 roles × 200 permissions on the last tier: the first ones, or
+/// in a policy with levels every `n / 200`-th, so that the mix has roles
+/// and permissions of every level and decisions across levels (an
+/// organization role on a team's permission through `acts as`).
 fn mix(policy: &Policy) -> Vec<Req> {
     let (mut allows, mut denies) = (Vec::new(), Vec::new());
     let nt = policy.tier_count();
-    for r in 0..policy.roles().len().min(200) {
-        for p in 0..policy.permissions().len().min(200) {
+    let (nr, np) = (policy.roles().len(), policy.permissions().len());
+    let (role_step, perm_step) = if policy.scopes().is_empty() {
+        (1, 1)
+    } else {
+        ((nr / 200).max(1), (np / 200).max(1))
+    };
+    for r in (0..nr).step_by(role_step).take(200) {
+        for p in (0..np).step_by(perm_step).take(200) {
             let ids = (TierId((nt - 1) as u32), RoleId(r as u32), PermId(p as u32));
             let req = Req {
                 tier: policy.tier_name(ids.0).to_string(),
@@ -90,10 +104,24 @@ fn mix(policy: &Policy) -> Vec<Req> {
         let pool = if i % 2 == 0 { &allows } else { &denies };
         out.push(pool[k % pool.len()].clone());
     }
+    if !policy.scopes().is_empty() {
+        // Full ids of every level, and allowed decisions across levels.
+        for level in policy.scopes() {
+            let prefix = format!("{}.", level.id);
+            assert!(out.iter().any(|r| r.role.starts_with(&prefix)), "{prefix}");
+            assert!(out.iter().any(|r| r.perm.starts_with(&prefix)), "{prefix}");
+        }
+        let level = |id: &str| id.split('.').next().unwrap_or("").to_string();
+        assert!(out
+            .iter()
+            .any(|r| policy.allows(r.ids.0, r.ids.1, r.ids.2) && level(&r.role) != level(&r.perm)));
+    }
     out
 }
 
-/// A bare precomputed bitset looked up by name: the floor of the by-name path.
+/// A bare precomputed bitset looked up by name: the floor of the by-name
+/// path. The names are the policy's full ids, as `decide_by_name` takes
+/// them (`team.r112`, `project.res512.view` in a policy with levels).
 struct Bare {
     tiers: HashMap<Box<str>, usize, foldhash::fast::RandomState>,
     roles: HashMap<Box<str>, usize, foldhash::fast::RandomState>,

@@ -21,6 +21,22 @@
 //! assert_eq!(policy.permissions().len(), 500);
 //! ```
 //!
+//! With [`Spec::with_levels`] the policy has three levels, `organization`
+//! ▸ `team` ▸ `project` (issue 24): each level's section holds its share of
+//! the roles and their permissions, chains of inheritance stay on one
+//! level, and some roles `acts as` roles of the levels inside their own.
+//!
+//! ```
+//! use policy_bench::{generate, Spec};
+//! use policy_syntax::SourceFile;
+//!
+//! let text = generate(&Spec::new(100, 500, 20).with_levels());
+//! let (policy, diags) = policy_compiler::compile(&SourceFile::new("gen.policy", text));
+//! assert!(diags.is_empty());
+//! assert!(policy.role_id("team.r10").is_some());
+//! assert!(policy.perm_id("project.res40.view").is_some());
+//! ```
+//!
 //! [`Shape`] adds the adversarial shapes of issue 13 (a long inheritance
 //! chain, each role inheriting all earlier ones, many typos, wildcard-heavy
 //! grants, a 15 MB file).
@@ -28,6 +44,9 @@
 
 use std::fmt::Write;
 
+mod levels;
+pub use levels::{acts_as, permission_ids, role_id};
+use levels::{level_of, level_ranges, write_level_assertions, LEVELS};
 mod peers;
 pub use peers::{cedar_policies, cedar_statements, flattened, TierPerms};
 mod shapes;
@@ -50,6 +69,10 @@ pub struct Spec {
     /// server | dedicated` (with tiers: 9 contexts) and join edition terms
     /// to the gated roles, grants and permissions with `and`.
     pub editions: bool,
+    /// Whether to divide the policy into three levels, `scope organization`
+    /// ▸ `team` ▸ `project` (see [`Spec::with_levels`]); `roles` is then
+    /// raised to 3, one per level.
+    pub levels: bool,
 }
 
 impl Spec {
@@ -61,6 +84,7 @@ impl Spec {
             depth,
             tiers: true,
             editions: false,
+            levels: false,
         }
     }
 
@@ -68,6 +92,23 @@ impl Spec {
     pub fn with_editions(self) -> Self {
         Spec {
             editions: true,
+            ..self
+        }
+    }
+
+    /// The same on three levels (see [`Spec::levels`]): the first 10% of
+    /// the roles (at least one) are the organization's, the next 30% (at
+    /// least one) the team's, the rest the project's; each role's
+    /// permissions are on its level, so the permissions split the same
+    /// way. Chains of inheritance start again at each level. Every fourth
+    /// organization and team role (the first of the level included) acts
+    /// as a role of the next level inside, and every twentieth
+    /// organization role also as a project role. Ids are qualified by the
+    /// level: `organization.r0`, `team.res100.view` ([`role_id`],
+    /// [`permission_ids`]).
+    pub fn with_levels(self) -> Self {
+        Spec {
+            levels: true,
             ..self
         }
     }
@@ -101,9 +142,16 @@ const GATED_PERMISSION_EVERY: usize = 10;
 /// Every how many roles (position ≥ 1 in a chain) one also inherits from the previous chain.
 const DIAMOND_EVERY: usize = 23;
 
-/// The id of role `i`.
+/// The name of role `i` as its declaration writes it (`r{i}`; with levels,
+/// unqualified: see [`role_id`]).
 pub fn role_name(i: usize) -> String {
     format!("r{i}")
+}
+
+/// How many roles `spec` generates: `spec.roles`, at least 1 (with
+/// levels, at least 3: one per level).
+pub fn role_count(spec: &Spec) -> usize {
+    spec.roles.max(if spec.levels { 3 } else { 1 })
 }
 
 /// The action name of the `k`-th permission of a resource.
@@ -116,7 +164,7 @@ fn action(k: usize) -> String {
 /// How many permissions role `i` owns: an even share, the remainder
 /// going to the first roles.
 fn share(spec: &Spec, i: usize) -> usize {
-    let n = spec.roles.max(1);
+    let n = role_count(spec);
     let m = spec.permissions.max(n);
     m / n + usize::from(i < m % n)
 }
@@ -129,29 +177,42 @@ pub fn role_permissions(spec: &Spec, i: usize) -> Vec<String> {
 }
 
 /// The parents of role `i`: the previous role in its chain, and for some
-/// roles the role one position up in the previous chain.
+/// roles the role one position up in the previous chain. Chains are cut
+/// every `depth` roles, counted from the first role of the level.
 pub fn parents(spec: &Spec, i: usize) -> Vec<usize> {
     let d = spec.depth.max(1);
-    let pos = i % d;
+    let j = i - level_of(spec, i).1;
+    let pos = j % d;
     let mut out = Vec::new();
     if pos > 0 {
         out.push(i - 1);
     }
     // Position `pos - 1` of the previous chain: the depth stays `pos + 1`.
-    if pos >= 2 && i % DIAMOND_EVERY == 0 && i > d {
+    if pos >= 2 && i % DIAMOND_EVERY == 0 && j > d {
         out.push(i - d - 1);
     }
     out
 }
 
+/// Whether role `i` is available on some tiers only.
+fn gated_role(spec: &Spec, i: usize) -> bool {
+    let j = i - level_of(spec, i).1;
+    spec.tiers && j > 0 && (i % ENTERPRISE_ONLY_EVERY == 0 || i % TEAM_UP_EVERY == 0)
+}
+
 /// The policy text for `spec`.
 pub fn generate(spec: &Spec) -> String {
-    let n = spec.roles.max(1);
+    let n = role_count(spec);
     let d = spec.depth.max(1);
     let mut out = String::with_capacity(n * 200);
+    let levels = if spec.levels {
+        ", on three levels (organization, team, project)"
+    } else {
+        ""
+    };
     let _ = writeln!(
         out,
-        "// Generated by policy-bench: {n} roles, {} permissions, inheritance depth up to {d}.\n",
+        "// Generated by policy-bench: {n} roles, {} permissions, inheritance depth up to {d}{levels}.\n",
         (0..n).map(|i| share(spec, i)).sum::<usize>()
     );
     if spec.tiers {
@@ -160,10 +221,45 @@ pub fn generate(spec: &Spec) -> String {
     if spec.editions {
         out.push_str("/// Editions.\ndimension edition cloud | server | dedicated\n\n");
     }
+    if !spec.levels {
+        write_section(&mut out, spec, 0, n);
+        // Assertions that hold by construction.
+        let _ = writeln!(out, "assert r0 can res0.view");
+        if n > 1 && d > 1 && 1 % EXCLUDE_EVERY != 0 {
+            let _ = writeln!(out, "assert r1 can res0.view");
+        }
+        // `r1` inherits `r0`, which holds only its own `res0` permissions. (A
+        // `no role below` the root of a chain would check nothing: P0310.)
+        if n > 1 && d > 1 {
+            let _ = writeln!(out, "assert no role below r1 can res1.*");
+        }
+        return out;
+    }
+    for (l, ((id, label, outer), roles)) in LEVELS.iter().zip(level_ranges(spec)).enumerate() {
+        let (start, end) = (roles.start, roles.end);
+        let _ = writeln!(
+            out,
+            "/// Level {} of 3: roles r{start} to r{} and their permissions.",
+            l + 1,
+            end - 1
+        );
+        let inside = outer.map_or_else(String::new, |o| format!(" in {o}"));
+        let _ = writeln!(out, "scope {id} \"{label}\"{inside}\n");
+        write_section(&mut out, spec, start, end);
+        write_level_assertions(&mut out, spec, start, end);
+        if l + 1 < LEVELS.len() {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The permissions, then the roles, `start..end`.
+fn write_section(out: &mut String, spec: &Spec, start: usize, end: usize) {
     // With editions, the gates of permissions, roles and grants also name
     // some editions.
     let ed = |term: &'static str| if spec.editions { term } else { "" };
-    for i in 0..n {
+    for i in start..end {
         for (k, p) in role_permissions(spec, i).iter().enumerate() {
             let gate = if spec.tiers && k == 1 && i % GATED_PERMISSION_EVERY == 0 {
                 " on >= team"
@@ -183,25 +279,16 @@ pub fn generate(spec: &Spec) -> String {
         }
     }
     out.push('\n');
-    for i in 0..n {
-        write_role(&mut out, spec, i);
+    for i in start..end {
+        write_role(out, spec, i);
     }
-    // Assertions that hold by construction.
-    let _ = writeln!(out, "assert r0 can res0.view");
-    if n > 1 && d > 1 && 1 % EXCLUDE_EVERY != 0 {
-        let _ = writeln!(out, "assert r1 can res0.view");
-    }
-    // `r1` inherits `r0`, which holds only its own `res0` permissions. (A
-    // `no role below` the root of a chain would check nothing: P0310.)
-    if n > 1 && d > 1 {
-        let _ = writeln!(out, "assert no role below r1 can res1.*");
-    }
-    out
 }
 
 fn write_role(out: &mut String, spec: &Spec, i: usize) {
     let d = spec.depth.max(1);
-    let pos = i % d;
+    // The position in the level, and in the chain.
+    let j = i - level_of(spec, i).1;
+    let pos = j % d;
     if i % 5 == 0 {
         let _ = writeln!(
             out,
@@ -210,13 +297,13 @@ fn write_role(out: &mut String, spec: &Spec, i: usize) {
     }
     let on = if !spec.tiers {
         ""
-    } else if i % ENTERPRISE_ONLY_EVERY == 0 && i > 0 {
+    } else if i % ENTERPRISE_ONLY_EVERY == 0 && j > 0 {
         if spec.editions {
             " on enterprise and server, dedicated"
         } else {
             " on enterprise"
         }
-    } else if i % TEAM_UP_EVERY == 0 && i > 0 {
+    } else if i % TEAM_UP_EVERY == 0 && j > 0 {
         " on >= team"
     } else {
         ""
@@ -227,10 +314,16 @@ fn write_role(out: &mut String, spec: &Spec, i: usize) {
         let names: Vec<String> = ps.iter().map(|p| role_name(*p)).collect();
         let _ = writeln!(out, "  inherits {}", names.join(", "));
     }
+    let inner = acts_as(spec, i);
+    if !inner.is_empty() {
+        let names: Vec<String> = inner.iter().map(|r| role_id(spec, *r)).collect();
+        let _ = writeln!(out, "  acts as {}", names.join(", "));
+    }
     let perms = role_permissions(spec, i);
     // One broad wildcard, in the last role (which no role inherits from, so
-    // no exact grant below it is redundant): every `*.view` permission.
-    let viewer = i + 1 == spec.roles.max(1);
+    // no exact grant below it is redundant): every `*.view` permission
+    // (with levels, every one of the project level).
+    let viewer = i + 1 == role_count(spec);
     if viewer {
         let _ = writeln!(out, "  grants *.view");
     }
@@ -279,14 +372,15 @@ mod tests {
         let (policy, diags) = compile(&SourceFile::new("gen.policy", text));
         assert!(!has_errors(&diags), "{spec:?}: {:?}", diags.first());
         assert!(diags.is_empty(), "{spec:?}: warning {:?}", diags.first());
-        assert_eq!(policy.roles().len(), spec.roles);
-        assert_eq!(policy.permissions().len(), spec.permissions.max(spec.roles));
+        let n = role_count(&spec);
+        assert_eq!(policy.roles().len(), n);
+        assert_eq!(policy.permissions().len(), spec.permissions.max(n));
         policy
     }
 
     fn max_depth(spec: &Spec) -> usize {
-        let mut depth = vec![0usize; spec.roles];
-        for i in 0..spec.roles {
+        let mut depth = vec![0usize; role_count(spec)];
+        for i in 0..role_count(spec) {
             let d = parents(spec, i)
                 .iter()
                 .map(|p| depth[*p])
@@ -340,6 +434,8 @@ mod tests {
     #[test]
     fn deterministic() {
         let spec = Spec::new(300, 1_000, 30);
+        assert_eq!(generate(&spec), generate(&spec));
+        let spec = spec.with_levels();
         assert_eq!(generate(&spec), generate(&spec));
     }
 

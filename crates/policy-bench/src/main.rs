@@ -1,10 +1,11 @@
 //! `policy-bench`: writes generated policies and measures one compilation.
 //!
 //! ```text
-//! policy-bench gen ROLES PERMISSIONS DEPTH [--no-tiers | --editions]   # policy text on stdout
-//!   (`--editions`: a second dimension, `edition cloud | server | dedicated`)
+//! policy-bench gen ROLES PERMISSIONS DEPTH [--no-tiers | --editions] [--levels]   # policy text on stdout
+//!   (`--editions`: a second dimension, `edition cloud | server | dedicated`;
+//!    `--levels`: three levels, `scope organization` ▸ `team` ▸ `project`, with `acts as`)
 //! policy-bench gen --shape SHAPE [N]                       # an adversarial shape (issue 13)
-//! policy-bench mem ROLES PERMISSIONS DEPTH [--no-tiers]   # compile, evaluate: time and peak memory
+//! policy-bench mem ROLES PERMISSIONS DEPTH [--no-tiers | --editions] [--levels]   # compile, evaluate: time and peak memory
 //! policy-bench mem --shape SHAPE [N]
 //! ```
 //!
@@ -25,7 +26,8 @@ use std::time::Instant;
 use policy_bench::{generate, Shape, Spec};
 use policy_syntax::SourceFile;
 
-const USAGE: &str = "usage: policy-bench gen|mem ROLES PERMISSIONS DEPTH [--no-tiers | --editions]
+const USAGE: &str =
+    "usage: policy-bench gen|mem ROLES PERMISSIONS DEPTH [--no-tiers | --editions] [--levels]
        policy-bench gen|mem --shape chain|all-earlier|inherit-all|typos|wildcards|gated|big [N]";
 
 /// A line of `/proc/self/status`, in KiB (`VmHWM`, `VmRSS`).
@@ -71,13 +73,18 @@ fn parse_input(args: &[String]) -> Option<Input> {
         return (args.len() <= 3).then_some(Input::Shape(shape, n));
     }
     let num = |i: usize| number(args.get(i)?);
-    let spec = Spec::new(num(0)?, num(1)?, num(2)?);
-    match args.get(3).map(String::as_str) {
-        None => Some(Input::Spec(spec)),
-        Some("--no-tiers") if args.len() == 4 => Some(Input::Spec(spec.without_tiers())),
-        Some("--editions") if args.len() == 4 => Some(Input::Spec(spec.with_editions())),
-        Some(_) => None,
+    let mut spec = Spec::new(num(0)?, num(1)?, num(2)?);
+    // At most one of `--no-tiers` and `--editions`, and `--levels` once.
+    let mut tiers_flag = false;
+    for flag in args.get(3..)? {
+        spec = match flag.as_str() {
+            "--no-tiers" if !std::mem::replace(&mut tiers_flag, true) => spec.without_tiers(),
+            "--editions" if !std::mem::replace(&mut tiers_flag, true) => spec.with_editions(),
+            "--levels" if !spec.levels => spec.with_levels(),
+            _ => return None,
+        };
     }
+    Some(Input::Spec(spec))
 }
 
 /// 50,000 decisions by id and 50,000 by name, spread over every role and
