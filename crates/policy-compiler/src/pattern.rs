@@ -4,15 +4,19 @@ use std::collections::HashMap;
 
 use crate::decl::{PermId, Permission};
 
-/// The permissions indexed by their first and by their last segment, so a
-/// wildcard with a literal end tests only its candidates. The one
-/// expansion of a pattern: name resolution (`resolve.rs`) and
-/// [`crate::assemble`] (a compiled artifact, which does not store
-/// expansions) both go through [`PatternIndex::expand`].
+/// The permissions indexed by id (sorted) and by their last segment, so a
+/// wildcard with a literal start or end tests only its candidates: the ids
+/// that start with the pattern's literal segments before its first `*`
+/// (`team.res12.` for `team.res12.*`: one range of the sorted ids, however
+/// many permissions share the first segment, as all of a level's do), or
+/// that end with its last segment. The one expansion of a pattern: name
+/// resolution (`resolve.rs`) and [`crate::assemble`] (a compiled artifact,
+/// which does not store expansions) both go through [`PatternIndex::expand`].
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PatternIndex {
     exact: HashMap<String, PermId>,
-    by_first: HashMap<String, Vec<PermId>>,
+    /// Every position, ordered by the permission's id.
+    sorted: Vec<PermId>,
     by_last: HashMap<String, Vec<PermId>>,
 }
 
@@ -24,45 +28,56 @@ impl PatternIndex {
         for (i, p) in permissions.iter().enumerate() {
             let id = PermId(i as u32);
             index.exact.entry(p.id.clone()).or_insert(id);
-            let first = p.id.split('.').next().unwrap_or_default();
             let last = p.id.rsplit('.').next().unwrap_or_default();
-            index
-                .by_first
-                .entry(first.to_string())
-                .or_default()
-                .push(id);
             index.by_last.entry(last.to_string()).or_default().push(id);
         }
+        index.sorted = (0..permissions.len() as u32).map(PermId).collect();
+        let id_of = |id: &PermId| permissions.get(id.index()).map_or("", |p| p.id.as_str());
+        index.sorted.sort_by(|a, b| id_of(a).cmp(id_of(b)));
         index
     }
 
     /// The permissions `pattern` matches, in declaration order:
     /// `permissions` must be the slice the index was built from. A literal
-    /// pattern is one lookup; a wildcard with a literal first segment tests
-    /// only the permissions indexed under it (likewise the last); a pattern
-    /// with `*` at both ends tests them all.
+    /// pattern is one lookup; a wildcard with literal first segments tests
+    /// only the permissions whose ids start with them (else, with a literal
+    /// last segment, those that end with it); a pattern with `*` at both
+    /// ends tests them all.
     pub(crate) fn expand(&self, pattern: &str, permissions: &[Permission]) -> Vec<PermId> {
         if !pattern.contains('*') {
             return self.exact.get(pattern).copied().into_iter().collect();
         }
-        let first = pattern.split('.').next().unwrap_or("*");
+        let id_of = |id: &PermId| permissions.get(id.index()).map_or("", |p| p.id.as_str());
+        let test = |id: &PermId| matches(pattern, id_of(id));
+        // The literal segments before the first `*`, with their dot.
+        let prefix_len = pattern
+            .split('.')
+            .take_while(|s| *s != "*")
+            .map(|s| s.len() + 1)
+            .sum::<usize>();
+        if let Some(prefix) = pattern.get(..prefix_len).filter(|p| !p.is_empty()) {
+            let from = self.sorted.partition_point(|id| id_of(id) < prefix);
+            let mut out: Vec<PermId> = self
+                .sorted
+                .get(from..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|id| id_of(id).starts_with(prefix))
+                .copied()
+                .filter(test)
+                .collect();
+            out.sort_unstable();
+            return out;
+        }
         let last = pattern.rsplit('.').next().unwrap_or("*");
-        let test = |id: &PermId| {
-            permissions
-                .get(id.index())
-                .is_some_and(|perm| matches(pattern, &perm.id))
-        };
-        let bucket = if first != "*" {
-            self.by_first.get(first)
-        } else if last != "*" {
-            self.by_last.get(last)
-        } else {
+        if last == "*" {
             return (0..permissions.len() as u32)
                 .map(PermId)
                 .filter(test)
                 .collect();
-        };
-        bucket
+        }
+        self.by_last
+            .get(last)
             .map_or(&[][..], Vec::as_slice)
             .iter()
             .copied()
