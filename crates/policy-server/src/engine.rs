@@ -106,14 +106,22 @@ impl Policy {
     /// decides from the table; only a deny is explained, from the ids that
     /// call resolved (no name is looked up again).
     /// With `scope`, the names are given on that level and are read as the
-    /// HTTP API reads them ([`WireRequest::into_request`]).
+    /// HTTP API reads them ([`WireRequest::into_request`]). `when` holds the
+    /// facts the request states about the policy's conditions: a cell held
+    /// only under conditions is allowed when they are met, and denied,
+    /// saying which conditions it needs, when they are missing.
     pub fn check(
         &self,
         roles: &[&str],
         action: &str,
         tier: Option<&str>,
         scope: Option<&str>,
+        when: &[(String, bool)],
     ) -> Check {
+        let facts = match self.eval.facts(when) {
+            Ok(f) => f,
+            Err(e) => return Check::Invalid(WireError::from(&e)),
+        };
         let verdict = match scope {
             None => self.eval.authorize_by_name(tier, roles, action),
             Some(scope) => WireRequest {
@@ -131,13 +139,20 @@ impl Policy {
         match verdict {
             Ok(v) if v.allowed() => Check::Allow,
             Ok(v) => {
-                let why = v
-                    .explain()
+                let d = v.explain_with(facts);
+                if d.allowed {
+                    return Check::Allow;
+                }
+                let why = d
                     .reasons
                     .into_iter()
                     .next()
                     .map_or_else(|| "denied".to_string(), |r| r.message);
-                Check::Deny(why)
+                if d.conditional.is_empty() {
+                    Check::Deny(why)
+                } else {
+                    Check::Deny(format!("missing facts: {why}"))
+                }
             }
             Err(e) => Check::Invalid(WireError::from(&e)),
         }
@@ -169,7 +184,7 @@ mod tests {
         assert!(diags.is_empty(), "{diags:?}");
         let p = Policy::new(Evaluator::from_policy(&compiled));
         assert_eq!(
-            p.check(&["admin"], "projects.remove", None, Some("team")),
+            p.check(&["admin"], "projects.remove", None, Some("team"), &[]),
             Check::Allow
         );
         assert_eq!(
@@ -177,39 +192,69 @@ mod tests {
                 &["organization.owner"],
                 "projects.remove",
                 None,
-                Some("team")
+                Some("team"),
+                &[]
             ),
             Check::Allow
         );
         assert_eq!(
-            p.check(&["team.admin"], "team.projects.remove", None, None),
+            p.check(&["team.admin"], "team.projects.remove", None, None, &[]),
             Check::Allow
         );
         assert!(matches!(
-            p.check(&["admin"], "billing.manage", None, Some("team")),
+            p.check(&["admin"], "billing.manage", None, Some("team"), &[]),
             Check::Invalid(e) if e.code == "P0401"
         ));
         assert!(matches!(
-            p.check(&["admin"], "projects.remove", None, Some("teem")),
+            p.check(&["admin"], "projects.remove", None, Some("teem"), &[]),
             Check::Invalid(e) if e.code == "P0401" && e.message.contains("teem")
+        ));
+    }
+
+    #[test]
+    fn check_weighs_the_facts_given_and_says_what_is_missing() {
+        let text = "condition own \"Own\"\npermission items.delete \"D\"\nrole guest \"Guest\" { grants items.delete when own }\n";
+        let src = policy_syntax::SourceFile::new("p.policy", text);
+        let (compiled, diags) = policy_compiler::compile(&src);
+        assert!(diags.is_empty(), "{diags:?}");
+        let p = Policy::new(Evaluator::from_policy(&compiled));
+        let fact = |v: bool| vec![("own".to_string(), v)];
+        assert_eq!(
+            p.check(&["guest"], "items.delete", None, None, &fact(true)),
+            Check::Allow
+        );
+        assert!(matches!(
+            p.check(&["guest"], "items.delete", None, None, &[]),
+            Check::Deny(m) if m.starts_with("missing facts: ") && m.contains("`own`")
+        ));
+        assert!(matches!(
+            p.check(&["guest"], "items.delete", None, None, &fact(false)),
+            Check::Deny(m) if !m.starts_with("missing facts")
+        ));
+        assert!(matches!(
+            p.check(&["guest"], "items.delete", None, None, &[("onw".to_string(), true)]),
+            Check::Invalid(e) if e.code == "P0401"
         ));
     }
 
     #[test]
     fn check_allow_deny_invalid() {
         let p = policy();
-        assert_eq!(p.check(&["r"], "a.b", Some("free"), None), Check::Allow);
-        assert!(
-            matches!(p.check(&["r"], "c.d", Some("free"), None), Check::Deny(m) if m.contains("c.d"))
+        assert_eq!(
+            p.check(&["r"], "a.b", Some("free"), None, &[]),
+            Check::Allow
         );
         assert!(
-            matches!(p.check(&["x"], "a.b", Some("free"), None), Check::Invalid(e) if e.code == "P0401")
+            matches!(p.check(&["r"], "c.d", Some("free"), None, &[]), Check::Deny(m) if m.contains("c.d"))
         );
         assert!(
-            matches!(p.check(&["r"], "a.b", None, None), Check::Invalid(e) if e.code == "P0402")
+            matches!(p.check(&["x"], "a.b", Some("free"), None, &[]), Check::Invalid(e) if e.code == "P0401")
+        );
+        assert!(
+            matches!(p.check(&["r"], "a.b", None, None, &[]), Check::Invalid(e) if e.code == "P0402")
         );
         assert!(matches!(
-            p.check(&[], "a.b", Some("free"), None),
+            p.check(&[], "a.b", Some("free"), None, &[]),
             Check::Invalid(_)
         ));
     }

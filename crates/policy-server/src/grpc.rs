@@ -15,7 +15,11 @@
 //!   `x-policyc-on` header;
 //! - **scope**: in a policy with levels, the level the role and permission
 //!   names are given on: `context_extensions["scope"]`, else the
-//!   `x-policyc-scope` header (without it, names are full ids).
+//!   `x-policyc-scope` header (without it, names are full ids);
+//! - **facts**: in a policy with conditions, `context_extensions["when"]`,
+//!   else the `x-policyc-when` header: `own, setting.public=false`. A cell
+//!   held only under conditions the request does not state is denied, the
+//!   reason starting `missing facts:`.
 //!
 //! Allow → `OK`; deny → `PERMISSION_DENIED` and an HTTP 403 with the
 //! reason in `x-policyc-reason`; a request the policy cannot decide
@@ -52,6 +56,9 @@ pub const ON_HEADER: &str = "x-policyc-on";
 /// The header naming the level the names are given on (when the route
 /// does not), in a policy with levels.
 pub const SCOPE_HEADER: &str = "x-policyc-scope";
+/// The header stating facts about the policy's conditions (when the route
+/// does not): `own, setting.public_channels=false`.
+pub const WHEN_HEADER: &str = "x-policyc-when";
 
 struct AuthzService {
     shared: Arc<Shared>,
@@ -64,6 +71,8 @@ pub(crate) struct Mapped {
     pub action: String,
     pub tier: Option<String>,
     pub scope: Option<String>,
+    /// The facts stated (`Err`: a fact that does not read as one).
+    pub when: Result<Vec<(String, bool)>, String>,
 }
 
 fn verb(method: &str) -> &'static str {
@@ -109,11 +118,21 @@ pub(crate) fn map(req: &CheckRequest) -> Mapped {
         .or_else(|| non_empty(ext.get("on")))
         .or_else(|| non_empty(headers.get(ON_HEADER)));
     let scope = non_empty(ext.get("scope")).or_else(|| non_empty(headers.get(SCOPE_HEADER)));
+    let when = non_empty(ext.get("when"))
+        .or_else(|| non_empty(headers.get(WHEN_HEADER)))
+        .map_or(Ok(Vec::new()), |v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+                .map(policy_eval::parse_fact)
+                .collect()
+        });
     Mapped {
         roles,
         action,
         tier,
         scope,
+        when,
     }
 }
 
@@ -154,7 +173,17 @@ impl Authorization for AuthzService {
         let m = map(request.get_ref());
         let roles: Vec<&str> = m.roles.iter().map(String::as_str).collect();
         let metrics = &self.shared.metrics;
-        let resp = match policy.check(&roles, &m.action, m.tier.as_deref(), m.scope.as_deref()) {
+        let check = match &m.when {
+            Ok(when) => policy.check(
+                &roles,
+                &m.action,
+                m.tier.as_deref(),
+                m.scope.as_deref(),
+                when,
+            ),
+            Err(e) => Check::Invalid(policy_eval::wire::WireError::malformed(e.clone())),
+        };
+        let resp = match check {
             Check::Allow => {
                 metrics.decision(Api::Grpc, Outcome::Allow);
                 let mut ok = OkHttpResponseBuilder::new();
@@ -273,7 +302,37 @@ mod tests {
                 action: "files.manage".into(),
                 tier: Some("team".into()),
                 scope: None,
+                when: Ok(Vec::new()),
             }
+        );
+    }
+
+    #[test]
+    fn facts_come_from_the_route_else_the_header() {
+        let m = map(&req(
+            &[("x-policyc-when", "own, setting.public=false")],
+            "GET",
+            "/x",
+            &[],
+        ));
+        assert_eq!(
+            m.when,
+            Ok(vec![
+                ("own".to_string(), true),
+                ("setting.public".to_string(), false)
+            ])
+        );
+        let m = map(&req(
+            &[("x-policyc-when", "own")],
+            "GET",
+            "/x",
+            &[("when", "x=false")],
+        ));
+        assert_eq!(m.when, Ok(vec![("x".to_string(), false)]), "the route wins");
+        assert!(
+            map(&req(&[("x-policyc-when", "own=maybe")], "GET", "/x", &[]))
+                .when
+                .is_err()
         );
     }
 

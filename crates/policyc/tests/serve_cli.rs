@@ -877,6 +877,75 @@ fn ext_authz_reads_names_on_the_level_the_route_or_header_names() {
 }
 
 #[test]
+fn ext_authz_weighs_the_facts_in_the_request_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.policy");
+    std::fs::write(
+        &file,
+        "condition own \"On items they created\"\npermission items.delete \"Delete items\"\n\
+         role guest \"Guest\" {\n  grants items.delete when own\n}\n",
+    )
+    .unwrap();
+    let server = Server::start(&file, &[]);
+    let ask = |when: Option<&str>, route: &[(&str, &str)]| {
+        let mut headers = vec![("x-policyc-roles", "guest")];
+        if let Some(w) = when {
+            headers.push(("x-policyc-when", w));
+        }
+        let mut ext = vec![("action", "items.delete")];
+        ext.extend_from_slice(route);
+        check_request(&headers, &ext)
+    };
+    let checks = grpc_checks(
+        server.grpc,
+        vec![
+            ask(Some("own"), &[]),
+            ask(None, &[]),
+            ask(Some("own=false"), &[]),
+            ask(Some("own=false"), &[("when", "own")]),
+            ask(Some("onw"), &[]),
+            ask(Some("own=maybe"), &[]),
+        ],
+    );
+    let codes: Vec<i32> = checks.iter().map(|c| c.0).collect();
+    assert_eq!(
+        codes,
+        vec![
+            GRPC_OK,
+            GRPC_PERMISSION_DENIED,
+            GRPC_PERMISSION_DENIED,
+            GRPC_OK,
+            GRPC_PERMISSION_DENIED,
+            GRPC_PERMISSION_DENIED
+        ]
+    );
+    assert!(
+        checks[1].1["x-policyc-reason"].starts_with("missing facts: "),
+        "{:?}",
+        checks[1].1
+    );
+    assert!(!checks[2].1["x-policyc-reason"].starts_with("missing facts"));
+    assert_eq!(checks[4].1["x-policyc-error"], "P0401");
+    assert_eq!(checks[5].1["x-policyc-error"], "P0403");
+    // The HTTP API answers the third outcome in the body.
+    let (status, v) = server.post("/v1/decide", r#"{"role":"guest","action":"items.delete"}"#);
+    assert_eq!((status, &v["decision"]), (200, &Value::from("conditional")));
+    assert_eq!(v["conditions"], serde_json::json!([["own"]]));
+    let (_, v) = server.post(
+        "/v1/decide",
+        r#"{"role":"guest","action":"items.delete","when":{"own":true}}"#,
+    );
+    assert_eq!(v["decision"], "allow");
+    assert_eq!(v["when"], serde_json::json!(["own"]));
+    let (status, v) = server.post(
+        "/v1/decide",
+        r#"{"role":"guest","action":"items.delete","when":{"onw":true}}"#,
+    );
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(v["error"]["code"], "P0401");
+}
+
+#[test]
 fn a_bad_policy_or_address_at_start_is_exit_2_before_listening() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.policy");
