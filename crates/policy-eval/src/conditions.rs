@@ -53,6 +53,51 @@ impl Evaluator {
     }
 }
 
+impl Evaluator {
+    /// Ways as condition ids: each way the list of its conditions.
+    pub fn way_names(&self, ways: &[policy_compiler::ConditionSet]) -> Vec<Vec<String>> {
+        ways.iter()
+            .map(|w| {
+                self.policy
+                    .condition_names(*w)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The roles that may use `perm` on `tier` only under conditions, in
+    /// declaration order, with their ways (the listing beside `who_can`).
+    pub fn conditional_roles(&self, tier: TierId, perm: PermId) -> Vec<(RoleId, Vec<Vec<String>>)> {
+        if !self.policy.has_conditional() {
+            return Vec::new();
+        }
+        (0..self.role_count() as u32)
+            .map(RoleId)
+            .filter_map(|r| {
+                let ways = self.policy.conditional_ways(tier, r, perm);
+                (!ways.is_empty()).then(|| (r, self.way_names(ways)))
+            })
+            .collect()
+    }
+
+    /// The permissions `role` may use on `tier` only under conditions, in
+    /// declaration order, with their ways (the listing beside `what_can`).
+    pub fn conditional_perms(&self, tier: TierId, role: RoleId) -> Vec<(PermId, Vec<Vec<String>>)> {
+        if !self.policy.has_conditional() {
+            return Vec::new();
+        }
+        (0..self.perm_count() as u32)
+            .map(PermId)
+            .filter_map(|p| {
+                let ways = self.policy.conditional_ways(tier, role, p);
+                (!ways.is_empty()).then(|| (p, self.way_names(ways)))
+            })
+            .collect()
+    }
+}
+
 /// Reads one `--when` argument: `own` or `own=true` (the condition holds),
 /// `own=false` (it does not).
 pub fn parse_fact(text: &str) -> Result<(String, bool), String> {

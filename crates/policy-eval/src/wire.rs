@@ -7,7 +7,7 @@ use policy_compiler::wording;
 use policy_syntax::Code;
 use serde::{Deserialize, Serialize};
 
-use crate::{Decision, EvalError, Evaluator, Location, Request};
+use crate::{Decision, EvalError, Evaluator, Location, PermId, Request, TierId};
 
 /// The `schema_version` of every JSON document `policyc` (CLI and server)
 /// prints that is not a library type with its own version. Raised on any
@@ -283,6 +283,9 @@ pub struct WireNamed {
     /// assignable there (its holders keep it); absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assignable: Option<bool>,
+    /// In a `conditional` list: each way it is allowed (condition ids).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub when: Vec<Vec<String>>,
 }
 
 /// One tier of a `who-can` answer.
@@ -292,6 +295,9 @@ pub struct WireWhoCanTier {
     pub tier: Option<String>,
     /// The roles that may use the permission there, in declaration order.
     pub roles: Vec<WireNamed>,
+    /// The roles that may use it there only under conditions, with `when`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditional: Vec<WireNamed>,
 }
 
 /// The answer of `policyc who-can --format json` and `GET /v1/who-can`.
@@ -313,6 +319,9 @@ pub struct WireWhatCanTier {
     pub tier: Option<String>,
     /// The permissions the role may use there, in declaration order.
     pub permissions: Vec<WireNamed>,
+    /// The permissions it may use there only under conditions, with `when`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditional: Vec<WireNamed>,
     /// `Some(false)` when the role is available on the tier but no longer
     /// assignable there (its holders keep these permissions); absent
     /// otherwise.
@@ -417,6 +426,21 @@ pub fn who_can(
                         id: id.to_string(),
                         label: label.to_string(),
                         assignable: kept.then_some(false),
+                        when: Vec::new(),
+                    })
+                })
+                .collect(),
+            conditional: eval
+                .conditional_roles(t, perm)
+                .into_iter()
+                .filter_map(|(r, when)| {
+                    let (id, label) = eval.role_name(r)?;
+                    let (id, label) = (id.to_string(), label.to_string());
+                    Some(WireNamed {
+                        id,
+                        label,
+                        assignable: None,
+                        when,
                     })
                 })
                 .collect(),
@@ -441,6 +465,17 @@ pub fn what_can(
     let role = &eval.scoped_name(scope, crate::NameKind::Role, role)?;
     let r = eval.resolve_role(role)?;
     let level = scope.and_then(|s| eval.policy().scope_id(s));
+    let on_level =
+        |p: PermId| level.is_none() || eval.policy().permission(p).and_then(|x| x.scope) == level;
+    let named = |p: PermId, t: TierId, when: Vec<Vec<String>>| {
+        let label = eval.policy().perm_label(p, t)?;
+        eval.perm_name(p).map(|(id, _)| WireNamed {
+            id: id.to_string(),
+            label: label.to_string(),
+            assignable: None,
+            when,
+        })
+    };
     let tiers = eval
         .tiers_to_show(tier)?
         .into_iter()
@@ -449,17 +484,14 @@ pub fn what_can(
             permissions: eval
                 .what_can(t, r)
                 .into_iter()
-                .filter(|&p| {
-                    level.is_none() || eval.policy().permission(p).and_then(|x| x.scope) == level
-                })
-                .filter_map(|p| {
-                    let label = eval.policy().perm_label(p, t)?;
-                    eval.perm_name(p).map(|(id, _)| WireNamed {
-                        id: id.to_string(),
-                        label: label.to_string(),
-                        assignable: None,
-                    })
-                })
+                .filter(|&p| on_level(p))
+                .filter_map(|p| named(p, t, Vec::new()))
+                .collect(),
+            conditional: eval
+                .conditional_perms(t, r)
+                .into_iter()
+                .filter(|(p, _)| on_level(*p))
+                .filter_map(|(p, when)| named(p, t, when))
                 .collect(),
             assignable: eval
                 .policy()

@@ -142,6 +142,11 @@ pub fn print_listing<'a>(
             let label = policy_syntax::escape_controls(&item.label);
             let kept = if item.assignable == Some(false) {
                 format!("  {}", policy_compiler::wording::listing::kept_mark())
+            } else if !item.when.is_empty() {
+                format!(
+                    "  {}",
+                    policy_compiler::wording::listing::only_when(&item.when)
+                )
             } else {
                 String::new()
             };

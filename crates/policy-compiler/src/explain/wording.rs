@@ -238,6 +238,21 @@ pub mod listing {
         "(no longer assignable here; holders keep it)".to_string()
     }
 
+    /// The mark of an entry held only under conditions in a listing
+    /// (`who-can`, `what-can`): "(only when `own` and `x`, or when `y`)".
+    pub fn only_when(ways: &[Vec<String>]) -> String {
+        let ways: Vec<String> = ways
+            .iter()
+            .map(|w| {
+                w.iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            })
+            .collect();
+        format!("(only when {})", ways.join(", or when "))
+    }
+
     /// The legend of a role kept but no longer assignable (`matrix`).
     pub fn kept_not_assignable() -> String {
         "no longer assignable here: its holders keep it, but it cannot be given".to_string()

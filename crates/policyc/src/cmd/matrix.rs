@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
 
-use policy_compiler::{Policy, RoleId, ScopeId, TierId};
+use policy_compiler::{ConditionSet, PermId, Policy, RoleId, ScopeId, TierId};
 use serde::Serialize;
 
 use crate::exit::{CmdError, Exit};
@@ -41,6 +41,65 @@ struct JsonRow {
     permission: String,
     label: String,
     roles: Vec<String>,
+    /// The roles that hold it only under conditions, with the ways.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    conditional: Vec<JsonConditional>,
+}
+
+/// A cell held only under conditions (JSON contract): the role, and each
+/// way (the conditions that, all holding, allow it).
+#[derive(Serialize)]
+struct JsonConditional {
+    role: String,
+    when: Vec<Vec<String>>,
+}
+
+/// The cells of one context held only under conditions: (permission,
+/// role, ways), by permission then role; empty without conditions.
+type Ways = Vec<(usize, usize, Vec<ConditionSet>)>;
+
+/// The conditional cells of `tier` (held only under conditions).
+fn conditional_cells(eval: &policy_eval::Evaluator, tier: TierId) -> Ways {
+    let policy = eval.policy();
+    if !policy.has_conditional() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for p in 0..eval.perm_count() {
+        for r in 0..eval.role_count() {
+            let ways = policy.conditional_ways(tier, RoleId(r as u32), PermId(p as u32));
+            if !ways.is_empty() {
+                out.push((p, r, ways.to_vec()));
+            }
+        }
+    }
+    out
+}
+
+/// The ways of one cell, if it is conditional.
+fn ways_of(ways: &Ways, perm: usize, role: usize) -> Option<&[ConditionSet]> {
+    ways.binary_search_by(|(p, r, _)| (*p, *r).cmp(&(perm, role)))
+        .ok()
+        .and_then(|i| ways.get(i))
+        .map(|(_, _, w)| w.as_slice())
+}
+
+/// A conditional cell as words: "if own and x or y" (`quote`: the
+/// condition ids in backticks, for Markdown).
+fn when_text(policy: &Policy, ways: &[ConditionSet], quote: bool) -> String {
+    let q = if quote { "`" } else { "" };
+    let ways: Vec<String> = ways
+        .iter()
+        .map(|w| {
+            policy
+                .condition_names(*w)
+                .iter()
+                .map(|c| format!("{q}{c}{q}"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        })
+        .collect();
+    format!("if {}", ways.join(" or "))
 }
 
 /// Contexts that share one table, and its rows (JSON contract).
@@ -187,7 +246,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     // their first context.
     // A group is one table: the cells, which roles are kept but no longer
     // assignable (marked in the header), and the rows' wording.
-    type Table = (Vec<Vec<bool>>, Vec<bool>, Vec<String>);
+    type Table = (Vec<Vec<bool>>, Vec<bool>, Vec<String>, Ways);
     let mut groups: Vec<(Vec<TierId>, Table)> = Vec::new();
     for tier in shown {
         let kept = (0..eval.role_count() as u32)
@@ -201,7 +260,12 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                     .to_string()
             })
             .collect();
-        let table = (grid(&eval, tier), kept, labels);
+        let table = (
+            grid(&eval, tier),
+            kept,
+            labels,
+            conditional_cells(&eval, tier),
+        );
         match groups.iter_mut().find(|(_, t)| *t == table) {
             Some((tiers, _)) => tiers.push(tier),
             None => groups.push((vec![tier], table)),
@@ -221,7 +285,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
             .filter_map(|t| policy.tier(*t).map(|x| x.id.clone()))
             .collect()
     };
-    let json_rows = |cells: &[Vec<bool>], labels: &[String]| -> Vec<JsonRow> {
+    let json_rows = |cells: &[Vec<bool>], labels: &[String], ways: &Ways| -> Vec<JsonRow> {
         one.perms
             .iter()
             .filter_map(|&i| Some((i, policy.permissions().get(i)?)))
@@ -232,6 +296,26 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                     .get(i)
                     .map(|row| allowed_roles(policy, one, row))
                     .unwrap_or_default(),
+                conditional: one
+                    .roles
+                    .iter()
+                    .filter_map(|&r| {
+                        let w = ways_of(ways, i, r)?;
+                        Some(JsonConditional {
+                            role: policy.role(RoleId(r as u32))?.id.clone(),
+                            when: w
+                                .iter()
+                                .map(|c| {
+                                    policy
+                                        .condition_names(*c)
+                                        .into_iter()
+                                        .map(str::to_string)
+                                        .collect()
+                                })
+                                .collect(),
+                        })
+                    })
+                    .collect(),
             })
             .collect()
     };
@@ -260,15 +344,17 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                     })
                     .collect(),
                 rows: first
-                    .map(|(_, (c, _, l))| json_rows(c, l))
+                    .map(|(_, (c, _, l, w))| json_rows(c, l, w))
                     .unwrap_or_default(),
-                not_assignable: first.map(|(_, (_, k, _))| kept_ids(k)).unwrap_or_default(),
+                not_assignable: first
+                    .map(|(_, (_, k, _, _))| kept_ids(k))
+                    .unwrap_or_default(),
                 groups: groups
                     .iter()
                     .filter(|_| several)
-                    .map(|(t, (c, k, l))| JsonGroup {
+                    .map(|(t, (c, k, l, w))| JsonGroup {
                         contexts: names(t),
-                        rows: json_rows(c, l),
+                        rows: json_rows(c, l, w),
                         not_assignable: kept_ids(k),
                     })
                     .collect(),
@@ -289,7 +375,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                     .map(|r| csv_field(&r.id)),
             );
             let _ = writeln!(out, "{}", header.join(","));
-            for (tiers, (cells, _, labels)) in &groups {
+            for (tiers, (cells, _, labels, ways)) in &groups {
                 for &i in &one.perms {
                     let Some(p) = policy.permissions().get(i) else {
                         continue;
@@ -303,7 +389,11 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                     let cells = cells.get(i).map_or(&[][..], Vec::as_slice);
                     for &r in &one.roles {
                         let allowed = cells.get(r).copied().unwrap_or(false);
-                        row.push(if allowed { "yes" } else { "no" }.to_string());
+                        row.push(match (allowed, ways_of(ways, i, r)) {
+                            (true, _) => "yes".to_string(),
+                            (false, Some(w)) => csv_field(&when_text(policy, w, false)),
+                            (false, None) => "no".to_string(),
+                        });
                     }
                     let _ = writeln!(out, "{}", row.join(","));
                 }
@@ -311,7 +401,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         }
         _ => {
             let several_views = views.len() > 1;
-            for (k, (view, (tiers, (cells, kept, labels)))) in views
+            for (k, (view, (tiers, (cells, kept, labels, ways)))) in views
                 .iter()
                 .flat_map(|v| groups.iter().map(move |g| (v, g)))
                 .enumerate()
@@ -337,7 +427,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                         let _ = writeln!(out, "Contexts (one table): {}\n", all.join(", "));
                     }
                 }
-                markdown_table(&mut out, policy, view, cells, kept, labels);
+                markdown_table(&mut out, policy, view, (cells, ways), kept, labels);
             }
         }
     }
@@ -374,7 +464,7 @@ fn markdown_table(
     out: &mut String,
     policy: &Policy,
     view: &View,
-    cells: &[Vec<bool>],
+    (cells, ways): (&[Vec<bool>], &Ways),
     kept: &[bool],
     labels: &[String],
 ) {
@@ -407,9 +497,29 @@ fn markdown_table(
         let row = cells.get(i).map_or(&[][..], Vec::as_slice);
         for &r in &view.roles {
             let allowed = row.get(r).copied().unwrap_or(false);
-            out.push_str(if allowed { " ✔️ |" } else { "  |" });
+            match (allowed, ways_of(ways, i, r)) {
+                (true, _) => out.push_str(" ✔️ |"),
+                (false, Some(w)) => {
+                    let _ = write!(out, " {} |", md_cell(&when_text(policy, w, true)));
+                }
+                (false, None) => out.push_str("  |"),
+            }
         }
         out.push('\n');
+    }
+    // The conditions the table's cells name, with their labels.
+    let named = ways
+        .iter()
+        .filter(|(p, r, _)| view.perms.contains(p) && view.roles.contains(r))
+        .fold(0u64, |acc, (_, _, w)| w.iter().fold(acc, |a, c| a | c.0));
+    if named != 0 {
+        out.push('\n');
+        for c in ConditionSet(named)
+            .iter()
+            .filter_map(|i| policy.conditions().get(i))
+        {
+            let _ = writeln!(out, "- `{}`: {}", c.id, md_cell(&c.label));
+        }
     }
     if view
         .roles

@@ -44,15 +44,32 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         .map_err(|e| eval_error(&e, format))?;
     match args.format {
         OutputFormat::Json => output::print_json(&answer),
-        _ => print_listing(answer.tiers.iter().zip(&tiers).map(|(t, &tier)| {
-            (
-                t.tier.as_deref(),
-                t.permissions.as_slice(),
-                nothing(&eval, tier, role),
-                (t.assignable == Some(false))
-                    .then(|| wording::not_assignable(&args.role, eval.policy().tier_name(tier))),
-            )
-        })),
+        _ => {
+            // Those it holds only under conditions follow, marked.
+            let listed: Vec<Vec<output::JsonNamed>> = answer
+                .tiers
+                .iter()
+                .map(|t| {
+                    t.permissions
+                        .iter()
+                        .chain(&t.conditional)
+                        .cloned()
+                        .collect()
+                })
+                .collect();
+            print_listing(answer.tiers.iter().zip(&tiers).zip(&listed).map(
+                |((t, &tier), items)| {
+                    (
+                        t.tier.as_deref(),
+                        items.as_slice(),
+                        nothing(&eval, tier, role),
+                        (t.assignable == Some(false)).then(|| {
+                            wording::not_assignable(&args.role, eval.policy().tier_name(tier))
+                        }),
+                    )
+                },
+            ))
+        }
     }
     Ok(Exit::Ok)
 }

@@ -41,14 +41,22 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     .map_err(|e| eval_error(&e, format))?;
     match args.format {
         OutputFormat::Json => output::print_json(&answer),
-        _ => print_listing(answer.tiers.iter().map(|t| {
-            (
-                t.tier.as_deref(),
-                t.roles.as_slice(),
-                "(no role)".to_string(),
-                None,
-            )
-        })),
+        _ => {
+            // Those that hold it only under conditions follow, marked.
+            let listed: Vec<Vec<output::JsonNamed>> = answer
+                .tiers
+                .iter()
+                .map(|t| t.roles.iter().chain(&t.conditional).cloned().collect())
+                .collect();
+            print_listing(answer.tiers.iter().zip(&listed).map(|(t, items)| {
+                (
+                    t.tier.as_deref(),
+                    items.as_slice(),
+                    "(no role)".to_string(),
+                    None,
+                )
+            }))
+        }
     }
     Ok(Exit::Ok)
 }
