@@ -83,16 +83,35 @@ pub struct Source {
     /// The roles it inherits it from: those of its ancestors, reachable
     /// through roles that hold the permission, that grant it on the tier.
     pub inherited_from: BTreeSet<String>,
+    /// Held only under conditions: each way, as `own and x` (then
+    /// `granted` and `inherited_from` are empty).
+    pub when: Vec<String>,
 }
 
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.when.is_empty() {
+            return f.write_str(&crate::explain::wording::snapshot::when(&self.when));
+        }
         f.write_str(&crate::explain::wording::snapshot::source(
             self.granted,
             self.inherited_from.iter().map(String::as_str),
         ))
     }
 }
+
+/// A permission held only under conditions, as a snapshot entry's ways
+/// (`own and setting.public`), in the order of [`Policy::conditional_ways`].
+fn ways_text(policy: &Policy, tier: TierId, role: RoleId, perm: PermId) -> Vec<String> {
+    policy
+        .conditional_ways(tier, role, perm)
+        .iter()
+        .map(|w| policy.condition_names(*w).join(" and "))
+        .collect()
+}
+
+/// The empty set of roles a conditional entry inherits from.
+static NO_ROLES: BTreeSet<u32> = BTreeSet::new();
 
 impl Snapshot {
     /// Takes the snapshot of a compiled policy.
@@ -114,12 +133,13 @@ impl Snapshot {
                     let perms = perms.map(|perms| {
                         perms
                             .into_iter()
-                            .map(|(perm, granted, from)| {
+                            .map(|(perm, granted, from, when)| {
                                 let inherited_from =
                                     from.iter().map(|&k| names.role_id(policy, k).to_string());
                                 let source = Source {
                                     granted,
                                     inherited_from: inherited_from.collect(),
+                                    when,
                                 };
                                 (perm.to_string(), source)
                             })
@@ -193,9 +213,10 @@ impl Names {
 }
 
 /// One role's permissions on a tier, with where each comes from: the
-/// permission's id, whether the role grants it itself, and the ranks of
-/// the roles it inherits it from.
-type Entries<'p, 't> = Vec<(&'p str, bool, &'t BTreeSet<u32>)>;
+/// permission's id, whether the role grants it itself, the ranks of the
+/// roles it inherits it from, and for one held only under conditions, its
+/// ways (then the two before are empty).
+type Entries<'p, 't> = Vec<(&'p str, bool, &'t BTreeSet<u32>, Vec<String>)>;
 
 /// The sources of every role's raw permissions on one tier: the
 /// explanation's [`Provenance`], with the roles ranked by id.
@@ -229,7 +250,7 @@ impl TierTable {
                 f(&decl.id, None)?;
                 continue;
             }
-            let mut entries: Vec<(u32, &'p str, bool, &BTreeSet<u32>)> = self
+            let entries: Vec<(u32, &'p str, bool, &BTreeSet<u32>)> = self
                 .provenance
                 .row(r)
                 .filter(|(p, _, _)| policy.perm_available(*p, self.tier))
@@ -239,13 +260,32 @@ impl TierTable {
                     Some((rank, id, granted, from))
                 })
                 .collect();
+            let mut entries: Vec<(u32, &'p str, bool, &BTreeSet<u32>, Vec<String>)> = entries
+                .into_iter()
+                .map(|(k, p, g, from)| (k, p, g, from, Vec::new()))
+                .collect();
+            if policy.has_conditional() {
+                for p in 0..policy.permissions().len() as u32 {
+                    let ways = ways_text(policy, self.tier, r, PermId(p));
+                    if ways.is_empty() {
+                        continue;
+                    }
+                    let (Some(rank), Some(decl)) = (
+                        names.perm_rank.get(p as usize).copied(),
+                        policy.permission(PermId(p)),
+                    ) else {
+                        continue;
+                    };
+                    entries.push((rank, decl.id.as_str(), false, &NO_ROLES, ways));
+                }
+            }
             entries.sort_unstable_by_key(|e| e.0);
             f(
                 &decl.id,
                 Some(
                     entries
                         .into_iter()
-                        .map(|(_, p, g, from)| (p, g, from))
+                        .map(|(_, p, g, from, when)| (p, g, from, when))
                         .collect(),
                 ),
             )?;
@@ -363,14 +403,21 @@ impl Serialize for LazyTiers<'_> {
 /// One context's table in a comparable form: per role in id order, its
 /// entries (permission, granted, ranks inherited from), or `None` when it
 /// is not available.
-type Form = Vec<Option<Vec<(String, bool, Vec<u32>)>>>;
+type Form = Vec<Option<Vec<(String, bool, Vec<u32>, Vec<String>)>>>;
 
 fn form(policy: &Policy, names: &Names, tier: TierId) -> Form {
     let mut out = Vec::new();
     let Ok(()) = TierTable::new(policy, tier, names).for_each_role(policy, names, |_, entries| {
         out.push(entries.map(|e| {
             e.into_iter()
-                .map(|(p, g, from)| (p.to_string(), g, from.iter().copied().collect()))
+                .map(|(p, g, from, when)| {
+                    (
+                        p.to_string(),
+                        g,
+                        from.iter().copied().collect(),
+                        when,
+                    )
+                })
                 .collect()
         }));
         Ok::<(), std::convert::Infallible>(())
@@ -457,11 +504,15 @@ struct LazyPerms<'a, 't> {
 impl Serialize for LazyPerms<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(self.entries.len()))?;
-        for &(perm, granted, from) in &self.entries {
+        for (perm, granted, from, when) in &self.entries {
+            if !when.is_empty() {
+                m.serialize_entry(perm, &crate::explain::wording::snapshot::when(when))?;
+                continue;
+            }
             let from = from.iter().map(|&k| self.names.role_id(self.policy, k));
             m.serialize_entry(
                 perm,
-                &crate::explain::wording::snapshot::source(granted, from),
+                &crate::explain::wording::snapshot::source(*granted, from),
             )?;
         }
         m.end()

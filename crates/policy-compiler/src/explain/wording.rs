@@ -379,6 +379,12 @@ pub mod snapshot {
     /// A role that cannot be assigned on the tier.
     pub const NOT_AVAILABLE: &str = "not available";
 
+    /// A permission held only under conditions: `when own`, or with
+    /// several ways `when own and x, or when y`.
+    pub fn when(ways: &[String]) -> String {
+        format!("when {}", ways.join(", or when "))
+    }
+
     /// Where a role's effective permission comes from: `granted`,
     /// `inherited from a, b` or `granted, also inherited from a`.
     pub fn source<'a>(granted: bool, from: impl Iterator<Item = &'a str>) -> String {

@@ -242,3 +242,22 @@ fn contexts_with_equal_tables_are_one_entry() {
     let snap = Snapshot::from_policy(&one);
     assert_eq!(snap.tiers.len(), 2, "one dimension: one entry per tier");
 }
+
+/// A permission held only under conditions is an entry of its own, `when
+/// …`, in the built snapshot and in the streamed one alike.
+#[test]
+fn conditional_cells_are_entries_with_their_ways() {
+    let p = policy(
+        "condition own \"Own\"\ncondition public \"Public\"\n\
+         permission items.delete \"D\"\npermission items.view \"V\"\n\
+         role guest \"G\" {\n  grants items.view\n  grants items.delete when own\n  grants items.delete when public\n}\n\
+         role member \"M\" { inherits guest }\n",
+    );
+    agrees(&p);
+    let yaml = serde_yaml::to_string(&Snapshot::from_policy(&p)).unwrap();
+    assert!(
+        yaml.contains("items.delete: when own, or when public"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("items.view: inherited from guest"), "{yaml}");
+}
