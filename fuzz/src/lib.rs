@@ -56,6 +56,9 @@ pub fn reference_spec(policy: &Policy) -> policy_testkit::Spec {
             .iter()
             .map(|r| policy_testkit::SpecRole {
                 tiers: tiers(r.tiers),
+                // Read by the level helpers (`role_id`, `acts_as`), not by
+                // decisions: compiled patterns are already full (`l1.a.*`).
+                level: r.scope.map(|s| s.index()),
                 parents: r.parents.iter().map(|pp| pp.role.index()).collect(),
                 grants: r
                     .grants

@@ -4,7 +4,9 @@
 //! Random policies from `policy-testkit` (0–4 tiers, permissions with
 //! optional tier gates, roles with `on` clauses, an inheritance DAG with an
 //! occasional cycle, grants of exact ids and wildcards with tier gates,
-//! exclusions) are compiled, and every `(tier, role, permission)` decision
+//! exclusions; a third on one to three levels, with `acts as` links to
+//! roles of deeper levels and the occasional link the wrong way) are
+//! compiled, and every `(tier, role, permission)` decision
 //! is compared with the testkit's reference, written from the language
 //! definition alone:
 //!
@@ -27,7 +29,7 @@
 
 use policy_compiler::{compile, has_errors, PermId, Policy, RoleId, Step, TierId};
 use policy_syntax::{Code, SourceFile};
-use policy_testkit::{matches_id, role_name, Spec};
+use policy_testkit::{matches_id, Spec};
 use proptest::prelude::*;
 
 // ------------------------------------------------------------------ check
@@ -54,7 +56,7 @@ fn ids(spec: &Spec, policy: &Policy) -> Ids {
         .collect();
     assert_eq!(policy.tier_count(), tiers.len());
     let roles = (0..spec.roles.len())
-        .map(|r| policy.role_id(&role_name(r)).unwrap())
+        .map(|r| policy.role_id(&spec.role_id(r)).unwrap())
         .collect();
     let perms = spec
         .perms
@@ -69,9 +71,9 @@ fn ids(spec: &Spec, policy: &Policy) -> Ids {
 }
 
 /// Checks that `steps` is a valid derivation of permission `p` for role `r`
-/// on tier `t`: a chain of real `inherits` edges from `r`, through roles that
-/// hold `p` and do not exclude it, ending in a grant of `r`'s last ancestor
-/// that is active on `t` and matches `p`.
+/// on tier `t`: a chain of real `inherits` (or `acts as`) edges from `r`,
+/// through roles that hold `p` and do not exclude it, ending in a grant of
+/// `r`'s last ancestor that is active on `t` and matches `p`.
 fn check_derivation(
     spec: &Spec,
     policy: &Policy,
@@ -83,7 +85,7 @@ fn check_derivation(
     let what = format!(
         "derivation of {} for {} on tier {t}",
         spec.perms[p].id,
-        role_name(r)
+        spec.role_id(r)
     );
     let (last, chain) = steps
         .split_last()
@@ -101,22 +103,24 @@ fn check_derivation(
             spec.roles[role].parents.contains(&parent),
             "{}: {} does not inherit {}",
             what,
-            role_name(role),
-            role_name(parent)
+            spec.role_id(role),
+            spec.role_id(parent)
         );
-        let parent_name = role_name(parent);
+        // As written: the name on the role's own level, the full id of a
+        // role of a deeper level it acts as.
+        let parent_name = spec.role_written_in(role, parent);
         prop_assert_eq!(policy.source().slice(*span), parent_name.as_str());
         prop_assert!(
             !spec.excluded(role, p),
             "{}: {} excludes it",
             what,
-            role_name(role)
+            spec.role_id(role)
         );
         prop_assert!(
             spec.holds_raw(t, parent, p),
             "{}: {} does not hold it",
             what,
-            role_name(parent)
+            spec.role_id(parent)
         );
         cur = parent;
     }
@@ -137,23 +141,26 @@ fn check_derivation(
         "{}: the grant is not the chain's end",
         what
     );
-    prop_assert_eq!(policy.source().slice(*span), pattern.as_str());
+    // The step names the full pattern; the source, as the granting role's
+    // level writes it.
+    let full = spec.qualified(cur, policy.source().slice(*span));
+    prop_assert_eq!(&full, pattern);
     prop_assert!(
-        matches_id(pattern, &spec.perms[p].id),
+        matches_id(&full, &spec.perms[p].id),
         "{}: `{}` does not match",
         what,
-        pattern
+        full
     );
     let active = spec.roles[cur]
         .grants
         .iter()
-        .any(|g| g.tiers.contains(&t) && g.patterns.contains(pattern));
+        .any(|g| g.tiers.contains(&t) && g.patterns.contains(&full));
     prop_assert!(
         active,
         "{}: no grant `{}` of {} is active on the tier",
         what,
-        pattern,
-        role_name(cur)
+        full,
+        spec.role_id(cur)
     );
     Ok(())
 }
@@ -170,6 +177,13 @@ fn check(spec: &Spec) -> Result<(), TestCaseError> {
         codes.contains(&Code::InheritanceCycle),
         cycle,
         "cycle detection\n{}\n{:?}",
+        text,
+        codes
+    );
+    prop_assert_eq!(
+        codes.contains(&Code::LevelMismatch),
+        spec.level_mismatch,
+        "links between levels the wrong way\n{}\n{:?}",
         text,
         codes
     );
@@ -195,6 +209,22 @@ fn check(spec: &Spec) -> Result<(), TestCaseError> {
         return Ok(());
     }
 
+    // The warnings of levels.
+    prop_assert_eq!(
+        codes.contains(&Code::UnreachedScope),
+        spec.unreached_level(),
+        "a level without roles\n{}\n{:?}",
+        text,
+        codes
+    );
+    prop_assert_eq!(
+        codes.contains(&Code::EmptyImplication),
+        spec.empty_acts_as(),
+        "acting as a role that holds nothing\n{}\n{:?}",
+        text,
+        codes
+    );
+
     let names = spec.tier_names();
     let tier_name = |ti: usize| names.get(ti).cloned().flatten().unwrap_or_default();
     for (ti, &t) in ids.tiers.iter().enumerate() {
@@ -204,7 +234,7 @@ fn check(spec: &Spec) -> Result<(), TestCaseError> {
                 let cell = format!(
                     "tier {}, role {}, permission {}\n{}",
                     tier_name(ti),
-                    role_name(ri),
+                    spec.role_id(ri),
                     spec.perms[pi].id,
                     text
                 );
@@ -228,7 +258,7 @@ fn check(spec: &Spec) -> Result<(), TestCaseError> {
                 spec.assignable(ti, ri),
                 "assignable: tier {}, role {}\n{}",
                 tier_name(ti),
-                role_name(ri),
+                spec.role_id(ri),
                 text
             );
             prop_assert_eq!(
@@ -236,7 +266,7 @@ fn check(spec: &Spec) -> Result<(), TestCaseError> {
                 expected_effective,
                 "effective: tier {}, role {}\n{}",
                 tier_name(ti),
-                role_name(ri),
+                spec.role_id(ri),
                 text
             );
         }

@@ -2,11 +2,14 @@
 //! random-policy generator, shared by every differential and property test
 //! (the compiler's, the evaluator's and the CLI's).
 //!
-//! A generated policy is a [`Spec`]: the structure (tiers, permissions with
-//! their tiers, roles with their tiers, parents, grants and exclusions)
-//! together with the policy text it was written as, so the reference never
-//! parses. The reference is written from the language definition alone and
-//! shares no code with the compiler:
+//! A generated policy is a [`Spec`]: the structure (tiers, levels,
+//! permissions with their tiers, roles with their tiers, parents, grants
+//! and exclusions) together with the policy text it was written as, so the
+//! reference never parses. On levels, ids and patterns are stored in full
+//! (`l1.a.view`, `l1.*`), and a role's parents include the roles of deeper
+//! levels it acts as (`acts as` is an inheritance edge for decisions). The
+//! reference is written from the language definition alone and shares no
+//! code with the compiler:
 //!
 //! ```text
 //! raw(t, r)  = (⋃ raw(t, parent) − excluded(r))
@@ -40,4 +43,4 @@ pub use generate::{
     build, clean_policy, padded_policy, policy, GateRaw, PatRaw, PolicyRaw, RoleRaw, PERM_POOL,
     WILD_POOL,
 };
-pub use spec::{matches_id, role_name, tier_name, Spec, SpecGrant, SpecPerm, SpecRole};
+pub use spec::{level_name, matches_id, role_name, tier_name, Spec, SpecGrant, SpecPerm, SpecRole};

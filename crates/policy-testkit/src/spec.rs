@@ -15,12 +15,24 @@ use std::collections::BTreeSet;
 /// most significant), named `t{t}+e{e}` ([`Spec::tier_names`]); without
 /// tiers, the contexts are the editions. Every set of "tiers" below (of a
 /// permission, a role, a grant) is then a set of contexts.
+///
+/// A policy may also have levels ([`Spec::levels`]): `scope l0`, `scope l1
+/// in l0`, `scope l2 in l1`, a chain, level `l` named [`level_name`]`(l)`.
+/// Every permission and role is then on one level and its full id is
+/// qualified by it (`l1.a.view`, `l1.r3`, [`Spec::role_id`]); the patterns
+/// stored here are the full patterns (`*.view` written in `l1`'s section is
+/// `l1.*.view`), so [`matches_id`] compares them with full ids. A role's
+/// [`SpecRole::parents`] are its `inherits` edges (on its own level) and its
+/// `acts as` edges (to roles on deeper levels), which the reference walks
+/// alike.
 #[derive(Debug, Clone, Default)]
 pub struct Spec {
     /// Number of declared tiers (0: one implicit tier).
     pub tiers: usize,
     /// Number of values of the unordered `edition` dimension (0: none).
     pub editions: usize,
+    /// Number of levels (`scope` lines; 0: none).
+    pub levels: usize,
     /// The permissions the reference is asked about, in declaration order
     /// (filler permissions, see [`crate::padded_policy`], are not listed).
     pub perms: Vec<SpecPerm>,
@@ -31,6 +43,10 @@ pub struct Spec {
     pub mistakes: bool,
     /// Some tier gate selects no tier (`P0305`).
     pub empty_gate: bool,
+    /// Some role names a role of another level the wrong way (`inherits`
+    /// across levels, or `acts as` an outer level's role: `P0316`); the
+    /// link is not in [`SpecRole::parents`], as the compiler drops it.
+    pub level_mismatch: bool,
     /// The policy text.
     pub text: String,
 }
@@ -38,7 +54,7 @@ pub struct Spec {
 /// A permission: its id and the tiers it exists on.
 #[derive(Debug, Clone, Default)]
 pub struct SpecPerm {
-    /// The permission id.
+    /// The permission's full id (`l1.a.view` on level 1).
     pub id: String,
     /// The tiers it is available on.
     pub tiers: BTreeSet<usize>,
@@ -47,7 +63,7 @@ pub struct SpecPerm {
 /// One `grants` line: its patterns and the tiers it is active on.
 #[derive(Debug, Clone, Default)]
 pub struct SpecGrant {
-    /// Exact ids and wildcards.
+    /// Exact ids and wildcards, in full (qualified by the role's level).
     pub patterns: Vec<String>,
     /// The tiers the line is active on.
     pub tiers: BTreeSet<usize>,
@@ -58,11 +74,14 @@ pub struct SpecGrant {
 pub struct SpecRole {
     /// The tiers it can be assigned on.
     pub tiers: BTreeSet<usize>,
-    /// The roles it inherits from.
+    /// Its level (`None` in a policy without levels).
+    pub level: Option<usize>,
+    /// The roles it inherits from (on its level) or acts as (on deeper
+    /// levels): the edges raw sets pass through.
     pub parents: Vec<usize>,
     /// Its `grants` lines.
     pub grants: Vec<SpecGrant>,
-    /// Its `excludes` patterns.
+    /// Its `excludes` patterns, in full.
     pub excludes: Vec<String>,
     /// The contexts its `assignable on` line selects (`None`: no such
     /// line, assignable wherever available).
@@ -74,9 +93,23 @@ pub fn tier_name(t: usize) -> String {
     format!("t{t}")
 }
 
-/// The name of role `r`: `r0`, `r1`, …
+/// The name of role `r` as its declaration writes it: `r0`, `r1`, … (its
+/// full id, on a level, is [`Spec::role_id`]).
 pub fn role_name(r: usize) -> String {
     format!("r{r}")
+}
+
+/// The name of level `l`: `l0`, `l1`, …
+pub fn level_name(l: usize) -> String {
+    format!("l{l}")
+}
+
+/// `name` qualified by `level`: a name written in that level's section.
+pub(crate) fn qualify(level: Option<usize>, name: &str) -> String {
+    match level {
+        Some(l) => format!("{}.{name}", level_name(l)),
+        None => name.to_string(),
+    }
 }
 
 /// `*` matches one or more whole segments; anything else matches itself.
@@ -156,6 +189,38 @@ impl Spec {
 
     fn role(&self, r: usize) -> Option<&SpecRole> {
         self.roles.get(r)
+    }
+
+    fn level_of_role(&self, r: usize) -> Option<usize> {
+        self.role(r).and_then(|role| role.level)
+    }
+
+    /// The full id of role `r`, the name the engine is asked by: `l1.r3`
+    /// on a level, else `r3`.
+    pub fn role_id(&self, r: usize) -> String {
+        qualify(self.level_of_role(r), &role_name(r))
+    }
+
+    /// Role `to` as role `from`'s section writes it: its name on `from`'s
+    /// own level, its full id on another.
+    pub fn role_written_in(&self, from: usize, to: usize) -> String {
+        if self.level_of_role(from) == self.level_of_role(to) {
+            role_name(to)
+        } else {
+            self.role_id(to)
+        }
+    }
+
+    /// The full pattern (or id) that `written` stands for in role `r`'s
+    /// section: `l1.*.view` for `*.view` written on level 1.
+    pub fn qualified(&self, r: usize, written: &str) -> String {
+        qualify(self.level_of_role(r), written)
+    }
+
+    /// Whether `parent` is an `acts as` edge of `r` (a role on another
+    /// level), not an `inherits` one.
+    pub fn acts_as(&self, r: usize, parent: usize) -> bool {
+        self.level_of_role(r) != self.level_of_role(parent)
     }
 
     fn perm_id(&self, p: usize) -> &str {
@@ -269,8 +334,29 @@ impl Spec {
     pub fn expects_errors(&self) -> bool {
         self.has_cycle()
             || self.empty_gate
+            || self.level_mismatch
             || self.grant_exclude_conflict()
             || self.assignable_outside_availability()
+    }
+
+    /// Whether some level has no role (the warning `P0318`).
+    pub fn unreached_level(&self) -> bool {
+        (0..self.levels).any(|l| !self.roles.iter().any(|r| r.level == Some(l)))
+    }
+
+    /// Whether some role acts as a role that holds no permission in any
+    /// context (the warning `P0317`). Filler permissions (see
+    /// [`crate::padded_policy`]) are not counted.
+    pub fn empty_acts_as(&self) -> bool {
+        (0..self.roles.len()).any(|r| {
+            self.role(r).is_some_and(|role| {
+                role.parents.iter().any(|&a| {
+                    self.acts_as(r, a)
+                        && (0..self.tier_count())
+                            .all(|t| (0..self.perms.len()).all(|p| !self.holds_raw(t, a, p)))
+                })
+            })
+        })
     }
 }
 

@@ -1,5 +1,5 @@
-//! Property test: on random policies every decision path agrees on every
-//! cell with a naive reference — the library ([`Policy::allows`],
+//! Property test: on random policies (a third on levels, asked by full
+//! ids) every decision path agrees on every cell with a naive reference — the library ([`Policy::allows`],
 //! [`Evaluator::decide`] and `decide_by_name`), `query` from source and
 //! from the artifact (JSON and YAML), `matrix`, `who-can`, `what-can`,
 //! `snapshot` and `test` — and the explanation from the artifact equals
@@ -39,7 +39,7 @@ fn test_file(g: &Spec, lie: bool) -> String {
                     allow = !allow;
                     lied = true;
                 }
-                let names: Vec<String> = roles.iter().map(|r| format!("r{r}")).collect();
+                let names: Vec<String> = roles.iter().map(|r| g.role_id(*r)).collect();
                 let _ = writeln!(
                     s,
                     "  - {{ roles: [{}], action: {pid}{}, expect: {} }}",
@@ -55,7 +55,7 @@ fn test_file(g: &Spec, lie: bool) -> String {
         for (p, pid) in g.perms.iter().map(|x| x.id.as_str()).enumerate() {
             let roles: Vec<String> = (0..g.roles.len())
                 .filter(|r| g.allows(ti, *r, p))
-                .map(|r| format!("r{r}"))
+                .map(|r| g.role_id(r))
                 .collect();
             let _ = writeln!(
                 s,
@@ -74,7 +74,8 @@ fn test_file(g: &Spec, lie: bool) -> String {
                 .collect();
             let _ = writeln!(
                 s,
-                "  - {{ role: r{r}{}, permissions: [{}] }}",
+                "  - {{ role: {}{}, permissions: [{}] }}",
+                g.role_id(r),
                 tier(t),
                 perms.join(", ")
             );
@@ -139,7 +140,11 @@ fn check(g: &Spec) -> Result<(), TestCaseError> {
             for r in 0..g.roles.len() {
                 let rid = RoleId(r as u32);
                 let want = g.allows(ti, r, p);
-                let cell = format!("{tname:?} r{r} {}\n{text}", g.perms[p].id.as_str());
+                let cell = format!(
+                    "{tname:?} {} {}\n{text}",
+                    g.role_id(r),
+                    g.perms[p].id.as_str()
+                );
                 prop_assert_eq!(policy.allows(t, rid, pid), want, "Policy::allows {}", cell);
                 for (what, eval) in [
                     ("source", &from_source),
@@ -155,7 +160,7 @@ fn check(g: &Spec) -> Result<(), TestCaseError> {
                     );
                     let by_name = eval.decide_by_name(
                         tname.as_deref(),
-                        &[&format!("r{r}")],
+                        &[&g.role_id(r)],
                         g.perms[p].id.as_str(),
                     );
                     prop_assert_eq!(by_name, Ok(want), "decide_by_name ({}) {}", what, cell);
@@ -168,7 +173,7 @@ fn check(g: &Spec) -> Result<(), TestCaseError> {
                     "what-can {}",
                     cell
                 );
-                let snap = &snap_tier.roles[&format!("r{r}")];
+                let snap = &snap_tier.roles[&g.role_id(r)];
                 prop_assert_eq!(
                     snap.as_ref()
                         .is_some_and(|m| m.contains_key(g.perms[p].id.as_str())),
@@ -182,7 +187,7 @@ fn check(g: &Spec) -> Result<(), TestCaseError> {
         for roles in g.role_sets() {
             for (p, pid) in g.perms.iter().map(|x| x.id.as_str()).enumerate() {
                 let req = Request {
-                    roles: roles.iter().map(|r| format!("r{r}")).collect(),
+                    roles: roles.iter().map(|r| g.role_id(*r)).collect(),
                     action: (*pid).to_string(),
                     tier: tname.clone(),
                 };

@@ -1,6 +1,7 @@
-//! End-to-end agreement: on random policies, the real `policyc` binary
-//! answers every cell as the naive reference does through `query --batch`
-//! (from source and from the compiled JSON and YAML artifacts), `matrix`,
+//! End-to-end agreement: on random policies (a third on levels, asked by
+//! full ids), the real `policyc` binary answers every cell as the naive
+//! reference does through `query --batch` (from source and from the
+//! compiled JSON and YAML artifacts), `matrix`,
 //! `who-can`, `what-can` and `snapshot`; `policyc test` passes a test file
 //! of the reference's answers; and the explanations printed from the
 //! artifact equal those from source. (`src/agreement_tests.rs` runs the
@@ -82,7 +83,10 @@ fn check(g: &Spec) {
     for (ti, t) in tiers.iter().enumerate() {
         for roles in g.role_sets() {
             for (p, pid) in g.perms.iter().map(|x| x.id.as_str()).enumerate() {
-                let names: Vec<String> = roles.iter().map(|r| format!("\"r{r}\"")).collect();
+                let names: Vec<String> = roles
+                    .iter()
+                    .map(|r| format!("\"{}\"", g.role_id(*r)))
+                    .collect();
                 let tier = t
                     .as_ref()
                     .map_or(String::new(), |t| format!(",\"tier\":\"{t}\""));
@@ -148,7 +152,7 @@ fn check(g: &Spec) {
                 let who = ids(find(&w, "roles").unwrap());
                 for r in 0..g.roles.len() {
                     let want = g.allows(ti, r, p);
-                    let name = format!("r{r}");
+                    let name = g.role_id(r);
                     assert_eq!(
                         who.contains(&name),
                         want,
@@ -167,7 +171,7 @@ fn check(g: &Spec) {
             }
         }
         for r in 0..g.roles.len() {
-            let name = format!("r{r}");
+            let name = g.role_id(r);
             let mut args = vec!["what-can", "gen.json", &name, "--format", "json"];
             args.extend(&tier_args);
             let w = json(d, &args);
@@ -191,7 +195,8 @@ fn check(g: &Spec) {
                 let expect = if g.allows(ti, r, p) { "allow" } else { "deny" };
                 let _ = writeln!(
                     tests,
-                    "  - {{ roles: [r{r}], action: {pid}{tier}, expect: {expect} }}"
+                    "  - {{ roles: [{}], action: {pid}{tier}, expect: {expect} }}",
+                    g.role_id(r)
                 );
             }
         }
