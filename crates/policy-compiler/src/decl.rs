@@ -311,7 +311,9 @@ pub struct ContextLabel {
 /// A grant statement's resolved pattern.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
-    /// The pattern as written.
+    /// The pattern, qualified by the level of the section it is written in
+    /// (`team.projects.*` for `projects.*` below `scope team`); as written
+    /// in a policy without levels.
     pub pattern: String,
     /// Where the pattern is written.
     #[serde(rename = "at", with = "span")]
