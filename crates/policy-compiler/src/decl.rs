@@ -380,7 +380,8 @@ pub(crate) fn exact_grant_conflicts<'a>(
 /// An exclusion's resolved pattern.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Exclusion {
-    /// The pattern as written.
+    /// The pattern, qualified by the level of the section it is written in
+    /// (as for [`Grant::pattern`]).
     pub pattern: String,
     /// Where the pattern is written.
     #[serde(rename = "at", with = "span")]

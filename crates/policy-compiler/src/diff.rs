@@ -160,6 +160,10 @@ pub enum Change {
     Gained,
     /// The new version denies what the old one allowed.
     Lost,
+    /// Neither version allows it whatever the facts, but the conditions
+    /// under which the role holds it changed (it is held under conditions
+    /// now, or under other ones).
+    Conditional,
 }
 
 /// A permission a role gained or lost on some tiers, for the same reasons.
@@ -269,6 +273,20 @@ pub enum ChangeReason {
     TierRemoved,
     /// The decision changed for a reason the comparison could not name.
     Other,
+    /// The role holds it only under conditions now (it held it whatever
+    /// the facts, or not at all): each way as `own and x`.
+    NowConditional {
+        /// The ways now.
+        when: Vec<String>,
+    },
+    /// The conditions under which the role holds it changed: each way as
+    /// `own and x` (empty: under none).
+    Conditions {
+        /// The ways before.
+        old: Vec<String>,
+        /// The ways now.
+        new: Vec<String>,
+    },
 }
 
 fn tier_keys(p: &Policy) -> Vec<Option<String>> {
@@ -454,11 +472,31 @@ pub fn diff_policies(old: &Policy, new: &Policy) -> PolicyDiff {
             for tier in &tiers {
                 let before = allows(old, tier, role, perm);
                 let after = allows(new, tier, role, perm);
-                if before == after {
+                // What each version allows only under conditions (none
+                // where it allows whatever the facts).
+                let (ways_old, ways_new) = (
+                    reasons::ways(old, tier, role, perm),
+                    reasons::ways(new, tier, role, perm),
+                );
+                if before == after && ways_old == ways_new {
                     continue;
                 }
-                let change = if after { Change::Gained } else { Change::Lost };
-                let reasons = attribute(old, new, tier, role, perm, change);
+                let change = match (before, after) {
+                    (false, true) => Change::Gained,
+                    (true, false) => Change::Lost,
+                    _ if ways_new.is_empty() => Change::Lost,
+                    _ => Change::Conditional,
+                };
+                let reasons = if ways_old.is_empty() && !ways_new.is_empty() {
+                    vec![ChangeReason::NowConditional { when: ways_new }]
+                } else if ways_old != ways_new && !after {
+                    vec![ChangeReason::Conditions {
+                        old: ways_old,
+                        new: ways_new,
+                    }]
+                } else {
+                    attribute(old, new, tier, role, perm, change)
+                };
                 match &mut current {
                     Some(c) if c.change == change && c.reasons == reasons => {
                         c.tiers.push(tier.clone());

@@ -410,14 +410,7 @@ fn form(policy: &Policy, names: &Names, tier: TierId) -> Form {
     let Ok(()) = TierTable::new(policy, tier, names).for_each_role(policy, names, |_, entries| {
         out.push(entries.map(|e| {
             e.into_iter()
-                .map(|(p, g, from, when)| {
-                    (
-                        p.to_string(),
-                        g,
-                        from.iter().copied().collect(),
-                        when,
-                    )
-                })
+                .map(|(p, g, from, when)| (p.to_string(), g, from.iter().copied().collect(), when))
                 .collect()
         }));
         Ok::<(), std::convert::Infallible>(())

@@ -99,6 +99,22 @@ impl ChangeReason {
             ChangeReason::TierAdded => "new tier".to_string(),
             ChangeReason::TierRemoved => "tier removed".to_string(),
             ChangeReason::Other => "derivation changed".to_string(),
+            ChangeReason::NowConditional { when } => {
+                format!(
+                    "held only under conditions now: {}",
+                    crate::explain::wording::snapshot::when(when)
+                )
+            }
+            ChangeReason::Conditions { old, new } => {
+                let ways = |w: &[String]| {
+                    if w.is_empty() {
+                        "under no condition".to_string()
+                    } else {
+                        crate::explain::wording::snapshot::when(w)
+                    }
+                };
+                format!("conditions: {} → {}", ways(old), ways(new))
+            }
         }
     }
 }
@@ -115,6 +131,17 @@ fn ids(
 
 pub(super) fn allows(p: &Policy, tier: &Option<String>, role: &str, perm: &str) -> bool {
     ids(p, tier, role, perm).is_some_and(|(t, r, x)| p.allows(t, r, x))
+}
+
+/// The ways `role` holds `perm` on `tier` only under conditions, each as
+/// `own and x` (empty where it is held whatever the facts, or never).
+pub(super) fn ways(p: &Policy, tier: &Option<String>, role: &str, perm: &str) -> Vec<String> {
+    ids(p, tier, role, perm).map_or_else(Vec::new, |(t, r, x)| {
+        p.conditional_ways(t, r, x)
+            .iter()
+            .map(|w| p.condition_names(*w).join(" and "))
+            .collect()
+    })
 }
 
 /// Why `role` gained or lost `perm` on `tier` between `old` and `new`.

@@ -306,3 +306,45 @@ role admin "Admin" { grants projects.view, projects.remove }
         );
     }
 }
+
+/// A cell that turns from allowed to held under conditions, or whose
+/// conditions change, is a change of its own, saying so.
+#[test]
+fn conditional_cells_are_diffed_by_their_conditions() {
+    let old = "condition own \"Own\"\ncondition recent \"Recent\"\n\
+               permission items.delete \"D\"\npermission items.edit \"E\"\n\
+               role guest \"G\" {\n  grants items.delete\n  grants items.edit when own\n}\n";
+    let new = old
+        .replace("grants items.delete\n", "grants items.delete when own\n")
+        .replace("when own\n}", "when own and recent\n}");
+    let d = diff(old, &new);
+    let got: Vec<(&str, Change, &[ChangeReason])> = d
+        .access
+        .iter()
+        .map(|a| (a.permission.as_str(), a.change, a.reasons.as_slice()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "items.delete",
+                Change::Lost,
+                &[ChangeReason::NowConditional {
+                    when: vec!["own".to_string()]
+                }][..]
+            ),
+            (
+                "items.edit",
+                Change::Conditional,
+                &[ChangeReason::Conditions {
+                    old: vec!["own".to_string()],
+                    new: vec!["own and recent".to_string()]
+                }][..]
+            ),
+        ]
+    );
+    assert_eq!(
+        d.access[1].reasons[0].describe(),
+        "conditions: when own → when own and recent"
+    );
+}

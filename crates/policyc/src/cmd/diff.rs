@@ -407,6 +407,7 @@ pub fn human(diff: &PolicyDiff) -> String {
             let sign = match a.change {
                 Change::Gained => "+",
                 Change::Lost => "-",
+                Change::Conditional => "~",
             };
             let _ = writeln!(
                 s,
@@ -453,6 +454,7 @@ pub fn markdown(diff: &PolicyDiff) -> String {
             let change = match a.change {
                 Change::Gained => "**gained**",
                 Change::Lost => "**lost**",
+                Change::Conditional => "**conditional**",
             };
             let _ = writeln!(
                 s,
