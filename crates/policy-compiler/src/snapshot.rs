@@ -216,7 +216,10 @@ impl Names {
 /// permission's id, whether the role grants it itself, the ranks of the
 /// roles it inherits it from, and for one held only under conditions, its
 /// ways (then the two before are empty).
-type Entries<'p, 't> = Vec<(&'p str, bool, &'t BTreeSet<u32>, Vec<String>)>;
+type Entries<'p, 't> = Vec<Entry<'p, 't>>;
+
+/// One entry of [`Entries`].
+type Entry<'p, 't> = (&'p str, bool, &'t BTreeSet<u32>, Vec<String>);
 
 /// The sources of every role's raw permissions on one tier: the
 /// explanation's [`Provenance`], with the roles ranked by id.
@@ -250,19 +253,16 @@ impl TierTable {
                 f(&decl.id, None)?;
                 continue;
             }
-            let entries: Vec<(u32, &'p str, bool, &BTreeSet<u32>)> = self
+            // Ranked by permission id: (rank, entry).
+            let mut entries: Vec<(u32, Entry<'p, '_>)> = self
                 .provenance
                 .row(r)
                 .filter(|(p, _, _)| policy.perm_available(*p, self.tier))
                 .filter_map(|(p, granted, from)| {
                     let rank = names.perm_rank.get(p.index()).copied()?;
                     let id = policy.permission(p)?.id.as_str();
-                    Some((rank, id, granted, from))
+                    Some((rank, (id, granted, from, Vec::new())))
                 })
-                .collect();
-            let mut entries: Vec<(u32, &'p str, bool, &BTreeSet<u32>, Vec<String>)> = entries
-                .into_iter()
-                .map(|(k, p, g, from)| (k, p, g, from, Vec::new()))
                 .collect();
             if policy.has_conditional() {
                 for p in 0..policy.permissions().len() as u32 {
@@ -276,18 +276,13 @@ impl TierTable {
                     ) else {
                         continue;
                     };
-                    entries.push((rank, decl.id.as_str(), false, &NO_ROLES, ways));
+                    entries.push((rank, (decl.id.as_str(), false, &NO_ROLES, ways)));
                 }
             }
             entries.sort_unstable_by_key(|e| e.0);
             f(
                 &decl.id,
-                Some(
-                    entries
-                        .into_iter()
-                        .map(|(_, p, g, from, when)| (p, g, from, when))
-                        .collect(),
-                ),
+                Some(entries.into_iter().map(|(_, e)| e).collect()),
             )?;
         }
         Ok(())
