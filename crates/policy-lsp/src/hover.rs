@@ -104,6 +104,13 @@ fn role(analysis: &Analysis, name: &str) -> Option<String> {
             let _ = writeln!(s, "- `{pname}` — {}", provenance(analysis, tier, id, p));
         }
         more(&mut s, perms.len());
+        // Held only under conditions: apart, with the conditions.
+        let conditional = eval.conditional_perms(tier, id);
+        for (p, ways) in conditional.iter().take(MAX_LISTED) {
+            let pname = policy.permission(*p).map_or("?", |p| p.id.as_str());
+            let _ = writeln!(s, "- `{pname}` — {}", wording::listing::only_when(ways));
+        }
+        more(&mut s, conditional.len());
         let excluded = engine::excluded(policy, tier, id);
         for (p, by, span) in excluded.iter().take(MAX_LISTED) {
             let pname = policy.permission(*p).map_or("?", |p| p.id.as_str());

@@ -324,6 +324,25 @@ fn hover_on_a_role_lists_its_permissions_level_by_level_and_says_acts_as() {
 }
 
 #[test]
+fn hover_on_a_role_lists_what_it_holds_only_under_conditions() {
+    let mut c = Client::start(&[]);
+    let text = "/// The user created the item.\ncondition own \"Own\"\n\
+                permission items.delete \"D\"\n\
+                role guest \"Guest\" {\n  grants items.delete when own\n}\n";
+    assert!(c.open(URI, text).is_empty());
+    let (l, ch) = find(text, "guest", 0, true);
+    let h = c.request("textDocument/hover", pos(URI, l, ch + 1));
+    let v = h["contents"]["value"].as_str().unwrap();
+    assert!(v.ends_with("- `items.delete` — (only when `own`)\n"), "{v}");
+    let (l, ch) = find(text, "own", 0, true);
+    let h = c.request("textDocument/hover", pos(URI, l, ch + 1));
+    let v = h["contents"]["value"].as_str().unwrap();
+    assert!(v.starts_with("**Own** — condition `own`\n\nThe user created the item.\n\n"), "{v}");
+    assert!(v.contains("- `guest` grants `items.delete` when `own` (line 5)"), "{v}");
+    c.shutdown();
+}
+
+#[test]
 fn definition_references_and_symbols() {
     let mut c = Client::start(&[]);
     c.open(URI, DEMO);

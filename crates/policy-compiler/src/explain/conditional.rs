@@ -204,13 +204,19 @@ impl Policy {
             &conditions,
             allowed,
         );
+        // The grant line's doc comment, else the conditions' own.
+        let docs: Vec<&str> = way
+            .iter()
+            .filter_map(|i| self.conditions().get(i)?.description.as_deref())
+            .collect();
+        let doc = grant.doc.clone().or_else(|| (!docs.is_empty()).then(|| docs.join(" ")));
         Some(Reason::about(
             if allowed {
                 ReasonKind::Granted
             } else {
                 ReasonKind::Conditional
             },
-            wording::with_doc(message, grant.doc.as_deref()),
+            wording::with_doc(message, doc.as_deref()),
             rname,
             Some(self.location(grant.span)),
         ))
