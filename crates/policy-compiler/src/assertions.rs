@@ -237,13 +237,26 @@ pub(crate) fn check(policy: &Policy, asserts: &[ResolvedAssert], diags: &mut Vec
         // against for `includes`)
         let mut violations: Vec<(TierId, RoleId, PermId, bool, Option<RoleId>)> = Vec::new();
         let all_roles: Vec<RoleId> = (0..policy.roles().len() as u32).map(RoleId).collect();
-        // "Cannot" is "never, whatever the facts": a cell held under
-        // conditions is held.
+        // Whether `r` holds `p` on `t` for the claim: under the facts of
+        // its `when` (the conditions named hold, the others do not);
+        // without one, "can" is "whatever the facts" (held unconditionally)
+        // and "cannot" is "never, whatever the facts" (a cell held under
+        // any conditions is held).
+        let held = |t: TierId, r: RoleId, p: PermId, negative: bool| {
+            policy.allows(t, r, p)
+                || match a.when {
+                    Some(w) => policy
+                        .conditional_ways(t, r, p)
+                        .iter()
+                        .any(|c| c.is_subset(w)),
+                    None => negative && !policy.conditional_ways(t, r, p).is_empty(),
+                }
+        };
         let must_not = |roles: &[RoleId], violations: &mut Vec<_>| {
             for &t in &tiers {
                 for &r in roles {
                     for &p in &a.perms {
-                        if policy.allows(t, r, p) || !policy.conditional_ways(t, r, p).is_empty() {
+                        if held(t, r, p, true) {
                             violations.push((t, r, p, false, None));
                         }
                     }
@@ -270,7 +283,7 @@ pub(crate) fn check(policy: &Policy, asserts: &[ResolvedAssert], diags: &mut Vec
                             if every && !policy.perm_available(p, t) {
                                 continue;
                             }
-                            if !policy.allows(t, r, p) {
+                            if !held(t, r, p, false) {
                                 violations.push((t, r, p, true, None));
                             }
                         }
@@ -281,11 +294,11 @@ pub(crate) fn check(policy: &Policy, asserts: &[ResolvedAssert], diags: &mut Vec
                 for &t in &tiers {
                     for &r in roles {
                         for &p in &a.perms {
-                            if policy.allows(t, r, p) {
+                            if held(t, r, p, false) {
                                 continue;
                             }
                             // The first role on the right that holds it.
-                            if let Some(&o) = others.iter().find(|&&o| policy.allows(t, o, p)) {
+                            if let Some(&o) = others.iter().find(|&&o| held(t, o, p, false)) {
                                 violations.push((t, r, p, true, Some(o)));
                             }
                         }

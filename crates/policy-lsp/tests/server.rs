@@ -337,8 +337,14 @@ fn hover_on_a_role_lists_what_it_holds_only_under_conditions() {
     let (l, ch) = find(text, "own", 0, true);
     let h = c.request("textDocument/hover", pos(URI, l, ch + 1));
     let v = h["contents"]["value"].as_str().unwrap();
-    assert!(v.starts_with("**Own** — condition `own`\n\nThe user created the item.\n\n"), "{v}");
-    assert!(v.contains("- `guest` grants `items.delete` when `own` (line 5)"), "{v}");
+    assert!(
+        v.starts_with("**Own** — condition `own`\n\nThe user created the item.\n\n"),
+        "{v}"
+    );
+    assert!(
+        v.contains("- `guest` grants `items.delete` when `own` (line 5)"),
+        "{v}"
+    );
     c.shutdown();
 }
 

@@ -289,6 +289,9 @@ pub struct AssertDecl {
     pub kind: AssertKind,
     /// The tiers the claim is checked on (all when absent).
     pub tiers: Option<TierConstraint>,
+    /// The facts the claim is checked under (`when own`: `own` holds, every
+    /// other condition does not); absent: whatever the facts.
+    pub when: Option<WhenClause>,
     /// The whole declaration.
     pub span: Span,
 }

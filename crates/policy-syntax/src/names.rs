@@ -271,6 +271,9 @@ pub fn item_names<'a>(
                 }
             }
             out.tiers(&d.tiers);
+            if let Some(w) = &d.when {
+                out.idents(NameKind::Condition, &w.conditions);
+            }
         }
     }
     out.0.into_iter()

@@ -349,6 +349,7 @@ impl Builder {
         let mut body = Vec::new();
         let mut assertion = None;
         let mut stmt_doc = None;
+        let mut when = None;
         let (mut first_lt, mut first_bar) = (None, None);
         let mut labels = Vec::new();
         for p in pair.into_inner() {
@@ -359,6 +360,7 @@ impl Builder {
                 Rule::perm_id | Rule::cond_id => perm_id = Some(self.ident(p)),
                 Rule::string => label = Some(self.label(p)),
                 Rule::tier_clause => tiers = self.tier_constraint(p),
+                Rule::when_clause => when = Some(self.when_clause(p)),
                 Rule::label_clause => labels.extend(self.context_label(p)),
                 Rule::doc => stmt_doc = Some(self.doc(p)),
                 Rule::inherits_clause
@@ -418,6 +420,7 @@ impl Builder {
                 doc,
                 kind: assertion?,
                 tiers,
+                when,
                 span,
             }),
             Rule::offered_decl => Item::Offered(OfferedDecl {
@@ -484,6 +487,17 @@ impl Builder {
         })
     }
 
+    /// Builds a `when` clause.
+    fn when_clause(&self, pair: Pair<'_, Rule>) -> WhenClause {
+        let span = self.span(&pair);
+        let conditions = pair
+            .into_inner()
+            .filter(|c| c.as_rule() == Rule::cond_id)
+            .map(|c| self.ident(c))
+            .collect();
+        WhenClause { conditions, span }
+    }
+
     /// Builds a role statement; `doc` is the doc comment just before it.
     fn role_stmt(&self, pair: Pair<'_, Rule>, doc: Option<Doc>) -> Option<RoleStmt> {
         let span = self.span(&pair);
@@ -497,15 +511,7 @@ impl Builder {
                 Rule::ident | Rule::role_ref => idents.push(self.ident(p)),
                 Rule::perm_pattern => patterns.push(self.pattern(p)),
                 Rule::tier_clause => tiers = self.tier_constraint(p),
-                Rule::when_clause => {
-                    let span = self.span(&p);
-                    let conditions = p
-                        .into_inner()
-                        .filter(|c| c.as_rule() == Rule::cond_id)
-                        .map(|c| self.ident(c))
-                        .collect();
-                    when = Some(WhenClause { conditions, span });
-                }
+                Rule::when_clause => when = Some(self.when_clause(p)),
                 _ => {}
             }
         }

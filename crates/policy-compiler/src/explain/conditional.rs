@@ -209,7 +209,10 @@ impl Policy {
             .iter()
             .filter_map(|i| self.conditions().get(i)?.description.as_deref())
             .collect();
-        let doc = grant.doc.clone().or_else(|| (!docs.is_empty()).then(|| docs.join(" ")));
+        let doc = grant
+            .doc
+            .clone()
+            .or_else(|| (!docs.is_empty()).then(|| docs.join(" ")));
         Some(Reason::about(
             if allowed {
                 ReasonKind::Granted

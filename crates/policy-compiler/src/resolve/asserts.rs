@@ -15,6 +15,9 @@ pub(crate) struct ResolvedAssert {
     pub pattern: String,
     pub perms: Vec<PermId>,
     pub tiers: TierSet,
+    /// The facts the claim is checked under (`when`): these conditions
+    /// hold and the others do not; `None`: whatever the facts.
+    pub when: Option<ConditionSet>,
     pub span: Span,
     /// Where the pattern is written.
     pub pattern_span: Span,
@@ -83,6 +86,7 @@ impl Resolver<'_> {
             let Item::Assert(a) = item else { continue };
             self.enter_section(section);
             let tiers = self.tier_set(a.tiers.as_ref(), || "this assertion".to_string());
+            let when = self.when_set(a.when.as_ref()).map(|(w, _)| w);
             let (claim, pattern) = match &a.kind {
                 AssertKind::Only { roles, pattern } => {
                     let Some(ids) = self.lookup_roles(roles, index, &names) else {
@@ -113,6 +117,7 @@ impl Resolver<'_> {
                         pattern: "*".to_string(),
                         perms: (0..self.permissions.len() as u32).map(PermId).collect(),
                         tiers,
+                        when,
                         span: a.span,
                         pattern_span: first_other.span,
                         suggestion: None,
@@ -163,6 +168,7 @@ impl Resolver<'_> {
                 pattern: pattern.text.clone(),
                 perms,
                 tiers,
+                when,
                 span: a.span,
                 pattern_span: pattern.span,
                 suggestion,
