@@ -61,13 +61,18 @@ fn seed_tests_pass() {
             "policies/examples/hcp-terraform/hcp-terraform.test.yaml",
             624,
         ),
+        ("policies/examples/zulip/zulip.test.yaml", 216),
+        (
+            "policies/examples/splunk-oncall/splunk-oncall.test.yaml",
+            318,
+        ),
     ] {
         assert!(
             stdout.contains(&format!("ok     {file} ({n} tests)")),
             "{stdout}"
         );
     }
-    assert_eq!(last_line(&out), "6347 passed, 0 failed");
+    assert_eq!(last_line(&out), "6881 passed, 0 failed");
 }
 
 #[test]
