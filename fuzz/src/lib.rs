@@ -66,6 +66,7 @@ pub fn reference_spec(policy: &Policy) -> policy_testkit::Spec {
                     .map(|g| policy_testkit::SpecGrant {
                         patterns: vec![g.pattern.clone()],
                         tiers: tiers(g.tiers),
+                        when: g.when.0,
                     })
                     .collect(),
                 excludes: r.exclusions.iter().map(|e| e.pattern.clone()).collect(),

@@ -62,6 +62,10 @@ pub struct RoleRaw {
     pub acts: Vec<usize>,
     /// `grants` lines: patterns and the line's `on` clause.
     pub grants: Vec<(Vec<PatRaw>, GateRaw)>,
+    /// The `when` conditions of each `grants` line, in turn (indices modulo
+    /// [`PolicyRaw::conditions`]; an empty list, or none: the grant always
+    /// holds).
+    pub grant_when: Vec<Vec<usize>>,
     /// `excludes` patterns.
     pub excludes: Vec<PatRaw>,
     /// An extra `inherits` edge to this role or a later one of its level
@@ -110,6 +114,9 @@ pub struct PolicyRaw {
     /// only a `*` wildcard matches one, and the reference is never asked
     /// about them.
     pub pad: usize,
+    /// Number of conditions, `c0`, `c1`, … (0: none), which grants' `when`
+    /// clauses name ([`RoleRaw::grant_when`]).
+    pub conditions: usize,
 }
 
 fn pick<T: Copy>(pool: &[T], i: usize) -> Option<T> {
@@ -323,10 +330,28 @@ impl Builder<'_> {
                 continue;
             }
             let (gtiers, gon) = self.gate(gate);
-            let _ = writeln!(self.text, "  grants {}{gon}", written.join(", "));
+            let mut when = 0u64;
+            let mut names: Vec<String> = Vec::new();
+            let drawn = rr
+                .grant_when
+                .get(grants.len())
+                .map_or(&[][..], Vec::as_slice);
+            for c in drawn.iter().filter_map(|c| c.checked_rem(raw.conditions)) {
+                if when & (1 << c) == 0 {
+                    when |= 1 << c;
+                    names.push(format!("c{c}"));
+                }
+            }
+            let when_text = if names.is_empty() {
+                String::new()
+            } else {
+                format!(" when {}", names.join(" and "))
+            };
+            let _ = writeln!(self.text, "  grants {}{gon}{when_text}", written.join(", "));
             grants.push(SpecGrant {
                 patterns,
                 tiers: gtiers,
+                when,
             });
         }
         let mut assignable = None;
@@ -377,6 +402,7 @@ pub fn build(raw: &PolicyRaw) -> Spec {
             tiers: raw.tiers,
             editions: raw.editions,
             levels: raw.levels,
+            conditions: raw.conditions,
             ..Spec::default()
         },
         text: String::new(),
@@ -391,6 +417,9 @@ pub fn build(raw: &PolicyRaw) -> Spec {
     if raw.editions > 0 {
         let names: Vec<String> = (0..raw.editions).map(edition_name).collect();
         let _ = writeln!(b.text, "dimension edition {}", names.join(" | "));
+    }
+    for c in 0..raw.conditions {
+        let _ = writeln!(b.text, "condition c{c} \"Condition {c}\"");
     }
     let level = |drawn: usize| drawn.checked_rem(raw.levels);
     let mut perms: Vec<(Option<usize>, &(usize, GateRaw))> = raw
@@ -453,15 +482,29 @@ fn role() -> impl Strategy<Value = RoleRaw> {
         prop::option::weighted(0.1, any::<usize>()),
         prop::option::weighted(0.1, any::<usize>()),
         prop::option::weighted(0.25, gate()),
+        // Each grant's conditions: none, often.
+        prop::collection::vec(prop::collection::vec(any::<usize>(), 0..3), 0..3),
     )
         .prop_map(
-            |(gate, level, parents, acts, grants, excludes, back_edge, wrong_level, assignable)| {
+            |(
+                gate,
+                level,
+                parents,
+                acts,
+                grants,
+                excludes,
+                back_edge,
+                wrong_level,
+                assignable,
+                grant_when,
+            )| {
                 RoleRaw {
                     gate,
                     level,
                     parents,
                     acts,
                     grants,
+                    grant_when,
                     excludes,
                     back_edge,
                     wrong_level,
@@ -485,9 +528,11 @@ fn raw_policy(
         prop::collection::vec((any::<usize>(), gate(), any::<usize>()), 1..9),
         prop::collection::vec(role(), 1..8),
         pad,
+        // A third with conditions (one to three).
+        prop_oneof![2 => Just(0usize), 1 => 1usize..=3],
     )
         .prop_map(
-            |(mistakes, tiers, editions, edition_terms, levels, perms, roles, pad)| {
+            |(mistakes, tiers, editions, edition_terms, levels, perms, roles, pad, conditions)| {
                 let (perms, perm_levels) = perms.into_iter().map(|(i, g, l)| ((i, g), l)).unzip();
                 PolicyRaw {
                     mistakes,
@@ -499,6 +544,7 @@ fn raw_policy(
                     perm_levels,
                     roles,
                     pad,
+                    conditions,
                 }
             },
         )

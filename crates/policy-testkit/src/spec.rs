@@ -29,6 +29,8 @@ use std::collections::BTreeSet;
 pub struct Spec {
     /// Number of declared tiers (0: one implicit tier).
     pub tiers: usize,
+    /// Number of declared conditions, `c0`, `c1`, … (0: none).
+    pub conditions: usize,
     /// Number of values of the unordered `edition` dimension (0: none).
     pub editions: usize,
     /// Number of levels (`scope` lines; 0: none).
@@ -67,6 +69,9 @@ pub struct SpecGrant {
     pub patterns: Vec<String>,
     /// The tiers the line is active on.
     pub tiers: BTreeSet<usize>,
+    /// Its `when` conditions, as a bitmask over `c0`, `c1`, … (0: none,
+    /// the grant always holds).
+    pub when: u64,
 }
 
 /// A role.
@@ -237,10 +242,18 @@ impl Spec {
     /// A grant of `r` active on `t` matches `p`; a wildcard grant does not
     /// cover what the role itself excludes.
     pub fn granted_here(&self, t: usize, r: usize, p: usize) -> bool {
+        self.granted_here_under(t, r, p, 0)
+    }
+
+    /// [`Spec::granted_here`] when the conditions of `facts` (a bitmask)
+    /// hold and the others do not: a grant counts when its `when`
+    /// conditions all hold.
+    pub fn granted_here_under(&self, t: usize, r: usize, p: usize, facts: u64) -> bool {
         let id = self.perm_id(p);
         self.role(r).is_some_and(|role| {
             role.grants.iter().any(|g| {
                 g.tiers.contains(&t)
+                    && g.when & !facts == 0
                     && g.patterns.iter().any(|pat| {
                         matches_id(pat, id) && (!pat.contains('*') || !self.excluded(r, p))
                     })
@@ -251,13 +264,44 @@ impl Spec {
     /// `p ∈ raw(t, r)`, walking the inheritance graph (a DAG) recursively.
     /// Raw sets pass through roles that are not assignable on `t`.
     pub fn holds_raw(&self, t: usize, r: usize, p: usize) -> bool {
-        self.granted_here(t, r, p)
+        self.holds_raw_under(t, r, p, 0)
+    }
+
+    /// [`Spec::holds_raw`] under `facts` (see [`Spec::granted_here_under`]).
+    pub fn holds_raw_under(&self, t: usize, r: usize, p: usize, facts: u64) -> bool {
+        self.granted_here_under(t, r, p, facts)
             || (!self.excluded(r, p)
                 && self.role(r).is_some_and(|role| {
                     role.parents
                         .iter()
-                        .any(|&parent| self.holds_raw(t, parent, p))
+                        .any(|&parent| self.holds_raw_under(t, parent, p, facts))
                 }))
+    }
+
+    /// The outcome for a user holding `roles` with no fact stated, from
+    /// every assignment of the conditions: `"allow"` when allowed with none
+    /// holding (conditional grants only add), `"conditional"` when some
+    /// assignment allows, else `"deny"`.
+    pub fn outcome(&self, t: usize, roles: &[usize], p: usize) -> &'static str {
+        let under = |f: u64| roles.iter().any(|&r| self.allows_under(t, r, p, f));
+        if under(0) {
+            "allow"
+        } else if (1..1u64 << self.conditions).any(under) {
+            "conditional"
+        } else {
+            "deny"
+        }
+    }
+
+    /// [`Spec::allows`] under `facts`: the conditions of the bitmask hold,
+    /// the others do not.
+    pub fn allows_under(&self, t: usize, r: usize, p: usize, facts: u64) -> bool {
+        self.role(r).is_some_and(|role| role.tiers.contains(&t))
+            && self
+                .perms
+                .get(p)
+                .is_some_and(|perm| perm.tiers.contains(&t))
+            && self.holds_raw_under(t, r, p, facts)
     }
 
     /// The decision: role `r` is assignable on `t`, permission `p` exists

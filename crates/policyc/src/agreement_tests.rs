@@ -34,9 +34,9 @@ fn test_file(g: &Spec, lie: bool) -> String {
     for (ti, t) in g.tier_names().iter().enumerate() {
         for roles in g.role_sets() {
             for (p, pid) in g.perms.iter().map(|x| x.id.as_str()).enumerate() {
-                let mut allow = g.allows_any(ti, &roles, p);
+                let mut expect = g.outcome(ti, &roles, p);
                 if lie && !lied {
-                    allow = !allow;
+                    expect = if expect == "allow" { "deny" } else { "allow" };
                     lied = true;
                 }
                 let names: Vec<String> = roles.iter().map(|r| g.role_id(*r)).collect();
@@ -45,7 +45,7 @@ fn test_file(g: &Spec, lie: bool) -> String {
                     "  - {{ roles: [{}], action: {pid}{}, expect: {} }}",
                     names.join(", "),
                     tier(t),
-                    if allow { "allow" } else { "deny" }
+                    expect
                 );
             }
         }
@@ -174,11 +174,47 @@ fn check(g: &Spec) -> Result<(), TestCaseError> {
                     cell
                 );
                 let snap = &snap_tier.roles[&g.role_id(r)];
+                let entry = snap.as_ref().and_then(|m| m.get(g.perms[p].id.as_str()));
                 prop_assert_eq!(
-                    snap.as_ref()
-                        .is_some_and(|m| m.contains_key(g.perms[p].id.as_str())),
+                    entry.is_some_and(|e| e.when.is_empty()),
                     want,
                     "snapshot {}",
+                    cell
+                );
+                // A cell held only under conditions: its ways, from every
+                // assignment of the conditions.
+                let outcome = g.outcome(ti, &[r], p);
+                prop_assert_eq!(
+                    entry.is_some_and(|e| !e.when.is_empty()),
+                    outcome == "conditional",
+                    "snapshot (conditional) {}",
+                    cell
+                );
+                for f in 0..1u64 << g.conditions {
+                    let given: Vec<(String, bool)> = (0..g.conditions)
+                        .map(|i| (format!("c{i}"), f >> i & 1 == 1))
+                        .collect();
+                    let facts = from_source.facts(&given).unwrap();
+                    let o = from_json.outcome(t, &[rid], pid, facts);
+                    prop_assert_eq!(
+                        matches!(o, policy_eval::Outcome::Allow { .. }),
+                        g.allows_under(ti, r, p, f),
+                        "outcome under facts {:b} {}",
+                        f,
+                        cell
+                    );
+                    prop_assert!(
+                        !matches!(o, policy_eval::Outcome::Conditional { .. }),
+                        "every fact given, yet conditional: {}",
+                        cell
+                    );
+                }
+                prop_assert_eq!(
+                    from_yaml
+                        .outcome(t, &[rid], pid, Default::default())
+                        .as_str(),
+                    outcome,
+                    "outcome without facts {}",
                     cell
                 );
             }

@@ -50,20 +50,19 @@ fn ids(v: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Per request line: `(allowed, reasons)` of `query --batch`.
-fn batch(dir: &Path, file: &str) -> Vec<(bool, Value)> {
+/// Per request line: `(decision, reasons)` of `query --batch`.
+fn batch(dir: &Path, file: &str) -> Vec<(String, Value)> {
     let out = policyc(dir, &["query", file, "--batch", "requests.jsonl"]);
     assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| {
             let v: Value = serde_json::from_str(l).unwrap();
-            let allowed = match find(&v, "decision").and_then(Value::as_str) {
-                Some("allow") => true,
-                Some("deny") => false,
+            let decision = match find(&v, "decision").and_then(Value::as_str) {
+                Some(d @ ("allow" | "deny" | "conditional")) => d.to_string(),
                 other => panic!("{other:?} in {l}"),
             };
-            (allowed, find(&v, "reasons").cloned().unwrap())
+            (decision, find(&v, "reasons").cloned().unwrap())
         })
         .collect()
 }
@@ -95,7 +94,7 @@ fn check(g: &Spec) {
                     "{{\"roles\":[{}],\"action\":\"{pid}\"{tier}}}",
                     names.join(",")
                 );
-                expected.push(g.allows_any(ti, &roles, p));
+                expected.push(g.outcome(ti, &roles, p));
             }
         }
     }
@@ -163,10 +162,18 @@ fn check(g: &Spec) {
                         want,
                         "matrix {pid} {t:?} {name}\n{text}"
                     );
-                    let in_snap = snap_roles[name.as_str()]
+                    // A cell held only under conditions is an entry `when …`.
+                    let entry = snap_roles[name.as_str()]
                         .as_mapping()
-                        .is_some_and(|m| m.contains_key(pid));
+                        .and_then(|m| m.get(pid))
+                        .and_then(serde_yaml::Value::as_str);
+                    let in_snap = entry.is_some_and(|e| !e.starts_with("when "));
                     assert_eq!(in_snap, want, "snapshot {pid} {t:?} {name}\n{text}");
+                    assert_eq!(
+                        entry.is_some_and(|e| e.starts_with("when ")),
+                        g.outcome(ti, &[r], p) == "conditional",
+                        "snapshot (conditional) {pid} {t:?} {name}\n{text}"
+                    );
                 }
             }
         }
@@ -192,7 +199,7 @@ fn check(g: &Spec) {
         for r in 0..g.roles.len() {
             for (p, pid) in g.perms.iter().map(|x| x.id.as_str()).enumerate() {
                 let tier = t.as_ref().map_or(String::new(), |t| format!(", tier: {t}"));
-                let expect = if g.allows(ti, r, p) { "allow" } else { "deny" };
+                let expect = g.outcome(ti, &[r], p);
                 let _ = writeln!(
                     tests,
                     "  - {{ roles: [{}], action: {pid}{tier}, expect: {expect} }}",

@@ -151,28 +151,49 @@ impl Policy {
                     .unwrap_or(decision.reasons.len());
                 decision.reasons.splice(at..at, reasons);
             }
-            // Denied because a fact given says a condition fails: said so,
-            // in place of "nothing grants it".
-            Outcome::Deny => {
-                for x in decision.reasons.iter_mut() {
-                    if x.kind != ReasonKind::NotGranted {
-                        continue;
-                    }
-                    let Some(r) = x.role.as_deref().and_then(|n| self.role_id(n)) else {
-                        continue;
-                    };
-                    let failed = self
-                        .conditional_ways(tier, r, perm)
-                        .iter()
-                        .find(|w| w.0 & facts.fails.0 != 0)
-                        .and_then(|w| self.conditional_reason(tier, r, perm, *w, false));
-                    if let Some(mut reason) = failed {
-                        reason.message = wording::condition_failed(&reason.message);
-                        reason.kind = ReasonKind::NotGranted;
-                        *x = reason;
-                    }
-                }
+            Outcome::Deny => {}
+        }
+        // A role denied because a fact given says a condition fails: said
+        // so, in place of "nothing grants it" (whatever the outcome).
+        for x in decision.reasons.iter_mut() {
+            if x.kind != ReasonKind::NotGranted {
+                continue;
             }
+            let Some(r) = x.role.as_deref().and_then(|n| self.role_id(n)) else {
+                continue;
+            };
+            let failed = self
+                .conditional_ways(tier, r, perm)
+                .iter()
+                .find(|w| w.0 & facts.fails.0 != 0)
+                .and_then(|w| self.conditional_reason(tier, r, perm, *w, false));
+            if let Some(mut reason) = failed {
+                reason.message = wording::condition_failed(&reason.message);
+                reason.kind = ReasonKind::NotGranted;
+                *x = reason;
+            }
+        }
+        // The nearest miss names the roles that may use it under these
+        // facts: always, or under conditions the facts meet.
+        let tier_name = self.tier(tier).map(|t| t.id.as_str());
+        let pname = self.permission(perm).map_or("?", |x| x.id.as_str());
+        for x in decision.reasons.iter_mut() {
+            if x.kind != ReasonKind::OtherRoles {
+                continue;
+            }
+            let others: Vec<String> = (0..self.roles().len() as u32)
+                .map(RoleId)
+                .filter(|&r| {
+                    decider.decides(tier, r, perm)
+                        || self
+                            .conditional_ways(tier, r, perm)
+                            .iter()
+                            .any(|w| w.is_subset(facts.holds))
+                })
+                .filter_map(|r| self.role(r).map(|x| x.id.clone()))
+                .collect();
+            x.message = wording::other_roles(&others, pname, tier_name);
+            x.roles = others;
         }
         decision
     }

@@ -272,3 +272,62 @@ fn a_third_of_the_draws_have_levels_and_many_act_across_them() {
     assert!(acting >= n / 10, "{acting} of {n} with `acts as`");
     assert!(mismatched > 0);
 }
+
+/// The draws exercise conditions: about a third declare some, and many of
+/// those write conditional grants (counted on the specs built).
+#[test]
+fn a_third_of_the_draws_have_conditions_and_many_conditional_grants() {
+    let mut runner = TestRunner::deterministic();
+    let n = 1000;
+    let (mut declared, mut conditional, mut conjunctions) = (0, 0, 0);
+    for _ in 0..n {
+        let raw = policy().new_tree(&mut runner).unwrap().current();
+        let spec = build(&raw);
+        declared += usize::from(spec.conditions > 0);
+        let whens: Vec<u64> = spec
+            .roles
+            .iter()
+            .flat_map(|r| r.grants.iter().map(|g| g.when))
+            .collect();
+        conditional += usize::from(whens.iter().any(|w| *w != 0));
+        conjunctions += usize::from(whens.iter().any(|w| w.count_ones() > 1));
+    }
+    eprintln!("of {n}: {declared} with conditions, {conditional} with a conditional grant, {conjunctions} with a conjunction");
+    assert!((250..420).contains(&declared), "{declared} of {n}");
+    assert!(conditional >= n / 10, "{conditional} of {n}");
+    assert!(conjunctions > 0);
+}
+
+/// The reference under facts: a conditional grant holds only when its
+/// conditions do, and passes to children like any grant.
+#[test]
+fn conditional_grants_hold_only_under_their_conditions() {
+    let spec = build(&PolicyRaw {
+        conditions: 2,
+        // `a.view`.
+        perms: vec![(0, GateRaw::None)],
+        roles: vec![
+            RoleRaw {
+                grants: vec![(vec![PatRaw::Exact(0)], GateRaw::None)],
+                grant_when: vec![vec![0, 1]],
+                ..RoleRaw::default()
+            },
+            RoleRaw {
+                parents: vec![0],
+                ..RoleRaw::default()
+            },
+        ],
+        ..PolicyRaw::default()
+    });
+    assert_eq!(
+        spec.text,
+        "condition c0 \"Condition 0\"\ncondition c1 \"Condition 1\"\n\
+         permission a.view \"Perm a.view\"\n\
+         role r0 \"Role 0\" {\n  grants a.view when c0 and c1\n}\n\
+         role r1 \"Role 1\" {\n  inherits r0\n}\n"
+    );
+    assert!(!spec.allows(0, 1, 0));
+    assert!(!spec.allows_under(0, 1, 0, 0b01));
+    assert!(spec.allows_under(0, 1, 0, 0b11));
+    assert_eq!(spec.outcome(0, &[1], 0), "conditional");
+}
