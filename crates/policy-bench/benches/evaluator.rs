@@ -3,14 +3,24 @@
 //! 1,000 roles / 5,000 permissions (with one dimension, and with two:
 //! `generated-1000-editions`, 9 contexts named `enterprise+dedicated` …, and on three levels: `generated-1000-levels`,
 //! organization ▸ team ▸ project with `acts as`, named by full ids such as
-//! `team.r112` and `project.res512.view`)
-//! and 10,000 roles / 50,000 permissions
+//! `team.r112` and `project.res512.view`, and with conditions:
+//! `generated-1000-conditions`, where some grants hold only `when` some
+//! of eight conditions hold) and 10,000 roles / 50,000 permissions
 //! (inheritance depth up to 50; the second for building only, to show it
 //! is linear). The same request mix as the `decision` bench, without the
 //! peer engines, so it builds in a minute. `bare-bitset-by-name` is the
 //! floor the by-name path is held to: a dense precomputed
 //! `tier × role × permission` bitset behind three foldhash maps of the
-//! names, with no error handling:
+//! names, with no error handling.
+//!
+//! On the conditions subject, `conditional/*` decides 64 cells held only
+//! under conditions, each with facts stating its conditions (half of
+//! them all holding: allowed; half with one failing: denied):
+//! `outcome-ids-facts` is `Evaluator::outcome` with ids and facts
+//! resolved once, against `policyc-ids`, the unconditional `decide` by
+//! ids of the same cells (the target: at most 2×); `outcome-by-name-facts`
+//! resolves the names and the facts (`Evaluator::facts`) every time,
+//! against `policyc-by-name`, `decide_by_name` of the same cells:
 //!
 //! ```text
 //! cargo bench -p policy-bench --features bench --bench evaluator -- --warm-up-time 1 --measurement-time 3
@@ -29,7 +39,7 @@ use std::collections::HashMap;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use policy_bench::{generate, Spec};
-use policy_compiler::{PermId, Policy, RoleId, TierId};
+use policy_compiler::{Facts, Outcome, PermId, Policy, RoleId, TierId};
 use policy_eval::Evaluator;
 use policy_syntax::SourceFile;
 
@@ -50,12 +60,14 @@ fn subjects() -> Vec<(&'static str, Policy)> {
     let gen = generate(&Spec::new(1_000, 5_000, 50));
     let gen2d = generate(&Spec::new(1_000, 5_000, 50).with_editions());
     let gen_levels = generate(&Spec::new(1_000, 5_000, 50).with_levels());
+    let gen_conditions = generate(&Spec::new(1_000, 5_000, 50).with_conditions());
     let gen10k = generate(&Spec::new(10_000, 50_000, 50));
     [
         ("humanloop", seed),
         ("generated-1000", gen),
         ("generated-1000-editions", gen2d),
         ("generated-1000-levels", gen_levels),
+        ("generated-1000-conditions", gen_conditions),
         ("generated-10000", gen10k),
     ]
     .into_iter()
@@ -178,6 +190,119 @@ impl Bare {
     }
 }
 
+/// A request on a cell held only under conditions, with facts.
+struct CondReq {
+    req: Req,
+    /// The facts, by condition name, as a request states them.
+    given: Vec<(String, bool)>,
+    /// The same, resolved.
+    facts: Facts,
+    /// Whether the facts meet the cell's conditions.
+    allowed: bool,
+}
+
+/// 64 cells of the last tier held only under conditions, spread over
+/// every such cell of the policy (row by row), alternately with facts
+/// that meet their conditions (every one of the cell's first way holds)
+/// and facts that do not (the same, the last one failing).
+fn conditional_mix(policy: &Policy, eval: &Evaluator) -> Vec<CondReq> {
+    let t = TierId((policy.tier_count() - 1) as u32);
+    let mut cells = Vec::new();
+    for r in 0..policy.roles().len() {
+        for p in 0..policy.permissions().len() {
+            let (ro, pe) = (RoleId(r as u32), PermId(p as u32));
+            if let Some(w) = policy.conditional_ways(t, ro, pe).first() {
+                cells.push((ro, pe, *w));
+            }
+        }
+    }
+    assert!(cells.len() >= 64, "{} conditional cells", cells.len());
+    (0..64usize)
+        .map(|i| {
+            let k = i.wrapping_mul(2_654_435_761) >> 3;
+            let (ro, pe, way) = cells[k % cells.len()];
+            let allowed = i % 2 == 0;
+            let names = policy.condition_names(way);
+            let last = names.len() - 1;
+            let given: Vec<(String, bool)> = names
+                .iter()
+                .enumerate()
+                .map(|(j, n)| (n.to_string(), allowed || j != last))
+                .collect();
+            let facts = eval.facts(&given).unwrap();
+            CondReq {
+                req: Req {
+                    tier: policy.tier_name(t).to_string(),
+                    role: policy.roles()[ro.index()].id.clone(),
+                    perm: policy.permissions()[pe.index()].id.clone(),
+                    ids: (t, ro, pe),
+                },
+                given,
+                facts,
+                allowed,
+            }
+        })
+        .collect()
+}
+
+/// The outcome of `r` by name: tier, role, permission and facts resolved
+/// from their names, then weighed.
+fn outcome_by_name(eval: &Evaluator, r: &CondReq) -> Option<Outcome> {
+    let t = eval.tier_id(&r.req.tier)?;
+    let ro = eval.role_id(&r.req.role)?;
+    let p = eval.perm_id(&r.req.perm)?;
+    let facts = eval.facts(&r.given).ok()?;
+    Some(eval.outcome(t, &[ro], p, facts))
+}
+
+/// `conditional/*` on a policy with conditional grants (see the top).
+fn conditional(c: &mut Criterion, name: &str, policy: &Policy, eval: &Evaluator) {
+    let reqs = conditional_mix(policy, eval);
+    for r in &reqs {
+        let (t, ro, p) = r.req.ids;
+        let expected = if r.allowed {
+            Outcome::Allow {
+                when: policy.conditional_ways(t, ro, p)[0],
+            }
+        } else {
+            Outcome::Deny
+        };
+        assert_eq!(eval.outcome(t, &[ro], p, r.facts), expected);
+        assert_eq!(outcome_by_name(eval, r), Some(expected));
+        assert!(!eval.decide(t, &[ro], p));
+        assert_eq!(
+            eval.decide_by_name(Some(&r.req.tier), &[r.req.role.as_str()], &r.req.perm),
+            Ok(false)
+        );
+    }
+    let i = Cell::new(0usize);
+    let mut g = c.benchmark_group(format!("evaluator/{name}/conditional"));
+    g.bench_function("policyc-ids", |b| {
+        b.iter(|| {
+            let r = cycle(&reqs, &i);
+            let (t, ro, p) = std::hint::black_box(r.req.ids);
+            eval.decide(t, &[ro], p)
+        })
+    });
+    g.bench_function("outcome-ids-facts", |b| {
+        b.iter(|| {
+            let r = cycle(&reqs, &i);
+            let ((t, ro, p), facts) = std::hint::black_box((r.req.ids, r.facts));
+            eval.outcome(t, &[ro], p, facts)
+        })
+    });
+    g.bench_function("policyc-by-name", |b| {
+        b.iter(|| {
+            let r = std::hint::black_box(cycle(&reqs, &i));
+            eval.decide_by_name(Some(&r.req.tier), &[r.req.role.as_str()], &r.req.perm)
+        })
+    });
+    g.bench_function("outcome-by-name-facts", |b| {
+        b.iter(|| outcome_by_name(eval, std::hint::black_box(cycle(&reqs, &i))))
+    });
+    g.finish();
+}
+
 fn cycle<'a, T>(items: &'a [T], i: &Cell<usize>) -> &'a T {
     let k = i.get();
     i.set(k + 1);
@@ -241,6 +366,9 @@ fn evaluator(c: &mut Criterion) {
             b.iter(|| Evaluator::from_policy(std::hint::black_box(&policy)))
         });
         g.finish();
+        if policy.has_conditional() {
+            conditional(c, name, &policy, &eval);
+        }
     }
 }
 

@@ -1,11 +1,12 @@
 //! `policy-bench`: writes generated policies and measures one compilation.
 //!
 //! ```text
-//! policy-bench gen ROLES PERMISSIONS DEPTH [--no-tiers | --editions] [--levels]   # policy text on stdout
+//! policy-bench gen ROLES PERMISSIONS DEPTH [--no-tiers | --editions] [--levels] [--conditions]   # policy text on stdout
 //!   (`--editions`: a second dimension, `edition cloud | server | dedicated`;
-//!    `--levels`: three levels, `scope organization` ▸ `team` ▸ `project`, with `acts as`)
+//!    `--levels`: three levels, `scope organization` ▸ `team` ▸ `project`, with `acts as`;
+//!    `--conditions`: `condition` lines, and some grants `when` they hold)
 //! policy-bench gen --shape SHAPE [N]                       # an adversarial shape (issue 13)
-//! policy-bench mem ROLES PERMISSIONS DEPTH [--no-tiers | --editions] [--levels]   # compile, evaluate: time and peak memory
+//! policy-bench mem ROLES PERMISSIONS DEPTH [--no-tiers | --editions] [--levels] [--conditions]   # compile, evaluate: time and peak memory
 //! policy-bench mem --shape SHAPE [N]
 //! ```
 //!
@@ -27,7 +28,7 @@ use policy_bench::{generate, Shape, Spec};
 use policy_syntax::SourceFile;
 
 const USAGE: &str =
-    "usage: policy-bench gen|mem ROLES PERMISSIONS DEPTH [--no-tiers | --editions] [--levels]
+    "usage: policy-bench gen|mem ROLES PERMISSIONS DEPTH [--no-tiers | --editions] [--levels] [--conditions]
        policy-bench gen|mem --shape chain|all-earlier|inherit-all|typos|wildcards|gated|big [N]";
 
 /// A line of `/proc/self/status`, in KiB (`VmHWM`, `VmRSS`).
@@ -74,13 +75,15 @@ fn parse_input(args: &[String]) -> Option<Input> {
     }
     let num = |i: usize| number(args.get(i)?);
     let mut spec = Spec::new(num(0)?, num(1)?, num(2)?);
-    // At most one of `--no-tiers` and `--editions`, and `--levels` once.
+    // At most one of `--no-tiers` and `--editions`, and `--levels` and
+    // `--conditions` once each.
     let mut tiers_flag = false;
     for flag in args.get(3..)? {
         spec = match flag.as_str() {
             "--no-tiers" if !std::mem::replace(&mut tiers_flag, true) => spec.without_tiers(),
             "--editions" if !std::mem::replace(&mut tiers_flag, true) => spec.with_editions(),
             "--levels" if !spec.levels => spec.with_levels(),
+            "--conditions" if !spec.conditions => spec.with_conditions(),
             _ => return None,
         };
     }
