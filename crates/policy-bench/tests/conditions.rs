@@ -112,6 +112,61 @@ fn thousand_roles_with_conditions() {
     clean(spec.with_levels().with_editions());
 }
 
+/// The evaluator's index of the conditional cells gives the compiler's
+/// outcomes: on every conditional cell and on a spread of others, under
+/// facts that meet, fail or leave out the conditions.
+#[test]
+fn evaluator_outcomes_are_the_compilers() {
+    let spec = Spec::new(1_000, 5_000, 50)
+        .with_conditions()
+        .with_editions();
+    let policy = clean(spec);
+    let eval = Evaluator::from_policy(&policy);
+    let all = |v: bool| {
+        let given: Vec<(&str, bool)> = policy
+            .conditions()
+            .iter()
+            .map(|c| (c.id.as_str(), v))
+            .collect();
+        eval.facts(&given).unwrap()
+    };
+    let some = eval
+        .facts(&[("own", true), ("mfa", false), ("feature.export", true)])
+        .unwrap();
+    let cells: Vec<_> = policy
+        .conditional_cells()
+        .map(|(t, r, p, _)| (t, r, p))
+        .collect();
+    assert!(cells.len() > 1_000, "{}", cells.len());
+    let others = (0..20_000u32).map(|i| {
+        let k = i.wrapping_mul(2_654_435_761);
+        (
+            policy_compiler::TierId(k % policy.tier_count() as u32),
+            policy_compiler::RoleId(k % 1_000),
+            policy_compiler::PermId((k >> 7) % 5_000),
+        )
+    });
+    for (t, r, p) in cells.iter().copied().chain(others) {
+        for facts in [
+            all(true),
+            all(false),
+            some,
+            policy_compiler::Facts::default(),
+        ] {
+            // One role, and two (the next one too).
+            let next = policy_compiler::RoleId((r.0 + 1) % 1_000);
+            for roles in [&[r][..], &[r, next]] {
+                let expected = policy.outcome(eval.decide(t, roles, p), t, roles, p, facts);
+                assert_eq!(
+                    eval.outcome(t, roles, p, facts),
+                    expected,
+                    "{t:?} {roles:?} {p:?}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn ten_thousand_roles_with_conditions() {
     let spec = Spec::new(10_000, 50_000, 50).with_conditions();

@@ -312,6 +312,7 @@ pub(crate) fn build(
         &policy.roles,
         &policy.order,
         |t, r, p| policy.holds_raw(t, r, p),
+        |t, r, p| policy.role_available(r, t) && policy.perm_available(p, t),
     );
     crate::conditional::refine_lints(&policy, lints);
     (policy, sets.too_large)

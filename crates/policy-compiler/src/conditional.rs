@@ -25,12 +25,14 @@ pub(crate) fn add_way(ways: &mut Vec<ConditionSet>, c: ConditionSet) {
 
 impl ConditionalSets {
     /// Computes the conditional sets of `roles` on every context, parents
-    /// first (`order`); `holds_raw` is the unconditional raw set.
+    /// first (`order`); `holds_raw` is the unconditional raw set, and
+    /// `usable` whether a role and a permission both exist on a context.
     pub(crate) fn compute(
         tier_count: usize,
         roles: &[Role],
         order: &[RoleId],
         holds_raw: impl Fn(TierId, RoleId, PermId) -> bool,
+        usable: impl Fn(TierId, RoleId, PermId) -> bool,
     ) -> Self {
         let n = roles.len();
         if !roles
@@ -81,7 +83,25 @@ impl ConditionalSets {
                 }
             }
         }
-        ConditionalSets { slots, n_roles: n }
+        // Flattened: a clone of the policy then copies a few vectors.
+        let mut sets = ConditionalSets {
+            starts: Vec::with_capacity(slots.len() + 1),
+            n_roles: n,
+            ..ConditionalSets::default()
+        };
+        sets.starts.push(0);
+        for (slot, entries) in slots.into_iter().enumerate() {
+            let (tier, role) = (TierId((slot / n) as u32), RoleId((slot % n) as u32));
+            for (perm, ways) in entries {
+                sets.way_starts.push(sets.ways.len());
+                sets.perms.push(perm);
+                sets.usable.push(usable(tier, role, perm));
+                sets.ways.extend(ways);
+            }
+            sets.starts.push(sets.perms.len());
+        }
+        sets.way_starts.push(sets.ways.len());
+        sets
     }
 }
 
@@ -97,8 +117,9 @@ pub(crate) fn refine_lints(policy: &Policy, lints: &mut Vec<policy_syntax::Diagn
     }
     let held: Vec<(TierId, RoleId, PermId)> = policy
         .conditional
-        .entries()
-        .filter(|(t, r, p)| policy.role_available(*r, *t) && policy.perm_available(*p, *t))
+        .all()
+        .filter(|(_, _, _, usable, _)| *usable)
+        .map(|(t, r, p, _, _)| (t, r, p))
         .collect();
     let any_parent_holds = |role: &Role, perm: PermId| {
         role.parents.iter().any(|p| {
@@ -157,10 +178,20 @@ impl Policy {
     /// always allowed or never (the role not available there, the
     /// permission not existing there, or no conditional grant).
     pub fn conditional_ways(&self, tier: TierId, role: RoleId, perm: PermId) -> &[ConditionSet] {
-        if !self.role_available(role, tier) || !self.perm_available(perm, tier) {
-            return &[];
-        }
-        self.conditional.ways(tier, role, perm)
+        self.conditional.usable_ways(tier, role, perm)
+    }
+
+    /// Every cell held under conditions only where its role and its
+    /// permission both exist, with its ways (as
+    /// [`Policy::conditional_ways`] gives them), by context, then role,
+    /// then permission: what an evaluator indexes.
+    pub fn conditional_cells(
+        &self,
+    ) -> impl Iterator<Item = (TierId, RoleId, PermId, &[ConditionSet])> + '_ {
+        self.conditional
+            .all()
+            .filter(|(_, _, _, usable, _)| *usable)
+            .map(|(t, r, p, _, ways)| (t, r, p, ways))
     }
 
     /// The grant behind a way: the nearest role, from `role` up through

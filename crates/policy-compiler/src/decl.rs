@@ -222,42 +222,89 @@ pub struct Condition {
 }
 
 /// What every role holds only under conditions (computed by
-/// `conditional.rs`): the conditional part of its sets.
+/// `conditional.rs`): the conditional part of its sets, flattened (a few
+/// vectors for the whole policy, rather than one per slot and one per
+/// permission held: cloning the policy, as an evaluator does, then
+/// costs a few copies, not one allocation per entry).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ConditionalSets {
-    /// `slots[tier * roles + role]`: the permissions held under conditions
-    /// only, by permission, each with its ways; empty without conditions.
-    pub(crate) slots: Vec<Vec<(PermId, Vec<ConditionSet>)>>,
+    /// `perms[starts[s]..starts[s + 1]]`: the permissions slot `s`
+    /// (`tier × roles + role`) holds under conditions only, sorted; empty
+    /// without conditions.
+    pub(crate) starts: Vec<usize>,
+    /// The permissions of every slot, one after the other.
+    pub(crate) perms: Vec<PermId>,
+    /// `ways[way_starts[i]..way_starts[i + 1]]`: the ways of `perms[i]`
+    /// (one more than `perms`).
+    pub(crate) way_starts: Vec<usize>,
+    /// The ways of every entry, one after the other.
+    pub(crate) ways: Vec<ConditionSet>,
+    /// Whether entry `i`'s role and permission both exist on its tier
+    /// (else no request there is allowed by it).
+    pub(crate) usable: Vec<bool>,
     pub(crate) n_roles: usize,
 }
 
 impl ConditionalSets {
+    /// The entry of `perm` in the slot of `role` on `tier`, if any.
+    fn entry(&self, tier: TierId, role: RoleId, perm: PermId) -> Option<usize> {
+        if role.index() >= self.n_roles {
+            return None;
+        }
+        let slot = tier.index() * self.n_roles + role.index();
+        let (start, end) = (*self.starts.get(slot)?, *self.starts.get(slot + 1)?);
+        let i = self.perms.get(start..end)?.binary_search(&perm).ok()?;
+        Some(start + i)
+    }
+
+    /// The ways of entry `i`.
+    fn entry_ways(&self, i: usize) -> &[ConditionSet] {
+        match (self.way_starts.get(i), self.way_starts.get(i + 1)) {
+            (Some(&a), Some(&b)) => self.ways.get(a..b).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
     /// The ways `role` holds `perm` on `tier` beyond what it always holds.
     pub(crate) fn ways(&self, tier: TierId, role: RoleId, perm: PermId) -> &[ConditionSet] {
-        if role.index() >= self.n_roles {
-            return &[];
-        }
-        let Some(entries) = self.slots.get(tier.index() * self.n_roles + role.index()) else {
-            return &[];
-        };
-        match entries.binary_search_by_key(&perm, |(p, _)| *p) {
-            Ok(i) => entries.get(i).map_or(&[], |(_, w)| w.as_slice()),
-            Err(_) => &[],
+        self.entry(tier, role, perm)
+            .map_or(&[], |i| self.entry_ways(i))
+    }
+
+    /// [`ConditionalSets::ways`] where `role` and `perm` both exist on
+    /// `tier`, else none.
+    pub(crate) fn usable_ways(&self, tier: TierId, role: RoleId, perm: PermId) -> &[ConditionSet] {
+        match self.entry(tier, role, perm) {
+            Some(i) if self.usable.get(i).copied().unwrap_or(false) => self.entry_ways(i),
+            _ => &[],
         }
     }
 
     /// Whether any role holds anything under conditions.
     pub(crate) fn is_empty(&self) -> bool {
-        self.slots.iter().all(Vec::is_empty)
+        self.perms.is_empty()
     }
 
-    /// Every (tier, role, permission) held under conditions.
-    pub(crate) fn entries(&self) -> impl Iterator<Item = (TierId, RoleId, PermId)> + '_ {
+    /// Every (tier, role, permission) held under conditions, with whether
+    /// it is usable and its ways.
+    pub(crate) fn all(
+        &self,
+    ) -> impl Iterator<Item = (TierId, RoleId, PermId, bool, &[ConditionSet])> + '_ {
         let n = self.n_roles.max(1);
-        self.slots.iter().enumerate().flat_map(move |(i, e)| {
-            let (t, r) = (TierId((i / n) as u32), RoleId((i % n) as u32));
-            e.iter().map(move |(p, _)| (t, r, *p))
-        })
+        self.starts
+            .windows(2)
+            .enumerate()
+            .flat_map(move |(slot, w)| {
+                let (t, r) = (TierId((slot / n) as u32), RoleId((slot % n) as u32));
+                let range = match w {
+                    [a, b] => *a..*b,
+                    _ => 0..0,
+                };
+                range.filter_map(move |i| {
+                    let (p, usable) = (*self.perms.get(i)?, *self.usable.get(i)?);
+                    Some((t, r, p, usable, self.entry_ways(i)))
+                })
+            })
     }
 }
 

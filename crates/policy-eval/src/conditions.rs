@@ -2,7 +2,7 @@
 //! `"when": {"own": true}`), resolved against the policy's `condition`
 //! lines, and decisions weighed with them.
 
-use policy_compiler::{Decision, Facts, Outcome, PermId, RoleId, TierId};
+use policy_compiler::{ConditionSet, Decision, Facts, Outcome, PermId, RoleId, TierId};
 
 use crate::error::EvalError;
 use crate::model::Evaluator;
@@ -33,10 +33,40 @@ impl Evaluator {
 
     /// The outcome of a request by ids under `facts`: the decision table
     /// decides what is allowed whatever the facts; what only conditions
-    /// allow is weighed against them ([`policy_compiler::Policy::outcome`]).
+    /// allow is weighed against them, from the evaluator's index of the
+    /// conditional cells (the same as [`policy_compiler::Policy::outcome`]).
+    #[inline(always)]
     pub fn outcome(&self, tier: TierId, roles: &[RoleId], perm: PermId, facts: Facts) -> Outcome {
-        let allowed = self.decide(tier, roles, perm);
-        self.policy.outcome(allowed, tier, roles, perm, facts)
+        if self.decide(tier, roles, perm) {
+            return Outcome::Allow {
+                when: ConditionSet::default(),
+            };
+        }
+        // The usual request, one role, with no way or one: weighed here as
+        // `Outcome::weigh` would (a way allows, or a failing fact denies).
+        if let [role] = roles {
+            match self.conditional.ways(&self.policy, tier, *role, perm) {
+                [] => return Outcome::Deny,
+                [way] if way.is_subset(facts.holds) => return Outcome::Allow { when: *way },
+                [way] if way.0 & facts.fails.0 != 0 => return Outcome::Deny,
+                _ => {}
+            }
+        }
+        self.weigh(tier, roles, perm, facts)
+    }
+
+    /// The outcome of a request the table does not allow: every role's
+    /// ways, weighed ([`Outcome::weigh`]). Kept out of line, so that the
+    /// usual request's path stays short.
+    #[cold]
+    #[inline(never)]
+    fn weigh(&self, tier: TierId, roles: &[RoleId], perm: PermId, facts: Facts) -> Outcome {
+        Outcome::weigh(
+            roles
+                .iter()
+                .map(|&r| self.conditional.ways(&self.policy, tier, r, perm)),
+            facts,
+        )
     }
 
     /// [`Evaluator::explain`] under `facts`: an allow that rests on

@@ -46,6 +46,7 @@
 #![deny(missing_docs)]
 
 mod artifact;
+mod cond_index;
 mod conditions;
 mod error;
 mod explain;

@@ -8,6 +8,7 @@ use policy_compiler::{PermId, PermSets, Policy, RoleId, SetId, TierId};
 use policy_syntax::SourceFile;
 
 use crate::artifact::Artifact;
+use crate::cond_index::ConditionalIndex;
 use crate::error::EvalError;
 use crate::name_index::NameIndex;
 
@@ -67,6 +68,8 @@ pub struct Evaluator {
     /// The same sets as a dense `[tier][role][word]` table, when that costs
     /// at most [`DENSE_MAX_BYTES`]: a decision is then one load.
     pub(crate) dense: Option<Dense>,
+    /// The cells held only under conditions, for [`Evaluator::outcome`].
+    pub(crate) conditional: ConditionalIndex,
     pub(crate) role_index: NameIndex,
     pub(crate) perm_index: NameIndex,
     pub(crate) tier_index: NameIndex,
@@ -136,6 +139,7 @@ impl Evaluator {
         let perm_index = NameIndex::new(policy.permissions().iter().map(|p| p.id.as_str()));
         let tiers: Vec<String> = policy.tiers().iter().map(|t| t.id.clone()).collect();
         let tier_index = NameIndex::new(tiers.iter().map(String::as_str));
+        let conditional = ConditionalIndex::new(&policy);
         Evaluator {
             policy,
             from_artifact,
@@ -146,6 +150,7 @@ impl Evaluator {
             table,
             slots,
             dense,
+            conditional,
             role_index,
             perm_index,
             tier_index,

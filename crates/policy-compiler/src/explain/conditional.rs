@@ -49,6 +49,29 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The outcome of a request the table does not allow, under `facts`,
+    /// from the ways of each of its roles ([`Policy::conditional_ways`]):
+    /// a way whose conditions all hold allows (the first one found); ways
+    /// none of whose conditions fails make it conditional, each reduced
+    /// to what it still needs; otherwise it is denied. The one weighing
+    /// of [`Policy::outcome`] and of an evaluator's own index of the ways.
+    pub fn weigh<'a>(ways: impl IntoIterator<Item = &'a [ConditionSet]>, facts: Facts) -> Outcome {
+        let mut open = Vec::new();
+        for &w in ways.into_iter().flatten() {
+            if w.is_subset(facts.holds) {
+                return Outcome::Allow { when: w };
+            }
+            if w.0 & facts.fails.0 == 0 {
+                crate::conditional::add_way(&mut open, ConditionSet(w.0 & !facts.holds.0));
+            }
+        }
+        if open.is_empty() {
+            Outcome::Deny
+        } else {
+            Outcome::Conditional { ways: open }
+        }
+    }
+
     /// `"allow"`, `"deny"` or `"conditional"`: the JSON word.
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -77,22 +100,10 @@ impl Policy {
                 when: ConditionSet::default(),
             };
         }
-        let mut open = Vec::new();
-        for &r in roles {
-            for &w in self.conditional_ways(tier, r, perm) {
-                if w.is_subset(facts.holds) {
-                    return Outcome::Allow { when: w };
-                }
-                if w.0 & facts.fails.0 == 0 {
-                    crate::conditional::add_way(&mut open, ConditionSet(w.0 & !facts.holds.0));
-                }
-            }
-        }
-        if open.is_empty() {
-            Outcome::Deny
-        } else {
-            Outcome::Conditional { ways: open }
-        }
+        Outcome::weigh(
+            roles.iter().map(|&r| self.conditional_ways(tier, r, perm)),
+            facts,
+        )
     }
 
     /// [`Policy::explain_by`] under `facts`: the verdict of `decider`,
