@@ -2,6 +2,20 @@
 //! `test`, the evaluator) and the labels of failed assertions take their
 //! text from here, so a reason reads the same wherever it is shown.
 
+/// Ways of conditions as words: each way its conditions quoted and joined
+/// by "and", the ways joined by `or` (`` `own` and `x` or when `y` ``).
+fn ways_text(ways: &[Vec<String>], or: &str) -> String {
+    ways.iter()
+        .map(|w| {
+            w.iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        })
+        .collect::<Vec<_>>()
+        .join(or)
+}
+
 fn quoted(items: &[impl AsRef<str>]) -> String {
     items
         .iter()
@@ -241,16 +255,7 @@ pub mod listing {
     /// The mark of an entry held only under conditions in a listing
     /// (`who-can`, `what-can`): "(only when `own` and `x`, or when `y`)".
     pub fn only_when(ways: &[Vec<String>]) -> String {
-        let ways: Vec<String> = ways
-            .iter()
-            .map(|w| {
-                w.iter()
-                    .map(|c| format!("`{c}`"))
-                    .collect::<Vec<_>>()
-                    .join(" and ")
-            })
-            .collect();
-        format!("(only when {})", ways.join(", or when "))
+        format!("(only when {})", super::ways_text(ways, ", or when "))
     }
 
     /// The legend of a role kept but no longer assignable (`matrix`).
@@ -325,19 +330,10 @@ pub mod report {
         let on = tier
             .map(|t| format!(" {}", super::on_tier(t)))
             .unwrap_or_default();
-        let ways: Vec<String> = ways
-            .iter()
-            .map(|w| {
-                w.iter()
-                    .map(|c| format!("`{c}`"))
-                    .collect::<Vec<_>>()
-                    .join(" and ")
-            })
-            .collect();
         format!(
             "conditional: {} can use `{action}`{on} only when {}",
             super::quoted(roles),
-            ways.join(" or when ")
+            super::ways_text(ways, " or when ")
         )
     }
 
