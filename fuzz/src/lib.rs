@@ -70,6 +70,10 @@ pub fn reference_spec(policy: &Policy) -> policy_testkit::Spec {
                     })
                     .collect(),
                 excludes: r.exclusions.iter().map(|e| e.pattern.clone()).collect(),
+                // The table takes an exclusion under conditions as one that
+                // always applies, whatever its `when`: only the table is
+                // compared here (the spec declares no conditions).
+                exclude_when: 0,
                 assignable: r.assignable.map(tiers),
             })
             .collect(),

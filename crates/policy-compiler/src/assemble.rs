@@ -120,10 +120,12 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
         ));
     }
     // Every `when` names declared conditions.
-    let declared = ConditionSet(match conditions.len() {
-        MAX_CONDITIONS => u64::MAX,
-        n => (1u64 << n) - 1,
+    let declared = (0..conditions.len()).fold(ConditionSet::default(), |mut set, i| {
+        set.insert_literal(i, true);
+        set.insert_literal(i, false);
+        set
     });
+    let usable = |when: ConditionSet| when.is_subset(declared) && !when.is_contradictory();
     // Every declaration exists somewhere: source cannot state an empty
     // `on` clause (`P0305`); only `assignable nowhere` is an empty set.
     let in_range = |set: TierSet| set.0 & !all.0 == 0 && !set.is_empty();
@@ -198,7 +200,7 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
                     r.id
                 ));
             }
-            if !g.when.is_subset(declared) {
+            if !usable(g.when) {
                 return err(format!(
                     "a grant of role `{}` depends on a condition that is not declared",
                     r.id
@@ -207,6 +209,12 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
             g.matches = expand(&g.pattern, "grant", &r.id)?;
         }
         for e in &mut r.exclusions {
+            if !usable(e.when) {
+                return err(format!(
+                    "an exclusion of role `{}` depends on a condition that is not declared",
+                    r.id
+                ));
+            }
             e.matches = expand(&e.pattern, "exclusion", &r.id)?;
         }
         // The rule source is held to (`P0307`), by the same function.

@@ -3,23 +3,42 @@
 use policy_syntax::{Code, Counterexample, Diagnostic};
 
 use crate::explain::wording::label;
-use crate::explain::{DenyReason, Step};
+use crate::explain::{DenyReason, Facts, Step};
 use crate::model::*;
 use crate::resolve::{AssertClaim, ResolvedAssert};
 
-/// Adds the derivation of an allowed (tier, role, perm) as labels.
+/// A counterexample: (tier, role, permission, whether it should be
+/// allowed, the role it was compared against for `includes`, the
+/// condition it does without against an `only when`).
+type Violation = (
+    TierId,
+    RoleId,
+    PermId,
+    bool,
+    Option<RoleId>,
+    Option<ConditionSet>,
+);
+
+/// Adds the derivation of an allowed (tier, role, perm) as labels; held
+/// only under conditions, that of a way without the condition `without`
+/// (if given), else the first.
 fn label_derivation(
     policy: &Policy,
     mut d: Diagnostic,
-    t: TierId,
-    r: RoleId,
-    p: PermId,
+    (t, r, p): (TierId, RoleId, PermId),
+    without: Option<ConditionSet>,
 ) -> Diagnostic {
-    // Held only under conditions: the conditional grant of the first way.
+    // Held only under conditions: the conditional grant of that way.
     if !policy.allows(t, r, p) {
-        let way = policy.conditional_ways(t, r, p).first().copied();
-        if let Some((by, g)) = way.and_then(|w| policy.conditional_grant(t, r, p, w)) {
-            let when = policy.condition_names(g.when).join("` and `");
+        let ways = policy.conditional_ways(t, r, p);
+        let way = without
+            .and_then(|l| ways.iter().find(|w| !l.is_subset(**w)))
+            .or(ways.first())
+            .copied();
+        if let Some((w, (by, g))) =
+            way.and_then(|w| Some((w, policy.conditional_grant(t, r, p, w)?)))
+        {
+            let when = policy.condition_names(w).join("` and `");
             return d.secondary(
                 g.span,
                 format!(
@@ -57,8 +76,8 @@ fn label_denial(policy: &Policy, mut d: Diagnostic, t: TierId, r: RoleId, p: Per
     let tier = policy.tier_name(t).to_string();
     // Held only under conditions: "can" asks for it whatever the facts.
     let way = policy.conditional_ways(t, r, p).first().copied();
-    if let Some((_, g)) = way.and_then(|w| policy.conditional_grant(t, r, p, w)) {
-        let when = policy.condition_names(g.when).join("` and `");
+    if let Some((w, (_, g))) = way.and_then(|w| Some((w, policy.conditional_grant(t, r, p, w)?))) {
+        let when = policy.condition_names(w).join("` and `");
         return d.secondary(g.span, format!("granted only when `{when}`"));
     }
     match policy.why_not(t, r, p) {
@@ -235,29 +254,40 @@ pub(crate) fn check(policy: &Policy, asserts: &[ResolvedAssert], diags: &mut Vec
         let on = |t: TierId| tier_name(t).map_or(String::new(), |n| format!(" on `{n}`"));
         // (tier, role, perm, should_be_allowed, the role it was compared
         // against for `includes`)
-        let mut violations: Vec<(TierId, RoleId, PermId, bool, Option<RoleId>)> = Vec::new();
+        let mut violations: Vec<Violation> = Vec::new();
         let all_roles: Vec<RoleId> = (0..policy.roles().len() as u32).map(RoleId).collect();
         // Whether `r` holds `p` on `t` for the claim: under the facts of
         // its `when` (the conditions named hold, the others do not);
         // without one, "can" is "whatever the facts" (held unconditionally)
         // and "cannot" is "never, whatever the facts" (a cell held under
         // any conditions is held).
+        let facts = a.when.map(|w| Facts::exactly(w, policy.conditions().len()));
         let held = |t: TierId, r: RoleId, p: PermId, negative: bool| {
             policy.allows(t, r, p)
-                || match a.when {
-                    Some(w) => policy
-                        .conditional_ways(t, r, p)
-                        .iter()
-                        .any(|c| c.is_subset(w)),
+                || match facts {
+                    Some(f) => policy.conditional_ways(t, r, p).iter().any(|c| f.meet(*c)),
                     None => negative && !policy.conditional_ways(t, r, p).is_empty(),
                 }
+        };
+        // For `only when`: the first condition of the claim's `when` that
+        // the role can do without (allowed when it fails: held always, or
+        // under a way that does not need it).
+        let needless = |t: TierId, r: RoleId, p: PermId| {
+            let when = a.when.filter(|_| a.only)?;
+            let ways = policy.conditional_ways(t, r, p);
+            when.literals()
+                .find(|&(i, h)| {
+                    let l = ConditionSet::literal(i, h);
+                    policy.allows(t, r, p) || ways.iter().any(|w| !l.is_subset(*w))
+                })
+                .map(|(i, h)| ConditionSet::literal(i, h))
         };
         let must_not = |roles: &[RoleId], violations: &mut Vec<_>| {
             for &t in &tiers {
                 for &r in roles {
                     for &p in &a.perms {
                         if held(t, r, p, true) {
-                            violations.push((t, r, p, false, None));
+                            violations.push((t, r, p, false, None, None));
                         }
                     }
                 }
@@ -284,7 +314,9 @@ pub(crate) fn check(policy: &Policy, asserts: &[ResolvedAssert], diags: &mut Vec
                                 continue;
                             }
                             if !held(t, r, p, false) {
-                                violations.push((t, r, p, true, None));
+                                violations.push((t, r, p, true, None, None));
+                            } else if let Some(l) = needless(t, r, p) {
+                                violations.push((t, r, p, false, None, Some(l)));
                             }
                         }
                     }
@@ -299,14 +331,14 @@ pub(crate) fn check(policy: &Policy, asserts: &[ResolvedAssert], diags: &mut Vec
                             }
                             // The first role on the right that holds it.
                             if let Some(&o) = others.iter().find(|&&o| held(t, o, p, false)) {
-                                violations.push((t, r, p, true, Some(o)));
+                                violations.push((t, r, p, true, Some(o), None));
                             }
                         }
                     }
                 }
             }
         }
-        let Some(&(t, r, p, should, compared)) = violations.first() else {
+        let Some(&(t, r, p, should, compared, without)) = violations.first() else {
             continue;
         };
         let verb = if should { "cannot" } else { "can" };
@@ -324,12 +356,24 @@ pub(crate) fn check(policy: &Policy, asserts: &[ResolvedAssert], diags: &mut Vec
         let compared = compared.map_or(String::new(), |other| {
             format!(", which `{}` can", role_name(other))
         });
+        // `only when own`: the condition it can do without.
+        let without_text = |l: Option<ConditionSet>| {
+            let Some((i, holds)) = l.and_then(|l| l.literals().next()) else {
+                return String::new();
+            };
+            let id = policy.conditions().get(i).map_or("?", |c| c.id.as_str());
+            match holds {
+                true => format!(" even without `{id}`"),
+                false => format!(" even when `{id}`"),
+            }
+        };
         let mut d = Diagnostic::new(
             Code::AssertionFailed,
             format!(
-                "assertion failed: `{}` {verb} `{}`{}{compared}{more}",
+                "assertion failed: `{}` {verb} `{}`{}{}{compared}{more}",
                 role_name(r),
                 perm_name(p),
+                without_text(without),
                 on(t)
             ),
         )
@@ -341,7 +385,7 @@ pub(crate) fn check(policy: &Policy, asserts: &[ResolvedAssert], diags: &mut Vec
         d = if should {
             label_denial(policy, d, t, r, p)
         } else {
-            label_derivation(policy, d, t, r, p)
+            label_derivation(policy, d, (t, r, p), without)
         };
         let mut help = if should {
             "grant the permission to the role (or one it inherits), or correct the assertion"
@@ -355,9 +399,15 @@ pub(crate) fn check(policy: &Policy, asserts: &[ResolvedAssert], diags: &mut Vec
                 .iter()
                 .skip(1)
                 .take(NAMED_IN_HELP)
-                .map(|&(t, r, p, should, _)| {
+                .map(|&(t, r, p, should, _, without)| {
                     let verb = if should { "cannot" } else { "can" };
-                    format!("`{}` {verb} `{}`{}", role_name(r), perm_name(p), on(t))
+                    format!(
+                        "`{}` {verb} `{}`{}{}",
+                        role_name(r),
+                        perm_name(p),
+                        without_text(without),
+                        on(t)
+                    )
                 })
                 .collect();
             let rest = total - 1 - named.len();
@@ -373,7 +423,7 @@ pub(crate) fn check(policy: &Policy, asserts: &[ResolvedAssert], diags: &mut Vec
         }
         let counterexamples = violations
             .iter()
-            .map(|&(t, r, p, should, _)| Counterexample {
+            .map(|&(t, r, p, should, _, _)| Counterexample {
                 tier: tier_name(t),
                 role: role_name(r),
                 permission: perm_name(p),

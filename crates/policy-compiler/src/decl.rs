@@ -14,6 +14,8 @@
 use policy_syntax::Span;
 use serde::{Deserialize, Serialize};
 
+pub use crate::condition_set::{ConditionSet, MAX_CONDITIONS};
+
 /// Index of a tier in [`Policy::tiers`], lowest tier first; with several
 /// dimensions, of a context (see [`crate::context`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -166,43 +168,6 @@ pub fn scope_inside(scopes: &[Scope], inner: ScopeId, outer: ScopeId) -> bool {
         }
     }
     false
-}
-
-/// The most conditions a policy may declare: a grant's conditions are a
-/// [`ConditionSet`], a bitmask.
-pub const MAX_CONDITIONS: usize = 64;
-
-/// A set of conditions, as a bitmask over their indices in
-/// [`Policy::conditions`](crate::Policy::conditions): the conditions of a
-/// `when` clause, all of which must hold.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
-#[serde(transparent)]
-pub struct ConditionSet(pub u64);
-
-impl ConditionSet {
-    /// Whether it names no condition (a grant that always holds).
-    pub fn is_empty(&self) -> bool {
-        self.0 == 0
-    }
-
-    /// Adds condition `i` (ignored past [`MAX_CONDITIONS`]).
-    pub fn insert(&mut self, i: usize) {
-        if i < MAX_CONDITIONS {
-            self.0 |= 1u64 << i;
-        }
-    }
-
-    /// Whether every condition of `self` is in `other`.
-    pub fn is_subset(self, other: ConditionSet) -> bool {
-        self.0 & !other.0 == 0
-    }
-
-    /// The conditions' indices, lowest first.
-    pub fn iter(self) -> impl Iterator<Item = usize> {
-        (0..MAX_CONDITIONS).filter(move |i| self.0 & (1u64 << i) != 0)
-    }
 }
 
 /// A declared condition: `condition own "On items they created"`, a named
@@ -440,6 +405,10 @@ pub struct Exclusion {
     /// reasons as a grant's is in derivations).
     #[serde(skip)]
     pub doc: Option<String>,
+    /// The conditions under which it takes the permissions away (empty:
+    /// always); when they do not hold, the role keeps what it inherits.
+    #[serde(default, skip_serializing_if = "ConditionSet::is_empty")]
+    pub when: ConditionSet,
 }
 
 /// An `inherits` edge.

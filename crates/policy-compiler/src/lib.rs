@@ -30,6 +30,7 @@
 
 mod assemble;
 mod assertions;
+mod condition_set;
 mod conditional;
 pub mod context;
 mod decl;

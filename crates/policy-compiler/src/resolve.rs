@@ -425,7 +425,18 @@ impl<'a> Resolver<'a> {
                             });
                         }
                     }
-                    RoleStmt::Excludes { patterns, doc, .. } => {
+                    RoleStmt::Excludes {
+                        patterns,
+                        doc,
+                        when,
+                        ..
+                    } => {
+                        // Under an unknown condition (all bits, see
+                        // `when_set`), it takes away always: fails closed.
+                        let when = match self.when_set(when.as_ref()) {
+                            Some((w, _)) if w.0 != u64::MAX => w,
+                            _ => ConditionSet::default(),
+                        };
                         for p in patterns {
                             let matches = self.resolve_pattern(p);
                             exclusions.push(Exclusion {
@@ -433,6 +444,7 @@ impl<'a> Resolver<'a> {
                                 span: p.span,
                                 matches,
                                 doc: doc.as_ref().map(|d| d.text.clone()),
+                                when,
                             });
                         }
                     }

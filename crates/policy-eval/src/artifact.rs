@@ -55,7 +55,10 @@ use crate::error::EvalError;
 /// Version 9 declares the `conditions` (`condition` lines) and each
 /// conditional grant's `when` (a bitmask over them) and `when_at`; the
 /// content hash covers the levels and conditions too.
-pub const SCHEMA_VERSION: u32 = 9;
+/// Version 10 writes a negated condition (`when not archived`) as bit
+/// `32 + i` of a `when` (so at most 32 conditions), and each exclusion
+/// under conditions' `when`.
+pub const SCHEMA_VERSION: u32 = 10;
 
 /// The whole artifact.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

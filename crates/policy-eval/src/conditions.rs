@@ -47,8 +47,8 @@ impl Evaluator {
         if let [role] = roles {
             match self.conditional.ways(&self.policy, tier, *role, perm) {
                 [] => return Outcome::Deny,
-                [way] if way.is_subset(facts.holds) => return Outcome::Allow { when: *way },
-                [way] if way.0 & facts.fails.0 != 0 => return Outcome::Deny,
+                [way] if facts.meet(*way) => return Outcome::Allow { when: *way },
+                [way] if facts.contradict(*way) => return Outcome::Deny,
                 _ => {}
             }
         }
@@ -87,13 +87,7 @@ impl Evaluator {
     /// Ways as condition ids: each way the list of its conditions.
     pub fn way_names(&self, ways: &[policy_compiler::ConditionSet]) -> Vec<Vec<String>> {
         ways.iter()
-            .map(|w| {
-                self.policy
-                    .condition_names(*w)
-                    .into_iter()
-                    .map(str::to_string)
-                    .collect()
-            })
+            .map(|w| self.policy.condition_names(*w))
             .collect()
     }
 

@@ -178,7 +178,7 @@ fn a_version_3_artifact_is_p0570() {
     assert_eq!(err.code().as_str(), "P0570");
     assert!(
         err.to_string()
-            .contains("artifact schema version 3 is not supported (this policyc reads version 9)"),
+            .contains("artifact schema version 3 is not supported (this policyc reads version 10)"),
         "{err}"
     );
 }
@@ -197,7 +197,7 @@ fn a_version_5_artifact_is_p0570() {
     assert_eq!(err.code().as_str(), "P0570");
     assert!(
         err.to_string()
-            .contains("artifact schema version 5 is not supported (this policyc reads version 9)"),
+            .contains("artifact schema version 5 is not supported (this policyc reads version 10)"),
         "{err}"
     );
 }
@@ -221,7 +221,7 @@ fn a_version_4_artifact_is_p0570() {
     assert_eq!(err.code().as_str(), "P0570");
     assert!(
         err.to_string()
-            .contains("artifact schema version 4 is not supported (this policyc reads version 9)"),
+            .contains("artifact schema version 4 is not supported (this policyc reads version 10)"),
         "{err}"
     );
 }

@@ -137,8 +137,9 @@ enum Want {
     Tiers,
     /// The levels, after `scope NAME "…" in`.
     Scopes,
-    /// The conditions, after `when` (and its `and`).
-    Conditions,
+    /// The conditions, after `when`, its `and` and `not`, with keywords
+    /// (`not`).
+    Conditions(&'static [&'static str]),
     Keywords(&'static [&'static str]),
     RolesAnd(&'static [&'static str]),
     Nothing,
@@ -207,8 +208,11 @@ fn context(text: &str, offset: usize) -> Want {
         Some(Tok::Word("every")) if matches!(prev, Some(Tok::Word("can"))) => {
             Want::Permissions(&[])
         }
-        Some(Tok::Word("when")) => Want::Conditions,
-        Some(Tok::Word("and")) if in_when_clause(&toks) => Want::Conditions,
+        Some(Tok::Word("when")) => Want::Conditions(&["not"]),
+        Some(Tok::Word("and")) if in_when_clause(&toks) => Want::Conditions(&["not"]),
+        Some(Tok::Word("not")) if matches!(prev, Some(Tok::Word("when" | "and"))) => {
+            Want::Conditions(&[])
+        }
         Some(Tok::Word("on" | "and" | "or")) => Want::Tiers,
         Some(Tok::Punct(">=" | "<=" | ">" | "<")) => {
             if matches!(prev, Some(Tok::Word("on" | "and" | "or"))) || !listed {
@@ -249,6 +253,8 @@ fn context(text: &str, offset: usize) -> Want {
         }
         // After a grant's permissions: its `on` clause or its conditions.
         Some(Tok::Word(_)) if in_statement(&toks, "grants") => Want::Keywords(&["on", "when"]),
+        // After an exclusion's permissions: its conditions.
+        Some(Tok::Word(_)) if in_statement(&toks, "excludes") => Want::Keywords(&["when"]),
         // A level's label, then the level it is inside.
         Some(Tok::Str) if last_declaration(&toks) == Some("scope") => Want::Keywords(&["in"]),
         // A permission's label, then its `on` or a context's `label`.
@@ -539,7 +545,7 @@ pub fn complete(analysis: &Analysis, offset: usize) -> Vec<Proposal> {
                 detail: label.clone(),
             })
             .collect(),
-        Want::Conditions => names
+        Want::Conditions(kws) => names
             .conditions
             .iter()
             .map(|(id, label)| Proposal {
@@ -547,6 +553,7 @@ pub fn complete(analysis: &Analysis, offset: usize) -> Vec<Proposal> {
                 kind: ItemKind::Name(NameKind::Condition),
                 detail: label.clone(),
             })
+            .chain(keyword_proposals(kws))
             .collect(),
         Want::Keywords(kws) => keyword_proposals(kws),
         Want::Nothing => Vec::new(),

@@ -246,28 +246,35 @@ fn condition(analysis: &Analysis, name: &str) -> Option<String> {
 "
         );
     }
+    // Each grant and exclusion whose `when` names the condition, as a line.
     let uses: Vec<String> = policy
         .roles()
         .iter()
         .flat_map(|r| {
-            r.grants
+            let grants = r
+                .grants
                 .iter()
-                .filter(move |g| g.when.iter().any(|k| k == i))
-                .map(move |g| {
-                    let when = policy.condition_names(g.when).join("` and `");
-                    format!(
-                        "- `{}` grants `{}` when `{when}` (line {})",
-                        r.id,
-                        g.pattern,
-                        analysis.line_of(g.span.start)
-                    )
-                })
+                .map(|g| ("grants", &g.pattern, g.when, g.span));
+            let exclusions = r
+                .exclusions
+                .iter()
+                .map(|e| ("excludes", &e.pattern, e.when, e.span));
+            grants.chain(exclusions).map(move |line| (r, line))
+        })
+        .filter(|(_, (_, _, when, _))| when.literals().any(|(k, _)| k == i))
+        .map(|(r, (verb, pattern, when, span))| {
+            let when = policy.condition_names(when).join("` and `");
+            format!(
+                "- `{}` {verb} `{pattern}` when `{when}` (line {})",
+                r.id,
+                analysis.line_of(span.start)
+            )
         })
         .collect();
     if uses.is_empty() {
         out.push_str("No grant depends on it.\n");
     } else {
-        out.push_str("Grants that hold only when it holds:\n");
+        out.push_str("Grants and exclusions that depend on it:\n");
         for u in uses.iter().take(MAX_LISTED) {
             let _ = writeln!(out, "{u}");
         }

@@ -191,12 +191,14 @@ pub enum RoleStmt {
         /// The whole statement.
         span: Span,
     },
-    /// `excludes p, q.*`
+    /// `excludes p, q.*`, `excludes p when archived`
     Excludes {
         /// The doc comment on the line before, explaining this exclusion.
         doc: Option<Doc>,
         /// What is taken away from the inherited set.
         patterns: Vec<Pattern>,
+        /// The conditions under which it is taken away (always when absent).
+        when: Option<WhenClause>,
         /// The whole statement.
         span: Span,
     },
@@ -292,6 +294,9 @@ pub struct AssertDecl {
     /// The facts the claim is checked under (`when own`: `own` holds, every
     /// other condition does not); absent: whatever the facts.
     pub when: Option<WhenClause>,
+    /// `only when own`: besides holding under the facts of `when`, the
+    /// claim's permissions are denied whenever one of them fails.
+    pub only_when: bool,
     /// The whole declaration.
     pub span: Span,
 }
@@ -334,9 +339,18 @@ pub struct ConditionDecl {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WhenClause {
     /// The conditions, as written.
-    pub conditions: Vec<Ident>,
+    pub conditions: Vec<CondRef>,
     /// The whole clause.
     pub span: Span,
+}
+
+/// One condition of a `when` clause: `own`, or `not archived`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CondRef {
+    /// The condition's id.
+    pub id: Ident,
+    /// Whether it reads `not id` (the condition must not hold).
+    pub negated: bool,
 }
 
 /// `scope team "Team" in organization`: a level of the product, and the

@@ -112,6 +112,10 @@ codes! {
     DuplicateCondition = "P0216", Error, "duplicate condition";
     /// More conditions than a policy may declare.
     TooManyConditions = "P0217", Error, "too many conditions";
+    /// A `when` clause that names a condition both holding and not.
+    ContradictoryConditions = "P0218", Error, "contradictory conditions";
+    /// `only when` on an assertion other than `R can P`.
+    MisplacedOnlyWhen = "P0219", Error, "`only when` on an assertion other than `can`";
     /// Role inheritance forms a cycle.
     InheritanceCycle = "P0301", Error, "inheritance cycle";
     /// An exclusion that removes nothing the role would otherwise have.

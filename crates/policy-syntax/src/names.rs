@@ -11,7 +11,8 @@
 use std::borrow::Cow;
 
 use crate::ast::{
-    AssertKind, Ident, Item, Pattern, PolicyFile, RoleStmt, ScopeDecl, TierConstraint, TierSelector,
+    AssertKind, Ident, Item, Pattern, PolicyFile, RoleStmt, ScopeDecl, TierConstraint,
+    TierSelector, WhenClause,
 };
 use crate::source::Span;
 
@@ -243,11 +244,12 @@ pub fn item_names<'a>(
                     } => {
                         out.patterns(patterns);
                         out.tiers(tiers);
-                        if let Some(w) = when {
-                            out.idents(NameKind::Condition, &w.conditions);
-                        }
+                        out.when(when.as_ref());
                     }
-                    RoleStmt::Excludes { patterns, .. } => out.patterns(patterns),
+                    RoleStmt::Excludes { patterns, when, .. } => {
+                        out.patterns(patterns);
+                        out.when(when.as_ref());
+                    }
                     RoleStmt::Assignable { tiers, .. } => out.tiers(tiers),
                 }
             }
@@ -271,9 +273,7 @@ pub fn item_names<'a>(
                 }
             }
             out.tiers(&d.tiers);
-            if let Some(w) = &d.when {
-                out.idents(NameKind::Condition, &w.conditions);
-            }
+            out.when(d.when.as_ref());
         }
     }
     out.0.into_iter()
@@ -282,6 +282,12 @@ pub fn item_names<'a>(
 struct Names<'a>(Vec<NameRef<'a>>, Option<&'a str>);
 
 impl<'a> Names<'a> {
+    fn when(&mut self, when: Option<&'a WhenClause>) {
+        for c in when.into_iter().flat_map(|w| &w.conditions) {
+            self.ident(NameKind::Condition, &c.id, false);
+        }
+    }
+
     fn ident(&mut self, kind: NameKind, ident: &'a Ident, declaration: bool) {
         // Tiers, scopes and conditions are global, whichever section names them.
         let section = match kind {

@@ -9,6 +9,7 @@ use crate::diagnostic::Diagnostic;
 use crate::keywords;
 use crate::source::{SourceFile, Span};
 
+mod clauses;
 mod error;
 
 /// The longest line the parser accepts, in bytes.
@@ -285,55 +286,6 @@ impl Builder {
         }
     }
 
-    fn tier_constraint(&self, pair: Pair<'_, Rule>) -> Option<TierConstraint> {
-        let span = self.span(&pair);
-        let mut terms: Vec<TierSelector> = Vec::new();
-        let mut or_at = Vec::new();
-        for p in pair.into_inner() {
-            if p.as_rule() == Rule::kw_or {
-                or_at.push(terms.len());
-            } else {
-                terms.extend(self.tier_term(p));
-            }
-        }
-        if terms.is_empty() || or_at.last().is_some_and(|&k| k >= terms.len()) {
-            return None;
-        }
-        Some(TierConstraint { terms, or_at, span })
-    }
-
-    /// One `and`-joined term of an `on` clause (`None` for the keywords).
-    fn tier_term(&self, sel: Pair<'_, Rule>) -> Option<TierSelector> {
-        Some(match sel.as_rule() {
-            Rule::tier_range => {
-                let mut op = CmpOp::Ge;
-                let mut tier = None;
-                for p in sel.into_inner() {
-                    match p.as_rule() {
-                        Rule::cmp_op => {
-                            op = match p.as_str() {
-                                ">" => CmpOp::Gt,
-                                "<=" => CmpOp::Le,
-                                "<" => CmpOp::Lt,
-                                _ => CmpOp::Ge,
-                            }
-                        }
-                        Rule::ident => tier = Some(self.ident(p)),
-                        _ => {}
-                    }
-                }
-                TierSelector::Range { op, tier: tier? }
-            }
-            Rule::tier_list => TierSelector::List(
-                sel.into_inner()
-                    .filter(|p| p.as_rule() == Rule::ident)
-                    .map(|p| self.ident(p))
-                    .collect(),
-            ),
-            _ => return None,
-        })
-    }
-
     /// Builds a declaration; `doc` is the doc comment just before it, which
     /// the declaration's span then includes.
     fn item(&self, pair: Pair<'_, Rule>, doc: Option<Doc>) -> Option<Item> {
@@ -350,6 +302,7 @@ impl Builder {
         let mut assertion = None;
         let mut stmt_doc = None;
         let mut when = None;
+        let mut only_when = false;
         let (mut first_lt, mut first_bar) = (None, None);
         let mut labels = Vec::new();
         for p in pair.into_inner() {
@@ -361,6 +314,8 @@ impl Builder {
                 Rule::string => label = Some(self.label(p)),
                 Rule::tier_clause => tiers = self.tier_constraint(p),
                 Rule::when_clause => when = Some(self.when_clause(p)),
+                // `only` directly in an assertion: `… only when own`.
+                Rule::kw_only => only_when = true,
                 Rule::label_clause => labels.extend(self.context_label(p)),
                 Rule::doc => stmt_doc = Some(self.doc(p)),
                 Rule::inherits_clause
@@ -421,6 +376,7 @@ impl Builder {
                 kind: assertion?,
                 tiers,
                 when,
+                only_when,
                 span,
             }),
             Rule::offered_decl => Item::Offered(OfferedDecl {
@@ -487,17 +443,6 @@ impl Builder {
         })
     }
 
-    /// Builds a `when` clause.
-    fn when_clause(&self, pair: Pair<'_, Rule>) -> WhenClause {
-        let span = self.span(&pair);
-        let conditions = pair
-            .into_inner()
-            .filter(|c| c.as_rule() == Rule::cond_id)
-            .map(|c| self.ident(c))
-            .collect();
-        WhenClause { conditions, span }
-    }
-
     /// Builds a role statement; `doc` is the doc comment just before it.
     fn role_stmt(&self, pair: Pair<'_, Rule>, doc: Option<Doc>) -> Option<RoleStmt> {
         let span = self.span(&pair);
@@ -530,6 +475,7 @@ impl Builder {
             Rule::excludes_clause => RoleStmt::Excludes {
                 doc,
                 patterns,
+                when,
                 span,
             },
             Rule::assignable_clause => RoleStmt::Assignable { tiers, span },

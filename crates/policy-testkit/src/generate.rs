@@ -63,11 +63,14 @@ pub struct RoleRaw {
     /// `grants` lines: patterns and the line's `on` clause.
     pub grants: Vec<(Vec<PatRaw>, GateRaw)>,
     /// The `when` conditions of each `grants` line, in turn (indices modulo
-    /// [`PolicyRaw::conditions`]; an empty list, or none: the grant always
-    /// holds).
+    /// [`PolicyRaw::conditions`], a third of them negated, `not ci`, see
+    /// [`when_clause`]; an empty list, or none: the grant always holds).
     pub grant_when: Vec<Vec<usize>>,
     /// `excludes` patterns.
     pub excludes: Vec<PatRaw>,
+    /// The `when` conditions of the `excludes` line (as
+    /// [`RoleRaw::grant_when`]; empty: it always takes away).
+    pub exclude_when: Vec<usize>,
     /// An extra `inherits` edge to this role or a later one of its level
     /// (kept only with mistakes): a cycle when that role inherits from
     /// this one.
@@ -330,23 +333,11 @@ impl Builder<'_> {
                 continue;
             }
             let (gtiers, gon) = self.gate(gate);
-            let mut when = 0u64;
-            let mut names: Vec<String> = Vec::new();
             let drawn = rr
                 .grant_when
                 .get(grants.len())
                 .map_or(&[][..], Vec::as_slice);
-            for c in drawn.iter().filter_map(|c| c.checked_rem(raw.conditions)) {
-                if when & (1 << c) == 0 {
-                    when |= 1 << c;
-                    names.push(format!("c{c}"));
-                }
-            }
-            let when_text = if names.is_empty() {
-                String::new()
-            } else {
-                format!(" when {}", names.join(" and "))
-            };
+            let (when, when_text) = when_clause(drawn, raw.conditions);
             let _ = writeln!(self.text, "  grants {}{gon}{when_text}", written.join(", "));
             grants.push(SpecGrant {
                 patterns,
@@ -377,8 +368,9 @@ impl Builder<'_> {
                     })
             })
             .unzip();
+        let (exclude_when, when_text) = when_clause(&rr.exclude_when, raw.conditions);
         if !excludes.is_empty() {
-            let _ = writeln!(self.text, "  excludes {}", written.join(", "));
+            let _ = writeln!(self.text, "  excludes {}{when_text}", written.join(", "));
         }
         self.text.push_str("}\n");
         self.spec.roles.push(SpecRole {
@@ -387,6 +379,7 @@ impl Builder<'_> {
             parents,
             grants,
             excludes,
+            exclude_when,
             assignable,
         });
     }
@@ -484,6 +477,8 @@ fn role() -> impl Strategy<Value = RoleRaw> {
         prop::option::weighted(0.25, gate()),
         // Each grant's conditions: none, often.
         prop::collection::vec(prop::collection::vec(any::<usize>(), 0..3), 0..3),
+        // The `excludes` line's conditions: none, usually.
+        prop_oneof![3 => Just(Vec::new()), 1 => prop::collection::vec(any::<usize>(), 1..3)],
     )
         .prop_map(
             |(
@@ -497,6 +492,7 @@ fn role() -> impl Strategy<Value = RoleRaw> {
                 wrong_level,
                 assignable,
                 grant_when,
+                exclude_when,
             )| {
                 RoleRaw {
                     gate,
@@ -506,6 +502,7 @@ fn role() -> impl Strategy<Value = RoleRaw> {
                     grants,
                     grant_when,
                     excludes,
+                    exclude_when,
                     back_edge,
                     wrong_level,
                     assignable,
@@ -571,6 +568,9 @@ pub fn padded_policy() -> impl Strategy<Value = PolicyRaw> {
         prop::sample::select(vec![0usize, 0, 300, 700]).boxed(),
     )
 }
+
+mod when;
+pub use when::when_clause;
 
 #[cfg(test)]
 mod tests;

@@ -70,7 +70,7 @@ pub struct SpecGrant {
     /// The tiers the line is active on.
     pub tiers: BTreeSet<usize>,
     /// Its `when` conditions, as a bitmask over `c0`, `c1`, … (0: none,
-    /// the grant always holds).
+    /// the grant always holds); bit `32 + i` is `not ci`.
     pub when: u64,
 }
 
@@ -88,9 +88,45 @@ pub struct SpecRole {
     pub grants: Vec<SpecGrant>,
     /// Its `excludes` patterns, in full.
     pub excludes: Vec<String>,
+    /// The `when` conditions of its `excludes` line, as [`SpecGrant::when`]
+    /// (0: it always takes away).
+    pub exclude_when: u64,
     /// The contexts its `assignable on` line selects (`None`: no such
     /// line, assignable wherever available).
     pub assignable: Option<BTreeSet<usize>>,
+}
+
+/// What a reference decision knows of the conditions.
+#[derive(Debug, Clone, Copy)]
+enum Under {
+    /// Nothing: the table's judgement (a grant under conditions does not
+    /// hold, an exclusion under conditions takes away).
+    Table,
+    /// The conditions of the bitmask hold, the others do not.
+    Facts(u64),
+}
+
+impl Under {
+    /// Whether a `when` (bit `i`: `ci`, bit `32 + i`: `not ci`) is met.
+    fn meets(facts: u64, when: u64) -> bool {
+        (when & 0xffff_ffff) & !facts == 0 && (when >> 32) & facts == 0
+    }
+
+    /// Whether a grant under `when` holds.
+    fn grants(self, when: u64) -> bool {
+        match self {
+            Under::Table => when == 0,
+            Under::Facts(f) => Under::meets(f, when),
+        }
+    }
+
+    /// Whether an exclusion under `when` takes away.
+    fn excludes(self, when: u64) -> bool {
+        match self {
+            Under::Table => true,
+            Under::Facts(f) => Under::meets(f, when),
+        }
+    }
 }
 
 /// The name of tier `t`: `t0`, `t1`, …
@@ -232,30 +268,47 @@ impl Spec {
         self.perms.get(p).map_or("", |x| x.id.as_str())
     }
 
-    /// Whether role `r` excludes permission `p`.
+    /// Whether role `r` excludes permission `p` (always, or under
+    /// conditions).
     pub fn excluded(&self, r: usize, p: usize) -> bool {
         let id = self.perm_id(p);
         self.role(r)
             .is_some_and(|role| role.excludes.iter().any(|e| matches_id(e, id)))
     }
 
+    /// Whether role `r`'s exclusion of `p` applies under `under`.
+    fn excluded_under(&self, r: usize, p: usize, under: Under) -> bool {
+        self.excluded(r, p)
+            && self
+                .role(r)
+                .is_some_and(|role| under.excludes(role.exclude_when))
+    }
+
     /// A grant of `r` active on `t` matches `p`; a wildcard grant does not
-    /// cover what the role itself excludes.
+    /// cover what the role itself excludes. Conditions are judged as the
+    /// table judges them, knowing no fact: a grant under conditions does
+    /// not hold, an exclusion under conditions takes away.
     pub fn granted_here(&self, t: usize, r: usize, p: usize) -> bool {
-        self.granted_here_under(t, r, p, 0)
+        self.granted(t, r, p, Under::Table)
     }
 
     /// [`Spec::granted_here`] when the conditions of `facts` (a bitmask)
     /// hold and the others do not: a grant counts when its `when`
-    /// conditions all hold.
+    /// conditions all hold (`not ci`: when `ci` does not), an exclusion
+    /// under conditions takes away when they hold.
     pub fn granted_here_under(&self, t: usize, r: usize, p: usize, facts: u64) -> bool {
+        self.granted(t, r, p, Under::Facts(facts))
+    }
+
+    fn granted(&self, t: usize, r: usize, p: usize, under: Under) -> bool {
         let id = self.perm_id(p);
         self.role(r).is_some_and(|role| {
             role.grants.iter().any(|g| {
                 g.tiers.contains(&t)
-                    && g.when & !facts == 0
+                    && under.grants(g.when)
                     && g.patterns.iter().any(|pat| {
-                        matches_id(pat, id) && (!pat.contains('*') || !self.excluded(r, p))
+                        matches_id(pat, id)
+                            && (!pat.contains('*') || !self.excluded_under(r, p, under))
                     })
             })
         })
@@ -264,29 +317,32 @@ impl Spec {
     /// `p ∈ raw(t, r)`, walking the inheritance graph (a DAG) recursively.
     /// Raw sets pass through roles that are not assignable on `t`.
     pub fn holds_raw(&self, t: usize, r: usize, p: usize) -> bool {
-        self.holds_raw_under(t, r, p, 0)
+        self.holds(t, r, p, Under::Table)
     }
 
     /// [`Spec::holds_raw`] under `facts` (see [`Spec::granted_here_under`]).
     pub fn holds_raw_under(&self, t: usize, r: usize, p: usize, facts: u64) -> bool {
-        self.granted_here_under(t, r, p, facts)
-            || (!self.excluded(r, p)
+        self.holds(t, r, p, Under::Facts(facts))
+    }
+
+    fn holds(&self, t: usize, r: usize, p: usize, under: Under) -> bool {
+        self.granted(t, r, p, under)
+            || (!self.excluded_under(r, p, under)
                 && self.role(r).is_some_and(|role| {
                     role.parents
                         .iter()
-                        .any(|&parent| self.holds_raw_under(t, parent, p, facts))
+                        .any(|&parent| self.holds(t, parent, p, under))
                 }))
     }
 
-    /// The outcome for a user holding `roles` with no fact stated, from
-    /// every assignment of the conditions: `"allow"` when allowed with none
-    /// holding (conditional grants only add), `"conditional"` when some
-    /// assignment allows, else `"deny"`.
+    /// The outcome for a user holding `roles` with no fact stated:
+    /// `"allow"` when the table allows it (no fact known), `"conditional"`
+    /// when some assignment of the conditions allows it, else `"deny"`.
     pub fn outcome(&self, t: usize, roles: &[usize], p: usize) -> &'static str {
         let under = |f: u64| roles.iter().any(|&r| self.allows_under(t, r, p, f));
-        if under(0) {
+        if roles.iter().any(|&r| self.allows(t, r, p)) {
             "allow"
-        } else if (1..1u64 << self.conditions).any(under) {
+        } else if (0..1u64 << self.conditions).any(under) {
             "conditional"
         } else {
             "deny"

@@ -193,7 +193,7 @@ fn artifact_is_proportional_to_a_wildcard_heavy_policy() {
         artifact.len(),
         text.len()
     );
-    assert!(artifact.contains("\"schema_version\": 9"));
+    assert!(artifact.contains("\"schema_version\": 10"));
     let out = run(
         tmp.path(),
         &[

@@ -251,7 +251,7 @@ fn compile_json_and_yaml_are_deterministic() {
     let yaml: serde_json::Value =
         serde_yaml::from_slice(&std::fs::read(sb.path("humanloop.yaml")).unwrap()).unwrap();
     assert_eq!(json, yaml);
-    assert_eq!(json["schema_version"], 9);
+    assert_eq!(json["schema_version"], 10);
     assert_eq!(json["content_hash"], yaml["content_hash"]);
     // Nothing but the outputs was left behind (no temporary files).
     assert_eq!(
@@ -342,7 +342,7 @@ fn explain_unknown_code_is_a_usage_error_with_a_suggestion() {
     assert!(out.stdout.is_empty());
     assert!(stderr(&out).contains("known codes: P0101"));
 
-    let out = sb.snapshot("explain_p0219", &["explain", "P0219"]);
+    let out = sb.snapshot("explain_p0299", &["explain", "P0299"]);
     assert_eq!(exit_code(&out), 2);
     assert!(stderr(&out).contains("did you mean `P0209`?"));
 }

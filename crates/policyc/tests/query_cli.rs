@@ -393,7 +393,7 @@ fn exit_codes_for_errors() {
         let out = sb.run(args);
         assert_eq!(code(&out), 2, "{args:?}\n{}", transcript(&out));
     }
-    std::fs::write(sb.path("bad.json"), "{\"schema_version\": 9}").unwrap();
+    std::fs::write(sb.path("bad.json"), "{\"schema_version\": 10}").unwrap();
     let out = sb.run(&["query", "bad.json", "--role", "a", "--action", "b"]);
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("P0507"), "{}", transcript(&out));

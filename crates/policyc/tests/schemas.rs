@@ -153,7 +153,7 @@ fn a_tierless_artifact_validates_and_a_broken_one_does_not() {
     let v = validator("compiled-policy.schema.json");
     let doc: Value = serde_json::from_str(&compile(&p, "json")).unwrap();
     assert_eq!(errors(&v, &doc), Vec::<String>::new());
-    assert_eq!(doc["schema_version"], json!(9));
+    assert_eq!(doc["schema_version"], json!(10));
     assert_eq!(
         doc["tier_sets"],
         json!([[""]]),

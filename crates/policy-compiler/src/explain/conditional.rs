@@ -5,27 +5,54 @@
 use super::{wording, Decider, Decision, Reason, ReasonKind};
 use crate::model::{ConditionSet, PermId, Policy, RoleId, TierId};
 
-/// What a request states about the policy's conditions: those that hold
-/// and those that do not. A condition in neither is unknown.
+/// What a request states about the policy's conditions, as the literals
+/// of [`ConditionSet`] it makes true (`met`: `own` when own holds, `not
+/// archived` when archived does not) and false (`broken`). A condition
+/// stated neither way is unknown.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Facts {
-    /// The conditions that hold.
-    pub holds: ConditionSet,
-    /// The conditions that do not hold.
-    pub fails: ConditionSet,
+    /// The literals the facts make true.
+    pub met: ConditionSet,
+    /// The literals the facts make false.
+    pub broken: ConditionSet,
 }
 
 impl Facts {
     /// States that condition `i` holds (`true`) or not; the last word wins.
     pub fn set(&mut self, i: usize, value: bool) {
-        let bit = ConditionSet(1u64.checked_shl(i as u32).unwrap_or(0));
-        if value {
-            self.holds.0 |= bit.0;
-            self.fails.0 &= !bit.0;
-        } else {
-            self.fails.0 |= bit.0;
-            self.holds.0 &= !bit.0;
+        let (yes, no) = (
+            ConditionSet::literal(i, value),
+            ConditionSet::literal(i, !value),
+        );
+        self.met.0 = (self.met.0 & !no.0) | yes.0;
+        self.broken.0 = (self.broken.0 & !yes.0) | no.0;
+    }
+
+    /// The facts of an assertion's `when`: each of the first `count`
+    /// conditions holds if `set` says it holds, and does not otherwise.
+    pub fn exactly(set: ConditionSet, count: usize) -> Facts {
+        let mut facts = Facts::default();
+        for i in 0..count {
+            facts.set(i, ConditionSet::literal(i, true).is_subset(set));
         }
+        facts
+    }
+
+    /// Whether the facts meet every literal of `way`.
+    #[inline]
+    pub fn meet(self, way: ConditionSet) -> bool {
+        way.is_subset(self.met)
+    }
+
+    /// Whether the facts break a literal of `way` (it cannot hold).
+    #[inline]
+    pub fn contradict(self, way: ConditionSet) -> bool {
+        way.0 & self.broken.0 != 0
+    }
+
+    /// What `way` still needs once the facts are known.
+    pub fn rest(self, way: ConditionSet) -> ConditionSet {
+        ConditionSet(way.0 & !self.met.0)
     }
 }
 
@@ -58,11 +85,11 @@ impl Outcome {
     pub fn weigh<'a>(ways: impl IntoIterator<Item = &'a [ConditionSet]>, facts: Facts) -> Outcome {
         let mut open = Vec::new();
         for &w in ways.into_iter().flatten() {
-            if w.is_subset(facts.holds) {
+            if facts.meet(w) {
                 return Outcome::Allow { when: w };
             }
-            if w.0 & facts.fails.0 == 0 {
-                crate::conditional::add_way(&mut open, ConditionSet(w.0 & !facts.holds.0));
+            if !facts.contradict(w) {
+                crate::conditional::add_way(&mut open, facts.rest(w));
             }
         }
         if open.is_empty() {
@@ -123,12 +150,7 @@ impl Policy {
         if decision.allowed || !self.has_conditional() {
             return decision;
         }
-        let names = |set: ConditionSet| -> Vec<String> {
-            self.condition_names(set)
-                .into_iter()
-                .map(str::to_string)
-                .collect()
-        };
+        let names = |set: ConditionSet| self.condition_names(set);
         match self.outcome(false, tier, roles, perm, facts) {
             Outcome::Allow { when } => {
                 decision.allowed = true;
@@ -144,7 +166,7 @@ impl Policy {
                 let mut reasons: Vec<Reason> = Vec::new();
                 for &r in roles {
                     for &w in self.conditional_ways(tier, r, perm) {
-                        if w.0 & facts.fails.0 == 0 {
+                        if !facts.contradict(w) {
                             reasons.extend(self.conditional_reason(tier, r, perm, w, false));
                         }
                     }
@@ -176,7 +198,7 @@ impl Policy {
             let failed = self
                 .conditional_ways(tier, r, perm)
                 .iter()
-                .find(|w| w.0 & facts.fails.0 != 0)
+                .find(|w| facts.contradict(**w))
                 .and_then(|w| self.conditional_reason(tier, r, perm, *w, false));
             if let Some(mut reason) = failed {
                 reason.message = wording::condition_failed(&reason.message);
@@ -199,7 +221,7 @@ impl Policy {
                         || self
                             .conditional_ways(tier, r, perm)
                             .iter()
-                            .any(|w| w.is_subset(facts.holds))
+                            .any(|w| facts.meet(*w))
                 })
                 .filter_map(|r| self.role(r).map(|x| x.id.clone()))
                 .collect();
@@ -220,15 +242,20 @@ impl Policy {
         allowed: bool,
     ) -> Option<Reason> {
         let (by, grant) = self.conditional_grant(tier, role, perm, way)?;
-        let conditions: Vec<(&str, &str)> = way
-            .iter()
-            .filter_map(|i| self.conditions().get(i))
-            .map(|c| (c.id.as_str(), c.label.as_str()))
+        let conditions: Vec<(String, &str)> = way
+            .literals()
+            .filter_map(|(i, holds)| {
+                let c = self.conditions().get(i)?;
+                Some((
+                    crate::condition_set::literal_name(&c.id, holds),
+                    c.label.as_str(),
+                ))
+            })
             .collect();
         let rname = self.role(role).map_or("?", |x| x.id.as_str());
         let by_name = self.role(by).map_or("?", |x| x.id.as_str());
         let pname = self.permission(perm).map_or("?", |x| x.id.as_str());
-        let message = wording::conditional(
+        let mut message = wording::conditional(
             rname,
             (by != role).then_some(by_name),
             &grant.pattern,
@@ -236,10 +263,18 @@ impl Policy {
             &conditions,
             allowed,
         );
+        for (r, e) in self.conditional_exclusions(role, perm, way) {
+            message.push_str(&wording::unless(
+                &self.condition_names(e.when),
+                (r != role).then(|| self.role(r).map_or("?", |x| x.id.as_str())),
+                &e.pattern,
+                e.doc.as_deref(),
+            ));
+        }
         // The grant line's doc comment, else the conditions' own.
         let docs: Vec<&str> = way
-            .iter()
-            .filter_map(|i| self.conditions().get(i)?.description.as_deref())
+            .literals()
+            .filter_map(|(i, _)| self.conditions().get(i)?.description.as_deref())
             .collect();
         let doc = grant
             .doc

@@ -196,10 +196,14 @@ impl Policy {
                 let exclusion = self.exclusion_of(*by, perm);
                 let pattern = exclusion.map_or(pname, |e| &e.pattern);
                 let doc = exclusion.and_then(|e| e.doc.as_deref());
+                let when = exclusion.map_or(Vec::new(), |e| self.condition_names(e.when));
                 let by_name = (*by != role).then(|| self.role(*by).map_or("?", |x| x.id.as_str()));
                 Reason::about(
                     ReasonKind::Excluded,
-                    wording::with_doc(wording::excluded(rname, by_name, pname, pattern), doc),
+                    wording::with_doc(
+                        wording::excluded(rname, by_name, pname, pattern, &when),
+                        doc,
+                    ),
                     rname,
                     Some(self.location(*span)),
                 )

@@ -52,12 +52,17 @@ pub fn conditional(
     by: Option<&str>,
     pattern: &str,
     perm: &str,
-    conditions: &[(&str, &str)],
+    conditions: &[(String, &str)],
     allowed: bool,
 ) -> String {
+    // A negated condition is named without its label (which says what
+    // holds): "`not archived`".
     let when: Vec<String> = conditions
         .iter()
-        .map(|(id, label)| format!("`{id}` ({label})"))
+        .map(|(id, label)| match id.starts_with("not ") {
+            true => format!("`{id}`"),
+            false => format!("`{id}` ({label})"),
+        })
         .collect();
     let grant = match (by, pattern == perm) {
         (None, true) => String::new(),
@@ -70,6 +75,16 @@ pub fn conditional(
         "`{role}` {verb} `{perm}` when {}{grant}",
         when.join(" and ")
     )
+}
+
+/// The exclusion under conditions behind a way, after the grant:
+/// ", unless `archived` (`excludes items.delete when archived`)", naming
+/// the role (`by`) when it is not the one asked about.
+pub fn unless(when: &[String], by: Option<&str>, pattern: &str, doc: Option<&str>) -> String {
+    let when = when.join(" and ");
+    let whose = by.map(|b| format!("`{b}`'s ")).unwrap_or_default();
+    let line = with_doc(format!("`excludes {pattern} when {when}`"), doc);
+    format!(", unless `{when}` ({whose}{line})")
 }
 
 /// A conditional grant whose conditions the facts say do not all hold.
@@ -122,13 +137,23 @@ pub fn permission_unavailable(perm: &str, tier: &str) -> String {
 }
 
 /// `role` loses `perm` to an exclusion: its own (`by` is `None`) or an
-/// ancestor's; `pattern` is the exclusion as written.
-pub fn excluded(role: &str, by: Option<&str>, perm: &str, pattern: &str) -> String {
-    let how = if pattern == perm {
+/// ancestor's; `pattern` is the exclusion as written, `when` its
+/// conditions (`excludes items.delete when archived`).
+pub fn excluded(
+    role: &str,
+    by: Option<&str>,
+    perm: &str,
+    pattern: &str,
+    when: &[String],
+) -> String {
+    let mut how = if pattern == perm {
         String::new()
     } else {
         format!(" through `{pattern}`")
     };
+    if !when.is_empty() {
+        how.push_str(&format!(" when `{}`", when.join("` and `")));
+    }
     match by {
         None => format!("role `{role}` excludes `{perm}`{how}"),
         Some(by) => format!("role `{role}` inherits from `{by}`, which excludes `{perm}`{how}"),

@@ -4,7 +4,7 @@
 use std::cell::OnceCell;
 use std::collections::HashMap;
 
-use policy_syntax::{Ident, Item, NameKind, PolicyFile, Span, Suggester};
+use policy_syntax::{Code, Ident, Item, NameKind, PolicyFile, Span, Suggester};
 
 use super::Resolver;
 use crate::model::*;
@@ -18,6 +18,9 @@ pub(crate) struct ResolvedAssert {
     /// The facts the claim is checked under (`when`): these conditions
     /// hold and the others do not; `None`: whatever the facts.
     pub when: Option<ConditionSet>,
+    /// `only when`: the permissions are also denied whenever one of the
+    /// conditions of `when` fails.
+    pub only: bool,
     pub span: Span,
     /// Where the pattern is written.
     pub pattern_span: Span,
@@ -87,6 +90,21 @@ impl Resolver<'_> {
             self.enter_section(section);
             let tiers = self.tier_set(a.tiers.as_ref(), || "this assertion".to_string());
             let when = self.when_set(a.when.as_ref()).map(|(w, _)| w);
+            if a.only_when && !matches!(&a.kind, AssertKind::Can { negated: false, .. }) {
+                let at = a.when.as_ref().map_or(a.span, |w| w.span);
+                let d = self
+                    .diag(
+                        Code::MisplacedOnlyWhen,
+                        "`only when` belongs to an assertion that a role can use a permission"
+                            .to_string(),
+                    )
+                    .primary(at, "says which conditions a `can` needs")
+                    .help(
+                        "write `assert ROLE can PERMISSION only when CONDITION`; for the others, use `when`",
+                    );
+                self.diags.push(d);
+                continue;
+            }
             let (claim, pattern) = match &a.kind {
                 AssertKind::Only { roles, pattern } => {
                     let Some(ids) = self.lookup_roles(roles, index, &names) else {
@@ -118,6 +136,7 @@ impl Resolver<'_> {
                         perms: (0..self.permissions.len() as u32).map(PermId).collect(),
                         tiers,
                         when,
+                        only: false,
                         span: a.span,
                         pattern_span: first_other.span,
                         suggestion: None,
@@ -169,6 +188,7 @@ impl Resolver<'_> {
                 perms,
                 tiers,
                 when,
+                only: a.only_when,
                 span: a.span,
                 pattern_span: pattern.span,
                 suggestion,

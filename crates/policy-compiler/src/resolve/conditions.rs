@@ -1,6 +1,9 @@
 //! Conditions (`condition own "…"`) and the `when` clauses of grants:
 //! duplicates (`P0216`), more than [`MAX_CONDITIONS`] (`P0217`), and
-//! unknown names with a did-you-mean (`P0215`).
+//! unknown names with a did-you-mean (`P0215`), a clause naming a
+//! condition and its negation (`P0218`).
+
+use std::collections::HashMap;
 
 use policy_syntax::{Code, Item, PolicyFile, Span, Suggester, WhenClause};
 
@@ -56,12 +59,13 @@ impl Resolver<'_> {
 
     /// `P0319`: conditions no `when` clause names.
     pub(super) fn unused_conditions(&mut self, roles: &[Role]) {
-        let used = roles
-            .iter()
-            .flat_map(|r| r.grants.iter())
-            .fold(0u64, |acc, g| acc | g.when.0);
+        let used = roles.iter().fold(ConditionSet::default(), |acc, r| {
+            let grants = r.grants.iter().map(|g| g.when);
+            let exclusions = r.exclusions.iter().map(|e| e.when);
+            grants.chain(exclusions).fold(acc, ConditionSet::union)
+        });
         for (i, c) in self.conditions.clone().iter().enumerate() {
-            if used & (1u64 << i) != 0 {
+            if used.literals().any(|(j, _)| j == i) {
                 continue;
             }
             let d = self
@@ -87,8 +91,9 @@ impl Resolver<'_> {
         let mut set = ConditionSet::default();
         let mut unknown = false;
         for c in &w.conditions {
+            let (c, holds) = (&c.id, !c.negated);
             match self.condition_index.get(&c.name) {
-                Some(&i) => set.insert(i),
+                Some(&i) => set.insert_literal(i, holds),
                 None => {
                     unknown = true;
                     let suggestion =
@@ -115,6 +120,30 @@ impl Resolver<'_> {
                     self.diags.push(d);
                 }
             }
+        }
+        // `when own and not own`: met by no request.
+        if set.is_contradictory() && !unknown {
+            let mut seen: HashMap<&str, Span> = HashMap::new();
+            for c in &w.conditions {
+                let Some(&first) = seen.get(c.id.name.as_str()) else {
+                    seen.insert(&c.id.name, c.id.span);
+                    continue;
+                };
+                let d = self
+                    .diag(
+                        Code::ContradictoryConditions,
+                        format!(
+                            "`{0}` and `not {0}` cannot both hold: this clause is met by no request",
+                            c.id.name
+                        ),
+                    )
+                    .primary(c.id.span, "contradicts the other")
+                    .secondary(first, "named here")
+                    .help("keep one of the two; to cover both cases, write two lines");
+                self.diags.push(d);
+                break;
+            }
+            unknown = true;
         }
         // An unknown condition: the grant is kept under a condition no
         // request can meet (all bits), so it never allows.

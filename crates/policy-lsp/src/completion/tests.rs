@@ -65,11 +65,27 @@ fn contexts() {
         "condition own \"Own\"\ncondition setting.public \"Public\"\npermission a.b \"A\"\n";
     assert_eq!(
         labels(&format!("{conds}role x \"X\" {{ grants a.b when ")),
-        ["own", "setting.public"]
+        ["own", "setting.public", "not"]
     );
     assert_eq!(
         labels(&format!("{conds}role x \"X\" {{ grants a.b when own and ")),
+        ["own", "setting.public", "not"]
+    );
+    assert_eq!(
+        labels(&format!(
+            "{conds}role x \"X\" {{ grants a.b when own and not "
+        )),
         ["own", "setting.public"]
+    );
+    assert_eq!(
+        labels(&format!(
+            "{conds}role x \"X\" {{ excludes a.b when not own "
+        )),
+        ["and"]
+    );
+    assert_eq!(
+        labels(&format!("{conds}role x \"X\" {{ excludes a.b ")),
+        ["when"]
     );
     assert_eq!(
         labels(&format!("{conds}role x \"X\" {{ grants a.b when own ")),

@@ -280,6 +280,7 @@ fn a_third_of_the_draws_have_conditions_and_many_conditional_grants() {
     let mut runner = TestRunner::deterministic();
     let n = 1000;
     let (mut declared, mut conditional, mut conjunctions) = (0, 0, 0);
+    let (mut negated, mut excluding) = (0, 0);
     for _ in 0..n {
         let raw = policy().new_tree(&mut runner).unwrap().current();
         let spec = build(&raw);
@@ -291,11 +292,22 @@ fn a_third_of_the_draws_have_conditions_and_many_conditional_grants() {
             .collect();
         conditional += usize::from(whens.iter().any(|w| *w != 0));
         conjunctions += usize::from(whens.iter().any(|w| w.count_ones() > 1));
+        negated += usize::from(whens.iter().any(|w| w >> 32 != 0));
+        excluding += usize::from(
+            spec.roles
+                .iter()
+                .any(|r| r.exclude_when != 0 && !r.excludes.is_empty()),
+        );
     }
-    eprintln!("of {n}: {declared} with conditions, {conditional} with a conditional grant, {conjunctions} with a conjunction");
+    eprintln!("of {n}: {declared} with conditions, {conditional} with a conditional grant, {conjunctions} with a conjunction, {negated} with `not`, {excluding} with a conditional exclusion");
     assert!((250..420).contains(&declared), "{declared} of {n}");
     assert!(conditional >= n / 10, "{conditional} of {n}");
     assert!(conjunctions > 0);
+    assert!(negated >= n / 20, "{negated} of {n} with `not`");
+    assert!(
+        excluding >= n / 20,
+        "{excluding} of {n} with a conditional exclusion"
+    );
 }
 
 /// The reference under facts: a conditional grant holds only when its
@@ -330,4 +342,51 @@ fn conditional_grants_hold_only_under_their_conditions() {
     assert!(!spec.allows_under(0, 1, 0, 0b01));
     assert!(spec.allows_under(0, 1, 0, 0b11));
     assert_eq!(spec.outcome(0, &[1], 0), "conditional");
+}
+
+/// The reference with `not` and an exclusion under conditions: `r1`
+/// inherits `a.view` and `a.del` from `r0` but gives up `a.del` when `c0`
+/// holds, so it holds `a.del` when `not c0`; `r0` holds `a.view` when
+/// `not c1`.
+#[test]
+fn negated_conditions_and_exclusions_under_conditions() {
+    let spec = build(&PolicyRaw {
+        conditions: 2,
+        // `a.view`, `a.del`.
+        perms: vec![(0, GateRaw::None), (2, GateRaw::None)],
+        roles: vec![
+            RoleRaw {
+                grants: vec![
+                    (vec![PatRaw::Exact(1)], GateRaw::None),
+                    (vec![PatRaw::Exact(0)], GateRaw::None),
+                ],
+                // `not c1` (5 = 2 × 2 + 1: negated, condition 1).
+                grant_when: vec![vec![], vec![5]],
+                ..RoleRaw::default()
+            },
+            RoleRaw {
+                parents: vec![0],
+                excludes: vec![PatRaw::Exact(1)],
+                exclude_when: vec![0],
+                ..RoleRaw::default()
+            },
+        ],
+        ..PolicyRaw::default()
+    });
+    assert!(
+        spec.text.contains("  grants a.view when not c1\n")
+            && spec.text.contains("  excludes a.del when c0\n"),
+        "{}",
+        spec.text
+    );
+    // `a.del` (1): r0 always; r1 only when c0 does not hold.
+    assert!(spec.allows(0, 0, 1));
+    assert!(!spec.allows(0, 1, 1));
+    assert!(spec.allows_under(0, 1, 1, 0b00));
+    assert!(!spec.allows_under(0, 1, 1, 0b01));
+    assert_eq!(spec.outcome(0, &[1], 1), "conditional");
+    // `a.view` (0): when c1 does not hold.
+    assert!(spec.allows_under(0, 1, 0, 0b01));
+    assert!(!spec.allows_under(0, 1, 0, 0b10));
+    assert_eq!(spec.outcome(0, &[0], 0), "conditional");
 }

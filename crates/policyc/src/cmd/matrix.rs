@@ -303,16 +303,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
                         let w = ways_of(ways, i, r)?;
                         Some(JsonConditional {
                             role: policy.role(RoleId(r as u32))?.id.clone(),
-                            when: w
-                                .iter()
-                                .map(|c| {
-                                    policy
-                                        .condition_names(*c)
-                                        .into_iter()
-                                        .map(str::to_string)
-                                        .collect()
-                                })
-                                .collect(),
+                            when: w.iter().map(|c| policy.condition_names(*c)).collect(),
                         })
                     })
                     .collect(),
@@ -514,10 +505,9 @@ fn markdown_table(
         .fold(0u64, |acc, (_, _, w)| w.iter().fold(acc, |a, c| a | c.0));
     if named != 0 {
         out.push('\n');
-        for c in ConditionSet(named)
-            .iter()
-            .filter_map(|i| policy.conditions().get(i))
-        {
+        let indices: std::collections::BTreeSet<usize> =
+            ConditionSet(named).literals().map(|(i, _)| i).collect();
+        for c in indices.iter().filter_map(|&i| policy.conditions().get(i)) {
             let _ = writeln!(out, "- `{}`: {}", c.id, md_cell(&c.label));
         }
     }
