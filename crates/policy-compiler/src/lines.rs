@@ -24,6 +24,18 @@ pub struct LineTable {
     /// `extra[i]`: the extra bytes (beyond one per character) of the wide
     /// characters before `wide[i]`; one more entry, the total.
     extra: Vec<usize>,
+    /// The files of a project source: each one's name and the byte offset
+    /// it starts at, ascending from 0 (empty for one file).
+    files: Vec<FileStart>,
+}
+
+/// Where a file of a project starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileStart {
+    /// Its display name.
+    pub name: String,
+    /// The byte offset of its first character in the project's text.
+    pub start: usize,
 }
 
 /// The serialized form of a [`LineTable`].
@@ -33,6 +45,9 @@ struct LineTableRepr {
     line_lengths: Vec<usize>,
     /// `[offset, extra bytes]` of every character of more than one byte.
     wide_chars: Vec<(usize, usize)>,
+    /// The files of a project, each with the offset it starts at.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    files: Vec<FileStart>,
 }
 
 impl LineTable {
@@ -44,14 +59,27 @@ impl LineTable {
             .char_indices()
             .filter(|(_, c)| c.len_utf8() > 1)
             .map(|(i, c)| (i, c.len_utf8() - 1));
-        Self::from_parts(starts, wide)
+        let files = source
+            .parts()
+            .iter()
+            .map(|p| FileStart {
+                name: p.name.to_string(),
+                start: p.start,
+            })
+            .collect();
+        Self::from_parts(starts, wide, files)
     }
 
-    fn from_parts(starts: Vec<usize>, wide: impl Iterator<Item = (usize, usize)>) -> Self {
+    fn from_parts(
+        starts: Vec<usize>,
+        wide: impl Iterator<Item = (usize, usize)>,
+        files: Vec<FileStart>,
+    ) -> Self {
         let mut table = LineTable {
             starts,
             wide: Vec::new(),
             extra: vec![0],
+            files,
         };
         let mut sum = 0usize;
         for (at, more) in wide {
@@ -75,10 +103,27 @@ impl LineTable {
         };
         let bytes = offset.saturating_sub(line_start);
         let extra = extra_before(offset).saturating_sub(extra_before(line_start));
+        // In a project, counted from the first line of the offset's file.
+        let first = self
+            .file_at(offset)
+            .map_or(1, |f| self.starts.partition_point(|&s| s <= f.start).max(1));
         LineCol {
-            line,
+            line: line + 1 - first.min(line),
             column: bytes.saturating_sub(extra) + 1,
         }
+    }
+
+    fn file_at(&self, offset: usize) -> Option<&FileStart> {
+        let i = self
+            .files
+            .partition_point(|f| f.start <= offset)
+            .checked_sub(1)?;
+        self.files.get(i)
+    }
+
+    /// The name of the project file holding `offset`; `None` for one file.
+    pub fn file_name_at(&self, offset: usize) -> Option<&str> {
+        self.file_at(offset).map(|f| f.name.as_str())
     }
 }
 
@@ -97,6 +142,7 @@ impl From<LineTable> for LineTableRepr {
                 .zip(t.extra.iter().zip(t.extra.iter().skip(1)))
                 .map(|(&at, (a, b))| (at, b.saturating_sub(*a)))
                 .collect(),
+            files: t.files,
         }
     }
 }
@@ -136,7 +182,23 @@ impl TryFrom<LineTableRepr> for LineTable {
             }
             next = offset.saturating_add(more + 1);
         }
-        Ok(Self::from_parts(starts, r.wide_chars.into_iter()))
+        // Files start at line starts, the first at 0, in order.
+        for (i, f) in r.files.iter().enumerate() {
+            let first = i == 0 && f.start != 0;
+            let after = r
+                .files
+                .get(i.wrapping_sub(1))
+                .is_some_and(|p| p.start >= f.start);
+            if first || after || starts.binary_search(&f.start).is_err() {
+                return Err(format!(
+                    "`files` entry {i} does not start a line after the one before it"
+                ));
+            }
+            if !policy_syntax::is_label(&f.name) || f.name.is_empty() {
+                return Err(format!("`files` entry {i} has no usable name"));
+            }
+        }
+        Ok(Self::from_parts(starts, r.wide_chars.into_iter(), r.files))
     }
 }
 
@@ -159,6 +221,31 @@ mod tests {
         );
         let back: LineTable = serde_json::from_str(&json).unwrap();
         assert_eq!(back, table);
+    }
+
+    #[test]
+    fn a_project_table_counts_lines_in_each_file() {
+        let src = SourceFile::project(
+            "p",
+            &[
+                SourceFile::new("a.policy", "x\ny\n"),
+                SourceFile::new("b.policy", "z\né w"),
+            ],
+        );
+        let table = LineTable::of(&src);
+        for (offset, _) in src.text().char_indices() {
+            assert_eq!(table.line_col(offset), src.line_col(offset), "{offset}");
+            assert_eq!(
+                table.file_name_at(offset),
+                Some(src.file_name_at(offset)),
+                "{offset}"
+            );
+        }
+        let json = serde_json::to_string(&table).unwrap();
+        let back: LineTable = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, table);
+        let bad = json.replace("\"start\":4", "\"start\":5");
+        assert!(serde_json::from_str::<LineTable>(&bad).is_err(), "{bad}");
     }
 
     #[test]

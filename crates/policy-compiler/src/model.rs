@@ -73,6 +73,18 @@ impl Policy {
         }
     }
 
+    /// The name of the file a location is in: for a project, the file of
+    /// its span; else (or without a span) the source's name.
+    pub fn file_name_of(&self, location: &Location) -> &str {
+        let Some(span) = location.span else {
+            return self.source.name();
+        };
+        match &self.lines {
+            Some(table) => table.file_name_at(span.start).unwrap_or(self.source.name()),
+            None => self.source.file_name_at(span.start),
+        }
+    }
+
     /// Where the source's lines are: from the source text, or the table
     /// of the artifact the policy was loaded from.
     pub fn line_table(&self) -> crate::LineTable {

@@ -185,10 +185,9 @@ pub struct WireDecision {
 impl WireDecision {
     /// The wire form of `d`, decided by `eval`.
     pub fn new(eval: &Evaluator, d: &Decision, request: Option<usize>) -> Self {
-        let file = eval.source_name();
         let loc = |l: Option<Location>| {
             l.map(|l| WireLocation {
-                file: file.to_string(),
+                file: eval.policy().file_name_of(&l).to_string(),
                 line: l.line,
                 column: l.column,
             })

@@ -427,9 +427,19 @@ impl PolicyFile {
     /// (the last one before it; `None` before the first). The one meaning
     /// of "the level a declaration belongs to", for the compiler, the
     /// formatter and the language server.
+    ///
+    /// In a project, a section ends with its file: each file's
+    /// declarations before its own first `scope` line are in none.
     pub fn sections(&self) -> impl Iterator<Item = (Option<&ScopeDecl>, &Item)> {
         let mut current: Option<&ScopeDecl> = None;
+        let parts = self.source.parts();
+        let mut file = 0usize;
         self.items.iter().map(move |item| {
+            let start = item.span().start;
+            while parts.get(file + 1).is_some_and(|p| p.start <= start) {
+                file += 1;
+                current = None;
+            }
             if let Item::Scope(s) = item {
                 current = Some(s);
             }

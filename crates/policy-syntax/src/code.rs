@@ -198,6 +198,8 @@ codes! {
     Usage = "P0510", Error, "invalid command-line arguments";
     /// `policyc diff` could not read a version of a policy from git.
     GitRead = "P0511", Error, "cannot read a version from git";
+    /// A project manifest (`policyc.toml`) that cannot be used.
+    BadManifest = "P0512", Error, "invalid project manifest";
     /// A file could not be written (a directory, read-only, no permission).
     CannotWrite = "P0520", Error, "cannot write file";
     /// A path names a FIFO, device or socket where a file was expected.

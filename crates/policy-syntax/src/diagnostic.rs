@@ -249,13 +249,20 @@ impl Diagnostic {
             .map(|l| l.span)
     }
 
+    /// The name of the file the diagnostic is about: its source's, or in
+    /// a project the file of its primary span.
+    pub fn file_name(&self) -> Option<&str> {
+        let source = self.source.as_ref()?;
+        Some(match self.primary_span() {
+            Some(span) => source.file_name_at(span.start),
+            None => source.name(),
+        })
+    }
+
     /// The key diagnostics sort by: file name, offset, code.
     pub fn sort_key(&self) -> (String, usize, Code) {
         (
-            self.source
-                .as_ref()
-                .map(|s| s.name().to_string())
-                .unwrap_or_default(),
+            self.file_name().unwrap_or_default().to_string(),
             self.primary_span().map_or(0, |s| s.start),
             self.code,
         )

@@ -14,6 +14,7 @@ mod format;
 pub mod keywords;
 mod names;
 mod parser;
+mod project;
 mod source;
 mod suggest;
 mod uri;
@@ -37,6 +38,6 @@ pub use parser::{
 /// `--max-file-size` default and the language server's document limit.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
-pub use source::{line_starts, LineCol, RenderSource, SourceFile, Span};
+pub use source::{line_starts, LineCol, Part, RenderSource, SourceFile, Span};
 pub use suggest::{did_you_mean, Suggester, MAX_VISITS_PER_SUGGESTION};
 pub use uri::{decode_uri_path, file_uri};

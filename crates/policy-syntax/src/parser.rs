@@ -78,19 +78,24 @@ pub fn parse(source: &SourceFile) -> (PolicyFile, Vec<Diagnostic>) {
     }
     let mut items = Vec::new();
     let mut expectations = Vec::new();
-    match parse_chunk(source, text, 0, &mut items, &mut expectations) {
-        Ok(()) => {}
-        Err(_) => {
-            items.clear();
-            expectations.clear();
-            for (start, end) in chunks(text) {
-                let chunk = text.get(start..end).unwrap_or("");
-                if let Err(d) = parse_chunk(source, chunk, start, &mut items, &mut expectations) {
-                    if diags.len() >= MAX_SYNTAX_ERRORS {
-                        break;
-                    }
-                    diags.push(*d);
+    // Each file of a project alone (one range for one file).
+    for (lo, hi) in source.file_ranges() {
+        let Some(file_text) = text.get(lo..hi) else {
+            continue;
+        };
+        let (kept_items, kept_expectations) = (items.len(), expectations.len());
+        if parse_chunk(source, file_text, lo, &mut items, &mut expectations).is_ok() {
+            continue;
+        }
+        items.truncate(kept_items);
+        expectations.truncate(kept_expectations);
+        for (start, end) in chunks(file_text) {
+            let chunk = file_text.get(start..end).unwrap_or("");
+            if let Err(d) = parse_chunk(source, chunk, lo + start, &mut items, &mut expectations) {
+                if diags.len() >= MAX_SYNTAX_ERRORS {
+                    break;
                 }
+                diags.push(*d);
             }
         }
     }

@@ -103,6 +103,31 @@ fn normalise_lone_cr(text: &str) -> String {
     out
 }
 
+/// One file of a project source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// The file's display name (usually its path, relative).
+    pub name: Arc<str>,
+    /// Where its text starts in the project's text.
+    pub start: usize,
+    /// Where it ends (exclusive; a line break added after a file that
+    /// does not end with one belongs to it).
+    pub end: usize,
+}
+
+/// The file holding `offset` (the last one for the end of the text).
+pub(crate) fn part_at(parts: &[Part], offset: usize) -> Option<&Part> {
+    let i = parts
+        .partition_point(|p| p.start <= offset)
+        .checked_sub(1)?;
+    parts.get(i)
+}
+
+/// The byte range of the file holding `offset`; `None` for one file.
+pub(crate) fn part_range(parts: &[Part], offset: usize, len: usize) -> Option<(usize, usize)> {
+    part_at(parts, offset).map(|p| (p.start, p.end.min(len)))
+}
+
 /// What miette reads a diagnostic's snippets from.
 ///
 /// It fixes one thing in miette 7's `SourceCode` for `str`: the line count
@@ -120,16 +145,21 @@ fn normalise_lone_cr(text: &str) -> String {
 pub struct RenderSource {
     name: String,
     text: Arc<str>,
+    /// The files of a project source ([`SourceFile::project`]): a snippet
+    /// is read from the one its span starts in, named and numbered as in
+    /// that file. Empty for one file.
+    parts: Arc<[Part]>,
     /// Byte offset of the start of every line of `text` (split at `\n`
     /// only: lone CRs are already line feeds here), built on first use.
     line_starts: OnceLock<Vec<usize>>,
 }
 
 impl RenderSource {
-    fn new(name: String, text: Arc<str>) -> Self {
+    fn new(name: String, text: Arc<str>, parts: Arc<[Part]>) -> Self {
         RenderSource {
             name,
             text,
+            parts,
             line_starts: OnceLock::new(),
         }
     }
@@ -150,19 +180,45 @@ impl RenderSource {
         if end > text.len() {
             return None;
         }
-        let starts = self.line_starts.get_or_init(|| {
-            std::iter::once(0)
-                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-                .collect()
-        });
+        let starts = self.starts();
         let line_of = |offset: usize| starts.partition_point(|&s| s <= offset).saturating_sub(1);
+        // In a project, the lines of the file the span starts in.
+        let (part_lo, part_hi) = match part_range(&self.parts, start, text.len()) {
+            Some((lo, hi)) => (line_of(lo), line_of(hi.saturating_sub(1).max(lo)) + 1),
+            None => (0, usize::MAX),
+        };
         let first = line_of(start);
         let last = line_of(end.saturating_sub(1).max(start));
-        let lo_line = first.saturating_sub(before.saturating_add(1));
-        let hi_line = last.saturating_add(after).saturating_add(2);
+        let lo_line = first.saturating_sub(before.saturating_add(1)).max(part_lo);
+        let hi_line = last.saturating_add(after).saturating_add(2).min(part_hi);
         let lo = starts.get(lo_line).copied().unwrap_or(0);
         let hi = starts.get(hi_line).copied().unwrap_or(text.len());
         Some((lo, lo_line, text.get(lo..hi)?))
+    }
+
+    /// The start of every line (split at `\n`: lone CRs are line feeds
+    /// here), built on first use.
+    fn starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        })
+    }
+
+    /// The name and first line (0-based, in the whole text) of the file
+    /// holding `offset`.
+    fn file_at(&self, offset: usize) -> (&str, usize) {
+        match part_at(&self.parts, offset) {
+            Some(p) => {
+                let line = self
+                    .starts()
+                    .partition_point(|&x| x <= p.start)
+                    .saturating_sub(1);
+                (&p.name, line)
+            }
+            None => (&self.name, 0),
+        }
     }
 }
 
@@ -182,11 +238,12 @@ impl SourceCode for RenderSource {
         let breaks = data.iter().filter(|b| **b == b'\n').count();
         let line_count = (breaks + usize::from(!data.ends_with(b"\n"))).max(1);
         let found = inner.span();
+        let (name, first_line) = self.file_at(span.offset());
         Ok(Box::new(MietteSpanContents::new_named(
-            self.name.clone(),
+            name.to_string(),
             data,
             (found.offset() + base, found.len()).into(),
-            inner.line() + base_line,
+            inner.line() + base_line - first_line.min(inner.line() + base_line),
             inner.column(),
             line_count,
         )))
@@ -208,13 +265,21 @@ pub struct SourceFile {
     /// lookup is a binary search, not a scan (and a file whose positions
     /// are never asked for pays nothing).
     line_starts: Arc<OnceLock<Vec<usize>>>,
+    /// The files of a project source, in order (empty for one file).
+    parts: Arc<[Part]>,
 }
 
 impl SourceFile {
     /// Creates a source from a display name (usually a relative path) and its text.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
-        let name: Arc<str> = Arc::from(name.into());
-        let text: Arc<str> = Arc::from(text.into());
+        SourceFile::with_parts(name.into(), text.into(), Arc::from([]))
+    }
+
+    /// A source of several files, one after the other (see
+    /// [`crate::project`]).
+    pub(crate) fn with_parts(name: String, text: String, parts: Arc<[Part]>) -> Self {
+        let name: Arc<str> = Arc::from(name);
+        let text: Arc<str> = Arc::from(text);
         let masked = crate::escape::mask_controls(&text);
         let shown: Arc<str> = if masked.contains('\r') {
             Arc::from(normalise_lone_cr(&masked))
@@ -224,13 +289,14 @@ impl SourceFile {
             text.clone()
         };
         let named = Arc::new(NamedSource::new(&name, shown.clone()));
-        let render = Arc::new(RenderSource::new(name.to_string(), shown));
+        let render = Arc::new(RenderSource::new(name.to_string(), shown, parts.clone()));
         SourceFile {
             name,
             text,
             named,
             render,
             line_starts: Arc::new(OnceLock::new()),
+            parts,
         }
     }
 
@@ -239,9 +305,20 @@ impl SourceFile {
         &self.name
     }
 
+    /// The files of a project source (see [`crate::project`]).
+    pub(crate) fn parts_slice(&self) -> &[Part] {
+        &self.parts
+    }
+
     /// What diagnostics render their snippets from.
     pub(crate) fn render_source(&self) -> &RenderSource {
         &self.render
+    }
+
+    /// What a report renders snippets of this source from (each from its
+    /// own file in a project), shared.
+    pub fn snippets(&self) -> Arc<RenderSource> {
+        self.render.clone()
     }
 
     /// The full text.
@@ -277,7 +354,14 @@ impl SourceFile {
             .get(line_start..offset)
             .map_or(0, |s| s.chars().count())
             + 1;
-        LineCol { line, column }
+        // In a project, counted from the first line of the offset's file
+        // (every file starts a line).
+        let first = part_at(&self.parts, offset)
+            .map_or(1, |p| starts.partition_point(|&s| s <= p.start).max(1));
+        LineCol {
+            line: line + 1 - first.min(line),
+            column,
+        }
     }
 }
 

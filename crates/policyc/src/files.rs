@@ -230,6 +230,19 @@ pub fn load(path: &Path) -> Result<SourceFile, LoadError> {
 pub const POLICY_FILES: Kind = Kind {
     suffix: ".policy",
     help: "pass a policy file or a directory that contains one",
+    projects: false,
+};
+
+/// The file name of a policy project's manifest (`crate::project`).
+pub const MANIFEST: &str = "policyc.toml";
+
+/// The policies of a tree, for `policyc check`: each `.policy` file, and
+/// each project (a directory with a `policyc.toml`) as one input, its
+/// manifest ([`crate::project`]).
+pub const POLICIES: Kind = Kind {
+    suffix: ".policy",
+    help: "pass a policy file, a policy project or a directory that contains one",
+    projects: true,
 };
 
 /// What [`discover`] looks for.
@@ -238,6 +251,9 @@ pub struct Kind {
     pub suffix: &'static str,
     /// The help shown when a directory holds none.
     pub help: &'static str,
+    /// Whether a directory with a `policyc.toml` is one input (its
+    /// manifest), not searched.
+    pub projects: bool,
 }
 
 /// [`discover`] over `paths`, or over `.` when none were given (what
@@ -264,7 +280,7 @@ pub fn discover(paths: &[PathBuf], kind: &Kind) -> Result<Vec<PathBuf>, Diagnost
         let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
         if meta.is_dir() {
             let before = out.len();
-            walk(path, kind.suffix, &mut out, 0).map_err(|e| io_error(path, &e))?;
+            walk(path, kind, &mut out, 0).map_err(|e| io_error(path, &e))?;
             if out.len() == before {
                 return Err(Diagnostic::new(
                     Code::NoPolicies,
@@ -329,9 +345,17 @@ pub fn discovery_root(file: &Path, given: &[PathBuf]) -> PathBuf {
         })
 }
 
-fn walk(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>, depth: usize) -> std::io::Result<()> {
+fn walk(dir: &Path, kind: &Kind, out: &mut Vec<PathBuf>, depth: usize) -> std::io::Result<()> {
     if depth > 64 {
         return Ok(());
+    }
+    let suffix = kind.suffix;
+    if kind.projects {
+        let manifest = dir.join(MANIFEST);
+        if manifest.is_file() {
+            out.push(manifest);
+            return Ok(());
+        }
     }
     let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(|e| e.file_name());
@@ -343,7 +367,7 @@ fn walk(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>, depth: usize) -> std::
         if ty.is_dir() {
             if !name.starts_with('.')
                 && name != "target"
-                && walk(&path, suffix, out, depth + 1).is_err()
+                && walk(&path, kind, out, depth + 1).is_err()
             {
                 // Unreadable: [`load`] names it; the rest is still searched.
                 out.push(path);

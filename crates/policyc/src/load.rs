@@ -15,7 +15,7 @@ use crate::render::Format;
 /// policy; any error (or unreadable file) becomes a [`CmdError`].
 /// Warnings are returned for the caller to show.
 pub fn load_policy(path: &Path, format: Format) -> Result<(Policy, Vec<Diagnostic>), CmdError> {
-    let source = match files::load(path) {
+    let source = match crate::project::load_policy(path) {
         Ok(s) => s,
         Err(LoadError::Unreadable(d)) => return Err(CmdError::new(d, format)),
         Err(LoadError::Content(d)) => {
@@ -54,7 +54,8 @@ pub fn load_evaluator(path: &Path, format: Format) -> Result<Evaluator, CmdError
 /// and by `policyc serve` (load and every reload); the errors are returned
 /// as diagnostics, warnings are dropped.
 pub fn evaluator_from_file(path: &Path) -> Result<Evaluator, Vec<Diagnostic>> {
-    let source = files::load(path).map_err(|e| vec![LoadError::into_diagnostic(e)])?;
+    let source =
+        crate::project::load_policy(path).map_err(|e| vec![LoadError::into_diagnostic(e)])?;
     let ext = path
         .extension()
         .and_then(|e| e.to_str())

@@ -16,6 +16,7 @@ mod files;
 mod global;
 mod load;
 mod output;
+mod project;
 mod render;
 mod report;
 mod snapshot_text;

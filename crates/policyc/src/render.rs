@@ -103,11 +103,11 @@ impl JsonDiagnostic {
             src.map(|s| {
                 let lc = s.line_col(span.start);
                 JsonLocation {
-                    file: s.name().to_string(),
+                    file: s.file_name_at(span.start).to_string(),
                     line: lc.line,
                     column: lc.column,
-                    start: span.start,
-                    end: span.end,
+                    start: s.file_offset(span.start),
+                    end: s.file_offset(span.start) + span.len(),
                 }
             })
         };
@@ -115,8 +115,9 @@ impl JsonDiagnostic {
             code: d.code().as_str(),
             severity: d.severity().as_str(),
             message: d.message().to_string(),
-            file: src
-                .map(|s| s.name().to_string())
+            file: d
+                .file_name()
+                .map(str::to_string)
                 .or_else(|| file_hint.map(str::to_string)),
             location: d.primary_span().and_then(loc),
             labels: d
@@ -157,7 +158,7 @@ pub const MAX_RENDERED_PER_FILE: usize = 100;
 pub fn write_human(out: &mut impl Write, diags: &[Diagnostic], color: bool) {
     let mut shown: Vec<(&str, usize, usize)> = Vec::new();
     for d in diags {
-        let name = d.source_file().map_or("", |f| f.name());
+        let name = d.file_name().unwrap_or("");
         let at = match shown.iter().position(|(n, _, _)| *n == name) {
             Some(at) => at,
             None => {

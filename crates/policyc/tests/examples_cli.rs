@@ -25,11 +25,17 @@ fn examples() -> Vec<(PathBuf, PathBuf)> {
     products.sort();
     for product in products {
         let name = product.file_name().unwrap().to_string_lossy().to_string();
-        let policy = product.join(format!("{name}.policy"));
+        // One file, or a policy project (its directory).
+        let file = product.join(format!("{name}.policy"));
+        let policy = if product.join("policyc.toml").is_file() {
+            product.clone()
+        } else {
+            file
+        };
         let tests = product.join(format!("{name}.test.yaml"));
         assert!(
-            policy.is_file(),
-            "{} has no {name}.policy",
+            policy.exists(),
+            "{} has no {name}.policy nor policyc.toml",
             product.display()
         );
         assert!(
@@ -46,8 +52,28 @@ fn examples() -> Vec<(PathBuf, PathBuf)> {
 #[test]
 fn every_example_names_its_source_compiles_cleanly_and_passes_its_table() {
     for (policy, tests) in examples() {
-        let text = std::fs::read_to_string(&policy).unwrap();
-        let header: String = text.lines().take_while(|l| l.starts_with("//")).collect();
+        // The header of the file, or of one of the project's files.
+        let files: Vec<PathBuf> = if policy.is_dir() {
+            let mut f: Vec<PathBuf> = std::fs::read_dir(&policy)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "policy"))
+                .collect();
+            f.sort();
+            f
+        } else {
+            vec![policy.clone()]
+        };
+        let header: String = files
+            .iter()
+            .map(|f| {
+                let text = std::fs::read_to_string(f).unwrap();
+                text.lines()
+                    .take_while(|l| l.starts_with("//"))
+                    .collect::<String>()
+            })
+            .find(|h| h.contains("https://"))
+            .unwrap_or_default();
         assert!(
             header.contains("https://"),
             "{}: no source URL",
@@ -58,7 +84,7 @@ fn every_example_names_its_source_compiles_cleanly_and_passes_its_table() {
             "{}: no date read",
             policy.display()
         );
-        let dir = policy.parent().unwrap();
+        let dir = tests.parent().unwrap();
         let out = run(dir, &["check", "--deny-warnings", policy.to_str().unwrap()]);
         assert_eq!(out.code, 0, "{}", out.transcript());
         let out = run(dir, &["test", tests.to_str().unwrap()]);

@@ -116,7 +116,14 @@ fn compile(policy: &Path, format: &str) -> String {
 #[test]
 fn fresh_artifacts_validate_in_json_and_yaml() {
     let v = validator("compiled-policy.schema.json");
-    let mut policies = shipped(".policy");
+    // Each file, but a project's files as the project (its manifest).
+    let projects: Vec<PathBuf> = shipped("policyc.toml");
+    let mut policies: Vec<PathBuf> = shipped(".policy")
+        .into_iter()
+        .filter(|p| !projects.iter().any(|m| p.starts_with(m.parent().unwrap())))
+        .collect();
+    assert!(!projects.is_empty());
+    policies.extend(projects);
     policies.push(root().join("tests/fixtures/humanloop-refactored.policy"));
     // Two dimensions, unordered values, `and`, and `assignable on`.
     policies.push(root().join("tests/ui/dimensions/every_form_passes.policy"));

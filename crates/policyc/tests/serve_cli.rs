@@ -823,7 +823,7 @@ fn ext_authz_fails_closed_on_unknown_or_missing_names() {
 
 #[test]
 fn ext_authz_reads_names_on_the_level_the_route_or_header_names() {
-    let file = policies().join("examples/supabase/supabase.policy");
+    let file = policies().join("examples/supabase");
     let server = Server::start(&file, &[]);
     let on_project = |roles: &str, tier: &str, route: &[(&str, &str)]| {
         let mut headers = vec![("x-policyc-roles", roles), ("x-policyc-tier", tier)];
@@ -1211,4 +1211,48 @@ fn an_http2_client_that_falls_silent_after_the_preface_is_closed() {
     }
     // Only the scrape's own connection is open.
     wait_metric(&server, "policyc_open_connections", 1.0);
+}
+
+/// A policy project is served as one policy and reloaded when one of its
+/// files changes, and when a file is added to it.
+#[test]
+fn a_project_is_served_and_reloaded_when_any_of_its_files_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("acme");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("policyc.toml"), "[policy]\nname = \"acme\"\n").unwrap();
+    std::fs::write(
+        root.join("plans.policy"),
+        "tiers free < team\npermission billing.manage \"Manage billing\"\n",
+    )
+    .unwrap();
+    let admin = "role admin \"Admin\" {\n  grants billing.manage\n}\n";
+    std::fs::write(root.join("admin.policy"), admin).unwrap();
+    let mut server = Server::start(&root, &["--watch-interval-ms", "50"]);
+    let (_, before) = server.post("/v1/decide", ADMIN_BILLING_FREE);
+    assert_eq!(before["decision"], "allow", "{before}");
+    // One file changes: admin no longer grants it.
+    write_atomic(&root.join("admin.policy"), "role admin \"Admin\" {}\n");
+    server.wait_for("reloaded (file change): serving sha256:");
+    let (_, after) = server.post("/v1/decide", ADMIN_BILLING_FREE);
+    assert_eq!(after["decision"], "deny", "{after}");
+    // A new file of the project gives it back through another role.
+    write_atomic(
+        &root.join("owner.policy"),
+        "role owner \"Owner\" {\n  grants billing.manage\n}\nassert owner can billing.manage\n",
+    );
+    write_atomic(
+        &root.join("admin.policy"),
+        "role admin \"Admin\" {\n  inherits owner\n}\n",
+    );
+    server.wait_for("reloaded (file change): serving sha256:");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (_, now) = server.post("/v1/decide", ADMIN_BILLING_FREE);
+        if now["decision"] == "allow" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{now}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }

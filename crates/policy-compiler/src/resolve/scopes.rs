@@ -28,7 +28,19 @@ impl Resolver<'_> {
             })
             .collect();
         let mut kept: Vec<&ScopeDecl> = Vec::new();
+        let source = file.source.clone();
         for d in decls {
+            // In a project, another file may open the same level's section
+            // with the same line (same label, same outer level).
+            let reopened = kept.iter().any(|k| {
+                k.id.name == d.id.name
+                    && k.label.value == d.label.value
+                    && k.parent.as_ref().map(|p| &p.name) == d.parent.as_ref().map(|p| &p.name)
+                    && source.file_name_at(k.span.start) != source.file_name_at(d.span.start)
+            });
+            if reopened {
+                continue;
+            }
             if let Some(prev) = self.scope_index.get(&d.id.name) {
                 let prev_span = self.scopes.get(prev.index()).map(|s| s.span);
                 let mut diag = self
@@ -37,7 +49,7 @@ impl Resolver<'_> {
                         format!("scope `{}` is declared twice", d.id.name),
                     )
                     .primary(d.id.span, "declared again here")
-                    .help("declare each level once, and keep its permissions and roles below that one line");
+                    .help("declare each level once, and keep its permissions and roles below that one line (another file of a project may repeat the line exactly to add to the level)");
                 if let Some(s) = prev_span {
                     diag = diag.secondary(s, "first declared here");
                 }

@@ -63,7 +63,7 @@ impl Builder {
         let mut negated = false;
         for c in pair.into_inner() {
             match c.as_rule() {
-                Rule::kw_not => negated = true,
+                Rule::negation => negated = true,
                 Rule::cond_id => conditions.push(CondRef {
                     id: self.ident(c),
                     negated: std::mem::take(&mut negated),

@@ -23,7 +23,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_in => "`in`",
         Rule::kw_condition => "`condition`",
         Rule::kw_when | Rule::when_clause => "`when`",
-        Rule::kw_not => "`not`",
+        Rule::negation => "`not`",
         Rule::cond_id => "a condition such as `own`",
         Rule::kw_acts | Rule::acts_clause => "`acts`",
         Rule::kw_as => "`as`",

@@ -72,6 +72,7 @@ fn check_source(name: String, loaded: Result<SourceFile, LoadError>) -> Checked 
         Ok(source) => {
             let (_, diagnostics, expected) = compile_with_expected(&source);
             Checked {
+                files: source.parts().len().max(1),
                 name,
                 diagnostics,
                 expected,
@@ -79,6 +80,7 @@ fn check_source(name: String, loaded: Result<SourceFile, LoadError>) -> Checked 
             }
         }
         Err(e) => Checked {
+            files: usize::from(!name.is_empty()),
             name,
             unreadable: matches!(e, LoadError::Unreadable(_)),
             diagnostics: vec![e.into_diagnostic()],
@@ -219,7 +221,7 @@ fn discover_inputs(
     if paths.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
-    let d = match files::discover(paths, &files::POLICY_FILES) {
+    let d = match files::discover(paths, &files::POLICIES) {
         Ok(found) => return Ok((found, Vec::new())),
         Err(d) => d,
     };
@@ -228,9 +230,10 @@ fn discover_inputs(
     }
     let (mut found, mut failed) = (Vec::new(), Vec::new());
     for path in paths {
-        match files::discover(std::slice::from_ref(path), &files::POLICY_FILES) {
+        match files::discover(std::slice::from_ref(path), &files::POLICIES) {
             Ok(f) => found.extend(f),
             Err(d) => failed.push(Checked {
+                files: 1,
                 name: files::display_name(path),
                 diagnostics: vec![d],
                 expected: Vec::new(),
@@ -271,7 +274,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     let inputs = stdin_input.into_iter().chain(failed).chain(
         found
             .iter()
-            .map(|p| check_source(files::display_name(p), files::load(p))),
+            .map(|p| check_source(files::display_name(p), crate::project::load_policy(p))),
     );
     let mut sink = Sink::new(args.format);
     let mut tally = Tally::default();
@@ -282,7 +285,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
             .filter(|d| d.severity() == Severity::Error)
             .count();
         let warnings = checked.diagnostics.len() - errors;
-        tally.files += usize::from(!checked.name.is_empty());
+        tally.files += checked.files;
         tally.errors += errors;
         tally.warnings += warnings;
         tally.unreadable |= checked.unreadable;

@@ -63,9 +63,8 @@ fn error(code: Code, message: String, help: &str, format: Format) -> CmdError {
 
 fn load(version: &Version, format: Format) -> Result<SourceFile, CmdError> {
     match version {
-        Version::File(path) => {
-            files::load(Path::new(path)).map_err(|e| CmdError::new(e.into_diagnostic(), format))
-        }
+        Version::File(path) => crate::project::load_policy(Path::new(path))
+            .map_err(|e| CmdError::new(e.into_diagnostic(), format)),
         Version::Git { rev, path } => git_show(rev, path, format),
     }
 }

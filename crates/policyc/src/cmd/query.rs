@@ -6,7 +6,7 @@ use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use miette::{LabeledSpan, NamedSource, SourceCode};
+use miette::{LabeledSpan, SourceCode};
 use policy_compiler::wording;
 use policy_eval::wire::{WireDecision, WireError, WireFailure, WireRequest};
 use policy_eval::{Decision, Evaluator, Reason};
@@ -97,7 +97,7 @@ struct Explanation {
     message: String,
     labels: Vec<LabeledSpan>,
     help: Option<String>,
-    source: Arc<NamedSource<Arc<str>>>,
+    source: Arc<policy_syntax::RenderSource>,
 }
 
 impl fmt::Display for Explanation {
@@ -173,7 +173,7 @@ pub fn render_explanation(eval: &Evaluator, d: &Decision, color: bool) -> String
             message: headline(d, &main),
             labels,
             help: (!help.is_empty()).then(|| help.join("\n")),
-            source: src.named_source(),
+            source: src.snippets(),
         };
         let handler = crate::render::handler(color);
         let mut out = String::new();
@@ -192,7 +192,7 @@ fn brief(eval: &Evaluator, d: &Decision) -> String {
             Some(l) => out.push_str(&format!(
                 "  - {} ({}:{}:{})\n",
                 r.message,
-                eval.source_name(),
+                eval.policy().file_name_of(&l),
                 l.line,
                 l.column
             )),

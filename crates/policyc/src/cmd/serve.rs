@@ -101,7 +101,8 @@ fn one_line(diags: &[Diagnostic]) -> String {
                 .zip(d.primary_span())
                 .map(|(source, span)| {
                     let lc = source.line_col(span.start);
-                    format!(" at {}:{}:{}", source.name(), lc.line, lc.column)
+                    let file = source.file_name_at(span.start);
+                    format!(" at {file}:{}:{}", lc.line, lc.column)
                 })
                 .unwrap_or_default();
             format!("{code}: {}{at}", code.title())
@@ -121,17 +122,25 @@ impl PolicySource for FileSource {
         load(&self.path).map_err(|d| one_line(&d))
     }
 
+    /// The file's identity, time and size; for a project, those of its
+    /// manifest and of every file it lists (so adding, removing or editing
+    /// one is a change).
     fn stamp(&self) -> Option<String> {
         use std::os::unix::fs::MetadataExt;
-        let m = std::fs::metadata(&self.path).ok()?;
-        Some(format!(
-            "{}:{}:{}.{}:{}",
-            m.dev(),
-            m.ino(),
-            m.mtime(),
-            m.mtime_nsec(),
-            m.len()
-        ))
+        let mut out = String::new();
+        for path in crate::project::watched(&self.path) {
+            let m = std::fs::metadata(&path).ok()?;
+            out.push_str(&format!(
+                "{}:{}:{}:{}.{}:{};",
+                path.display(),
+                m.dev(),
+                m.ino(),
+                m.mtime(),
+                m.mtime_nsec(),
+                m.len()
+            ));
+        }
+        Some(out)
     }
 }
 

@@ -286,12 +286,17 @@ fn run_file(path: &Path, tree: &Path) -> Result<(String, Vec<TestResult>, Source
     };
     // Named or by default, the policy must be in the tree: a link beside the
     // test file is no way out of it.
-    files::inside_tree(&policy_path, tree, ".policy").map_err(|why| {
+    // A project (its directory or manifest) is checked by its manifest.
+    let (checked, suffix) = match crate::project::manifest_of(&policy_path) {
+        Some(manifest) => (manifest, crate::project::MANIFEST),
+        None => (policy_path.clone(), ".policy"),
+    };
+    files::inside_tree(&checked, tree, suffix).map_err(|why| {
         let test = files::display_name(path);
         let (message, help) = match parsed.policy() {
             Some(p) => (
                 format!("`{test}` names `{p}` as its policy: {why}"),
-                "`policy:` must name a `.policy` file inside the tree the test file was found in",
+                "`policy:` must name a `.policy` file or a policy project inside the tree the test file was found in",
             ),
             None => (
                 format!(
@@ -305,7 +310,7 @@ fn run_file(path: &Path, tree: &Path) -> Result<(String, Vec<TestResult>, Source
         };
         NotRun::error(Diagnostic::new(Code::PolicyOutsideTree, message).help(help))
     })?;
-    let policy_source = files::load(&policy_path).map_err(|e| {
+    let policy_source = crate::project::load_policy(&policy_path).map_err(|e| {
         let d = e.into_diagnostic();
         let help = match parsed.policy() {
             Some(_) => "check the `policy:` path; it is relative to the test file".to_string(),
@@ -345,6 +350,7 @@ fn default_policy(test: &Path) -> PathBuf {
 
 /// The test files: `*.test.yaml`.
 const TEST_FILES: files::Kind = files::Kind {
+    projects: false,
     suffix: SUFFIX,
     help: "write a test file beside the policy, e.g. `humanloop.test.yaml` for `humanloop.policy`",
 };

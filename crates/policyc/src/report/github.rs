@@ -34,7 +34,7 @@ pub fn command(file: &str, d: &Diagnostic) -> String {
         Severity::Warning => "warning",
     };
     let src = d.source_file();
-    let file = src.map_or(file, |s| s.name());
+    let file = d.file_name().unwrap_or(file);
     let mut props = Vec::new();
     if !file.is_empty() {
         props.push(format!("file={}", escape_property(file)));

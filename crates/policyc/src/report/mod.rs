@@ -20,4 +20,7 @@ pub struct Checked {
     pub expected: Vec<policy_compiler::Expected>,
     /// Whether it could not be read at all (exit 2; a SARIF notification).
     pub unreadable: bool,
+    /// How many policy files it is: a project's files, else 1 (0 for a
+    /// problem with no file).
+    pub files: usize,
 }

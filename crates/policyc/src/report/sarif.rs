@@ -102,6 +102,11 @@ fn region(source: &SourceFile, span: Span) -> Value {
 }
 
 fn location(file: &str, source: Option<&SourceFile>, span: Option<Span>) -> Value {
+    // In a project, the file the span is in.
+    let file = match (source, span) {
+        (Some(src), Some(span)) => src.file_name_at(span.start),
+        _ => file,
+    };
     let mut physical = json!({ "artifactLocation": { "uri": file_uri(file) } });
     if let (Some(src), Some(span), Some(obj)) = (source, span, physical.as_object_mut()) {
         obj.insert("region".to_string(), region(src, span));
@@ -120,6 +125,10 @@ fn message(d: &Diagnostic) -> String {
 /// list the language server's quick fixes and `policyc fix` use) as a
 /// SARIF `fix`.
 fn fix(file: &str, source: &SourceFile, fix: &Fix) -> Value {
+    let file = fix
+        .edits
+        .first()
+        .map_or(file, |e| source.file_name_at(e.span.start));
     let replacements: Vec<Value> = fix
         .edits
         .iter()
@@ -143,7 +152,7 @@ fn fix(file: &str, source: &SourceFile, fix: &Fix) -> Value {
 /// in order (`ruleIndex` points into them).
 fn result(file: &str, d: &Diagnostic, rules: &[Code]) -> Value {
     let src = d.source_file();
-    let file = src.map_or(file, SourceFile::name);
+    let file = d.file_name().unwrap_or(file);
     let mut r = json!({
         "ruleId": d.code().as_str(),
         "ruleIndex": rules.iter().position(|c| *c == d.code()).unwrap_or(0),
@@ -223,7 +232,7 @@ pub fn render(checked: &[Checked], docs_url: Option<&str>) -> String {
             let mut r = result(&c.name, &e.diagnostic, &rules);
             if let Some(obj) = r.as_object_mut() {
                 let src = e.diagnostic.source_file();
-                let file = src.map_or(c.name.as_str(), SourceFile::name);
+                let file = e.diagnostic.file_name().unwrap_or(c.name.as_str());
                 obj.insert(
                     "suppressions".to_string(),
                     json!([{

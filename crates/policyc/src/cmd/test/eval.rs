@@ -197,7 +197,7 @@ fn lines(eval: &Evaluator, d: &policy_eval::Decision) -> Vec<String> {
             Some(l) => format!(
                 "{} ({}:{}:{})",
                 x.message,
-                eval.source_name(),
+                eval.policy().file_name_of(&l),
                 l.line,
                 l.column
             ),

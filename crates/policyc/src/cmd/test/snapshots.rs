@@ -40,6 +40,7 @@ pub struct SnapshotResult {
 /// not an error (it simply has no snapshots).
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostic> {
     let kind = files::Kind {
+        projects: false,
         suffix: SUFFIX,
         help: "write one with `policyc snapshot POLICY --update`",
     };
@@ -102,7 +103,7 @@ pub fn check(snapshot: &Path, tree: &Path) -> SnapshotResult {
         result.refused = true;
         return result;
     }
-    let source = match files::load(&policy_path) {
+    let source = match crate::project::load_policy(&policy_path) {
         Ok(s) => s,
         Err(e) => {
             let d = e.into_diagnostic().help(format!(
