@@ -68,6 +68,8 @@ pub use levels::{acts_as, permission_ids, role_id};
 use levels::{level_of, level_ranges, write_level_assertions, LEVELS};
 mod peers;
 pub use peers::{cedar_policies, cedar_statements, flattened, TierPerms};
+mod project;
+pub use project::split;
 mod shapes;
 pub use shapes::Shape;
 

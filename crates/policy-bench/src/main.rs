@@ -6,6 +6,7 @@
 //!    `--levels`: three levels, `scope organization` ▸ `team` ▸ `project`, with `acts as`;
 //!    `--conditions`: `condition` lines, and some grants `when` they hold)
 //! policy-bench gen --shape SHAPE [N]                       # an adversarial shape (issue 13)
+//! policy-bench project FILES DIR ROLES PERMISSIONS DEPTH [flags]   # the policy as a project of FILES files in DIR
 //! policy-bench mem ROLES PERMISSIONS DEPTH [--no-tiers | --editions] [--levels] [--conditions]   # compile, evaluate: time and peak memory
 //! policy-bench mem --shape SHAPE [N]
 //! ```
@@ -29,7 +30,37 @@ use policy_syntax::SourceFile;
 
 const USAGE: &str =
     "usage: policy-bench gen|mem ROLES PERMISSIONS DEPTH [--no-tiers | --editions] [--levels] [--conditions]
-       policy-bench gen|mem --shape chain|all-earlier|inherit-all|typos|wildcards|gated|big [N]";
+       policy-bench gen|mem --shape chain|all-earlier|inherit-all|typos|wildcards|gated|big [N]
+       policy-bench project FILES DIR ROLES PERMISSIONS DEPTH [--no-tiers | --editions] [--levels] [--conditions]";
+
+/// `policy-bench project FILES DIR …`: writes the generated policy as a
+/// policy project, `DIR/policyc.toml` and `DIR/part-NNN.policy`.
+fn write_project(args: &[String]) -> ExitCode {
+    let (Some(files), Some(dir), Some(input)) = (
+        args.first().and_then(|a| number(a)),
+        args.get(1),
+        args.get(2..).and_then(parse_input),
+    ) else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let dir = std::path::Path::new(dir);
+    let write = || -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(dir.join("policyc.toml"), "[policy]\nname = \"generated\"\n")?;
+        for (i, text) in policy_bench::split(&input.text(), files).iter().enumerate() {
+            std::fs::write(dir.join(format!("part-{i:03}.policy")), text)?;
+        }
+        Ok(())
+    };
+    match write() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("policy-bench: cannot write {}: {e}", dir.display());
+            ExitCode::FAILURE
+        }
+    }
+}
 
 /// A line of `/proc/self/status`, in KiB (`VmHWM`, `VmRSS`).
 fn status_kib(key: &str) -> Option<u64> {
@@ -133,6 +164,9 @@ fn print_text(text: &str) -> ExitCode {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("project") {
+        return write_project(args.get(1..).unwrap_or(&[]));
+    }
     let (Some(cmd), Some(input)) = (args.first(), args.get(1..).and_then(parse_input)) else {
         eprintln!("{USAGE}");
         return ExitCode::from(2);

@@ -4,6 +4,11 @@
 //! files; diagnostics and explanations name each span's own file; a
 //! manifest that cannot be used is P0512.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: the git helper's failure is a test failure"
+)]
+
 mod common;
 
 use common::{run, sandbox};
@@ -211,4 +216,52 @@ fn a_manifest_that_cannot_be_used_is_p0512() {
         "{}",
         out.transcript()
     );
+}
+
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@localhost"])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn diff_compares_a_project_with_itself_at_a_git_revision() {
+    let dir = project();
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-q", "-m", "one"]);
+    // Another file of the project now gives `member` billing.
+    std::fs::write(
+        dir.path().join("acme/roles/member.policy"),
+        "role member \"Member\" on team {\n  grants files.manage, billing.manage\n}\n",
+    )
+    .unwrap();
+    let out = run(
+        dir.path(),
+        &["diff", "--exit-code", "--git", "HEAD", "--", "acme"],
+    );
+    assert_eq!(out.code, 1, "{}", out.transcript());
+    let text = out.stdout();
+    assert!(
+        text.starts_with("policy diff: `HEAD:./acme` → `acme`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("+ billing.manage on team: new grant `billing.manage` in role `member`"),
+        "{text}"
+    );
+    let out = run(
+        dir.path(),
+        &["diff", "--exit-code", "HEAD:acme", "HEAD:acme/policyc.toml"],
+    );
+    assert_eq!(out.code, 0, "{}", out.transcript());
 }

@@ -7,15 +7,16 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
-use std::process::Command;
 
 use policy_compiler::{compile, diff_policies, AccessChange, Change, PolicyDiff, RoleEntry};
 use policy_syntax::{Code, Diagnostic, Severity, SourceFile};
 
 use crate::exit::{CmdError, Exit};
-use crate::files;
+
+mod git;
 use crate::output::{self, OutputFormat};
 use crate::render::Format;
+use git::{git_has, git_is_commit};
 
 /// `policyc diff`
 #[derive(Debug, clap::Args)]
@@ -65,82 +66,8 @@ fn load(version: &Version, format: Format) -> Result<SourceFile, CmdError> {
     match version {
         Version::File(path) => crate::project::load_policy(Path::new(path))
             .map_err(|e| CmdError::new(e.into_diagnostic(), format)),
-        Version::Git { rev, path } => git_show(rev, path, format),
+        Version::Git { rev, path } => git::policy(rev, path, format),
     }
-}
-
-/// Whether `rev` names a commit (quietly: a bad revision is reported by
-/// the `git show` that follows).
-fn git_is_commit(rev: &str) -> bool {
-    !rev.starts_with('-')
-        && Command::new("git")
-            .args(["rev-parse", "--verify", "--quiet"])
-            .arg(format!("{rev}^{{commit}}"))
-            .output()
-            .is_ok_and(|o| o.status.success())
-}
-
-/// Whether `REV:PATH` exists in git.
-fn git_has(spec: &str) -> bool {
-    Command::new("git")
-        .args(["cat-file", "-e"])
-        .arg(spec)
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// Reads `REV:PATH` with `git show`.
-fn git_show(rev: &str, path: &str, format: Format) -> Result<SourceFile, CmdError> {
-    let spec = format!("{rev}:{path}");
-    if rev.starts_with('-') {
-        return Err(error(
-            Code::Usage,
-            format!("`{rev}` is not a git revision"),
-            "a revision cannot start with `-`",
-            format,
-        ));
-    }
-    let output = Command::new("git")
-        .arg("show")
-        .arg(&spec)
-        .output()
-        .map_err(|e| {
-            error(
-                Code::GitRead,
-                format!("cannot run `git`: {}", e.to_string().to_lowercase()),
-                "install git, or compare two files instead",
-                format,
-            )
-        })?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let why = stderr.lines().next().unwrap_or("").trim();
-        return Err(error(
-            Code::GitRead,
-            format!("cannot read `{spec}` from git: {why}"),
-            "check that the revision exists and that the path is in it; in `REV:PATH` the path \
-             is relative to the repository root (`REV:./PATH` to the current directory)",
-            format,
-        ));
-    }
-    let bytes = output.stdout;
-    if bytes.len() as u64 > files::max_file_bytes() || bytes.contains(&0) {
-        return Err(error(
-            Code::GitRead,
-            format!("`{spec}` is not a policy file (too large or binary)"),
-            "check the path",
-            format,
-        ));
-    }
-    let text = String::from_utf8(bytes).map_err(|_| {
-        error(
-            Code::NotUtf8,
-            format!("`{spec}` is not valid UTF-8"),
-            "policy files are UTF-8 text",
-            format,
-        )
-    })?;
-    Ok(SourceFile::new(spec, text))
 }
 
 /// Runs the command.
