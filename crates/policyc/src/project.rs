@@ -66,6 +66,59 @@ pub fn watched(path: &Path) -> Vec<PathBuf> {
     }
 }
 
+/// `paths` with each policy file of a project replaced by the project's
+/// manifest (once), sorted: a file checked alone would miss what the
+/// project's other files declare (a pre-commit hook passes the files
+/// changed). A file's project is the nearest directory above it holding
+/// a `policyc.toml` whose files include it.
+pub fn in_projects(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = paths
+        .into_iter()
+        .map(|p| project_of_file(&p).unwrap_or(p))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The manifest of the project `file` is part of, if any.
+fn project_of_file(file: &Path) -> Option<PathBuf> {
+    if file.file_name().is_some_and(|n| n == MANIFEST) || !file.is_file() {
+        return None;
+    }
+    let real = std::fs::canonicalize(file).ok()?;
+    // The directories above it, as written (`a/b`, `a`, `.`), then `..`,
+    // `../..` … up to the root, so the manifest keeps a relative name.
+    let mut dir = match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    for _ in 0..64 {
+        let manifest = dir.join(MANIFEST);
+        if manifest.is_file() {
+            let (_, found) = files_of(&manifest).ok()?;
+            let listed = found
+                .iter()
+                .any(|f| std::fs::canonicalize(f).is_ok_and(|f| f == real));
+            return listed.then_some(manifest);
+        }
+        let at_root = std::fs::canonicalize(&dir).ok()?.parent().is_none();
+        if at_root {
+            return None;
+        }
+        dir = match dir.parent() {
+            Some(p)
+                if !p.as_os_str().is_empty() && !dir.ends_with("..") && dir != Path::new(".") =>
+            {
+                p.to_path_buf()
+            }
+            _ if dir == Path::new(".") => PathBuf::from(".."),
+            _ => dir.join(".."),
+        };
+    }
+    None
+}
+
 /// The manifest `path` stands for: `path` itself when it is a file named
 /// `policyc.toml`, or `path/policyc.toml` when `path` is a directory
 /// holding one; `None` for anything else (a policy file).

@@ -265,3 +265,49 @@ fn diff_compares_a_project_with_itself_at_a_git_revision() {
     );
     assert_eq!(out.code, 0, "{}", out.transcript());
 }
+
+/// A file of a project given alone (as a pre-commit hook passes the files
+/// changed) is checked as its project, once, from any directory.
+#[test]
+fn check_of_a_file_of_a_project_checks_the_project() {
+    let dir = project();
+    let out = run(
+        dir.path(),
+        &[
+            "check",
+            "acme/roles/admin.policy",
+            "acme/plans.policy",
+            "other.policy",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    assert!(
+        out.stderr().contains("checked 4 files"),
+        "{}",
+        out.transcript()
+    );
+    let out = run(
+        &dir.path().join("acme/roles"),
+        &["check", "--format", "json", "admin.policy"],
+    );
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    let json: Value = serde_json::from_str(&out.stdout()).unwrap();
+    assert_eq!(json["files"][0]["path"], "../policyc.toml");
+    // A file the manifest does not list is checked alone.
+    std::fs::write(
+        dir.path().join("acme/policyc.toml"),
+        "[policy]\nfiles = [\"plans.policy\", \"roles\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("acme/draft.policy"),
+        "permission d.x \"D\"\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["check", "acme/draft.policy"]);
+    assert!(
+        out.stderr().contains("checked 1 file:"),
+        "{}",
+        out.transcript()
+    );
+}

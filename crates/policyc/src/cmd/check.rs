@@ -222,7 +222,7 @@ fn discover_inputs(
         return Ok((Vec::new(), Vec::new()));
     }
     let d = match files::discover(paths, &files::POLICIES) {
-        Ok(found) => return Ok((found, Vec::new())),
+        Ok(found) => return Ok((crate::project::in_projects(found), Vec::new())),
         Err(d) => d,
     };
     if !matches!(format, OutputFormat::Sarif | OutputFormat::Github) {
@@ -241,9 +241,7 @@ fn discover_inputs(
             }),
         }
     }
-    found.sort();
-    found.dedup();
-    Ok((found, failed))
+    Ok((crate::project::in_projects(found), failed))
 }
 
 /// Runs the command: one path for every format. Inputs are discovered,
