@@ -1,7 +1,14 @@
 //! What a document means: the compile result plus an index of every place a
 //! role, permission or tier is declared or named.
+//!
+//! A document of a policy project is analysed with the project's other
+//! files, as one text (`SourceFile::project`): spans are offsets into that
+//! text, and each file's positions are counted from the file's own start
+//! ([`Analysis::files`]).
 
-use crate::engine::{self, Compiled, Item, Span};
+use lsp_types::{Position, Range};
+
+use crate::engine::{self, Compiled, Item, SourceFile, Span};
 use crate::position::{Encoding, LineIndex};
 
 /// The three namespaces of names: the language's one [`NameKind`],
@@ -23,13 +30,25 @@ pub struct Occurrence {
     pub wildcard: Option<String>,
 }
 
+/// One file of the analysed text: the document, or a file of its project.
+#[derive(Debug, Clone)]
+pub struct FileLines {
+    /// The file's name in messages (for a project's file, its path below
+    /// the manifest's directory).
+    pub name: String,
+    /// Where the file is in the analysed text.
+    pub span: Span,
+    /// Offset ↔ position conversion within the file.
+    lines: LineIndex,
+}
+
 /// A compiled document with its name index.
 #[derive(Debug, Clone)]
 pub struct Analysis {
-    /// The text analysed.
+    /// The text analysed: the document's, or its project's files end to end.
     pub text: String,
-    /// Offset ↔ position conversion for `text`.
-    pub lines: LineIndex,
+    /// The files of `text`, in order (one for a document alone).
+    pub files: Vec<FileLines>,
     /// AST, policy and diagnostics.
     pub compiled: Compiled,
     /// Every declaration and use of a name, in source order.
@@ -39,7 +58,13 @@ pub struct Analysis {
 impl Analysis {
     /// Compiles `text` (shown as `name` in messages) and indexes its names.
     pub fn new(name: &str, text: &str, encoding: Encoding) -> Self {
-        let compiled = engine::compile(name, text);
+        Analysis::of(&SourceFile::new(name, text), encoding)
+    }
+
+    /// Compiles `source` (one file, or a project's files as one
+    /// [`SourceFile::project`]) and indexes its names.
+    pub fn of(source: &SourceFile, encoding: Encoding) -> Self {
+        let compiled = engine::compile_source(source);
         let permission_ids: Vec<String> = engine::file_names(&compiled.file)
             .filter(|n| n.declaration && n.kind == NameKind::Permission)
             .map(|n| n.qualified().into_owned())
@@ -57,11 +82,76 @@ impl Analysis {
             }
             idx.out
         };
+        let text = source.text();
+        let mut files: Vec<FileLines> = source
+            .parts()
+            .iter()
+            .map(|p| FileLines {
+                name: p.name.to_string(),
+                span: Span::new(p.start, p.end),
+                lines: LineIndex::new(text.get(p.start..p.end).unwrap_or(""), encoding),
+            })
+            .collect();
+        if files.is_empty() {
+            files.push(FileLines {
+                name: source.name().to_string(),
+                span: Span::new(0, text.len()),
+                lines: LineIndex::new(text, encoding),
+            });
+        }
         Analysis {
             text: text.to_string(),
-            lines: LineIndex::new(text, encoding),
+            files,
             compiled,
             occurrences,
+        }
+    }
+
+    /// The index of the file holding byte `offset` (the last file for the
+    /// end of the text).
+    pub fn file_at(&self, offset: usize) -> usize {
+        self.files
+            .partition_point(|f| f.span.start <= offset)
+            .saturating_sub(1)
+    }
+
+    /// The text of file `file` (empty when there is no such file).
+    pub fn file_text(&self, file: usize) -> &str {
+        self.files
+            .get(file)
+            .and_then(|f| self.text.get(f.span.start..f.span.end))
+            .unwrap_or("")
+    }
+
+    /// The file of byte `offset` and its position in that file.
+    pub fn position(&self, offset: usize) -> (usize, Position) {
+        let file = self.file_at(offset);
+        let Some(f) = self.files.get(file) else {
+            return (file, Position::default());
+        };
+        let local = offset.saturating_sub(f.span.start);
+        (file, f.lines.position(self.file_text(file), local))
+    }
+
+    /// The file of a span and its range in that file (a span lies in one file).
+    pub fn range(&self, span: Span) -> (usize, Range) {
+        let (file, start) = self.position(span.start);
+        let end = match self.files.get(file) {
+            Some(f) => {
+                let end = span.end.clamp(f.span.start, f.span.end) - f.span.start;
+                f.lines.position(self.file_text(file), end)
+            }
+            None => start,
+        };
+        (file, Range::new(start, end))
+    }
+
+    /// The byte offset (in [`Analysis::text`]) of position `pos` in file
+    /// `file`, clamped to the file.
+    pub fn offset(&self, file: usize, pos: Position) -> usize {
+        match self.files.get(file) {
+            Some(f) => f.span.start + f.lines.offset(self.file_text(file), pos),
+            None => self.text.len(),
         }
     }
 
@@ -89,9 +179,9 @@ impl Analysis {
             .collect()
     }
 
-    /// The 1-based line of a byte offset.
+    /// The 1-based line of a byte offset, counted in its own file.
     pub fn line_of(&self, offset: usize) -> u32 {
-        self.lines.position(&self.text, offset).line + 1
+        self.position(offset).1.line + 1
     }
 
     /// The assertion whose span contains `offset`, with its index among assertions.
@@ -161,6 +251,57 @@ impl Indexer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// In a project, positions are counted in each file (as the CLI counts
+    /// them, `SourceFile::line_col`), and a position in a file maps back to
+    /// the same offset of the whole text; a file's end is its own.
+    #[test]
+    fn positions_are_counted_in_each_file_of_a_project() {
+        let files = [
+            engine::SourceFile::new("a.policy", "permission a.b \"A\"\r\nrole x \"X\" {}"),
+            engine::SourceFile::new("sub/b.policy", "role y \"Y\" {\n  inherits x\n}\n"),
+        ];
+        let source = engine::SourceFile::project("p", &files);
+        let analysis = Analysis::of(&source, Encoding::Utf16);
+        assert!(analysis
+            .compiled
+            .diagnostics
+            .iter()
+            .all(|d| d.code() != engine::Code::UnknownRole));
+        let names: Vec<&str> = analysis.files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["a.policy", "sub/b.policy"]);
+        let text = source.text();
+        for offset in (0..=text.len()).filter(|o| text.is_char_boundary(*o)) {
+            let (file, p) = analysis.position(offset);
+            let lc = source.line_col(offset);
+            if offset < text.len() {
+                assert_eq!(analysis.files[file].name, source.file_name_at(offset));
+                assert_eq!(
+                    (p.line as usize + 1, p.character as usize + 1),
+                    (lc.line, lc.column)
+                );
+            }
+            if text.as_bytes().get(offset) != Some(&b'\n') {
+                assert_eq!(analysis.offset(file, p), offset, "at {offset}");
+            }
+        }
+        let x = text.rfind("x\n").unwrap();
+        assert_eq!(analysis.file_at(x), 1);
+        assert_eq!(analysis.line_of(x), 2);
+        let (file, range) = analysis.range(Span::new(x, x + 1));
+        assert_eq!(
+            (file, range.start, range.end),
+            (1, Position::new(1, 11), Position::new(1, 12))
+        );
+        // The end of the first file, and a position past it, stay in it.
+        let end_of_a = analysis.files[0].span.end;
+        assert_eq!(analysis.offset(0, Position::new(9, 0)), end_of_a);
+        assert_eq!(
+            analysis.file_text(0),
+            "permission a.b \"A\"\r\nrole x \"X\" {}\n"
+        );
+        assert_eq!(analysis.file_text(7), "");
+    }
 
     /// The index holds every name `policy_syntax::item_names` lists, in the
     /// same order, with each wildcard replaced by the permissions it matches.

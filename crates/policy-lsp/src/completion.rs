@@ -461,9 +461,16 @@ fn declared(text: &str) -> Declared {
 
 /// The proposals at byte `offset`, sorted by label within each group.
 pub fn complete(analysis: &Analysis, offset: usize) -> Vec<Proposal> {
+    complete_in(analysis, analysis.file_at(offset), offset)
+}
+
+/// The proposals at byte `offset` of file `file` of the analysis: the
+/// context is read in that file alone, the names are the whole project's.
+pub fn complete_in(analysis: &Analysis, file: usize, offset: usize) -> Vec<Proposal> {
     let text = &analysis.text;
     let offset = offset.min(text.len());
-    let want = context(text, offset);
+    let start = analysis.files.get(file).map_or(0, |f| f.span.start);
+    let want = context(analysis.file_text(file), offset.saturating_sub(start));
     if matches!(want, Want::Nothing | Want::Keywords(_)) {
         return match want {
             Want::Keywords(kws) => keyword_proposals(kws),

@@ -55,7 +55,13 @@ impl Compiled {
 /// which keeps the AST); a test checks that the diagnostics are identical
 /// to `policy_compiler::compile`'s.
 pub fn compile(name: &str, text: &str) -> Compiled {
-    let c = policy_compiler::compile_full(&SourceFile::new(name, text));
+    compile_source(&SourceFile::new(name, text))
+}
+
+/// Compiles `source`, one file or a project's files
+/// ([`SourceFile::project`]), as `policyc check` does.
+pub fn compile_source(source: &SourceFile) -> Compiled {
+    let c = policy_compiler::compile_full(source);
     Compiled {
         file: c.file,
         policy: c.policy,

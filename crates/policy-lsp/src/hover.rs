@@ -9,8 +9,22 @@ use crate::engine::{self, wording, Code, PermId, Policy, RoleId, Severity, Span,
 /// At most this many permissions (or roles) are listed per tier.
 pub const MAX_LISTED: usize = 40;
 
+/// Where `offset` is, as a listing says it, read from file `here`: its
+/// line, and its file when that is another file of the project.
+fn place(analysis: &Analysis, here: usize, offset: usize) -> wording::listing::At<'_> {
+    let file = analysis.file_at(offset);
+    wording::listing::At {
+        line: analysis.line_of(offset) as usize,
+        file: (file != here)
+            .then(|| analysis.files.get(file).map(|f| f.name.as_str()))
+            .flatten(),
+    }
+}
+
 /// The Markdown hover text at byte `offset`, with the span it describes.
+/// In a project, lines in another file than `offset`'s name their file.
 pub fn hover(analysis: &Analysis, offset: usize) -> Option<(String, Span)> {
+    let here = analysis.file_at(offset);
     let at = analysis.at(offset);
     if let Some(first) = at.first() {
         if let Some(pattern) = &first.wildcard {
@@ -26,11 +40,11 @@ pub fn hover(analysis: &Analysis, offset: usize) -> Option<(String, Span)> {
             return Some((s, first.span));
         }
         let text = match first.kind {
-            NameKind::Role => role(analysis, &first.name),
+            NameKind::Role => role(analysis, here, &first.name),
             NameKind::Permission => permission(analysis, &first.name),
             NameKind::Tier => tier(analysis, &first.name),
             NameKind::Scope => scope(analysis, &first.name),
-            NameKind::Condition => condition(analysis, &first.name),
+            NameKind::Condition => condition(analysis, here, &first.name),
         }?;
         return Some((text, first.span));
     }
@@ -56,7 +70,7 @@ fn role_name(policy: &Policy, r: RoleId) -> &str {
     policy.role(r).map_or("?", |r| r.id.as_str())
 }
 
-fn role(analysis: &Analysis, name: &str) -> Option<String> {
+fn role(analysis: &Analysis, here: usize, name: &str) -> Option<String> {
     let eval = analysis.compiled.eval();
     let policy = eval.policy();
     let Some(id) = policy.role_id(name) else {
@@ -71,7 +85,7 @@ fn role(analysis: &Analysis, name: &str) -> Option<String> {
     for tier in policy.tier_ids() {
         let tname = engine::tier_name(policy, tier);
         if !policy.role_available(id, tier) {
-            let on_line = r.tier_span.map(|sp| analysis.line_of(sp.start) as usize);
+            let on_line = r.tier_span.map(|sp| place(analysis, here, sp.start));
             let _ = write!(
                 s,
                 "\n**{tname}**: {}\n",
@@ -101,7 +115,11 @@ fn role(analysis: &Analysis, name: &str) -> Option<String> {
                 }
             }
             let pname = decl.map_or("?", |p| p.id.as_str());
-            let _ = writeln!(s, "- `{pname}` — {}", provenance(analysis, tier, id, p));
+            let _ = writeln!(
+                s,
+                "- `{pname}` — {}",
+                provenance(analysis, here, tier, id, p)
+            );
         }
         more(&mut s, perms.len());
         // Held only under conditions: apart, with the conditions.
@@ -120,7 +138,7 @@ fn role(analysis: &Analysis, name: &str) -> Option<String> {
                 .role(*by)
                 .and_then(|r| r.exclusions.iter().find(|e| e.span == *span))
                 .and_then(|e| e.doc.as_deref());
-            let why = wording::listing::excluded(analysis.line_of(span.start) as usize, whose, doc);
+            let why = wording::listing::excluded(place(analysis, here, span.start), whose, doc);
             let _ = writeln!(s, "- ~~`{pname}`~~ — {why}");
         }
     }
@@ -142,7 +160,13 @@ fn by_level(policy: &Policy, perms: &[PermId]) -> Vec<PermId> {
 
 /// "granted at line N" or "inherited through `a` → `b`, granted at line N",
 /// from the engine's derivation, worded by the one wording module.
-fn provenance(analysis: &Analysis, tier: engine::TierId, role: RoleId, perm: PermId) -> String {
+fn provenance(
+    analysis: &Analysis,
+    here: usize,
+    tier: engine::TierId,
+    role: RoleId,
+    perm: PermId,
+) -> String {
     let policy = &analysis.compiled.policy;
     let Some(steps) = engine::derivation(policy, tier, role, perm) else {
         return wording::listing::held();
@@ -163,7 +187,7 @@ fn provenance(analysis: &Analysis, tier: engine::TierId, role: RoleId, perm: Per
                 let pname = policy.permission(perm).map_or("", |p| p.id.as_str());
                 return wording::listing::provenance(
                     &through,
-                    analysis.line_of(span.start) as usize,
+                    place(analysis, here, span.start),
                     pattern,
                     pname,
                     doc.as_deref(),
@@ -226,7 +250,7 @@ fn permission(analysis: &Analysis, name: &str) -> Option<String> {
 }
 
 /// A condition: its label and doc, and the grants that depend on it.
-fn condition(analysis: &Analysis, name: &str) -> Option<String> {
+fn condition(analysis: &Analysis, here: usize, name: &str) -> Option<String> {
     let policy = &analysis.compiled.policy;
     let Some(i) = policy.condition_id(name) else {
         return Some(format!("unknown condition `{name}`"));
@@ -265,9 +289,9 @@ fn condition(analysis: &Analysis, name: &str) -> Option<String> {
         .map(|(r, (verb, pattern, when, span))| {
             let when = policy.condition_names(when).join("` and `");
             format!(
-                "- `{}` {verb} `{pattern}` when `{when}` (line {})",
+                "- `{}` {verb} `{pattern}` when `{when}` ({})",
                 r.id,
-                analysis.line_of(span.start)
+                place(analysis, here, span.start)
             )
         })
         .collect();

@@ -1,9 +1,12 @@
 //! The policyc language server.
 //!
 //! [`serve`] speaks the Language Server Protocol on an [`lsp_server::Connection`]
-//! handed in by the caller; this crate opens no file and no stream of its own
+//! handed in by the caller; this crate opens no stream of its own
 //! (`policyc lsp` hands [`transport::transport`] the process's stdin and
-//! stdout, and the transport frames, limits and decodes messages on them). Features: diagnostics on open and change
+//! stdout, and the transport frames, limits and decodes messages on them).
+//! The only files it reads are those of an open document's policy project
+//! (through `policy-files`, as the CLI reads them) and the test files a
+//! rename edits. Features: diagnostics on open and change
 //! (incremental sync) with error-page links (when [`Options::docs_url`] is set), related information and quick
 //! fixes; hover with effective permissions per tier and their provenance;
 //! go to definition, find references, document symbols, rename; completion in

@@ -46,11 +46,13 @@ pub struct Symbol {
     pub selection: Span,
 }
 
-/// The declarations of the document, in source order.
-pub fn symbols(analysis: &Analysis) -> Vec<Symbol> {
+/// The declarations of file `file` of the analysis (the document), in
+/// source order.
+pub fn symbols(analysis: &Analysis, file: usize) -> Vec<Symbol> {
     let text = &analysis.text;
     let mut out = Vec::new();
-    for item in &analysis.compiled.file.items {
+    let items = analysis.compiled.file.items.iter();
+    for item in items.filter(|i| analysis.file_at(i.span().start) == file) {
         match item {
             Item::Tiers(d) => {
                 for t in &d.tiers {
@@ -137,7 +139,7 @@ pub fn rename_target(analysis: &Analysis, offset: usize) -> Result<(NameKind, &s
 }
 
 /// The edits renaming the name at `offset` to `new_name` everywhere in the
-/// file. Refused when nothing renameable is there, when the new name is not
+/// analysis (the document, or every file of its project). Refused when nothing renameable is there, when the new name is not
 /// a valid name, when it collides with a declared name, or (permissions) when
 /// it would change what a wildcard matches.
 pub fn rename(

@@ -1,5 +1,9 @@
 //! The message loop: documents, dispatch, and the guard that keeps one
 //! failing request from taking the server down.
+//!
+//! A document is compiled alone, or, when it belongs to a policy project
+//! (a `policyc.toml` above it lists it), with the project's other files
+//! ([`projects`]): the open documents' texts and the others read from disk.
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -35,8 +39,12 @@ use crate::completion::{self, ItemKind};
 use crate::position::{Encoding, LineIndex};
 use crate::{diagnostics, engine, hover, navigation};
 
+mod documents;
 mod handlers;
 mod init;
+mod projects;
+
+pub use documents::apply_changes;
 
 use init::initialize;
 pub use init::{capabilities, negotiate};
@@ -223,11 +231,34 @@ struct Document {
     version: i32,
     /// The text as the client has it (every edit applied).
     text: String,
-    /// The analysis of `text` as of the last compile (of nothing when the
-    /// document is over the size limit).
-    analysis: Analysis,
+    /// The compile the document was last part of: its own, or its
+    /// project's (of nothing when over the size limit).
+    unit: Arc<Unit>,
+    /// The document's file in `unit`.
+    file: usize,
     /// Whether `text` changed since the last compile.
     stale: bool,
+    /// The manifest of the project the document belongs to, if any.
+    project: Option<std::path::PathBuf>,
+    /// A manifest above the document that could not be read (P0512),
+    /// reported with the document's own diagnostics.
+    manifest_problem: Option<engine::Diagnostic>,
+}
+
+/// One compile: the analysis and the URI of each of its files (for a
+/// document alone, the document's).
+struct Unit {
+    analysis: Analysis,
+    uris: Vec<Uri>,
+}
+
+impl Unit {
+    fn alone(uri: &Uri, analysis: Analysis) -> Arc<Unit> {
+        Arc::new(Unit {
+            analysis,
+            uris: vec![uri.clone()],
+        })
+    }
 }
 
 /// The server's state: open documents and the negotiated encoding.
@@ -235,6 +266,8 @@ pub struct Server {
     encoding: Encoding,
     options: Options,
     docs: HashMap<String, Document>,
+    /// The projects of the open documents, by manifest.
+    projects: HashMap<std::path::PathBuf, projects::Project>,
     /// The client's workspace folders (where a rename looks for the
     /// `*.test.yaml` files that use the name).
     roots: Vec<std::path::PathBuf>,
@@ -269,6 +302,7 @@ impl Server {
             encoding,
             options: Options::default(),
             docs: HashMap::new(),
+            projects: HashMap::new(),
             roots: Vec::new(),
             formatting: Arc::new(AtomicBool::new(false)),
         }
@@ -276,40 +310,54 @@ impl Server {
 
     /// Whether a document changed since it was last compiled.
     pub fn dirty(&self) -> bool {
-        self.docs.values().any(|d| d.stale)
+        self.docs.values().any(|d| d.stale) || self.projects.values().any(|p| p.stale)
     }
 
-    /// Compiles every document changed since its last compile and returns
-    /// their diagnostics: the end of a burst of edits.
+    /// Compiles every document changed since its last compile (with its
+    /// project, if it has one) and returns their diagnostics: the end of a
+    /// burst of edits.
     pub fn settle(&mut self) -> Vec<Message> {
         let mut out = Vec::new();
-        for doc in self.docs.values_mut().filter(|d| d.stale) {
+        let stale: Vec<std::path::PathBuf> = self
+            .projects
+            .iter()
+            .filter(|(_, p)| p.stale)
+            .map(|(m, _)| m.clone())
+            .collect();
+        for manifest in stale {
+            out.extend(self.settle_project(&manifest));
+        }
+        let limit = self.options.max_document_bytes;
+        let docs_url = self.options.docs_url.as_deref();
+        let alone = self.docs.values_mut().filter(|d| d.project.is_none());
+        for doc in alone.filter(|d| d.stale) {
             doc.stale = false;
-            let limit = self.options.max_document_bytes;
-            let docs_url = self.options.docs_url.as_deref();
-            let diags = if doc.text.len() > limit {
-                doc.analysis = Analysis::new(&file_name(&doc.uri), "", self.encoding);
-                let d = engine::Diagnostic::new(
-                    engine::Code::FileTooLarge,
-                    format!(
-                        "the document is {} bytes; the language server analyses documents of at most {limit} bytes",
-                        doc.text.len()
-                    ),
-                )
-                .help("split the policy, or check it with `policyc check --max-file-size`");
-                vec![diagnostics::to_lsp(&doc.analysis, &doc.uri, &d, docs_url)]
+            let mut diags = if doc.text.len() > limit {
+                let analysis = Analysis::new(&file_name(&doc.uri), "", self.encoding);
+                doc.unit = Unit::alone(&doc.uri, analysis);
+                let d = too_large("document", doc.text.len(), limit);
+                vec![diagnostics::to_lsp(
+                    &doc.unit.analysis,
+                    &doc.unit.uris,
+                    &d,
+                    docs_url,
+                )]
             } else {
                 let name = file_name(&doc.uri);
                 let (text, encoding) = (&doc.text, self.encoding);
                 match guarded(|| Analysis::new(&name, text, encoding)) {
                     Some(analysis) => {
-                        doc.analysis = analysis;
-                        diagnostics::all(&doc.analysis, &doc.uri, docs_url)
+                        doc.unit = Unit::alone(&doc.uri, analysis);
+                        diagnostics::all(&doc.unit.analysis, &doc.uri, docs_url)
                     }
                     // A contained failure: the last analysis stays.
                     None => continue,
                 }
             };
+            if let Some(d) = &doc.manifest_problem {
+                let unit = &doc.unit;
+                diags.push(diagnostics::to_lsp(&unit.analysis, &unit.uris, d, docs_url));
+            }
             out.push(publish(doc.uri.clone(), diags, Some(doc.version)));
         }
         out
@@ -430,62 +478,20 @@ impl Server {
         })
     }
 
+    /// The offset (in the analysed text) of a position in the document.
     fn offset(doc: &Document, pos: Position) -> usize {
-        doc.analysis.lines.offset(&doc.analysis.text, pos)
+        doc.unit.analysis.offset(doc.file, pos)
     }
 
+    /// The range of a span in the document's file.
     fn range(doc: &Document, span: engine::Span) -> lsp_types::Range {
-        doc.analysis.lines.range(&doc.analysis.text, span)
+        doc.unit.analysis.range(span).1
     }
 
-    fn notify(&mut self, n: Notification) -> Vec<Message> {
-        match n.method.as_str() {
-            DidOpenTextDocument::METHOD => {
-                let Ok(p) =
-                    serde_json::from_value::<lsp_types::DidOpenTextDocumentParams>(n.params)
-                else {
-                    return Vec::new();
-                };
-                let doc = p.text_document;
-                let analysis = Analysis::new(&file_name(&doc.uri), "", self.encoding);
-                self.docs.insert(
-                    doc.uri.as_str().to_string(),
-                    Document {
-                        uri: doc.uri,
-                        version: doc.version,
-                        text: doc.text,
-                        analysis,
-                        stale: true,
-                    },
-                );
-                Vec::new()
-            }
-            DidChangeTextDocument::METHOD => {
-                let Ok(p) =
-                    serde_json::from_value::<lsp_types::DidChangeTextDocumentParams>(n.params)
-                else {
-                    return Vec::new();
-                };
-                let encoding = self.encoding;
-                let Some(doc) = self.docs.get_mut(p.text_document.uri.as_str()) else {
-                    return Vec::new();
-                };
-                apply_changes_in_place(&mut doc.text, &p.content_changes, encoding);
-                doc.version = p.text_document.version;
-                doc.stale = true;
-                Vec::new()
-            }
-            DidCloseTextDocument::METHOD => {
-                let Ok(p) =
-                    serde_json::from_value::<lsp_types::DidCloseTextDocumentParams>(n.params)
-                else {
-                    return Vec::new();
-                };
-                self.docs.remove(p.text_document.uri.as_str());
-                vec![publish(p.text_document.uri, Vec::new(), None)]
-            }
-            _ => Vec::new(),
-        }
+    /// Where a span is: in the document or another file of its project.
+    fn location(doc: &Document, span: engine::Span) -> Option<Location> {
+        let (file, range) = doc.unit.analysis.range(span);
+        Some(Location::new(doc.unit.uris.get(file)?.clone(), range))
     }
 
     /// The text of an open document (for tests and benchmarks).
@@ -499,6 +505,18 @@ impl Server {
     }
 }
 
+/// The P0504 diagnostic of a document (or project, `what`) of `len` bytes
+/// over the server's limit: it is not compiled.
+fn too_large(what: &str, len: usize, limit: usize) -> engine::Diagnostic {
+    engine::Diagnostic::new(
+        engine::Code::FileTooLarge,
+        format!(
+            "the {what} is {len} bytes; the language server analyses {what}s of at most {limit} bytes"
+        ),
+    )
+    .help("split the policy, or check it with `policyc check --max-file-size`")
+}
+
 fn publish(uri: Uri, diagnostics: Vec<lsp_types::Diagnostic>, version: Option<i32>) -> Message {
     Message::Notification(Notification::new(
         PublishDiagnostics::METHOD.to_string(),
@@ -508,34 +526,4 @@ fn publish(uri: Uri, diagnostics: Vec<lsp_types::Diagnostic>, version: Option<i3
             version,
         },
     ))
-}
-
-/// Applies content changes in order: a change with a range replaces that
-/// range (positions in `encoding`, clamped), one without replaces the text.
-pub fn apply_changes(
-    text: &str,
-    changes: &[TextDocumentContentChangeEvent],
-    encoding: Encoding,
-) -> String {
-    let mut text = text.to_string();
-    apply_changes_in_place(&mut text, changes, encoding);
-    text
-}
-
-fn apply_changes_in_place(
-    text: &mut String,
-    changes: &[TextDocumentContentChangeEvent],
-    encoding: Encoding,
-) {
-    for c in changes {
-        match c.range {
-            Some(r) => {
-                let lines = LineIndex::new(text, encoding);
-                let start = lines.offset(text, r.start);
-                let end = lines.offset(text, r.end).max(start);
-                text.replace_range(start..end, &c.text);
-            }
-            None => text.clone_from(&c.text),
-        }
-    }
 }

@@ -2,8 +2,9 @@
 //! them, so that a rename in the policy renames it in its tests too.
 //!
 //! A test file tests the policy its `policy:` line names (relative to the
-//! test file), or `NAME.policy` beside `NAME.test.yaml` when it has none
-//! (the rule `policyc test` follows). Names are found by the keys that hold
+//! test file; a project by its directory or its `policyc.toml`), or
+//! `NAME.policy` beside `NAME.test.yaml` when it has none (the rule
+//! `policyc test` follows). Names are found by the keys that hold
 //! them: `role` and `roles` hold roles, `action` and `permissions` hold
 //! permissions, `tier` holds a tier, each as a scalar, a flow list
 //! (`[a, b]`) or a block list (`- a` lines below the key).
@@ -76,21 +77,36 @@ fn walk(dir: &Path, depth: usize, seen: &mut usize, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The test files under `roots` (or, with none that holds the policy, the
-/// policy's own directory) that test `policy`, each with its text (read
-/// once, to see which policy it names).
-pub fn testing(policy: &Path, roots: &[PathBuf]) -> Vec<(PathBuf, String)> {
-    let Ok(target) = std::fs::canonicalize(policy) else {
+/// The test files under `roots` (or, with none that holds a policy, the
+/// policies' own directories) that test one of `policies` (policy files,
+/// or a project's `policyc.toml`), each with its text (read once, to see
+/// which policy it names).
+pub fn testing(policies: &[PathBuf], roots: &[PathBuf]) -> Vec<(PathBuf, String)> {
+    let targets: Vec<PathBuf> = policies
+        .iter()
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
+    if targets.is_empty() {
         return Vec::new();
-    };
+    }
     let mut search: Vec<PathBuf> = roots
         .iter()
         .filter_map(|r| std::fs::canonicalize(r).ok())
-        .filter(|r| target.starts_with(r))
+        .filter(|r| targets.iter().any(|t| t.starts_with(r)))
         .collect();
     if search.is_empty() {
-        search.extend(target.parent().map(Path::to_path_buf));
+        search.extend(
+            targets
+                .iter()
+                .filter_map(|t| t.parent())
+                .map(Path::to_path_buf),
+        );
+        search.sort();
+        search.dedup();
     }
+    // A directory inside another searched one is searched with it.
+    let all = search.clone();
+    search.retain(|d| !all.iter().any(|o| o != d && d.starts_with(o)));
     let mut found = Vec::new();
     let mut seen = 0;
     for root in &search {
@@ -116,7 +132,12 @@ pub fn testing(policy: &Path, roots: &[PathBuf]) -> Vec<(PathBuf, String)> {
                     dir.join(format!("{}.policy", name.trim_end_matches(".test.yaml")))
                 }
             };
-            let tests_it = std::fs::canonicalize(named).is_ok_and(|p| p == target);
+            // A project is named by its directory or its manifest.
+            let manifest = named.join(policy_files::MANIFEST);
+            let tests_it = [named, manifest]
+                .iter()
+                .filter_map(|p| std::fs::canonicalize(p).ok())
+                .any(|p| targets.contains(&p));
             tests_it.then_some((test, text))
         })
         .collect()
@@ -247,6 +268,46 @@ mod tests {
         // A role name is not a permission, and part of a word is no match.
         assert!(spans(text, NameKind::Permission, "admin").is_empty());
         assert!(spans(text, NameKind::Role, "admi").is_empty());
+    }
+
+    /// A project's tests name it by its directory or its manifest; a test
+    /// of one of its files (by default, beside it) tests that file.
+    #[test]
+    fn a_project_is_tested_by_its_directory_or_manifest() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let write = |rel: &str, text: &str| {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let manifest = write("p/policyc.toml", "");
+        let a = write("p/a.policy", "");
+        write("p/by_dir.test.yaml", "policy: .\n");
+        write("tests/by_manifest.test.yaml", "policy: ../p/policyc.toml\n");
+        write("p/a.test.yaml", "cases: []\n");
+        write("p/other.test.yaml", "policy: other.policy\n");
+        write("p/other.policy", "");
+        let found = |policies: &[PathBuf]| -> Vec<String> {
+            testing(policies, std::slice::from_ref(&root))
+                .into_iter()
+                .map(|(p, _)| p.strip_prefix(&root).unwrap().display().to_string())
+                .collect()
+        };
+        assert_eq!(
+            found(std::slice::from_ref(&manifest)),
+            ["p/by_dir.test.yaml", "tests/by_manifest.test.yaml"]
+        );
+        assert_eq!(
+            found(&[manifest, a.clone()]),
+            [
+                "p/a.test.yaml",
+                "p/by_dir.test.yaml",
+                "tests/by_manifest.test.yaml"
+            ]
+        );
+        assert_eq!(found(&[a]), ["p/a.test.yaml"]);
     }
 
     #[test]

@@ -288,14 +288,21 @@ fn the_artifact_describes_each_declaration_once() {
 
 /// The workspace crates each crate may depend on (normal dependencies):
 /// the chain points one way, syntax ▸ compiler ▸ evaluator ▸ server and
-/// CLI, and the test kit depends on none of them.
+/// CLI, the file reader (`policy-files`) sits on the syntax alone, under
+/// the CLI and the language server, and the test kit depends on none of them.
 const ALLOWED_DEPENDENCIES: &[(&str, &[&str])] = &[
     ("policy-syntax", &[]),
+    ("policy-files", &["policy-syntax"]),
     ("policy-compiler", &["policy-syntax"]),
     ("policy-eval", &["policy-syntax", "policy-compiler"]),
     (
         "policy-lsp",
-        &["policy-syntax", "policy-compiler", "policy-eval"],
+        &[
+            "policy-syntax",
+            "policy-compiler",
+            "policy-eval",
+            "policy-files",
+        ],
     ),
     (
         "policy-server",
@@ -307,6 +314,7 @@ const ALLOWED_DEPENDENCIES: &[(&str, &[&str])] = &[
             "policy-syntax",
             "policy-compiler",
             "policy-eval",
+            "policy-files",
             "policy-lsp",
             "policy-server",
         ],

@@ -235,6 +235,26 @@ pub mod label {
 /// Short forms for listings of what a role holds (the language server's
 /// hover), where the line number stands in for the source location.
 pub mod listing {
+    /// Where a listing's line is: "line 12", or, in a policy project, when
+    /// the line is in another file than the one being read, "line 12 of
+    /// `billing.policy`".
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct At<'a> {
+        /// The 1-based line, in its own file.
+        pub line: usize,
+        /// The file, when it is not the one being read.
+        pub file: Option<&'a str>,
+    }
+
+    impl std::fmt::Display for At<'_> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            match self.file {
+                Some(file) => write!(f, "line {} of `{file}`", self.line),
+                None => write!(f, "line {}", self.line),
+            }
+        }
+    }
+
     /// Where a held permission comes from: "granted at line N" (with "by
     /// `pattern`" when a wildcard matched), after "inherited through `a` →
     /// `b`, " when the grant is an ancestor's; the grant's doc comment last.
@@ -243,15 +263,15 @@ pub mod listing {
     /// `acts as` line (said "acts as `team.admin`").
     pub fn provenance(
         through: &[(&str, bool)],
-        line: usize,
+        at: At<'_>,
         pattern: &str,
         perm: &str,
         doc: Option<&str>,
     ) -> String {
         let granted = if pattern == perm {
-            format!("granted at line {line}")
+            format!("granted at {at}")
         } else {
-            format!("granted at line {line} by `{pattern}`")
+            format!("granted at {at} by `{pattern}`")
         };
         let granted = super::with_doc(granted, doc);
         let chain: Vec<String> = through
@@ -293,17 +313,17 @@ pub mod listing {
         "held".to_string()
     }
 
-    /// A permission an exclusion takes away: at `line`, in ancestor `by`
+    /// A permission an exclusion takes away: at `at`, in ancestor `by`
     /// (`None` for the role's own), with the `excludes` line's doc comment.
-    pub fn excluded(line: usize, by: Option<&str>, doc: Option<&str>) -> String {
+    pub fn excluded(at: At<'_>, by: Option<&str>, doc: Option<&str>) -> String {
         let whose = by.map(|b| format!(" in `{b}`")).unwrap_or_default();
-        super::with_doc(format!("excluded at line {line}{whose}"), doc)
+        super::with_doc(format!("excluded at {at}{whose}"), doc)
     }
 
     /// The role cannot be assigned on a tier; `on_line` is its `on` clause.
-    pub fn role_unavailable(on_line: Option<usize>) -> String {
+    pub fn role_unavailable(on_line: Option<At<'_>>) -> String {
         let at = on_line
-            .map(|l| format!(" (`on` clause at line {l})"))
+            .map(|l| format!(" (`on` clause at {l})"))
             .unwrap_or_default();
         format!("not available{at}")
     }

@@ -1,6 +1,7 @@
 //! The request handlers of the language server: hover, navigation,
 //! rename, completion, formatting and code actions, each answering from
-//! the document's last analysis.
+//! the document's last analysis (with its project's files, if it has a
+//! project: a definition, a reference or a rename may be in another file).
 
 use super::*;
 
@@ -9,7 +10,7 @@ impl Server {
         let doc = self.doc(&p.text_document_position_params.text_document.uri)?;
         let offset = Self::offset(doc, p.text_document_position_params.position);
         Ok(
-            hover::hover(&doc.analysis, offset).map(|(value, span)| Hover {
+            hover::hover(&doc.unit.analysis, offset).map(|(value, span)| Hover {
                 contents: HoverContents::Markup(MarkupContent {
                     kind: MarkupKind::Markdown,
                     value,
@@ -25,9 +26,9 @@ impl Server {
     ) -> Handled<Option<GotoDefinitionResponse>> {
         let doc = self.doc(&p.text_document_position_params.text_document.uri)?;
         let offset = Self::offset(doc, p.text_document_position_params.position);
-        let locs: Vec<Location> = navigation::definition(&doc.analysis, offset)
+        let locs: Vec<Location> = navigation::definition(&doc.unit.analysis, offset)
             .into_iter()
-            .map(|s| Location::new(doc.uri.clone(), Self::range(doc, s)))
+            .filter_map(|s| Self::location(doc, s))
             .collect();
         Ok((!locs.is_empty()).then_some(GotoDefinitionResponse::Array(locs)))
     }
@@ -39,9 +40,9 @@ impl Server {
         let doc = self.doc(&p.text_document_position.text_document.uri)?;
         let offset = Self::offset(doc, p.text_document_position.position);
         let locs: Vec<Location> =
-            navigation::references(&doc.analysis, offset, p.context.include_declaration)
+            navigation::references(&doc.unit.analysis, offset, p.context.include_declaration)
                 .into_iter()
-                .map(|s| Location::new(doc.uri.clone(), Self::range(doc, s)))
+                .filter_map(|s| Self::location(doc, s))
                 .collect();
         Ok((!locs.is_empty()).then_some(locs))
     }
@@ -51,7 +52,7 @@ impl Server {
         p: lsp_types::DocumentSymbolParams,
     ) -> Handled<Option<DocumentSymbolResponse>> {
         let doc = self.doc(&p.text_document.uri)?;
-        let symbols = navigation::symbols(&doc.analysis)
+        let symbols = navigation::symbols(&doc.unit.analysis, doc.file)
             .into_iter()
             .map(|s| {
                 #[expect(
@@ -87,19 +88,31 @@ impl Server {
     pub(super) fn rename(&self, p: lsp_types::RenameParams) -> Handled<Option<WorkspaceEdit>> {
         let doc = self.doc(&p.text_document_position.text_document.uri)?;
         let offset = Self::offset(doc, p.text_document_position.position);
-        let spans = navigation::rename(&doc.analysis, offset, &p.new_name)
+        let analysis = &doc.unit.analysis;
+        let spans = navigation::rename(analysis, offset, &p.new_name)
             .map_err(|e| error(ErrorCode::RequestFailed, e.0))?;
-        let edits: Vec<TextEdit> = spans
-            .into_iter()
-            .map(|s| TextEdit::new(Self::range(doc, s), p.new_name.clone()))
-            .collect();
-        let tests = match navigation::rename_target(&doc.analysis, offset) {
-            Ok((kind, old)) => self.test_file_edits(&doc.uri, kind, old, &p.new_name),
+        // The document's own edits first (it gets an entry even with none),
+        // then each other file of its project in order.
+        let mut by_file: Vec<Vec<TextEdit>> = vec![Vec::new(); doc.unit.uris.len()];
+        for s in spans {
+            let (file, range) = analysis.range(s);
+            if let Some(edits) = by_file.get_mut(file) {
+                edits.push(TextEdit::new(range, p.new_name.clone()));
+            }
+        }
+        let own = by_file
+            .get_mut(doc.file)
+            .map(std::mem::take)
+            .unwrap_or_default();
+        let others = doc.unit.uris.iter().cloned().zip(by_file);
+        let tests = match navigation::rename_target(analysis, offset) {
+            Ok((kind, old)) => self.test_file_edits(doc, kind, old, &p.new_name),
             Err(_) => Vec::new(),
         };
         Ok(Some(WorkspaceEdit {
             changes: Some(
-                std::iter::once((doc.uri.clone(), edits))
+                std::iter::once((doc.uri.clone(), own))
+                    .chain(others.filter(|(_, edits)| !edits.is_empty()))
                     .chain(tests)
                     .collect(),
             ),
@@ -108,19 +121,24 @@ impl Server {
     }
 
     /// The edits renaming `old` (a name of `kind`) to `new` in the test
-    /// files on disk that test the policy at `uri`.
+    /// files on disk that test the policy of `doc`: the document's file,
+    /// or, in a project, the project (its directory or manifest) or any of
+    /// its files.
     fn test_file_edits(
         &self,
-        uri: &Uri,
+        doc: &Document,
         kind: NameKind,
         old: &str,
         new: &str,
     ) -> Vec<(Uri, Vec<TextEdit>)> {
-        let Some(policy) = crate::test_files::path_of(uri) else {
-            return Vec::new();
+        let policies: Vec<std::path::PathBuf> = match &doc.project {
+            Some(manifest) => std::iter::once(manifest.clone())
+                .chain(self.project_files(manifest))
+                .collect(),
+            None => crate::test_files::path_of(&doc.uri).into_iter().collect(),
         };
         let mut out = Vec::new();
-        for (test, text) in crate::test_files::testing(&policy, &self.roots) {
+        for (test, text) in crate::test_files::testing(&policies, &self.roots) {
             let Some(test_uri) = crate::test_files::uri_of(&test) else {
                 continue;
             };
@@ -144,8 +162,9 @@ impl Server {
     ) -> Handled<Option<CompletionResponse>> {
         let doc = self.doc(&p.text_document_position.text_document.uri)?;
         let offset = Self::offset(doc, p.text_document_position.position);
-        let replace = Self::range(doc, completion::prefix_span(&doc.analysis.text, offset));
-        let items: Vec<CompletionItem> = completion::complete(&doc.analysis, offset)
+        let analysis = &doc.unit.analysis;
+        let replace = Self::range(doc, completion::prefix_span(&analysis.text, offset));
+        let items: Vec<CompletionItem> = completion::complete_in(analysis, doc.file, offset)
             .into_iter()
             .map(|c| CompletionItem {
                 kind: Some(match c.kind {
@@ -201,8 +220,9 @@ impl Server {
     ) -> Handled<Option<lsp_types::CodeActionResponse>> {
         let doc = self.doc(&p.text_document.uri)?;
         Ok(Some(diagnostics::code_actions(
-            &doc.analysis,
-            &doc.uri,
+            &doc.unit.analysis,
+            &doc.unit.uris,
+            doc.file,
             p.range,
         )))
     }

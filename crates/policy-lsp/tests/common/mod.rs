@@ -95,6 +95,45 @@ impl Client {
         }
     }
 
+    /// Sends a request and returns the diagnostics published before its
+    /// response (URI and diagnostics, in the order sent) and its result:
+    /// the server compiles pending edits before it answers, so these are
+    /// every publication the edits caused.
+    pub fn published_before(
+        &mut self,
+        method: &str,
+        params: Value,
+    ) -> (Vec<(String, Vec<Value>)>, Value) {
+        self.next_id += 1;
+        let id = RequestId::from(self.next_id);
+        self.conn
+            .sender
+            .send(Message::Request(Request::new(
+                id.clone(),
+                method.to_string(),
+                params,
+            )))
+            .unwrap();
+        let mut published = Vec::new();
+        loop {
+            match self.conn.receiver.recv_timeout(TIMEOUT).unwrap() {
+                Message::Response(r) if r.id == id => {
+                    return (published, r.response_result.unwrap());
+                }
+                Message::Notification(n) if n.method == "textDocument/publishDiagnostics" => {
+                    published.push((
+                        n.params["uri"].as_str().unwrap().to_string(),
+                        n.params["diagnostics"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default(),
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// The result of a request; panics on an error response.
     pub fn request(&mut self, method: &str, params: Value) -> Value {
         let r = self.response(method, params);
