@@ -210,7 +210,13 @@ impl Server {
         } else {
             let source = engine::SourceFile::project(spec.name.clone(), &sources);
             let Some(analysis) = guarded(|| Analysis::of(&source, encoding)) else {
-                // A contained failure: the last analysis stays.
+                // A contained failure: the last analysis stays, and the
+                // documents wait for their next edit.
+                for (key, _) in &open {
+                    if let Some(doc) = self.docs.get_mut(key) {
+                        doc.stale = false;
+                    }
+                }
                 self.projects.insert(manifest.to_path_buf(), project);
                 return Vec::new();
             };
