@@ -20,7 +20,10 @@
 //! resolved once, against `policyc-ids`, the unconditional `decide` by
 //! ids of the same cells (the target: at most 2×); `outcome-by-name-facts`
 //! resolves the names and the facts (`Evaluator::facts`) every time,
-//! against `policyc-by-name`, `decide_by_name` of the same cells:
+//! against `policyc-by-name`, `decide_by_name` of the same cells. On a
+//! subject with conditions, `outcome-ids` is `Evaluator::outcome` (no fact
+//! stated) on the usual mix, beside `policyc-ids`: what conditions cost a
+//! request the table decides.
 //!
 //! ```text
 //! cargo bench -p policy-bench --features bench --bench evaluator -- --warm-up-time 1 --measurement-time 3
@@ -332,6 +335,11 @@ fn evaluator(c: &mut Criterion) {
                 Ok(eval.decide_one(t, ro, p))
             );
             assert_eq!(eval.decide_one(t, ro, p), policy.allows(t, ro, p));
+            let allowed = eval.decide_one(t, ro, p);
+            assert_eq!(
+                eval.outcome(t, &[ro], p, Facts::default()),
+                policy.outcome(allowed, t, &[ro], p, Facts::default())
+            );
             assert_eq!(
                 bare.decide(&r.tier, &r.role, &r.perm),
                 Some(policy.allows(t, ro, p))
@@ -353,6 +361,18 @@ fn evaluator(c: &mut Criterion) {
                 eval.decide_by_name(tier, &[r.role.as_str()], &r.perm)
             })
         });
+        if policy.has_conditional() {
+            // The same cells as `policyc-ids`, through `outcome` (no fact
+            // stated): what a request pays for conditions on the cells
+            // the table decides.
+            g.bench_function("outcome-ids", |b| {
+                b.iter(|| {
+                    let r = cycle(&reqs, &i);
+                    let (t, ro, p) = std::hint::black_box(r.ids);
+                    eval.outcome(t, &[ro], p, Facts::default())
+                })
+            });
+        }
         g.bench_function("bare-bitset-by-name", |b| {
             b.iter(|| {
                 let r = std::hint::black_box(cycle(&reqs, &i));

@@ -114,7 +114,8 @@ fn thousand_roles_with_conditions() {
 
 /// The evaluator's index of the conditional cells gives the compiler's
 /// outcomes: on every conditional cell and on a spread of others, under
-/// facts that meet, fail or leave out the conditions.
+/// facts that meet, fail or leave out the conditions, with the dense
+/// decision table and without it (the interned sets).
 #[test]
 fn evaluator_outcomes_are_the_compilers() {
     let spec = Spec::new(1_000, 5_000, 50)
@@ -122,6 +123,7 @@ fn evaluator_outcomes_are_the_compilers() {
         .with_editions();
     let policy = clean(spec);
     let eval = Evaluator::from_policy(&policy);
+    let sparse = eval.clone().without_dense_table();
     let all = |v: bool| {
         let given: Vec<(&str, bool)> = policy
             .conditions()
@@ -162,6 +164,7 @@ fn evaluator_outcomes_are_the_compilers() {
                     expected,
                     "{t:?} {roles:?} {p:?}"
                 );
+                assert_eq!(sparse.outcome(t, roles, p, facts), expected);
             }
         }
     }

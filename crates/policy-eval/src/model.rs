@@ -140,7 +140,7 @@ impl Evaluator {
         let tiers: Vec<String> = policy.tiers().iter().map(|t| t.id.clone()).collect();
         let tier_index = NameIndex::new(tiers.iter().map(String::as_str));
         let conditional = ConditionalIndex::new(&policy);
-        Evaluator {
+        let eval = Evaluator {
             policy,
             from_artifact,
             tiers,
@@ -155,7 +155,14 @@ impl Evaluator {
             perm_index,
             tier_index,
             hash: OnceLock::new(),
-        }
+        };
+        // `outcome` looks at the index before the table: no cell in it is
+        // one the table allows (the compiler's rule).
+        debug_assert!(eval
+            .policy
+            .conditional_cells()
+            .all(|(t, r, p, _)| !eval.decide_one(t, r, p)));
+        eval
     }
 
     /// The policy source, when built from source (not from an artifact).
