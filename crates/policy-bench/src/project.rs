@@ -2,49 +2,12 @@
 //! files of about equal size, for measuring a project against the same
 //! policy in one file (issue 26).
 
-use policy_syntax::{parse, Item, SourceFile};
-
-/// The text of each file of `text` split into `files` files (at least
-/// one) at declaration boundaries, in order: each file holds consecutive
-/// declarations with the comments before them, and a file that starts
-/// inside a level's section repeats its `scope` line first (a project
-/// reopens a level that way).
-pub fn split(text: &str, files: usize) -> Vec<String> {
-    let source = SourceFile::new("split.policy", text);
-    let (file, _) = parse(&source);
-    let n = files.max(1);
-    let per = file.items.len().div_ceil(n).max(1);
-    let mut out: Vec<String> = Vec::with_capacity(n);
-    let mut scope: Option<&str> = None;
-    let mut start = 0usize;
-    for (k, item) in file.items.iter().enumerate() {
-        if k % per == 0 {
-            let mut chunk = String::new();
-            if let (Some(line), false) = (scope, matches!(item, Item::Scope(_))) {
-                chunk.push_str(line);
-                chunk.push('\n');
-            }
-            out.push(chunk);
-        }
-        if let Item::Scope(s) = item {
-            scope = text.get(s.span.start..s.span.end);
-        }
-        let end = item.span().end;
-        if let (Some(last), Some(piece)) = (out.last_mut(), text.get(start..end)) {
-            last.push_str(piece);
-            last.push('\n');
-        }
-        start = end;
-    }
-    if let (Some(last), Some(rest)) = (out.last_mut(), text.get(start..)) {
-        last.push_str(rest);
-    }
-    out
-}
+pub use policy_syntax::split_declarations as split;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use policy_syntax::SourceFile;
 
     /// The files, compiled as a project, decide every cell as the one file.
     #[test]

@@ -10,41 +10,19 @@
 //! project in file order and in reverse order, and every (context, role,
 //! permission) is compared by name with the single file: allowed, and the
 //! ways under conditions.
-#![expect(
-    clippy::indexing_slicing,
-    reason = "test code: a failed lookup is a test failure"
-)]
 
 use policy_compiler::{compile, has_errors, Policy};
-use policy_syntax::{parse, Item, SourceFile};
+use policy_syntax::{split_declarations, SourceFile};
 use proptest::prelude::*;
 
-/// The files of `source` split at every declaration.
+/// The files of `source` split at every declaration
+/// ([`split_declarations`], which `policy-bench project` uses too).
 fn split(source: &SourceFile) -> Vec<SourceFile> {
-    let (file, _) = parse(source);
-    let text = source.text();
-    // Each declaration with what comes before it since the last one (its
-    // comments, doc comment and `expect` lines).
-    let mut starts: Vec<usize> = std::iter::once(0)
-        .chain(file.items.iter().map(|i| i.span().end))
-        .collect();
-    starts.pop();
-    let mut out = Vec::new();
-    let mut scope_line: Option<&str> = None;
-    for (k, item) in file.items.iter().enumerate() {
-        let lo = starts[k];
-        let hi = starts.get(k + 1).copied().unwrap_or(text.len());
-        let mut chunk = String::new();
-        if let Item::Scope(s) = item {
-            scope_line = Some(&text[s.span.start..s.span.end]);
-        } else if let Some(line) = scope_line {
-            chunk.push_str(line);
-            chunk.push('\n');
-        }
-        chunk.push_str(&text[lo..hi]);
-        out.push(SourceFile::new(format!("part{k:04}.policy"), chunk));
-    }
-    out
+    split_declarations(source.text(), usize::MAX)
+        .into_iter()
+        .enumerate()
+        .map(|(k, text)| SourceFile::new(format!("part{k:04}.policy"), text))
+        .collect()
 }
 
 /// A context's name with its values in order (the order of the dimensions

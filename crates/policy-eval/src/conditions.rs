@@ -147,15 +147,25 @@ impl Evaluator {
 }
 
 /// Reads one `--when` argument: `own` or `own=true` (the condition holds),
-/// `own=false` (it does not).
+/// `own=false` or `not own` (it does not), as a `when` clause writes it.
 pub fn parse_fact(text: &str) -> Result<(String, bool), String> {
-    let (name, value) = match text.split_once('=') {
-        None => (text, true),
-        Some((n, "true")) => (n, true),
-        Some((n, "false")) => (n, false),
-        Some((_, v)) => {
+    let negated = text
+        .strip_prefix("not")
+        .filter(|rest| rest.starts_with(char::is_whitespace))
+        .map(str::trim_start);
+    let (name, value) = match (negated, text.split_once('=')) {
+        (Some(_), Some(_)) => {
             return Err(format!(
-                "`{text}`: a fact is `CONDITION`, `CONDITION=true` or `CONDITION=false`, not `={v}`"
+                "`{text}`: write `not CONDITION` or `CONDITION=false`, not both"
+            ))
+        }
+        (Some(name), None) => (name, false),
+        (None, None) => (text, true),
+        (None, Some((n, "true"))) => (n, true),
+        (None, Some((n, "false"))) => (n, false),
+        (None, Some((_, v))) => {
+            return Err(format!(
+                "`{text}`: a fact is `CONDITION`, `CONDITION=true`, `CONDITION=false` or `not CONDITION`, not `={v}`"
             ))
         }
     };
@@ -231,6 +241,23 @@ mod tests {
         assert_eq!(parse_fact("own"), Ok(("own".to_string(), true)));
         assert_eq!(parse_fact("a.b=false"), Ok(("a.b".to_string(), false)));
         assert!(parse_fact("own=maybe").is_err());
+        assert!(parse_fact("=true").is_err());
+    }
+
+    #[test]
+    fn a_fact_reads_as_a_when_clause_writes_it() {
+        let ok = |t: &str| parse_fact(t).unwrap();
+        assert_eq!(ok("own"), ("own".to_string(), true));
+        assert_eq!(ok("own=true"), ("own".to_string(), true));
+        assert_eq!(ok("own=false"), ("own".to_string(), false));
+        assert_eq!(ok("not own"), ("own".to_string(), false));
+        assert_eq!(ok("not  setting.x"), ("setting.x".to_string(), false));
+        // `not` alone, or glued to a name, is a condition's name.
+        assert_eq!(ok("notify"), ("notify".to_string(), true));
+        assert_eq!(ok("not"), ("not".to_string(), true));
+        assert!(parse_fact("not own=false").is_err());
+        assert!(parse_fact("not ").is_err());
+        assert!(parse_fact("own=yes").is_err());
         assert!(parse_fact("=true").is_err());
     }
 }

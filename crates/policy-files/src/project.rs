@@ -14,6 +14,7 @@
 //! files changes no decision. Every command that reads a policy reads a
 //! project given its directory or its manifest ([`load_policy`]).
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use policy_syntax::{Code, Diagnostic, SourceFile};
@@ -198,21 +199,47 @@ fn resolved(path: &Path) -> PathBuf {
 /// `Ok(None)` when no manifest includes it; when one could not be read
 /// and none farther up includes the file, that manifest's diagnostic.
 pub fn project_of(file: &Path) -> Result<Option<Project>, Diagnostic> {
-    let mut unreadable = None;
-    for dir in directories_above(file) {
-        let manifest = dir.join(MANIFEST);
-        if !manifest.is_file() {
-            continue;
-        }
-        match Project::read(&manifest) {
-            Ok(project) if project.position(file).is_some() => return Ok(Some(project)),
-            Ok(_) => {}
-            Err(e) => {
-                unreadable.get_or_insert(e.into_diagnostic());
+    Projects::default().project_of(file)
+}
+
+/// Manifests read once each, for a command asking [`project_of`] of many
+/// files (a pre-commit hook passes every changed file of a project): each
+/// manifest is read, and its directory searched, once.
+#[derive(Debug, Default)]
+pub struct Projects {
+    /// By manifest: the project and its files resolved, or why it could
+    /// not be read.
+    read: HashMap<PathBuf, Result<(Project, HashSet<PathBuf>), Diagnostic>>,
+}
+
+impl Projects {
+    /// [`project_of`] `file`, reading each manifest at most once.
+    pub fn project_of(&mut self, file: &Path) -> Result<Option<Project>, Diagnostic> {
+        let wanted = resolved(file);
+        let mut unreadable = None;
+        for dir in directories_above(file) {
+            let manifest = dir.join(MANIFEST);
+            if !manifest.is_file() {
+                continue;
+            }
+            let entry = self.read.entry(manifest).or_insert_with_key(|manifest| {
+                Project::read(manifest)
+                    .map(|p| {
+                        let set = p.files.iter().map(|f| resolved(f)).collect();
+                        (p, set)
+                    })
+                    .map_err(LoadError::into_diagnostic)
+            });
+            match entry {
+                Ok((project, set)) if set.contains(&wanted) => return Ok(Some(project.clone())),
+                Ok(_) => {}
+                Err(e) => {
+                    unreadable.get_or_insert(e.clone());
+                }
             }
         }
+        unreadable.map_or(Ok(None), Err)
     }
-    unreadable.map_or(Ok(None), Err)
 }
 
 /// The directories above `file`, nearest first, written relative as the
@@ -322,6 +349,17 @@ mod tests {
         let outer = project_of(&left_out).unwrap().unwrap();
         assert_eq!(outer.manifest, root.join("policyc.toml"));
         assert_eq!(outer.files.len(), 4);
+        // Manifests read once for many files answer as each read alone.
+        let mut shared = Projects::default();
+        for f in [&a, &b, &left_out, &alone, &b] {
+            assert_eq!(
+                shared.project_of(f).ok(),
+                project_of(f).ok(),
+                "{}",
+                f.display()
+            );
+        }
+        assert_eq!(shared.read.len(), 2, "each manifest read once");
         // A broken manifest, and none farther up that lists the file.
         std::fs::remove_file(root.join("policyc.toml")).unwrap();
         write(&root, "p/policyc.toml", "[policy]\nfiles = []\n");

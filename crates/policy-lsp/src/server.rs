@@ -15,8 +15,8 @@ use crossbeam_channel::{RecvTimeoutError, Sender};
 
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response, ResponseError};
 use lsp_types::notification::{
-    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, Notification as _,
-    PublishDiagnostics,
+    DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument,
+    Notification as _, PublishDiagnostics,
 };
 use lsp_types::request::{
     CodeActionRequest, Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest,
@@ -122,6 +122,8 @@ pub fn serve(connection: &Connection) -> Result<Ending, ServeError> {
 /// so a burst of edits costs one compile. Formatting runs on its own thread.
 pub fn serve_with(connection: &Connection, options: Options) -> Result<Ending, ServeError> {
     let mut phase = Phase::Uninitialized;
+    // Whether the client lets the server watch files ([`init::watch_registration`]).
+    let mut watch_files = false;
     let mut server = Server::new(Encoding::Utf16);
     server.options = options;
     let send = |m: Message| {
@@ -159,13 +161,14 @@ pub fn serve_with(connection: &Connection, options: Options) -> Result<Ending, S
                 }
                 let reply = match (phase, req.method.as_str()) {
                     (Phase::Uninitialized, "initialize") => {
-                        let (encoding, roots, result) = initialize(req.params);
-                        server.encoding = encoding;
-                        server.roots = roots;
+                        let init = initialize(req.params);
+                        server.encoding = init.encoding;
+                        server.roots = init.roots;
+                        watch_files = init.watch_files;
                         phase = Phase::Running;
                         Response {
                             id: req.id,
-                            response_result: result,
+                            response_result: init.result,
                         }
                     }
                     (Phase::Uninitialized, _) => Response::new_err(
@@ -202,6 +205,9 @@ pub fn serve_with(connection: &Connection, options: Options) -> Result<Ending, S
                 });
             }
             Message::Notification(n) => {
+                if phase == Phase::Running && watch_files && n.method == "initialized" {
+                    send(Message::Request(init::watch_registration()))?;
+                }
                 if phase == Phase::Running {
                     for m in server.apply(n) {
                         send(m)?;

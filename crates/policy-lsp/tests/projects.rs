@@ -187,6 +187,10 @@ fn a_file_the_manifest_does_not_list_is_on_its_own() {
     assert_eq!(codes(&diags), ["P0201"], "{diags:?}");
     let (published, _) = c.published_before("textDocument/documentSymbol", symbols(&scratch));
     assert!(published.is_empty(), "{published:?}");
+    assert!(
+        c.server_requests.borrow().is_empty(),
+        "no watcher registration for a client that cannot take one"
+    );
     c.shutdown();
 }
 
@@ -355,5 +359,108 @@ fn the_manifest_is_read_again_at_each_compile() {
         .as_str()
         .unwrap()
         .contains("policyc.toml`: `files` lists no file"));
+    c.shutdown();
+}
+
+fn files_changed(c: &Client, changes: &[(&str, u32)]) {
+    let changes: Vec<Value> = changes
+        .iter()
+        .map(|(uri, kind)| json!({ "uri": uri, "type": kind }))
+        .collect();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": changes }),
+    );
+}
+
+/// A client that lets the server watch files is asked to report policy
+/// files and manifests; a file of the project that no editor has open
+/// changing on disk gives new diagnostics without an edit.
+#[test]
+fn a_change_on_disk_to_a_file_not_open_is_compiled_at_once() {
+    let p = Project::new();
+    let root = uri(&p.root);
+    let mut c = Client::start_watching(&root);
+    let b = p.uri("b.policy");
+    assert_eq!(c.open(&b, B), Vec::<Value>::new());
+    let requests = c.server_requests.borrow().clone();
+    let registration = requests
+        .iter()
+        .find(|r| r.method == "client/registerCapability")
+        .expect("the server registers its file watchers");
+    let globs: Vec<&str> = registration.params["registrations"][0]["registerOptions"]["watchers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["globPattern"].as_str().unwrap())
+        .collect();
+    assert_eq!(globs, ["**/*.policy", "**/policyc.toml"]);
+    assert_eq!(
+        registration.params["registrations"][0]["method"],
+        "workspace/didChangeWatchedFiles"
+    );
+
+    // `a.policy` (not open) loses `member`: `b.policy` is told at once.
+    p.write("a.policy", &A.replace("role member", "role associate"));
+    files_changed(&c, &[(&p.uri("a.policy"), 2)]);
+    let (published, _) = c.published_before("textDocument/documentSymbol", symbols(&b));
+    let in_b: Vec<&Vec<Value>> = published
+        .iter()
+        .filter(|(u, _)| u == &b)
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(in_b.len(), 1, "{published:?}");
+    assert!(codes(in_b[0]).contains(&"P0201"), "{published:?}");
+
+    // Put back, reported as deleted and created: cleared.
+    p.write("a.policy", A);
+    files_changed(&c, &[(&p.uri("a.policy"), 3), (&p.uri("a.policy"), 1)]);
+    let (published, _) = c.published_before("textDocument/documentSymbol", symbols(&b));
+    assert!(
+        published.iter().any(|(u, d)| u == &b && d.is_empty()),
+        "{published:?}"
+    );
+    c.shutdown();
+}
+
+/// A manifest that appears beside an open file makes it part of the
+/// project at once; deleted, the file is on its own again (without a
+/// manifest problem).
+#[test]
+fn a_manifest_created_or_deleted_on_disk_moves_an_open_file_in_or_out() {
+    let p = Project::new();
+    let root = uri(&p.root);
+    // A second directory, not a project yet.
+    p.write("team/roles.policy", B);
+    p.write("team/base.policy", A);
+    let roles = p.uri("team/roles.policy");
+    let mut c = Client::start_watching(&root);
+    // `team/` is below the project's manifest but not listed: on its own,
+    // `member` is unknown.
+    let diags = c.open(&roles, B);
+    assert_eq!(codes(&diags), ["P0201", "P0207"], "{diags:?}");
+
+    p.write("team/policyc.toml", "[policy]\nname = \"team\"\n");
+    files_changed(&c, &[(&p.uri("team/policyc.toml"), 1)]);
+    let (published, _) = c.published_before("textDocument/documentSymbol", symbols(&roles));
+    assert!(
+        published.iter().any(|(u, d)| u == &roles && d.is_empty()),
+        "joined `team`, which declares `member`: {published:?}"
+    );
+
+    std::fs::remove_file(p.path("team/policyc.toml")).unwrap();
+    files_changed(&c, &[(&p.uri("team/policyc.toml"), 3)]);
+    let (published, _) = c.published_before("textDocument/documentSymbol", symbols(&roles));
+    let last = published
+        .iter()
+        .rev()
+        .find(|(u, _)| u == &roles)
+        .map(|(_, d)| d.clone())
+        .expect("the open file is published again");
+    assert_eq!(
+        codes(&last),
+        ["P0201", "P0207"],
+        "on its own again: {published:?}"
+    );
     c.shutdown();
 }

@@ -18,6 +18,7 @@ mod engine;
 mod grpc;
 mod http;
 mod metrics;
+mod settle;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,7 +37,9 @@ pub trait PolicySource: Send + Sync + 'static {
     /// which names what is wrong and where, never the file's content.
     fn load(&self) -> Result<Policy, String>;
     /// A cheap marker of the file's state (size, modification time, inode):
-    /// when it changes, the server reloads. `None` when it cannot be read
+    /// when it changes and then stands still for one watch interval, the
+    /// server reloads (so files written together load together, and a
+    /// load the stamp moved under is not swapped in). `None` when it cannot be read
     /// (deleted, say): a change to `None` is a reload too, which fails, so
     /// the disappearance is logged and counted once.
     fn stamp(&self) -> Option<String>;
@@ -150,9 +153,39 @@ impl Shared {
 /// Loads the policy again and swaps it in if (and only if) it is good.
 fn reload(shared: &Shared, source: &dyn PolicySource, events: &Events, trigger: &'static str) {
     let start = Instant::now();
-    match source.load() {
+    let loaded = source.load();
+    apply(shared, events, trigger, loaded, start.elapsed());
+}
+
+/// A watch tick's reload of the files stamped `before`: loaded, then
+/// swapped in (or its failure logged) only when the stamp read after the
+/// load is still `before`; returns that stamp ([`settle::Settle::loaded`]).
+fn reload_settled(
+    shared: &Shared,
+    source: &dyn PolicySource,
+    events: &Events,
+    before: &Option<String>,
+) -> Option<String> {
+    let start = Instant::now();
+    let loaded = source.load();
+    let took = start.elapsed();
+    let after = source.stamp();
+    if after == *before {
+        apply(shared, events, "file change", loaded, took);
+    }
+    after
+}
+
+/// Swaps a good load in, or logs and counts a failed one.
+fn apply(
+    shared: &Shared,
+    events: &Events,
+    trigger: &'static str,
+    loaded: Result<Policy, String>,
+    took: Duration,
+) {
+    match loaded {
         Ok(policy) => {
-            let took = start.elapsed();
             let hash = policy.hash().to_string();
             shared.policy.store(Arc::new(policy));
             shared.metrics.reload(true, took);
@@ -163,7 +196,7 @@ fn reload(shared: &Shared, source: &dyn PolicySource, events: &Events, trigger: 
             });
         }
         Err(error) => {
-            shared.metrics.reload(false, start.elapsed());
+            shared.metrics.reload(false, took);
             events(Event::ReloadFailed {
                 error,
                 trigger,
@@ -214,11 +247,13 @@ async fn run<E: Send + 'static>(
     let mut hup = signal(SignalKind::hangup()).map_err(io)?;
     // The stamp is taken before the first load, so a change made at any
     // time after it (even before the watch loop starts) is seen.
-    let mut stamp = {
+    let mut settle = {
         let src = source.clone();
-        tokio::task::spawn_blocking(move || src.stamp())
-            .await
-            .unwrap_or(None)
+        settle::Settle::new(
+            tokio::task::spawn_blocking(move || src.stamp())
+                .await
+                .unwrap_or(None),
+        )
     };
     let first = tokio::task::spawn_blocking(initial)
         .await
@@ -285,24 +320,34 @@ async fn run<E: Send + 'static>(
             _ = int.recv() => break,
             _ = hup.recv() => {
                 let (sh, src, ev) = (shared.clone(), source.clone(), events.clone());
-                let _ = tokio::task::spawn_blocking(move || reload(&sh, src.as_ref(), &ev, "SIGHUP")).await;
-                stamp = source.stamp();
+                // Stamped before the load: a change during it is seen.
+                let stamp = tokio::task::spawn_blocking(move || {
+                    let stamp = src.stamp();
+                    reload(&sh, src.as_ref(), &ev, "SIGHUP");
+                    stamp
+                })
+                .await
+                .unwrap_or(None);
+                settle = settle::Settle::new(stamp);
             }
             _ = watch_tick => {
                 let now = {
                     let src = source.clone();
                     tokio::task::spawn_blocking(move || src.stamp()).await.unwrap_or(None)
                 };
-                // A change, or the file gone (a stamp that turns to `None`):
-                // either is a reload, and a file gone fails it, so that it is
-                // logged and counted once while the last good policy serves.
-                if now != stamp {
-                    let was = std::mem::replace(&mut stamp, now);
-                    if stamp.is_none() && was.is_none() {
-                        continue;
-                    }
+                // A change that has stood still for one interval, or the
+                // files gone (a stamp that turns to `None`): either is a
+                // reload, and files gone fail it, so that it is logged and
+                // counted once while the last good policy serves.
+                if settle.tick(now.clone()) {
                     let (sh, src, ev) = (shared.clone(), source.clone(), events.clone());
-                    let _ = tokio::task::spawn_blocking(move || reload(&sh, src.as_ref(), &ev, "file change")).await;
+                    let before = now.clone();
+                    let after = tokio::task::spawn_blocking(move || {
+                        reload_settled(&sh, src.as_ref(), &ev, &before)
+                    })
+                    .await
+                    .unwrap_or(None);
+                    settle.loaded(now, after);
                 }
             }
         }

@@ -38,6 +38,7 @@ pub use parser::{
 /// `--max-file-size` default and the language server's document limit.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
+pub use project::split_declarations;
 pub use source::{line_starts, LineCol, Part, RenderSource, SourceFile, Span};
 pub use suggest::{did_you_mean, Suggester, MAX_VISITS_PER_SUGGESTION};
 pub use uri::{decode_uri_path, file_uri};

@@ -14,6 +14,7 @@
 use std::sync::Arc;
 
 use crate::source::{part_at, Part, SourceFile};
+use crate::{parse, Item};
 
 impl SourceFile {
     /// One source of several files (each keeping its name), in the order
@@ -64,6 +65,48 @@ impl SourceFile {
                 .collect()
         }
     }
+}
+
+/// The text of one policy file split into at most `files` files (at least
+/// one) at declaration boundaries, in order, for [`SourceFile::project`]:
+/// each file holds consecutive declarations with the comments before them
+/// (doc comments and `expect` lines stay with their declaration), the
+/// text after the last declaration goes to the last file, and a file that
+/// starts inside a level's section repeats its `scope` line first (a
+/// project reopens a level that way). `usize::MAX` gives one file per
+/// declaration. Compiled as a project, the files decide as the one file.
+pub fn split_declarations(text: &str, files: usize) -> Vec<String> {
+    let source = SourceFile::new("split.policy", text);
+    let (file, _) = parse(&source);
+    let per = file.items.len().div_ceil(files.max(1)).max(1);
+    let mut out: Vec<String> = Vec::with_capacity(file.items.len().div_ceil(per).max(1));
+    let mut scope: Option<&str> = None;
+    let mut start = 0usize;
+    for (k, item) in file.items.iter().enumerate() {
+        if k % per == 0 {
+            let mut chunk = String::new();
+            if let (Some(line), false) = (scope, matches!(item, Item::Scope(_))) {
+                chunk.push_str(line);
+                chunk.push('\n');
+            }
+            out.push(chunk);
+        }
+        if let Item::Scope(s) = item {
+            scope = text.get(s.span.start..s.span.end);
+        }
+        let end = item.span().end;
+        if let (Some(last), Some(piece)) = (out.last_mut(), text.get(start..end)) {
+            last.push_str(piece);
+            last.push('\n');
+        }
+        start = end;
+    }
+    match (out.last_mut(), text.get(start..)) {
+        (Some(last), Some(rest)) => last.push_str(rest),
+        (None, _) => out.push(text.to_string()),
+        (Some(_), None) => {}
+    }
+    out
 }
 
 #[cfg(test)]
@@ -128,5 +171,29 @@ mod tests {
             !data.contains("role x") && !data.contains("c.d"),
             "{data:?}"
         );
+    }
+
+    #[test]
+    fn a_policy_splits_at_declarations_with_its_scope_lines() {
+        let text = "// tiers\ntiers free < pro\nscope org \"Org\"\n/// doc\npermission a.b \"A\"\nrole r \"R\" { grants a.b }\n// end\n";
+        let parts = split_declarations(text, usize::MAX);
+        assert_eq!(parts.len(), 4);
+        assert_eq!(parts[0], "// tiers\ntiers free < pro\n");
+        assert_eq!(parts[1], "\nscope org \"Org\"\n");
+        assert_eq!(
+            parts[2],
+            "scope org \"Org\"\n\n/// doc\npermission a.b \"A\"\n"
+        );
+        assert_eq!(
+            parts[3],
+            "scope org \"Org\"\n\nrole r \"R\" { grants a.b }\n\n// end\n"
+        );
+        assert_eq!(split_declarations(text, 2).len(), 2);
+        assert_eq!(split_declarations(text, 0).len(), 1);
+        assert_eq!(
+            split_declarations("// only a comment\n", 3),
+            ["// only a comment\n"]
+        );
+        assert_eq!(split_declarations("", 3), [""]);
     }
 }

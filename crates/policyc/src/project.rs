@@ -14,15 +14,17 @@ use std::path::PathBuf;
 /// `paths` with each policy file of a project replaced by the project's
 /// manifest (once), sorted: a file checked alone would miss what the
 /// project's other files declare (a pre-commit hook passes the files
-/// changed). A file's project is [`policy_files::project::project_of`]'s;
+/// changed). A file's project is [`policy_files::project::project_of`]'s (each
+/// manifest read once);
 /// a file whose manifest cannot be read is checked as it is, and the
 /// manifest's problem shows when the project is checked.
 pub fn in_projects(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut projects = policy_files::project::Projects::default();
     let mut out: Vec<PathBuf> = paths
         .into_iter()
         .map(|p| {
             let is_policy = p.extension().is_some_and(|e| e == "policy") && p.is_file();
-            match is_policy.then(|| policy_files::project::project_of(&p)) {
+            match is_policy.then(|| projects.project_of(&p)) {
                 Some(Ok(Some(project))) => project.manifest,
                 _ => p,
             }

@@ -77,6 +77,10 @@ fn three_outcomes_with_their_exit_codes_from_source_and_artifact() {
         );
         let out = q(&["--when", "setting.public=false"]);
         assert_eq!(out.code, 1, "{}", out.transcript());
+        // As a `when` clause writes it: the same deny, the same words.
+        let negated = q(&["--when", "not setting.public"]);
+        assert_eq!(negated.code, 1, "{}", negated.transcript());
+        assert_eq!(negated.stdout(), out.stdout());
         let out = q(&["--when", "own=perhaps"]);
         assert_eq!(out.code, 2, "{}", out.transcript());
         let out = q(&["--when", "onw", "--format", "json"]);

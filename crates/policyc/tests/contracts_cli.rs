@@ -11,9 +11,7 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::{run, sandbox, seed, sh};
+use common::{run, sandbox, seed};
 
 #[test]
 fn fmt_keeps_the_blank_line_after_an_empty_role_and_the_on_list_whole() {
@@ -139,22 +137,11 @@ fn the_same_file_named_twice_is_checked_once() {
     assert_eq!(doc["files"].as_array().unwrap().len(), 1, "{doc}");
 }
 
-fn git(dir: &Path, script: &str) {
-    let out = sh(
-        dir,
-        &format!("git init -q -b main . && git -c user.name=t -c user.email=t@localhost {script}"),
-    );
-    assert_eq!(out.code, 0, "{}", out.transcript());
-}
-
 #[test]
 fn diff_git_on_an_added_file_is_all_additions_and_on_a_deleted_one_all_removals() {
     let policy = "permission a.b \"A\"\nrole r \"R\" { grants a.b }\n";
     let dir = sandbox(&[("kept.policy", policy), ("gone.policy", policy)]);
-    git(
-        dir.path(),
-        "add . && git -c user.name=t -c user.email=t@localhost commit -q -m one",
-    );
+    common::git_commit_all(dir.path());
     std::fs::remove_file(dir.path().join("gone.policy")).unwrap();
     std::fs::write(dir.path().join("added.policy"), policy).unwrap();
 

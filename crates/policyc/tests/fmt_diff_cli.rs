@@ -10,7 +10,6 @@
 )]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 mod common;
 
@@ -261,37 +260,13 @@ fn diff_reports_real_changes_in_every_format() {
     insta::assert_snapshot!("diff_json", json);
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@localhost",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn diff_against_git_revisions() {
     let dir = tempdir();
     let sub = dir.path().join("policies");
     std::fs::create_dir(&sub).unwrap();
     std::fs::write(sub.join("p.policy"), humanloop()).unwrap();
-    git(dir.path(), &["init", "-q"]);
-    git(dir.path(), &["add", "."]);
-    git(dir.path(), &["commit", "-q", "-m", "one"]);
+    common::git_commit_all(dir.path());
     let changed = humanloop().replace(", billing.manage,", ",");
     std::fs::write(sub.join("p.policy"), changed).unwrap();
 

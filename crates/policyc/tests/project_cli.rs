@@ -4,11 +4,6 @@
 //! files; diagnostics and explanations name each span's own file; a
 //! manifest that cannot be used is P0512.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test code: the git helper's failure is a test failure"
-)]
-
 mod common;
 
 use common::{run, sandbox};
@@ -218,27 +213,10 @@ fn a_manifest_that_cannot_be_used_is_p0512() {
     );
 }
 
-fn git(dir: &std::path::Path, args: &[&str]) {
-    let out = std::process::Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@localhost"])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn diff_compares_a_project_with_itself_at_a_git_revision() {
     let dir = project();
-    git(dir.path(), &["init", "-q"]);
-    git(dir.path(), &["add", "."]);
-    git(dir.path(), &["commit", "-q", "-m", "one"]);
+    common::git_commit_all(dir.path());
     // Another file of the project now gives `member` billing.
     std::fs::write(
         dir.path().join("acme/roles/member.policy"),

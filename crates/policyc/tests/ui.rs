@@ -4,6 +4,12 @@
 //! The first line of each fixture states the intent, `// expect: P0201`
 //! (one or more codes, comma-separated) or `// expect: none`, and the
 //! harness checks that the set of codes actually reported is exactly that.
+//!
+//! A directory holding a `policyc.toml` is a project fixture
+//! (`tests/ui/projects/<name>/`): its files are compiled as one policy, as
+//! every command reads a project, the manifest's first line states the
+//! intent (`# expect: P0204`), and the diagnostics, each pointing into its
+//! own file, are compared with `project.snap` beside the manifest.
 //! To create or update snapshots run
 //! `INSTA_UPDATE=always cargo test -p policyc --test ui`, then read them.
 #![allow(
@@ -33,9 +39,12 @@ fn expected_codes(text: &str) -> Result<BTreeSet<Code>, String> {
     // Any line break ends the first line, a lone `\r` included (one line model).
     let first = text.split(['\n', '\r']).next().unwrap_or("");
     let first = first.trim_start_matches('\u{feff}').trim_end();
-    let Some(list) = first.strip_prefix("// expect:") else {
+    let Some(list) = first
+        .strip_prefix("// expect:")
+        .or_else(|| first.strip_prefix("# expect:"))
+    else {
         return Err(format!(
-            "the first line must be `// expect: CODE, ...` or `// expect: none`, found {first:?}"
+            "the first line must be `// expect: CODE, ...` or `// expect: none` (`# expect:` in a manifest), found {first:?}"
         ));
     };
     let list = list.trim();
@@ -72,6 +81,9 @@ fn ui() {
     let mismatches: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let mut count = 0usize;
     insta::glob!("../../../tests/ui", "**/*.policy", |path| {
+        if in_project(path) {
+            return;
+        }
         count += 1;
         let bytes = std::fs::read(path).expect("fixture is readable");
         let text = String::from_utf8(bytes).expect("fixture is UTF-8");
@@ -109,6 +121,75 @@ fn ui() {
     assert!(
         mismatches.is_empty(),
         "the `// expect:` line does not match the reported codes:\n{}",
+        mismatches.join("\n")
+    );
+}
+
+/// Whether `path` is a file of a project fixture (a directory above it
+/// holds a manifest).
+fn in_project(path: &std::path::Path) -> bool {
+    path.ancestors()
+        .skip(1)
+        .any(|dir| dir.join(policy_files::project::MANIFEST).is_file())
+}
+
+/// Every project fixture: compiled as one policy from the files its
+/// manifest lists (read by the one reader of manifests), each file named
+/// as it is below `tests/ui`, and the diagnostics compared with
+/// `project.snap`.
+#[test]
+fn ui_projects() {
+    let root = ui_root().canonicalize().expect("tests/ui exists");
+    let mut mismatches = Vec::new();
+    let mut count = 0usize;
+    insta::glob!("../../../tests/ui", "projects/*/policyc.toml", |manifest| {
+        count += 1;
+        let dir = manifest.parent().expect("a manifest has a directory");
+        let rel = |p: &std::path::Path| {
+            p.strip_prefix(&root)
+                .expect("fixture is under tests/ui")
+                .to_string_lossy()
+                .replace('\\', "/")
+        };
+        let (name, files) = policy_files::project::files_of(manifest)
+            .unwrap_or_else(|e| panic!("{}", e.into_diagnostic().message()));
+        let sources: Vec<SourceFile> = files
+            .iter()
+            .map(|f| {
+                let text = std::fs::read_to_string(f).expect("UTF-8 fixture");
+                SourceFile::new(rel(f), text)
+            })
+            .collect();
+        assert!(
+            sources.len() > 1,
+            "{}: a project fixture has several files",
+            rel(dir)
+        );
+        let (_, diags) = compile(&SourceFile::project(name, &sources));
+        let actual: BTreeSet<Code> = diags.iter().map(|d| d.code()).collect();
+        let manifest_text = std::fs::read_to_string(manifest).expect("UTF-8 manifest");
+        match expected_codes(&manifest_text) {
+            Ok(expected) if expected == actual => {}
+            Ok(expected) => mismatches.push(format!(
+                "{}: expected {:?}, got {:?}",
+                rel(dir),
+                expected.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+                actual.iter().map(|c| c.as_str()).collect::<Vec<_>>()
+            )),
+            Err(e) => mismatches.push(format!("{}: {e}", rel(dir))),
+        }
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(dir);
+        settings.remove_snapshot_suffix();
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.set_input_file(format!("tests/ui/{}", rel(manifest)));
+        settings.bind(|| insta::assert_snapshot!("project", render(&diags)));
+    });
+    assert!(count > 0, "no project fixtures found");
+    assert!(
+        mismatches.is_empty(),
+        "the `# expect:` line does not match the reported codes:\n{}",
         mismatches.join("\n")
     );
 }

@@ -31,10 +31,14 @@ impl Resolver<'_> {
         let source = file.source.clone();
         for d in decls {
             // In a project, another file may open the same level's section
-            // with the same line (same label, same outer level).
-            let reopened = kept.iter().any(|k| {
-                k.id.name == d.id.name
-                    && k.label.value == d.label.value
+            // with the same line (same label, same outer level). `kept` is
+            // in the order of `scopes`, so the index finds the first line.
+            let first = self
+                .scope_index
+                .get(&d.id.name)
+                .and_then(|k| kept.get(k.index()));
+            let reopened = first.is_some_and(|k| {
+                k.label.value == d.label.value
                     && k.parent.as_ref().map(|p| &p.name) == d.parent.as_ref().map(|p| &p.name)
                     && source.file_name_at(k.span.start) != source.file_name_at(d.span.start)
             });

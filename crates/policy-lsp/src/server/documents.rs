@@ -1,4 +1,5 @@
-//! The document notifications: open, change (incremental sync) and close.
+//! The document notifications: open, change (incremental sync) and close;
+//! and files changed on disk (`workspace/didChangeWatchedFiles`).
 
 use super::*;
 
@@ -58,6 +59,15 @@ impl Server {
                     Some(manifest) => self.leave_project(&manifest),
                     None => vec![publish(p.text_document.uri, Vec::new(), None)],
                 }
+            }
+            DidChangeWatchedFiles::METHOD => {
+                let Ok(p) =
+                    serde_json::from_value::<lsp_types::DidChangeWatchedFilesParams>(n.params)
+                else {
+                    return Vec::new();
+                };
+                self.files_changed(&p.changes);
+                Vec::new()
             }
             _ => Vec::new(),
         }

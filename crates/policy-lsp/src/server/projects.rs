@@ -125,8 +125,12 @@ impl Server {
         let spec = match Manifest::read(manifest) {
             Ok(spec) => spec,
             Err(e) => {
+                // A manifest deleted: its documents are on their own, as
+                // files without a project are; one that cannot be read
+                // says so in each.
+                let problem = manifest.exists().then(|| e.into_diagnostic());
                 self.projects.insert(manifest.to_path_buf(), project);
-                return self.dissolve(manifest, Some(e.into_diagnostic()));
+                return self.dissolve(manifest, problem);
             }
         };
         // The file of each open document; one the manifest no longer lists
@@ -273,6 +277,57 @@ impl Server {
             },
         );
         out
+    }
+
+    /// Files changed on disk (`workspace/didChangeWatchedFiles`, after
+    /// [`init::watch_registration`]): a project with a changed, created or
+    /// deleted file is compiled again; a manifest created or changed lets
+    /// the open documents below it that are on their own join its
+    /// project. An open document's own changes on disk are the editor's
+    /// business: its text is the client's.
+    pub(super) fn files_changed(&mut self, changes: &[lsp_types::FileEvent]) {
+        for change in changes {
+            let Some(path) = crate::test_files::path_of(&change.uri) else {
+                continue;
+            };
+            if path
+                .file_name()
+                .is_some_and(|n| n == policy_files::project::MANIFEST)
+            {
+                if let Some(project) = self.projects.get_mut(&path) {
+                    project.stale = true;
+                }
+                let Some(dir) = path.parent() else { continue };
+                let loose: Vec<Uri> = self
+                    .docs
+                    .values()
+                    .filter(|d| d.project.is_none())
+                    .filter(|d| {
+                        crate::test_files::path_of(&d.uri).is_some_and(|p| p.starts_with(dir))
+                    })
+                    .map(|d| d.uri.clone())
+                    .collect();
+                for uri in loose {
+                    let (project, problem) = self.join_project(&uri);
+                    if let Some(doc) = self.docs.get_mut(uri.as_str()) {
+                        doc.project = project;
+                        doc.manifest_problem = problem;
+                        doc.stale = true;
+                    }
+                }
+            } else if !self.docs.contains_key(change.uri.as_str()) {
+                for project in self.projects.values_mut() {
+                    let below = project
+                        .spec
+                        .manifest
+                        .parent()
+                        .is_some_and(|r| path.starts_with(r));
+                    if below || project.spec.files.contains(&path) {
+                        project.stale = true;
+                    }
+                }
+            }
+        }
     }
 
     /// A diagnostic without a position (a file that could not be read), at

@@ -15,6 +15,8 @@ pub struct Client {
     server: Option<JoinHandle<Result<policy_lsp::Ending, policy_lsp::ServeError>>>,
     next_id: i32,
     pub init: Value,
+    /// The requests the server sent (seen while waiting for something else).
+    pub server_requests: std::cell::RefCell<Vec<Request>>,
 }
 
 pub const TIMEOUT: Duration = Duration::from_secs(20);
@@ -35,7 +37,26 @@ impl Client {
         Client::start_full(encodings, options, None)
     }
 
+    /// Starts a server whose client has the workspace folder `root` and
+    /// lets the server register file watchers.
+    pub fn start_watching(root: &str) -> Client {
+        Client::start_caps(
+            json!({ "workspace": { "didChangeWatchedFiles": { "dynamicRegistration": true } } }),
+            policy_lsp::Options::default(),
+            Some(root),
+        )
+    }
+
     fn start_full(encodings: &[&str], options: policy_lsp::Options, root: Option<&str>) -> Client {
+        let caps = if encodings.is_empty() {
+            json!({})
+        } else {
+            json!({ "general": { "positionEncodings": encodings } })
+        };
+        Client::start_caps(caps, options, root)
+    }
+
+    fn start_caps(caps: Value, options: policy_lsp::Options, root: Option<&str>) -> Client {
         let (server_conn, conn) = Connection::memory();
         let server = std::thread::spawn(move || policy_lsp::serve_with(&server_conn, options));
         let mut c = Client {
@@ -43,11 +64,7 @@ impl Client {
             server: Some(server),
             next_id: 0,
             init: Value::Null,
-        };
-        let caps = if encodings.is_empty() {
-            json!({})
-        } else {
-            json!({ "general": { "positionEncodings": encodings } })
+            server_requests: std::cell::RefCell::new(Vec::new()),
         };
         c.init = c.request(
             "initialize",
@@ -77,22 +94,7 @@ impl Client {
 
     /// Sends a request and returns its response (result or error), skipping notifications.
     pub fn response(&mut self, method: &str, params: Value) -> Response {
-        self.next_id += 1;
-        let id = RequestId::from(self.next_id);
-        self.conn
-            .sender
-            .send(Message::Request(Request::new(
-                id.clone(),
-                method.to_string(),
-                params,
-            )))
-            .unwrap();
-        loop {
-            match self.conn.receiver.recv_timeout(TIMEOUT).unwrap() {
-                Message::Response(r) if r.id == id => return r,
-                _ => {}
-            }
-        }
+        self.exchange(method, params).1
     }
 
     /// Sends a request and returns the diagnostics published before its
@@ -104,6 +106,14 @@ impl Client {
         method: &str,
         params: Value,
     ) -> (Vec<(String, Vec<Value>)>, Value) {
+        let (published, r) = self.exchange(method, params);
+        (published, r.response_result.unwrap())
+    }
+
+    /// Sends a request and waits for its response, keeping the diagnostics
+    /// published before it and the requests the server sent meanwhile
+    /// ([`Client::server_requests`]).
+    fn exchange(&mut self, method: &str, params: Value) -> (Vec<(String, Vec<Value>)>, Response) {
         self.next_id += 1;
         let id = RequestId::from(self.next_id);
         self.conn
@@ -117,9 +127,7 @@ impl Client {
         let mut published = Vec::new();
         loop {
             match self.conn.receiver.recv_timeout(TIMEOUT).unwrap() {
-                Message::Response(r) if r.id == id => {
-                    return (published, r.response_result.unwrap());
-                }
+                Message::Response(r) if r.id == id => return (published, r),
                 Message::Notification(n) if n.method == "textDocument/publishDiagnostics" => {
                     published.push((
                         n.params["uri"].as_str().unwrap().to_string(),
@@ -129,6 +137,7 @@ impl Client {
                             .unwrap_or_default(),
                     ));
                 }
+                Message::Request(r) => self.server_requests.borrow_mut().push(r),
                 _ => {}
             }
         }
@@ -152,6 +161,7 @@ impl Client {
                         .cloned()
                         .unwrap_or_default();
                 }
+                Message::Request(r) => self.server_requests.borrow_mut().push(r),
                 _ => {}
             }
         }
