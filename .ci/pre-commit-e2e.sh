@@ -4,8 +4,8 @@
 # its current commit into a temporary consumer repository, through
 # pre-commit's own machinery (which builds policyc with maturin, locked),
 # and the hooks pass a clean policy, fail an unknown role with P0201,
-# rewrite an unformatted policy, and fail a failing policy test and a stale
-# snapshot.
+# rewrite an unformatted policy, fail a failing policy test and a stale
+# snapshot, and check a policy project when given one of its files.
 #
 # The hook's build gets its own CARGO_TARGET_DIR, seeded with a copy of
 # this checkout's target/release when there is one, so it reuses the
@@ -166,4 +166,28 @@ git add acl.policy
 run 1 policyc-test --all-files
 grep -q 'snapshot differs' <<<"$out" || fail "policyc-test did not report the stale snapshot"
 
-echo "pre-commit-e2e: 7 passed, 0 failed"
+sed -i 's/role writer "Writer" {/role writer "Writer" on pro {/' acl.policy
+git add acl.policy
+
+echo "== 6. a policy project: a hook given one changed file checks the whole project"
+mkdir -p team
+printf '[policy]\nname = "team"\n' > team/policyc.toml
+printf 'permission docs.read "Read documents"\npermission docs.share "Share documents"\n' > team/permissions.policy
+printf 'role sharer "Sharer" {\n  grants docs.read, docs.share\n}\n' > team/roles.policy
+cat > team/team.test.yaml <<'TESTS'
+policy: policyc.toml
+cases:
+  - { roles: [sharer], action: docs.share, expect: allow }
+TESTS
+git add team
+# Alone, roles.policy would not know the permissions: the project does.
+run 0 policyc-check --files team/roles.policy
+run 0 policyc-test --all-files
+# A permission renamed in one file breaks the other: reported there.
+sed -i 's/docs.share "Share/docs.publish "Share/' team/permissions.policy
+git add team/permissions.policy
+run 1 policyc-check --files team/permissions.policy
+grep -q 'P0202' <<<"$out" || fail "no P0202 for the project"
+grep -q 'team/roles.policy' <<<"$out" || fail "the diagnostic does not name the file it is about"
+
+echo "pre-commit-e2e: 8 passed, 0 failed"
