@@ -65,11 +65,21 @@ impl ConditionSet {
     /// The literals, as (condition index, whether it must hold), by index,
     /// the one that holds first.
     pub fn literals(self) -> impl Iterator<Item = (usize, bool)> {
-        (0..MAX_CONDITIONS).flat_map(move |i| {
-            [true, false]
+        // The set bits only: the conditions named, lowest index first.
+        let (yes, no) = (self.0 as u32, (self.0 >> MAX_CONDITIONS) as u32);
+        let mut named = yes | no;
+        std::iter::from_fn(move || {
+            (named != 0).then(|| {
+                let i = named.trailing_zeros();
+                named &= named - 1;
+                i
+            })
+        })
+        .flat_map(move |i| {
+            [(yes, true), (no, false)]
                 .into_iter()
-                .filter(move |&h| self.0 & ConditionSet::literal(i, h).0 != 0)
-                .map(move |h| (i, h))
+                .filter(move |(bits, _)| (bits >> i) & 1 == 1)
+                .map(move |(_, h)| (i as usize, h))
         })
     }
 
@@ -86,5 +96,42 @@ pub fn literal_name(id: &str, holds: bool) -> String {
         id.to_string()
     } else {
         format!("not {id}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The literals, by the set bits, are those of every index tested in
+    /// turn, in the same order.
+    #[test]
+    fn literals_are_the_set_bits_by_index_holding_first() {
+        let naive = |s: ConditionSet| -> Vec<(usize, bool)> {
+            (0..MAX_CONDITIONS)
+                .flat_map(|i| [(i, true), (i, false)])
+                .filter(|&(i, h)| s.0 & ConditionSet::literal(i, h).0 != 0)
+                .collect()
+        };
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            for s in [ConditionSet(x), ConditionSet(x & 0x0000_00F0_0000_0F0F)] {
+                assert_eq!(s.literals().collect::<Vec<_>>(), naive(s), "{s:?}");
+            }
+        }
+        assert_eq!(ConditionSet(0).literals().count(), 0);
+        let own_not_archived =
+            ConditionSet::literal(0, true).union(ConditionSet::literal(3, false));
+        assert_eq!(
+            own_not_archived.literals().collect::<Vec<_>>(),
+            [(0, true), (3, false)]
+        );
+        assert_eq!(
+            ConditionSet(u64::MAX).literals().count(),
+            2 * MAX_CONDITIONS
+        );
     }
 }

@@ -172,7 +172,7 @@ pub fn compile_file_with_expected(
                 ),
             )
             .with_source(source)
-            .help("split the policy into several files, one per product or workspace"),
+            .help("split it into independent policies, one per product or workspace (the files of a project are one policy)"),
         );
         // Fail closed: no sets, so every decision is a deny.
     }
