@@ -66,6 +66,27 @@ async def utf8_client(lsp_client: LanguageClient):
     await lsp_client.shutdown_session()
 
 
+@pytest_lsp.fixture(config=server_config())
+async def watching_client(lsp_client: LanguageClient):
+    """A client that lets the server register file watchers (as VS Code does)."""
+    capabilities = t.ClientCapabilities(
+        workspace=t.WorkspaceClientCapabilities(
+            did_change_watched_files=t.DidChangeWatchedFilesClientCapabilities(
+                dynamic_registration=True
+            )
+        )
+    )
+    lsp_client.registrations = []
+
+    @lsp_client.feature(t.CLIENT_REGISTER_CAPABILITY)
+    def register(params: t.RegistrationParams):
+        lsp_client.registrations.extend(params.registrations)
+
+    await lsp_client.initialize_session(t.InitializeParams(capabilities=capabilities))
+    yield
+    await lsp_client.shutdown_session()
+
+
 async def open_doc(client, text, version=1):
     client.text_document_did_open(
         t.DidOpenTextDocumentParams(
@@ -275,3 +296,46 @@ async def test_half_typed_text_never_kills_the_server(client: LanguageClient):
         )
     diags = await open_doc(client, DEMO, version=1000)
     assert list(diags) == []
+
+
+async def test_a_project_file_changed_on_disk_is_compiled_with_the_open_one(
+    watching_client: LanguageClient, tmp_path
+):
+    """A policy project: the open file is compiled with the others from
+    disk, and a change on disk to a file no editor has open, reported by
+    the client's file watcher, gives new diagnostics without an edit."""
+    root = tmp_path / "acme"
+    root.mkdir()
+    (root / "policyc.toml").write_text('[policy]\nname = "acme"\n')
+    (root / "permissions.policy").write_text('permission files.manage "Manage files"\n')
+    roles = root / "roles.policy"
+    text = 'role member "Member" {\n  grants files.manage\n}\n'
+    roles.write_text(text)
+    uri = roles.as_uri()
+    watching_client.text_document_did_open(
+        t.DidOpenTextDocumentParams(
+            text_document=t.TextDocumentItem(uri=uri, language_id="policy", version=1, text=text)
+        )
+    )
+    await watching_client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert list(watching_client.diagnostics[uri]) == []
+    # The server asked to be told of policy files and manifests.
+    [registration] = watching_client.registrations
+    assert registration.method == t.WORKSPACE_DID_CHANGE_WATCHED_FILES
+    globs = [w["globPattern"] for w in registration.register_options["watchers"]]
+    assert globs == ["**/*.policy", "**/policyc.toml"]
+
+    # The other file renames the permission: the open file's grant breaks.
+    other = root / "permissions.policy"
+    other.write_text('permission files.edit "Manage files"\n')
+    watching_client.workspace_did_change_watched_files(
+        t.DidChangeWatchedFilesParams(
+            changes=[t.FileEvent(uri=other.as_uri(), type=t.FileChangeType.Changed)]
+        )
+    )
+    for _ in range(5):
+        await watching_client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        if watching_client.diagnostics.get(uri):
+            break
+    codes = [d.code for d in watching_client.diagnostics[uri]]
+    assert codes == ["P0202"], codes
