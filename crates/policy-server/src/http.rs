@@ -287,46 +287,48 @@ struct WhatCanQuery {
     scope: Option<String>,
 }
 
-async fn who_can(
-    State(s): State<Arc<Shared>>,
-    q: Result<Query<WhoCanQuery>, axum::extract::rejection::QueryRejection>,
+/// A query-string question answered by the serving policy: 400 for a
+/// query string that does not read, or for the answer's error.
+fn answer<Q, T: Serialize>(
+    s: &Shared,
+    q: Result<Query<Q>, axum::extract::rejection::QueryRejection>,
+    ask: impl FnOnce(&crate::Policy, Q) -> Result<T, WireError>,
 ) -> Response {
     let policy = s.policy.load_full();
     match q {
         Err(e) => error(StatusCode::BAD_REQUEST, WireError::malformed(e.body_text())),
-        Ok(Query(q)) => match policy.who_can(&q.action, q.tier.as_deref(), q.scope.as_deref()) {
+        Ok(Query(q)) => match ask(&policy, q) {
             Ok(w) => json(StatusCode::OK, &w),
             Err(e) => error(StatusCode::BAD_REQUEST, e),
         },
     }
+}
+
+async fn who_can(
+    State(s): State<Arc<Shared>>,
+    q: Result<Query<WhoCanQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    answer(&s, q, |p, q| {
+        p.who_can(&q.action, q.tier.as_deref(), q.scope.as_deref())
+    })
 }
 
 async fn what_can(
     State(s): State<Arc<Shared>>,
     q: Result<Query<WhatCanQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let policy = s.policy.load_full();
-    match q {
-        Err(e) => error(StatusCode::BAD_REQUEST, WireError::malformed(e.body_text())),
-        Ok(Query(q)) => match policy.what_can(&q.role, q.tier.as_deref(), q.scope.as_deref()) {
-            Ok(w) => json(StatusCode::OK, &w),
-            Err(e) => error(StatusCode::BAD_REQUEST, e),
-        },
-    }
+    answer(&s, q, |p, q| {
+        p.what_can(&q.role, q.tier.as_deref(), q.scope.as_deref())
+    })
 }
 
 async fn assignable(
     State(s): State<Arc<Shared>>,
     q: Result<Query<WhatCanQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let policy = s.policy.load_full();
-    match q {
-        Err(e) => error(StatusCode::BAD_REQUEST, WireError::malformed(e.body_text())),
-        Ok(Query(q)) => match policy.assignment(&q.role, q.tier.as_deref(), q.scope.as_deref()) {
-            Ok(w) => json(StatusCode::OK, &w),
-            Err(e) => error(StatusCode::BAD_REQUEST, e),
-        },
-    }
+    answer(&s, q, |p, q| {
+        p.assignment(&q.role, q.tier.as_deref(), q.scope.as_deref())
+    })
 }
 
 #[derive(Serialize)]
