@@ -8,7 +8,7 @@ use policy_compiler::{ConditionSet, Policy, RoleId};
 
 use crate::contexts::{Contexts, Syntax, Test};
 use crate::plan::{Plan, RoleTerm, Rule};
-use crate::{header_lines, source_line, ExportFile, Header};
+use crate::{header_lines, json_text, source_line, ExportFile, Header};
 
 /// Cedar's reserved words, which cannot follow `context.`.
 const RESERVED: &[&str] = &[
@@ -213,9 +213,7 @@ fn entities(policy: &Policy) -> String {
             })
         })
         .collect();
-    let mut text = serde_json::to_string_pretty(&list).unwrap_or_default();
-    text.push('\n');
-    text
+    json_text(serde_json::Value::Array(list))
 }
 
 /// A `when` or `unless` clause of `parts` joined by `op`: on one line

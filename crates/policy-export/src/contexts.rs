@@ -71,6 +71,22 @@ impl Contexts {
         self.dims.iter().map(|(n, _)| n.as_str())
     }
 
+    /// The names of the contexts of `set`, as policyc writes them: the
+    /// value of each dimension joined by `+` (empty without dimensions).
+    pub fn names(&self, set: TierSet) -> Vec<String> {
+        set.iter()
+            .filter_map(|t| self.tuples.get(t.index()))
+            .map(|tuple| {
+                tuple
+                    .iter()
+                    .zip(&self.dims)
+                    .filter_map(|(v, (_, values))| values.get(*v).map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join("+")
+            })
+            .collect()
+    }
+
     /// Every context, as a set.
     pub fn all(&self) -> TierSet {
         TierSet::all(self.tuples.len())

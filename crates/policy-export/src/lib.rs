@@ -5,7 +5,11 @@
 //!
 //! - **Cedar** ([`Target::Cedar`]): a schema, one `permit` per `grants`
 //!   line with roles as entity groups (the role hierarchy is the entity
-//!   hierarchy), and the role entities. See `docs/integrations.md`.
+//!   hierarchy), and the role entities.
+//! - **Rego** ([`Target::Rego`]): an OPA bundle, a package whose `allow`
+//!   and `reasons` rules read the roles and `grants` lines in `data.json`.
+//!
+//! See `docs/integrations.md`.
 //!
 //! A construct with no faithful translation is refused with `P0601`
 //! naming it, never approximated. The output is deterministic and every
@@ -27,8 +31,10 @@
 mod cedar;
 mod contexts;
 mod plan;
+mod rego;
 
 pub use plan::{plan, Hierarchy, Plan, RoleTerm, Rule};
+pub use rego::package_root;
 
 use policy_compiler::Policy;
 use policy_syntax::{Code, Diagnostic, Span};
@@ -38,6 +44,9 @@ use policy_syntax::{Code, Diagnostic, Span};
 pub enum Target {
     /// Cedar: schema, policies and role entities.
     Cedar,
+    /// Rego: an OPA bundle, a package with `allow` and `reasons` and its
+    /// `data.json`.
+    Rego,
 }
 
 impl Target {
@@ -45,6 +54,7 @@ impl Target {
     pub fn name(self) -> &'static str {
         match self {
             Target::Cedar => "cedar",
+            Target::Rego => "rego",
         }
     }
 }
@@ -85,6 +95,28 @@ pub(crate) fn header_lines(header: &Header, target: &str) -> Vec<String> {
     ]
 }
 
+/// `value` as pretty JSON with every object's keys in sorted order,
+/// whether or not serde_json keeps insertion order (a feature another
+/// crate of the build may turn on): the same bytes in every build.
+pub(crate) fn json_text(value: serde_json::Value) -> String {
+    fn sorted(value: serde_json::Value) -> serde_json::Value {
+        match value {
+            serde_json::Value::Object(map) => {
+                let entries: std::collections::BTreeMap<String, serde_json::Value> =
+                    map.into_iter().map(|(k, v)| (k, sorted(v))).collect();
+                serde_json::Value::Object(entries.into_iter().collect())
+            }
+            serde_json::Value::Array(items) => {
+                serde_json::Value::Array(items.into_iter().map(sorted).collect())
+            }
+            other => other,
+        }
+    }
+    let mut text = serde_json::to_string_pretty(&sorted(value)).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
 /// The source line holding `span`, trimmed (for comments naming a line).
 pub(crate) fn source_line(policy: &Policy, span: Span) -> String {
     let text = policy.source().text();
@@ -103,6 +135,11 @@ pub(crate) fn source_line(policy: &Policy, span: Span) -> String {
 /// as `P0601` errors naming each.
 pub fn refusals(policy: &Policy, target: Target) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    // The Rego rules read exclusions under the request's facts, and keep
+    // dimensions (`on`) and facts (`when`) apart: nothing to refuse.
+    if target == Target::Rego {
+        return out;
+    }
     for role in policy.roles() {
         for e in role.exclusions.iter().filter(|e| !e.when.is_empty()) {
             out.push(
@@ -158,8 +195,8 @@ pub fn export(
     if !refused.is_empty() {
         return Err(refused);
     }
-    let plan = plan::plan(policy);
     Ok(match target {
-        Target::Cedar => cedar::files(policy, &plan, header),
+        Target::Cedar => cedar::files(policy, &plan::plan(policy), header),
+        Target::Rego => rego::files(policy, header),
     })
 }

@@ -163,53 +163,80 @@ impl Plan {
 
 /// A grant line: consecutive `grants` items of one role with one line,
 /// `on` and `when`.
-struct Line {
-    patterns: Vec<String>,
-    span: Span,
-    gate: TierSet,
-    when: ConditionSet,
-    perms: Vec<PermId>,
+pub(crate) struct Line {
+    /// The patterns, as written.
+    pub patterns: Vec<String>,
+    /// Where the first pattern is.
+    pub span: Span,
+    /// The `on` clause.
+    pub gate: TierSet,
+    /// The `when` clause.
+    pub when: ConditionSet,
+    /// The permissions its exact items name.
+    pub exact: Vec<PermId>,
+    /// The permissions its wildcards match (before the role's exclusions).
+    pub matched: Vec<PermId>,
 }
 
-/// The grant lines of a role, each with its permissions (a wildcard's less
-/// what the role excludes, as the compiler reads it).
-fn lines(policy: &Policy, r: RoleId) -> Vec<Line> {
+impl Line {
+    /// Its permissions for a target that reads exclusions as given: the
+    /// exact ones, and the wildcards' less what the role excludes always.
+    fn perms(&self, role: &policy_compiler::Role) -> Vec<PermId> {
+        let own_excluded = |p: &PermId| {
+            role.exclusions
+                .iter()
+                .any(|e| e.when.is_empty() && e.matches.contains(p))
+        };
+        let mut out = self.exact.clone();
+        for p in self.matched.iter().filter(|p| !own_excluded(p)) {
+            if !out.contains(p) {
+                out.push(*p);
+            }
+        }
+        out
+    }
+}
+
+/// The grant lines of a role, in order.
+pub(crate) fn lines(policy: &Policy, r: RoleId) -> Vec<Line> {
     let Some(role) = policy.role(r) else {
         return Vec::new();
-    };
-    let own_excluded = |p: &PermId| {
-        role.exclusions
-            .iter()
-            .any(|e| e.when.is_empty() && e.matches.contains(p))
     };
     let mut out: Vec<(usize, Line)> = Vec::new();
     for g in &role.grants {
         let line_no = policy.location(g.span).line;
-        let perms: Vec<PermId> = g
-            .matches
-            .iter()
-            .copied()
-            .filter(|p| !(g.pattern.contains('*') && own_excluded(p)))
-            .collect();
-        match out.last_mut() {
+        let line = match out.last_mut() {
             Some((n, l)) if *n == line_no && l.gate == g.tiers && l.when == g.when => {
                 l.patterns.push(g.pattern.clone());
-                for p in perms {
-                    if !l.perms.contains(&p) {
-                        l.perms.push(p);
-                    }
+                l
+            }
+            _ => {
+                out.push((
+                    line_no,
+                    Line {
+                        patterns: vec![g.pattern.clone()],
+                        span: g.span,
+                        gate: g.tiers,
+                        when: g.when,
+                        exact: Vec::new(),
+                        matched: Vec::new(),
+                    },
+                ));
+                match out.last_mut() {
+                    Some((_, l)) => l,
+                    None => continue,
                 }
             }
-            _ => out.push((
-                line_no,
-                Line {
-                    patterns: vec![g.pattern.clone()],
-                    span: g.span,
-                    gate: g.tiers,
-                    when: g.when,
-                    perms,
-                },
-            )),
+        };
+        let into = if g.pattern.contains('*') {
+            &mut line.matched
+        } else {
+            &mut line.exact
+        };
+        for &p in &g.matches {
+            if !into.contains(&p) {
+                into.push(p);
+            }
         }
     }
     out.into_iter().map(|(_, l)| l).collect()
@@ -238,11 +265,14 @@ pub fn plan(policy: &Policy) -> Plan {
     let mut rules = Vec::new();
     for g in (0..policy.roles().len() as u32).map(RoleId) {
         let below = hierarchy.below(g);
+        let Some(role) = policy.role(g) else {
+            continue;
+        };
         for line in lines(policy, g) {
             // Permissions grouped by the roles the line reaches with them.
             let mut groups: BTreeMap<Vec<RoleId>, Vec<PermId>> = BTreeMap::new();
             let mut first: Vec<Vec<RoleId>> = Vec::new();
-            for &p in &line.perms {
+            for p in line.perms(role) {
                 let mut reached: Vec<RoleId> = Vec::new();
                 for &s in &below {
                     let via_parent = policy

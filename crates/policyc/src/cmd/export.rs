@@ -1,4 +1,4 @@
-//! `policyc export --to cedar POLICY [-o DIR] [--check]`: the resolved
+//! `policyc export --to cedar|rego POLICY [-o DIR] [--check]`: the resolved
 //! policy in another engine's own idiom (`policy-export`), printed, written
 //! into a directory atomically, or compared with what a directory holds.
 
@@ -17,6 +17,8 @@ use crate::render::{self, Format};
 pub enum To {
     /// Cedar: a schema, the policies and the role entities.
     Cedar,
+    /// Rego: an OPA bundle (a package with `allow` and `reasons`, and `data.json`).
+    Rego,
 }
 
 /// `policyc export`
@@ -53,6 +55,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     render::emit_diagnostics(&warnings, Format::Human);
     let target = match args.to {
         To::Cedar => Target::Cedar,
+        To::Rego => Target::Rego,
     };
     let hash = policy_eval::Evaluator::from_policy(&policy)
         .content_hash()
