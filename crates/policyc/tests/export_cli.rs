@@ -136,6 +136,17 @@ fn a_construct_without_a_faithful_translation_is_p0601_and_writes_nothing() {
 }
 
 #[test]
+fn cerbos_is_not_a_target_yet() {
+    let out = policyc(
+        &root(),
+        &["export", "--to", "cerbos", "policies/humanloop.policy"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("[possible values: cedar, rego]"), "{err}");
+}
+
+#[test]
 fn check_needs_a_directory() {
     let out = policyc(
         &root(),
