@@ -1,7 +1,7 @@
 //! The registry of stable diagnostic codes.
 //!
 //! Ranges: `P01xx` syntax, `P02xx` name resolution, `P03xx` graph and tier
-//! constraints, `P04xx` queries, `P05xx` test files and I/O. A code is never
+//! constraints, `P04xx` queries, `P05xx` test files and I/O, `P06xx` export. A code is never
 //! reused; retired codes stay in this list.
 
 use std::fmt;
@@ -219,6 +219,8 @@ codes! {
     NotInThisBuild = "P0561", Error, "command not in this build";
     /// A compiled artifact written with a schema version this policyc does not read.
     ArtifactVersion = "P0570", Error, "unsupported artifact version";
+    /// A construct `policyc export` cannot translate faithfully to the target engine.
+    ExportUnsupported = "P0601", Error, "construct cannot be exported";
 }
 
 impl Code {

@@ -295,6 +295,7 @@ const ALLOWED_DEPENDENCIES: &[(&str, &[&str])] = &[
     ("policy-files", &["policy-syntax"]),
     ("policy-compiler", &["policy-syntax"]),
     ("policy-eval", &["policy-syntax", "policy-compiler"]),
+    ("policy-export", &["policy-syntax", "policy-compiler"]),
     (
         "policy-lsp",
         &[
@@ -315,6 +316,7 @@ const ALLOWED_DEPENDENCIES: &[(&str, &[&str])] = &[
             "policy-compiler",
             "policy-eval",
             "policy-files",
+            "policy-export",
             "policy-lsp",
             "policy-server",
         ],
@@ -394,7 +396,7 @@ fn only_the_outer_crates_do_io() {
     for (name, src, files) in crates() {
         if !matches!(
             name.as_str(),
-            "policy-syntax" | "policy-compiler" | "policy-eval"
+            "policy-syntax" | "policy-compiler" | "policy-eval" | "policy-export"
         ) {
             continue;
         }

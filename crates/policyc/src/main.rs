@@ -53,6 +53,7 @@ fn main() -> Exit {
         Command::Explain(args) => cmd::explain::run(args),
         Command::Test(args) => cmd::test::run(args),
         Command::Snapshot(args) => cmd::snapshot::run(args),
+        Command::Export(args) => cmd::export::run(args),
         Command::Query(args) => cmd::query::run(args),
         Command::WhoCan(args) => cmd::who_can::run(args),
         Command::Assignable(args) => cmd::assignable::run(args),

@@ -6,6 +6,7 @@ pub mod compile;
 pub mod completions;
 pub mod diff;
 pub mod explain;
+pub mod export;
 pub mod fix;
 pub mod fmt;
 #[cfg(feature = "lsp")]

@@ -1,0 +1,163 @@
+//! `policyc export --to cedar|rego POLICY [-o DIR] [--check]`: the resolved
+//! policy in another engine's own idiom (`policy-export`), printed, written
+//! into a directory atomically, or compared with what a directory holds.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use policy_export::{ExportFile, Header, Target};
+use policy_syntax::{Code, Diagnostic};
+
+use crate::exit::{CmdError, Exit};
+use crate::files;
+use crate::render::{self, Format};
+
+/// An engine to export to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum To {
+    /// Cedar: a schema, the policies and the role entities.
+    Cedar,
+    /// Rego: an OPA bundle (a package with `allow` and `reasons`, and `data.json`).
+    Rego,
+}
+
+/// `policyc export`
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The engine to export to.
+    #[arg(long, value_enum, value_name = "ENGINE")]
+    pub to: To,
+    /// The policy file, or a project (its directory or `policyc.toml`).
+    pub file: PathBuf,
+    /// Write the files into this directory (created if missing) instead of printing them.
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Compare with the files in DIR instead of writing: exit 1 naming each stale file.
+    #[arg(long, requires = "output")]
+    pub check: bool,
+}
+
+/// The base name of the exported files: a project's name, else the file's
+/// stem (`humanloop.policy` → `humanloop`).
+fn base_name(path: &Path) -> String {
+    if let Some(manifest) = policy_files::project::manifest_of(path) {
+        if let Ok((name, _)) = policy_files::project::files_of(&manifest) {
+            return name;
+        }
+    }
+    path.file_stem()
+        .map_or_else(|| "policy".into(), |s| s.to_string_lossy().into_owned())
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> Result<Exit, CmdError> {
+    let (policy, warnings) = crate::load::load_policy(&args.file, Format::Human)?;
+    render::emit_diagnostics(&warnings, Format::Human);
+    let target = match args.to {
+        To::Cedar => Target::Cedar,
+        To::Rego => Target::Rego,
+    };
+    let hash = policy_eval::Evaluator::from_policy(&policy)
+        .content_hash()
+        .to_string();
+    let name = base_name(&args.file);
+    let source = files::display_name(&args.file);
+    let header = Header {
+        name: &name,
+        source: &source,
+        version: env!("CARGO_PKG_VERSION"),
+        content_hash: &hash,
+    };
+    let exported =
+        policy_export::export(&policy, target, &header).map_err(|diagnostics| CmdError {
+            diagnostics,
+            format: Format::Human,
+            exit: Exit::Failure,
+        })?;
+    match (&args.output, args.check) {
+        (None, _) => {
+            let mut out = std::io::stdout().lock();
+            for (i, f) in exported.iter().enumerate() {
+                let sep = if i == 0 { "" } else { "\n" };
+                let _ = write!(out, "{sep}==> {} <==\n{}", f.path, f.text);
+            }
+            Ok(Exit::Ok)
+        }
+        (Some(dir), true) => check(dir, &exported, &args.file, target),
+        (Some(dir), false) => write(dir, &exported, &args.file),
+    }
+}
+
+/// Writes every file into `dir`, each atomically; a file already up to
+/// date is left alone.
+fn write(dir: &Path, exported: &[ExportFile], input: &Path) -> Result<Exit, CmdError> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        let d = Diagnostic::new(
+            Code::CannotWrite,
+            format!(
+                "cannot create the directory `{}`: {e}",
+                files::display_name(dir)
+            ),
+        );
+        CmdError::new(d, Format::Human)
+    })?;
+    let mut err = std::io::stderr().lock();
+    for f in exported {
+        let path = dir.join(&f.path);
+        let name = files::display_name(&path);
+        if std::fs::read(&path).is_ok_and(|old| old == f.text.as_bytes()) {
+            if !crate::global::quiet() {
+                let _ = writeln!(err, "`{name}` is up to date");
+            }
+            continue;
+        }
+        files::write_atomic(&path, f.text.as_bytes(), &[input])
+            .map_err(|d| CmdError::new(d, Format::Human))?;
+        if !crate::global::quiet() {
+            let _ = writeln!(err, "wrote `{name}`");
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+/// Compares every file with its copy in `dir`: exit 0 when all match, 1
+/// naming each missing or different file.
+fn check(
+    dir: &Path,
+    exported: &[ExportFile],
+    input: &Path,
+    target: Target,
+) -> Result<Exit, CmdError> {
+    let stale: Vec<String> = exported
+        .iter()
+        .map(|f| dir.join(&f.path))
+        .zip(exported)
+        .filter(|(path, f)| !std::fs::read(path).is_ok_and(|old| old == f.text.as_bytes()))
+        .map(|(path, _)| files::display_name(&path))
+        .collect();
+    let mut err = std::io::stderr().lock();
+    if stale.is_empty() {
+        if crate::global::quiet() {
+            return Ok(Exit::Ok);
+        }
+        let _ = writeln!(
+            err,
+            "`{}` is up to date",
+            files::display_name(dir).trim_end_matches('/')
+        );
+        return Ok(Exit::Ok);
+    }
+    let to = target.name();
+    let _ = writeln!(
+        err,
+        "error: the export is stale (missing or different): {}\n  help: run `policyc export --to {to} {} -o {}` and commit the result",
+        stale
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        files::display_name(input),
+        files::display_name(dir)
+    );
+    Ok(Exit::Failure)
+}
