@@ -122,6 +122,28 @@ fn export_of_a_project_is_named_after_it() {
     );
 }
 
+/// A project's name is the files' base name as one plain path component:
+/// a manifest naming the policy `../escaped` writes inside DIR.
+#[test]
+fn a_project_named_like_a_path_writes_inside_the_directory() {
+    let dir = sandbox(&[
+        ("p/policyc.toml", "[policy]\nname = \"../escaped\"\n"),
+        (
+            "p/a.policy",
+            "permission a.b \"A\"\nrole r \"R\" { grants a.b }\n",
+        ),
+    ]);
+    let out = policyc(dir.path(), &["export", "--to", "cedar", "p", "-o", "out"]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    assert!(dir.path().join("out/_escaped.cedar").is_file());
+    assert!(!dir.path().join("escaped.cedar").exists());
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.contains("escaped")), "{names:?}");
+}
+
 #[test]
 fn a_construct_without_a_faithful_translation_is_p0601_and_writes_nothing() {
     let policy = "condition archived \"Archived\"\npermission a.b \"A\"\nrole r \"R\" { grants a.b }\nrole s \"S\" {\n  inherits r\n  excludes a.b when archived\n}\n";

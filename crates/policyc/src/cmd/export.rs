@@ -38,15 +38,36 @@ pub struct Args {
 }
 
 /// The base name of the exported files: a project's name, else the file's
-/// stem (`humanloop.policy` → `humanloop`).
+/// stem (`humanloop.policy` → `humanloop`), as a plain file name: a
+/// character other than a letter, a digit, `_`, `-` or `.` becomes `_` and
+/// leading dots are dropped, so that a manifest's `name = "../x"` never
+/// writes outside the output directory.
 fn base_name(path: &Path) -> String {
-    if let Some(manifest) = policy_files::project::manifest_of(path) {
-        if let Ok((name, _)) = policy_files::project::files_of(&manifest) {
-            return name;
-        }
+    let name = policy_files::project::manifest_of(path)
+        .and_then(|manifest| policy_files::project::files_of(&manifest).ok())
+        .map(|(name, _)| name)
+        .or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    file_name_of(&name)
+}
+
+/// `name` as one path component ([`base_name`]); `policy` when nothing is
+/// left.
+fn file_name_of(name: &str) -> String {
+    let plain: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    match plain.trim_start_matches('.') {
+        "" => "policy".to_string(),
+        rest => rest.to_string(),
     }
-    path.file_stem()
-        .map_or_else(|| "policy".into(), |s| s.to_string_lossy().into_owned())
 }
 
 /// Runs the command.
@@ -160,4 +181,22 @@ fn check(
         files::display_name(dir)
     );
     Ok(Exit::Failure)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_name_of;
+
+    #[test]
+    fn a_base_name_is_one_plain_path_component() {
+        assert_eq!(file_name_of("humanloop"), "humanloop");
+        assert_eq!(file_name_of("acme-billing.v2"), "acme-billing.v2");
+        assert_eq!(file_name_of("../../etc/passwd"), "_.._etc_passwd");
+        assert_eq!(file_name_of("/abs"), "_abs");
+        assert_eq!(file_name_of(".."), "policy");
+        assert_eq!(file_name_of(".hidden"), "hidden");
+        assert_eq!(file_name_of("My Policy"), "My_Policy");
+        assert_eq!(file_name_of("a\\b\0c"), "a_b_c");
+        assert_eq!(file_name_of(""), "policy");
+    }
 }
