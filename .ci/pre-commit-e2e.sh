@@ -5,7 +5,8 @@
 # pre-commit's own machinery (which builds policyc with maturin, locked),
 # and the hooks pass a clean policy, fail an unknown role with P0201,
 # rewrite an unformatted policy, fail a failing policy test and a stale
-# snapshot, and check a policy project when given one of its files.
+# snapshot, check a policy project when given one of its files, and fail
+# a committed Cedar export that the policy no longer matches.
 #
 # The hook's build gets its own CARGO_TARGET_DIR, seeded with a copy of
 # this checkout's target/release when there is one, so it reuses the
@@ -190,4 +191,24 @@ run 1 policyc-check --files team/permissions.policy
 grep -q 'P0202' <<<"$out" || fail "no P0202 for the project"
 grep -q 'team/roles.policy' <<<"$out" || fail "the diagnostic does not name the file it is about"
 
-echo "pre-commit-e2e: 8 passed, 0 failed"
+sed -i 's/docs.publish "Share/docs.share "Share/' team/permissions.policy
+git add team/permissions.policy
+
+echo "== 7. policyc-export: a committed Cedar export passes, and fails once the policy changes"
+cat >> .pre-commit-config.yaml <<YAML
+  - repo: $repo
+    rev: $rev
+    hooks:
+      - id: policyc-export
+        args: [--to, cedar, acl.policy, -o, export/cedar, --check]
+YAML
+"$policyc_bin" export --to cedar acl.policy -o export/cedar --quiet
+git add -A
+run 0 policyc-export --all-files
+sed -i 's/role reader "Reader" {/role reader "Reader" on pro {/' acl.policy
+git add acl.policy
+run 1 policyc-export --all-files
+grep -q 'the export is stale' <<<"$out" || fail "policyc-export did not report the stale export"
+grep -q 'export/cedar/acl.cedar' <<<"$out" || fail "policyc-export did not name the stale file"
+
+echo "pre-commit-e2e: 9 passed, 0 failed"
