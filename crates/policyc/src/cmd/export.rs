@@ -78,9 +78,8 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         To::Cedar => Target::Cedar,
         To::Rego => Target::Rego,
     };
-    let hash = policy_eval::Evaluator::from_policy(&policy)
-        .content_hash()
-        .to_string();
+    // The hash `compile` writes, without building the decision table.
+    let hash = policy_eval::Artifact::from_policy(&policy).content_hash;
     let name = base_name(&args.file);
     let source = files::display_name(&args.file);
     let header = Header {
