@@ -128,7 +128,7 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
     let usable = |when: ConditionSet| when.is_subset(declared) && !when.is_contradictory();
     // Every declaration exists somewhere: source cannot state an empty
     // `on` clause (`P0305`); only `assignable nowhere` is an empty set.
-    let in_range = |set: TierSet| set.0 & !all.0 == 0 && !set.is_empty();
+    let in_range = |set: TierSet| set.is_subset(all) && !set.is_empty();
     for p in &permissions {
         if !in_range(p.tiers) {
             return err(format!(
@@ -139,7 +139,7 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
         // The rules source is held to (`P0314`).
         let mut taken = 0u64;
         for l in &p.labels {
-            if l.tiers.0 & !p.tiers.0 != 0 || l.tiers.0 & taken != 0 || l.tiers.is_empty() {
+            if !l.tiers.is_subset(p.tiers) || l.tiers.0 & taken != 0 || l.tiers.is_empty() {
                 return err(format!(
                     "a label of permission `{}` overlaps another or selects where it does not exist (P0314 in source)",
                     p.id
@@ -178,7 +178,7 @@ pub fn assemble(decls: Declarations) -> Result<Policy, AssembleError> {
             ));
         }
         // The rule source is held to (`P0313`).
-        if r.assignable.is_some_and(|a| a.0 & !r.tiers.0 != 0) {
+        if r.assignable.is_some_and(|a| !a.is_subset(r.tiers)) {
             return err(format!(
                 "role `{}` is assignable where it does not exist (P0313 in source)",
                 r.id

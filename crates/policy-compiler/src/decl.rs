@@ -14,7 +14,7 @@
 use policy_syntax::Span;
 use serde::{Deserialize, Serialize};
 
-pub use crate::condition_set::{ConditionSet, MAX_CONDITIONS};
+pub use crate::condition_set::{literal_name, ConditionSet, MAX_CONDITIONS};
 
 /// Index of a tier in [`Policy::tiers`], lowest tier first; with several
 /// dimensions, of a context (see [`crate::context`]).
@@ -93,6 +93,26 @@ impl TierSet {
     /// Whether the set is empty.
     pub fn is_empty(self) -> bool {
         self.0 == 0
+    }
+
+    /// The tiers in either set.
+    pub fn union(self, other: TierSet) -> TierSet {
+        TierSet(self.0 | other.0)
+    }
+
+    /// The tiers in both sets.
+    pub fn intersection(self, other: TierSet) -> TierSet {
+        TierSet(self.0 & other.0)
+    }
+
+    /// The tiers of `self` that are not in `other`.
+    pub fn difference(self, other: TierSet) -> TierSet {
+        TierSet(self.0 & !other.0)
+    }
+
+    /// Whether every tier of `self` is in `other`.
+    pub fn is_subset(self, other: TierSet) -> bool {
+        self.difference(other).is_empty()
     }
 
     /// The tiers in the set, lowest first.

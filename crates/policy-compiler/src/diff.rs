@@ -396,7 +396,7 @@ pub fn diff_policies(old: &Policy, new: &Policy) -> PolicyDiff {
                         new: b,
                     });
                 }
-                let kept = |r: &Role| TierSet(r.tiers.0 & !r.assignable.unwrap_or(r.tiers).0);
+                let kept = |r: &Role| r.tiers.difference(r.assignable.unwrap_or(r.tiers));
                 let (a, b) = (set_names(old, kept(o)), set_names(new, kept(role)));
                 if a != b {
                     diff.assignability.push(AvailabilityChange {

@@ -347,7 +347,7 @@ impl<'a> Resolver<'a> {
                         };
                         let span = self.clause_span(tiers.as_ref().map_or(*span, |c| c.span));
                         assignable = Some(match assignable {
-                            Some((prev, first)) => (TierSet(prev.0 | set.0), first),
+                            Some((prev, first)) => (prev.union(set), first),
                             None => (set, span),
                         });
                     }

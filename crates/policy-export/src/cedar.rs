@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use policy_compiler::{ConditionSet, Policy, RoleId};
 
-use crate::contexts::{Contexts, Syntax, Test};
+use crate::contexts::{has_top_level_or, string, Contexts, Syntax, Test};
 use crate::plan::{Plan, RoleTerm, Rule};
 use crate::{header_lines, json_text, source_line, ExportFile, Header};
 
@@ -23,21 +23,6 @@ fn plain(name: &str) -> bool {
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !RESERVED.contains(&name)
-}
-
-/// `text` as a Cedar string literal.
-fn string(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// The context attribute `name`.
@@ -66,33 +51,6 @@ fn role_uid(policy: &Policy, r: RoleId) -> String {
     )
 }
 
-/// Whether `expr` has an `||` outside parentheses, brackets and strings
-/// (and so needs parentheses as an operand of `&&`).
-fn has_top_level_or(expr: &str) -> bool {
-    let (mut depth, mut quoted, mut escaped) = (0i32, false, false);
-    let mut prev = ' ';
-    for c in expr.chars() {
-        if quoted {
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, '"') => quoted = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '"' => quoted = true,
-            '(' | '[' => depth += 1,
-            ')' | ']' => depth -= 1,
-            '|' if prev == '|' && depth == 0 => return true,
-            _ => {}
-        }
-        prev = c;
-    }
-    false
-}
-
 struct CedarSyntax;
 
 impl Syntax for CedarSyntax {
@@ -104,24 +62,6 @@ impl Syntax for CedarSyntax {
                 format!("[{}].contains({})", vs.join(", "), attr(dim))
             }
         }
-    }
-
-    fn and(&self, parts: &[String]) -> String {
-        parts
-            .iter()
-            .map(|p| {
-                if has_top_level_or(p) {
-                    format!("({p})")
-                } else {
-                    p.clone()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" && ")
-    }
-
-    fn or(&self, parts: &[String]) -> String {
-        parts.join(" || ")
     }
 }
 

@@ -15,10 +15,25 @@ type Tuple = Vec<usize>;
 pub trait Syntax {
     /// Dimension `dim` takes one of `values` (at least one).
     fn dim_in(&self, dim: &str, values: &[&str]) -> String;
-    /// Every part holds (at least two parts).
-    fn and(&self, parts: &[String]) -> String;
-    /// Some part holds (at least two parts).
-    fn or(&self, parts: &[String]) -> String;
+    /// Every part holds (at least two parts): `a && b`, a part with an
+    /// `||` of its own in parentheses, as Cedar and CEL write it.
+    fn and(&self, parts: &[String]) -> String {
+        parts
+            .iter()
+            .map(|p| {
+                if has_top_level_or(p) {
+                    format!("({p})")
+                } else {
+                    p.clone()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" && ")
+    }
+    /// Some part holds (at least two parts): `a || b`.
+    fn or(&self, parts: &[String]) -> String {
+        parts.join(" || ")
+    }
 }
 
 /// A context test: always true, never true, or an expression.
@@ -66,6 +81,11 @@ impl Contexts {
         Contexts { dims, tuples }
     }
 
+    /// The dimensions and their values, as declared.
+    pub fn dimensions(&self) -> &[(String, Vec<String>)] {
+        &self.dims
+    }
+
     /// The dimensions' names, as declared.
     pub fn dimension_names(&self) -> impl Iterator<Item = &str> {
         self.dims.iter().map(|(n, _)| n.as_str())
@@ -84,6 +104,18 @@ impl Contexts {
                     .collect::<Vec<_>>()
                     .join("+")
             })
+            .collect()
+    }
+
+    /// The value of each dimension in context `t`, as (dimension, value).
+    pub fn values(&self, t: TierId) -> Vec<(&str, &str)> {
+        let Some(tuple) = self.tuples.get(t.index()) else {
+            return Vec::new();
+        };
+        tuple
+            .iter()
+            .zip(&self.dims)
+            .filter_map(|(v, (d, values))| Some((d.as_str(), values.get(*v)?.as_str())))
             .collect()
     }
 
@@ -107,7 +139,7 @@ impl Contexts {
                 .filter_map(|t| self.tuples.get(t.index()).cloned())
                 .collect()
         };
-        let care_t = pick(TierSet(care.0 | set.0));
+        let care_t = pick(care.union(set));
         self.render(&pick(set), &care_t, 0, syntax)
     }
 
@@ -221,6 +253,49 @@ impl Contexts {
             .collect();
         syntax.dim_in(name, &vs)
     }
+}
+
+/// `text` as a string literal of Cedar and of CEL (both read `\"`, `\\`
+/// and `\n`).
+pub(crate) fn string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Whether `expr` has an `||` outside parentheses, brackets and strings
+/// (and so needs parentheses as an operand of `&&`).
+pub(crate) fn has_top_level_or(expr: &str) -> bool {
+    let (mut depth, mut quoted, mut escaped) = (0i32, false, false);
+    let mut prev = ' ';
+    for c in expr.chars() {
+        if quoted {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => quoted = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => quoted = true,
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth -= 1,
+            '|' if prev == '|' && depth == 0 => return true,
+            _ => {}
+        }
+        prev = c;
+    }
+    false
 }
 
 /// `parts` as one test: none is always, one is itself, more are joined.

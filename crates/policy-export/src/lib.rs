@@ -8,6 +8,9 @@
 //!   hierarchy), and the role entities.
 //! - **Rego** ([`Target::Rego`]): an OPA bundle, a package whose `allow`
 //!   and `reasons` rules read the roles and `grants` lines in `data.json`.
+//! - **Cerbos** ([`Target::Cerbos`]): a resource policy with one rule per
+//!   `grants` line, the derived roles that stand for the hierarchy, and a
+//!   test suite of every cell as policyc decides it.
 //!
 //! See `docs/integrations.md`.
 //!
@@ -29,10 +32,14 @@
 //! ```
 
 mod cedar;
+mod cerbos;
 mod contexts;
 mod plan;
 mod rego;
 
+pub use cerbos::suite::MAX_SUITE_DECISIONS;
+pub use cerbos::suite::{assignments as cerbos_assignments, resource_name as cerbos_resource};
+pub use cerbos::MAX_EXCLUSION_CONDITIONS;
 pub use plan::{plan, Hierarchy, Plan, RoleTerm, Rule};
 pub use rego::package_root;
 
@@ -47,6 +54,8 @@ pub enum Target {
     /// Rego: an OPA bundle, a package with `allow` and `reasons` and its
     /// `data.json`.
     Rego,
+    /// Cerbos: a resource policy, its derived roles and a test suite.
+    Cerbos,
 }
 
 impl Target {
@@ -55,6 +64,7 @@ impl Target {
         match self {
             Target::Cedar => "cedar",
             Target::Rego => "rego",
+            Target::Cerbos => "cerbos",
         }
     }
 }
@@ -135,31 +145,14 @@ pub(crate) fn source_line(policy: &Policy, span: Span) -> String {
 /// as `P0601` errors naming each.
 pub fn refusals(policy: &Policy, target: Target) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    // The Rego rules read exclusions under the request's facts, and keep
-    // dimensions (`on`) and facts (`when`) apart: nothing to refuse.
-    if target == Target::Rego {
-        return out;
-    }
-    for role in policy.roles() {
-        for e in role.exclusions.iter().filter(|e| !e.when.is_empty()) {
-            out.push(
-                Diagnostic::new(
-                    Code::ExportUnsupported,
-                    format!(
-                        "cannot export to {}: role `{}` excludes `{}` under conditions",
-                        target.name(),
-                        role.id,
-                        e.pattern
-                    ),
-                )
-                .with_source(policy.source())
-                .primary(e.span, "an exclusion with a `when` clause")
-                .help(
-                    "the export does not translate exclusions under conditions yet; \
-                     write the exclusion without `when`, or keep this policy in policyc",
-                ),
-            );
-        }
+    match target {
+        // The Rego rules read exclusions under the request's facts, and
+        // keep dimensions (`on`) and facts (`when`) apart: nothing to
+        // refuse.
+        Target::Rego => return out,
+        // Exclusions under conditions split the rules by the facts.
+        Target::Cerbos => out.extend(cerbos::refusals(policy)),
+        Target::Cedar => out.extend(cedar_refusals(policy)),
     }
     for c in policy.conditions() {
         if policy.dimensions().iter().any(|d| d.name == c.id) {
@@ -184,6 +177,41 @@ pub fn refusals(policy: &Policy, target: Target) -> Vec<Diagnostic> {
     out
 }
 
+/// Cedar's refusals: exclusions under conditions.
+fn cedar_refusals(policy: &Policy) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for role in policy.roles() {
+        for e in role.exclusions.iter().filter(|e| !e.when.is_empty()) {
+            out.push(
+                Diagnostic::new(
+                    Code::ExportUnsupported,
+                    format!(
+                        "cannot export to cedar: role `{}` excludes `{}` under conditions",
+                        role.id, e.pattern
+                    ),
+                )
+                .with_source(policy.source())
+                .primary(e.span, "an exclusion with a `when` clause")
+                .help(
+                    "the Cedar export does not translate exclusions under conditions yet \
+                     (the Rego and Cerbos exports do); write the exclusion without `when`, \
+                     or export to one of those",
+                ),
+            );
+        }
+    }
+    out
+}
+
+/// The warnings of exporting `policy` to `target` (what the export leaves
+/// out, `P0602`), for the caller to print; empty for most policies.
+pub fn notes(policy: &Policy, target: Target, header: &Header) -> Vec<Diagnostic> {
+    match target {
+        Target::Cerbos => cerbos::notes(policy, header),
+        Target::Cedar | Target::Rego => Vec::new(),
+    }
+}
+
 /// The policy as `target`'s files, in a fixed order; the errors of
 /// [`refusals`] when it has constructs the target cannot express.
 pub fn export(
@@ -198,5 +226,6 @@ pub fn export(
     Ok(match target {
         Target::Cedar => cedar::files(policy, &plan::plan(policy), header),
         Target::Rego => rego::files(policy, header),
+        Target::Cerbos => cerbos::files(policy, header),
     })
 }

@@ -25,42 +25,41 @@
 
 use std::collections::BTreeMap;
 
-use policy_compiler::{ConditionSet, PermId, Policy, RoleId, TierSet};
+use fixedbitset::FixedBitSet;
+use policy_compiler::{ConditionSet, Exclusion, PermId, Policy, RoleId, TierSet};
 use policy_syntax::Span;
 
 /// A role's place in the hierarchy.
 #[derive(Debug, Clone)]
 pub struct Hierarchy {
-    /// `anc[s][x]`: `x` is `s` or a role `s` inherits, directly or not.
-    anc: Vec<Vec<bool>>,
+    /// `anc[s]`: the roles `s` is or inherits, directly or not (one bit
+    /// per role).
+    anc: Vec<FixedBitSet>,
     /// The roles that inherit each role directly, in declaration order.
     pub children: Vec<Vec<RoleId>>,
-    /// Every role, parents first.
-    order: Vec<RoleId>,
+    /// Each role's place in [`Hierarchy::order`] (parents first).
+    position: Vec<usize>,
 }
 
 impl Hierarchy {
     /// The hierarchy of `policy` (`inherits` and `acts as` edges alike).
     pub fn new(policy: &Policy) -> Self {
         let n = policy.roles().len();
-        let mut anc = vec![vec![false; n]; n];
+        let mut anc = vec![FixedBitSet::with_capacity(n); n];
         let mut children: Vec<Vec<RoleId>> = vec![Vec::new(); n];
-        let order = policy.resolution_order().to_vec();
-        for &r in &order {
-            let mut row = vec![false; n];
-            if let Some(slot) = row.get_mut(r.index()) {
-                *slot = true;
+        let mut position = vec![0; n];
+        for (i, &r) in policy.resolution_order().iter().enumerate() {
+            if let Some(slot) = position.get_mut(r.index()) {
+                *slot = i;
             }
+            let mut row = FixedBitSet::with_capacity(n);
+            row.insert(r.index());
             for p in policy.role(r).map_or(&[][..], |role| &role.parents) {
                 if let Some(parent_row) = anc.get(p.role.index()) {
-                    for (slot, &a) in row.iter_mut().zip(parent_row) {
-                        *slot |= a;
-                    }
+                    row.union_with(parent_row);
                 }
                 if let Some(c) = children.get_mut(p.role.index()) {
-                    if !c.contains(&r) {
-                        c.push(r);
-                    }
+                    c.push(r);
                 }
             }
             if let Some(slot) = anc.get_mut(r.index()) {
@@ -69,11 +68,12 @@ impl Hierarchy {
         }
         for c in &mut children {
             c.sort();
+            c.dedup();
         }
         Hierarchy {
             anc,
             children,
-            order,
+            position,
         }
     }
 
@@ -81,18 +81,23 @@ impl Hierarchy {
     pub fn is_ancestor(&self, x: RoleId, s: RoleId) -> bool {
         self.anc
             .get(s.index())
-            .and_then(|row| row.get(x.index()))
-            .copied()
-            .unwrap_or(false)
+            .is_some_and(|row| row.contains(x.index()))
     }
 
-    /// `g` and the roles that inherit it, parents first.
-    fn below(&self, g: RoleId) -> Vec<RoleId> {
-        self.order
-            .iter()
-            .copied()
-            .filter(|&s| self.is_ancestor(g, s))
-            .collect()
+    /// `g` and the roles that inherit it, directly or not, parents first.
+    pub fn below(&self, g: RoleId) -> Vec<RoleId> {
+        let mut seen = FixedBitSet::with_capacity(self.anc.len());
+        let mut out = Vec::new();
+        let mut stack = vec![g];
+        while let Some(r) = stack.pop() {
+            if r.index() >= seen.len() || seen.put(r.index()) {
+                continue;
+            }
+            out.push(r);
+            stack.extend(self.children.get(r.index()).into_iter().flatten());
+        }
+        out.sort_by_key(|r| self.position.get(r.index()).copied().unwrap_or(usize::MAX));
+        out
     }
 }
 
@@ -179,18 +184,25 @@ pub(crate) struct Line {
 }
 
 impl Line {
-    /// Its permissions for a target that reads exclusions as given: the
-    /// exact ones, and the wildcards' less what the role excludes always.
-    fn perms(&self, role: &policy_compiler::Role) -> Vec<PermId> {
-        let own_excluded = |p: &PermId| {
-            role.exclusions
-                .iter()
-                .any(|e| e.when.is_empty() && e.matches.contains(p))
-        };
+    /// Its permissions when the exclusions `active` says take effect:
+    /// the exact ones, and the wildcards' less what the role itself
+    /// excludes (an exclusion takes from the role's wildcards too).
+    pub(crate) fn perms(
+        &self,
+        role: &policy_compiler::Role,
+        active: &dyn Fn(&Exclusion) -> bool,
+    ) -> Vec<PermId> {
+        let mut seen: std::collections::HashSet<PermId> = self.exact.iter().copied().collect();
         let mut out = self.exact.clone();
-        for p in self.matched.iter().filter(|p| !own_excluded(p)) {
-            if !out.contains(p) {
-                out.push(*p);
+        let own_excluded: std::collections::HashSet<PermId> = role
+            .exclusions
+            .iter()
+            .filter(|e| active(e))
+            .flat_map(|e| e.matches.iter().copied())
+            .collect();
+        for &p in &self.matched {
+            if !own_excluded.contains(&p) && seen.insert(p) {
+                out.push(p);
             }
         }
         out
@@ -233,65 +245,110 @@ pub(crate) fn lines(policy: &Policy, r: RoleId) -> Vec<Line> {
         } else {
             &mut line.exact
         };
-        for &p in &g.matches {
-            if !into.contains(&p) {
-                into.push(p);
+        into.extend_from_slice(&g.matches);
+    }
+    out.into_iter()
+        .map(|(_, mut l)| {
+            dedup(&mut l.exact);
+            dedup(&mut l.matched);
+            l
+        })
+        .collect()
+}
+
+/// Drops the repeats of `list`, keeping each first place.
+fn dedup(list: &mut Vec<PermId>) {
+    let mut seen = std::collections::HashSet::with_capacity(list.len());
+    list.retain(|p| seen.insert(*p));
+}
+
+/// The roles of `below` (`g` and the roles that inherit it, parents
+/// first) that the line of `g` reaches with `p`: `g`, and a role one of
+/// whose parents it reaches, unless that role excludes `p` by an
+/// exclusion `active` says takes effect. The one reading of how
+/// permissions flow down the hierarchy that every target shares.
+pub(crate) fn reached(
+    policy: &Policy,
+    below: &[RoleId],
+    g: RoleId,
+    p: PermId,
+    active: &dyn Fn(&Exclusion) -> bool,
+) -> Vec<RoleId> {
+    let mut hit = FixedBitSet::with_capacity(policy.roles().len());
+    let mut out = Vec::new();
+    for &s in below {
+        let Some(role) = policy.role(s) else {
+            continue;
+        };
+        let via_parent = role.parents.iter().any(|x| hit.contains(x.role.index()));
+        let excluded = || {
+            role.exclusions
+                .iter()
+                .any(|e| active(e) && e.matches.contains(&p))
+        };
+        if s == g || (via_parent && !excluded()) {
+            hit.insert(s.index());
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// A line's permissions grouped by the roles it reaches with them (see
+/// [`reached`]), each group in the order its first permission comes; a
+/// permission the line gives no role (a wildcard's, which the role itself
+/// excludes) is left out.
+pub(crate) fn reach_groups(
+    policy: &Policy,
+    below: &[RoleId],
+    g: RoleId,
+    line: &Line,
+    active: &dyn Fn(&Exclusion) -> bool,
+) -> Vec<(Vec<RoleId>, Vec<PermId>)> {
+    let Some(role) = policy.role(g) else {
+        return Vec::new();
+    };
+    let mut groups: Vec<(Vec<RoleId>, Vec<PermId>)> = Vec::new();
+    let mut index: std::collections::HashMap<Vec<RoleId>, usize> = std::collections::HashMap::new();
+    for p in line.perms(role, active) {
+        let r = reached(policy, below, g, p, active);
+        match index.get(&r) {
+            Some(&i) => {
+                if let Some((_, perms)) = groups.get_mut(i) {
+                    perms.push(p);
+                }
+            }
+            None => {
+                index.insert(r.clone(), groups.len());
+                groups.push((r, vec![p]));
             }
         }
     }
-    out.into_iter().map(|(_, l)| l).collect()
+    groups
 }
 
 fn union(sets: impl IntoIterator<Item = TierSet>) -> TierSet {
-    TierSet(sets.into_iter().fold(0, |a, s| a | s.0))
-}
-
-fn subset(a: TierSet, b: TierSet) -> bool {
-    a.0 & !b.0 == 0
+    sets.into_iter().fold(TierSet::default(), TierSet::union)
 }
 
 /// The plan of `policy` (which has no conditional exclusion: the caller
 /// refuses those first).
 pub fn plan(policy: &Policy) -> Plan {
     let hierarchy = Hierarchy::new(policy);
-    let excluded = |s: RoleId, p: PermId| {
-        policy.role(s).is_some_and(|role| {
-            role.exclusions
-                .iter()
-                .any(|e| e.when.is_empty() && e.matches.contains(&p))
-        })
-    };
+    let always = |e: &Exclusion| e.when.is_empty();
     let avail = |s: RoleId| policy.role(s).map_or(TierSet(0), |r| r.tiers);
     let mut rules = Vec::new();
     for g in (0..policy.roles().len() as u32).map(RoleId) {
         let below = hierarchy.below(g);
-        let Some(role) = policy.role(g) else {
-            continue;
-        };
         for line in lines(policy, g) {
-            // Permissions grouped by the roles the line reaches with them.
-            let mut groups: BTreeMap<Vec<RoleId>, Vec<PermId>> = BTreeMap::new();
-            let mut first: Vec<Vec<RoleId>> = Vec::new();
-            for p in line.perms(role) {
-                let mut reached: Vec<RoleId> = Vec::new();
-                for &s in &below {
-                    let via_parent = policy
-                        .role(s)
-                        .is_some_and(|role| role.parents.iter().any(|x| reached.contains(&x.role)));
-                    if s == g || (via_parent && !excluded(s, p)) {
-                        reached.push(s);
-                    }
+            for (reached, perms) in reach_groups(policy, &below, g, &line, &always) {
+                let mut hit = FixedBitSet::with_capacity(policy.roles().len());
+                for s in &reached {
+                    hit.insert(s.index());
                 }
-                if !groups.contains_key(&reached) {
-                    first.push(reached.clone());
-                }
-                groups.entry(reached).or_default().push(p);
-            }
-            for reached in first {
-                let perms = groups.remove(&reached).unwrap_or_default();
                 let target = |s: RoleId| {
-                    if reached.contains(&s) {
-                        TierSet(avail(s).0 & line.gate.0)
+                    if hit.contains(s.index()) {
+                        avail(s).intersection(line.gate)
                     } else {
                         TierSet(0)
                     }
@@ -310,32 +367,36 @@ pub fn plan(policy: &Policy) -> Plan {
             }
         }
     }
-    let all = TierSet::all(policy.tier_count());
-    let mut by_contexts: BTreeMap<u64, Vec<PermId>> = BTreeMap::new();
-    let mut order: Vec<u64> = Vec::new();
-    for (i, p) in policy.permissions().iter().enumerate() {
-        if p.tiers != all {
-            if !by_contexts.contains_key(&p.tiers.0) {
-                order.push(p.tiers.0);
-            }
-            by_contexts
-                .entry(p.tiers.0)
-                .or_default()
-                .push(PermId(i as u32));
-        }
-    }
-    let existence = order
-        .into_iter()
-        .map(|c| Existence {
-            perms: by_contexts.remove(&c).unwrap_or_default(),
-            contexts: TierSet(c),
-        })
-        .collect();
     Plan {
         hierarchy,
         rules,
-        existence,
+        existence: existence(policy),
     }
+}
+
+/// The permissions that do not exist in every context, grouped by where
+/// they do (groups in the order of their first permission).
+pub(crate) fn existence(policy: &Policy) -> Vec<Existence> {
+    let all = TierSet::all(policy.tier_count());
+    let mut out: Vec<Existence> = Vec::new();
+    let mut index: BTreeMap<u64, usize> = BTreeMap::new();
+    for (i, p) in policy.permissions().iter().enumerate() {
+        if p.tiers == all {
+            continue;
+        }
+        let perm = PermId(i as u32);
+        match index.get(&p.tiers.0).and_then(|&k| out.get_mut(k)) {
+            Some(group) => group.perms.push(perm),
+            None => {
+                index.insert(p.tiers.0, out.len());
+                out.push(Existence {
+                    perms: vec![perm],
+                    contexts: p.tiers,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// The terms and exceptions of a rule whose roles (`below`, the line's
@@ -358,7 +419,7 @@ fn terms(
     for &x in below {
         let t = target(x);
         let covered = union(strict_ancestors(x).map(target));
-        if t.0 != 0 && !subset(t, covered) {
+        if !t.is_empty() && !t.is_subset(covered) {
             terms.push(RoleTerm {
                 role: x,
                 contexts: avail(x),
@@ -377,30 +438,30 @@ fn terms(
                 .map(target),
         );
         let t = target(s);
-        let excess = TierSet(up.0 & !t.0);
-        if excess.0 == 0 {
+        let excess = up.difference(t);
+        if excess.is_empty() {
             continue;
         }
         let covered = union(
             unless
                 .iter()
                 .filter(|u| !u.itself && u.role != s && h.is_ancestor(u.role, s))
-                .map(|u| TierSet(u.contexts.0 & gate.0)),
+                .map(|u| u.contexts.intersection(gate)),
         );
-        if subset(excess, covered) {
+        if excess.is_subset(covered) {
             continue;
         }
         // Where `s` must not hold the line: the gate's contexts where it
         // does not (all of them when the line does not reach it).
-        let contexts = TierSet(gate.0 & !t.0);
-        let itself = below
-            .iter()
-            .any(|&d| d != s && h.is_ancestor(s, d) && target(d).0 & contexts.0 != 0);
+        let contexts = gate.difference(t);
+        let itself = below.iter().any(|&d| {
+            d != s && h.is_ancestor(s, d) && !target(d).intersection(contexts).is_empty()
+        });
         unless.push(RoleTerm {
             role: s,
             contexts,
             itself,
-            absent: t.0 != 0,
+            absent: !t.is_empty(),
         });
     }
     (terms, unless)

@@ -162,6 +162,12 @@ fn cedar_decides_the_hard_shapes_as_policyc() {
     for (name, policy) in common::shapes() {
         assert!(compare(&policy, &name).cells > 0);
     }
+    // Exclusions under conditions: refused, naming each.
+    for (_, policy) in common::conditional_shapes() {
+        let refused = policy_export::refusals(&policy, Target::Cedar);
+        assert_eq!(refused.len(), 4, "{refused:?}");
+        assert!(refused.iter().all(|d| d.code().as_str() == "P0601"));
+    }
 }
 
 proptest! {

@@ -1,5 +1,5 @@
 //! The exported text itself, without the engines: the Humanloop seed's
-//! Cedar and Rego exports (reviewed snapshots), determinism, the headers,
+//! Cedar, Rego and Cerbos exports (reviewed snapshots), determinism, the headers,
 //! and the refusals (P0601).
 
 use policy_export::{export, refusals, Header, Target};
@@ -52,8 +52,43 @@ fn humanloop_exports_to_rego_as_reviewed() {
 }
 
 #[test]
+fn humanloop_exports_to_cerbos_as_reviewed() {
+    let files = export(&humanloop(), Target::Cerbos, &HEADER).unwrap();
+    let names: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "humanloop.yaml",
+            "humanloop_roles.yaml",
+            "humanloop_test.yaml"
+        ]
+    );
+    insta::assert_snapshot!("humanloop_cerbos_resource", files[0].text);
+    insta::assert_snapshot!("humanloop_cerbos_roles", files[1].text);
+    insta::assert_snapshot!("humanloop_cerbos_test", files[2].text);
+}
+
+/// Exclusions under conditions: one rule per set of roles, under the
+/// facts that give it (reviewed).
+#[test]
+fn conditional_exclusions_export_to_cerbos_as_reviewed() {
+    let policy = compile(
+        "conditional_exclusions.policy",
+        include_str!("shapes/conditional_exclusions.policy"),
+    );
+    let header = Header {
+        name: "conditional_exclusions",
+        source: "conditional_exclusions.policy",
+        ..HEADER
+    };
+    let files = export(&policy, Target::Cerbos, &header).unwrap();
+    insta::assert_snapshot!("conditional_exclusions_cerbos_resource", files[0].text);
+    insta::assert_snapshot!("conditional_exclusions_cerbos_roles", files[1].text);
+}
+
+#[test]
 fn the_export_is_deterministic() {
-    for target in [Target::Cedar, Target::Rego] {
+    for target in [Target::Cedar, Target::Rego, Target::Cerbos] {
         let a = export(&humanloop(), target, &HEADER).unwrap();
         let b = export(&humanloop(), target, &HEADER).unwrap();
         assert_eq!(a, b);
@@ -71,6 +106,7 @@ fn every_file_names_the_version_and_the_content_hash() {
     for (target, name, comment) in [
         (Target::Cedar, "cedar", "// "),
         (Target::Rego, "rego", "# "),
+        (Target::Cerbos, "cerbos", "# "),
     ] {
         for f in export(&humanloop(), target, &HEADER).unwrap() {
             if f.path == "humanloop.entities.json" {
@@ -113,7 +149,35 @@ fn a_condition_named_like_a_dimension_is_refused_with_p0601() {
         "c.policy",
         "tiers free < team\ncondition tier \"T\"\npermission a.b \"A\"\nrole r \"R\" { grants a.b when tier }\n",
     );
-    let refused = refusals(&policy, Target::Cedar);
+    for target in [Target::Cedar, Target::Cerbos] {
+        let refused = refusals(&policy, target);
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert!(refused[0].message().contains("condition `tier`"));
+    }
+}
+
+/// Past the limit of conditions on the exclusions below one role, the
+/// Cerbos export refuses, naming the role.
+#[test]
+fn too_many_conditions_on_exclusions_below_a_role_are_refused_for_cerbos() {
+    let n = policy_export::MAX_EXCLUSION_CONDITIONS + 1;
+    let mut text = String::new();
+    for i in 0..n {
+        text.push_str(&format!("condition c{i} \"C{i}\"\n"));
+    }
+    text.push_str(
+        "permission a.b \"A\"\nrole r \"R\" { grants a.b }\nrole s \"S\" {\n  inherits r\n",
+    );
+    for i in 0..n {
+        text.push_str(&format!("  excludes a.b when c{i}\n"));
+    }
+    text.push_str("}\n");
+    let policy = compile("many.policy", &text);
+    let refused = refusals(&policy, Target::Cerbos);
     assert_eq!(refused.len(), 1, "{refused:?}");
-    assert!(refused[0].message().contains("condition `tier`"));
+    assert_eq!(refused[0].code().as_str(), "P0601");
+    assert!(refused[0]
+        .message()
+        .contains("the exclusions below role `r` name 9 conditions"));
+    assert!(export(&policy, Target::Cerbos, &HEADER).is_err());
 }

@@ -134,7 +134,10 @@ fn rego_decides_every_cell_of_the_seeds_and_examples_as_policyc() {
 
 #[test]
 fn rego_decides_the_hard_shapes_as_policyc() {
-    for (name, policy) in common::shapes() {
+    for (name, policy) in common::shapes()
+        .into_iter()
+        .chain(common::conditional_shapes())
+    {
         assert!(compare(&policy, &name).cells > 0);
     }
 }

@@ -221,6 +221,9 @@ codes! {
     ArtifactVersion = "P0570", Error, "unsupported artifact version";
     /// A construct `policyc export` cannot translate faithfully to the target engine.
     ExportUnsupported = "P0601", Error, "construct cannot be exported";
+    /// `policyc export --to cerbos` leaves out the test suite of a policy
+    /// with more cells than a suite should hold.
+    ExportSuiteLeftOut = "P0602", Warning, "export test suite left out";
 }
 
 impl Code {

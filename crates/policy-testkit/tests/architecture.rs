@@ -295,7 +295,11 @@ const ALLOWED_DEPENDENCIES: &[(&str, &[&str])] = &[
     ("policy-files", &["policy-syntax"]),
     ("policy-compiler", &["policy-syntax"]),
     ("policy-eval", &["policy-syntax", "policy-compiler"]),
-    ("policy-export", &["policy-syntax", "policy-compiler"]),
+    // policyc's own decisions are the Cerbos suite's expectations.
+    (
+        "policy-export",
+        &["policy-syntax", "policy-compiler", "policy-eval"],
+    ),
     (
         "policy-lsp",
         &[

@@ -61,7 +61,7 @@ pub enum Command {
     Fix(cmd::fix::Args),
     /// Compare two versions of a policy by their effective permissions.
     Diff(cmd::diff::Args),
-    /// Write the policy in another engine's own language (Cedar, Rego), or check that a committed export is current.
+    /// Write the policy in another engine's own language (Cedar, Rego, Cerbos), or check that a committed export is current.
     Export(cmd::export::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(cmd::completions::Args),

@@ -36,7 +36,7 @@ impl Resolver<'_> {
             let Item::Offered(decl) = item else { continue };
             any = true;
             let set = self.tier_set(Some(&decl.tiers), || OFFERED_LINE.to_string());
-            union = TierSet(union.0 | set.0);
+            union = union.union(set);
         }
         if any && !union.is_empty() {
             self.offered = Some(union.iter().map(|t| t.0).collect());
@@ -216,9 +216,9 @@ impl Resolver<'_> {
             for term in alternative {
                 let (term_set, bad) = self.term_set(term);
                 unknown |= bad;
-                conj = TierSet(conj.0 & term_set.0);
+                conj = conj.intersection(term_set);
             }
-            set = TierSet(set.0 | conj.0);
+            set = set.union(conj);
         }
         if set.is_empty() && !unknown {
             let d = if self.speaks_of_tiers() {
@@ -307,7 +307,7 @@ impl Resolver<'_> {
                         None => first = Some((d, t)),
                         _ => {}
                     }
-                    set = TierSet(set.0 | self.space().select(d, |x| x == v).0);
+                    set = set.union(self.space().select(d, |x| x == v));
                 }
             }
             TierSelector::Range { op, tier } => {
@@ -400,7 +400,7 @@ impl Resolver<'_> {
         set: TierSet,
         at: policy_syntax::Span,
     ) -> TierSet {
-        let outside = TierSet(set.0 & !available.0);
+        let outside = set.difference(available);
         if let Some(first) = outside.iter().next() {
             let name = self
                 .space()
@@ -427,7 +427,7 @@ impl Resolver<'_> {
             }
             self.diags.push(d);
         }
-        TierSet(set.0 & available.0)
+        set.intersection(available)
     }
 
     /// A permission's `label "…" on …` clauses, within its availability
@@ -478,7 +478,7 @@ impl Resolver<'_> {
                 }
                 self.diags.push(d);
             }
-            let again = TierSet(set.0 & taken.0 & available.0);
+            let again = set.intersection(taken).intersection(available);
             if !again.is_empty() {
                 let first = out
                     .iter()
@@ -500,8 +500,8 @@ impl Resolver<'_> {
                 }
                 self.diags.push(d);
             }
-            let keep = TierSet(set.0 & available.0 & !taken.0);
-            taken = TierSet(taken.0 | keep.0);
+            let keep = set.intersection(available).difference(taken);
+            taken = taken.union(keep);
             if !keep.is_empty() {
                 out.push(ContextLabel {
                     label: l.label.value.clone(),

@@ -27,6 +27,9 @@ pub struct Count {
     pub cells: usize,
     /// Two-role requests asked as one request.
     pub pairs: usize,
+    /// Malformed requests (a fact or a dimension missing or unknown),
+    /// which must be denied.
+    pub malformed: usize,
 }
 
 impl Count {
@@ -35,6 +38,7 @@ impl Count {
         self.policies += other.policies;
         self.cells += other.cells;
         self.pairs += other.pairs;
+        self.malformed += other.malformed;
     }
 }
 
@@ -187,6 +191,19 @@ pub fn shapes() -> Vec<(String, Policy)> {
     .collect()
 }
 
+/// Exclusions under conditions, in a diamond, through one parent only, and
+/// of a role's own wildcard (which the Cedar export refuses).
+pub fn conditional_shapes() -> Vec<(String, Policy)> {
+    let name = "conditional_exclusions";
+    let src = policy_syntax::SourceFile::new(
+        format!("{name}.policy"),
+        include_str!("../shapes/conditional_exclusions.policy"),
+    );
+    let (policy, diags) = policy_compiler::compile(&src);
+    assert!(!policy_compiler::has_errors(&diags), "{diags:?}");
+    vec![(name.to_string(), policy)]
+}
+
 /// Runs `compare` (one engine's comparison of every cell) on the seeds and
 /// every example, printing each policy's counts and the total.
 pub fn compare_shipped(compare: impl Fn(&Policy, &str) -> Count) {
@@ -219,6 +236,7 @@ static RANDOM: std::sync::Mutex<(Count, usize)> = std::sync::Mutex::new((
         policies: 0,
         cells: 0,
         pairs: 0,
+        malformed: 0,
     },
     0,
 ));

@@ -1,4 +1,4 @@
-//! `policyc export --to cedar|rego POLICY [-o DIR] [--check]`: the resolved
+//! `policyc export --to cedar|rego|cerbos POLICY [-o DIR] [--check]`: the resolved
 //! policy in another engine's own idiom (`policy-export`), printed, written
 //! into a directory atomically, or compared with what a directory holds.
 
@@ -19,6 +19,8 @@ pub enum To {
     Cedar,
     /// Rego: an OPA bundle (a package with `allow` and `reasons`, and `data.json`).
     Rego,
+    /// Cerbos: a resource policy, its derived roles and a test suite of every cell.
+    Cerbos,
 }
 
 /// `policyc export`
@@ -77,6 +79,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
     let target = match args.to {
         To::Cedar => Target::Cedar,
         To::Rego => Target::Rego,
+        To::Cerbos => Target::Cerbos,
     };
     // The hash `compile` writes, without building the decision table.
     let hash = policy_eval::Artifact::from_policy(&policy).content_hash;
@@ -94,6 +97,10 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
             format: Format::Human,
             exit: Exit::Failure,
         })?;
+    render::emit_diagnostics(
+        &policy_export::notes(&policy, target, &header),
+        Format::Human,
+    );
     match (&args.output, args.check) {
         (None, _) => {
             let mut out = std::io::stdout().lock();
