@@ -4,9 +4,9 @@
 
 use std::fmt::Write as _;
 
-use policy_compiler::{ConditionSet, Policy, RoleId};
+use policy_compiler::{Policy, RoleId};
 
-use crate::contexts::{has_top_level_or, string, Contexts, Syntax, Test};
+use crate::contexts::{any_facts, has_top_level_or, string, when_parts, Contexts, Syntax, Test};
 use crate::plan::{Plan, RoleTerm, Rule};
 use crate::{header_lines, json_text, source_line, ExportFile, Header};
 
@@ -54,6 +54,10 @@ fn role_uid(policy: &Policy, r: RoleId) -> String {
 struct CedarSyntax;
 
 impl Syntax for CedarSyntax {
+    fn attr(&self, name: &str) -> String {
+        attr(name)
+    }
+
     fn dim_in(&self, dim: &str, values: &[&str]) -> String {
         match values {
             [one] => format!("{} == {}", attr(dim), string(one)),
@@ -217,19 +221,6 @@ fn exception(
     CedarSyntax.and(&parts)
 }
 
-fn literals(policy: &Policy, when: ConditionSet) -> Vec<String> {
-    when.literals()
-        .filter_map(|(i, holds)| {
-            let c = policy.conditions().get(i)?;
-            Some(if holds {
-                attr(&c.id)
-            } else {
-                format!("!{}", attr(&c.id))
-            })
-        })
-        .collect()
-}
-
 fn actions(policy: &Policy, perms: &[policy_compiler::PermId]) -> String {
     let names: Vec<String> = perms
         .iter()
@@ -317,7 +308,11 @@ fn policies(policy: &Policy, plan: &Plan, contexts: &Contexts, header: &Header) 
             }
             Some(parts) => when.push(CedarSyntax.or(&parts)),
         }
-        when.extend(literals(policy, rule.when));
+        when.extend(when_parts(policy, rule.when, &CedarSyntax));
+        if let Some(terms) = &rule.facts {
+            // The facts under which the line reaches these roles.
+            when.push(any_facts(policy, terms, &CedarSyntax));
+        }
         let unless: Vec<String> = rule
             .unless
             .iter()

@@ -6,15 +6,27 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use policy_compiler::{Policy, TierId, TierSet};
+use policy_compiler::{ConditionSet, Policy, TierId, TierSet};
 
 /// A context as the index of its value of each dimension.
 type Tuple = Vec<usize>;
 
 /// How a target writes the pieces of a context test.
 pub trait Syntax {
+    /// The request's attribute holding a dimension's value or a
+    /// condition's fact (`context.own`, `R.attr.own`).
+    fn attr(&self, name: &str) -> String;
     /// Dimension `dim` takes one of `values` (at least one).
     fn dim_in(&self, dim: &str, values: &[&str]) -> String;
+    /// Condition `name` holds (`holds`) or does not: `context.own`,
+    /// `!context.own`.
+    fn fact(&self, name: &str, holds: bool) -> String {
+        if holds {
+            self.attr(name)
+        } else {
+            format!("!{}", self.attr(name))
+        }
+    }
     /// Every part holds (at least two parts): `a && b`, a part with an
     /// `||` of its own in parentheses, as Cedar and CEL write it.
     fn and(&self, parts: &[String]) -> String {
@@ -252,6 +264,30 @@ impl Contexts {
             .filter_map(|v| names.get(*v).map(String::as_str))
             .collect();
         syntax.dim_in(name, &vs)
+    }
+}
+
+/// The literals of a `when` clause, one test each.
+pub(crate) fn when_parts(policy: &Policy, when: ConditionSet, syntax: &dyn Syntax) -> Vec<String> {
+    when.literals()
+        .filter_map(|(i, holds)| Some(syntax.fact(&policy.conditions().get(i)?.id, holds)))
+        .collect()
+}
+
+/// Any of `terms` (conjunctions of facts), as one test: `context.own ||
+/// !context.archived`; `false` for none.
+pub(crate) fn any_facts(policy: &Policy, terms: &[ConditionSet], syntax: &dyn Syntax) -> String {
+    let parts: Vec<String> = terms
+        .iter()
+        .map(|t| match when_parts(policy, *t, syntax).as_slice() {
+            [one] => one.clone(),
+            lits => syntax.and(lits),
+        })
+        .collect();
+    match parts.as_slice() {
+        [] => "false".into(),
+        [one] => one.clone(),
+        _ => syntax.or(&parts),
     }
 }
 

@@ -36,12 +36,13 @@ mod cerbos;
 mod contexts;
 mod plan;
 mod rego;
+mod split;
 
 pub use cerbos::suite::MAX_SUITE_DECISIONS;
 pub use cerbos::suite::{assignments as cerbos_assignments, resource_name as cerbos_resource};
-pub use cerbos::MAX_EXCLUSION_CONDITIONS;
 pub use plan::{plan, Hierarchy, Plan, RoleTerm, Rule};
 pub use rego::package_root;
+pub use split::MAX_EXCLUSION_CONDITIONS;
 
 use policy_compiler::Policy;
 use policy_syntax::{Code, Diagnostic, Span};
@@ -150,9 +151,9 @@ pub fn refusals(policy: &Policy, target: Target) -> Vec<Diagnostic> {
         // keep dimensions (`on`) and facts (`when`) apart: nothing to
         // refuse.
         Target::Rego => return out,
-        // Exclusions under conditions split the rules by the facts.
-        Target::Cerbos => out.extend(cerbos::refusals(policy)),
-        Target::Cedar => out.extend(cedar_refusals(policy)),
+        // Exclusions under conditions split the rules by the facts, up
+        // to a limit.
+        Target::Cedar | Target::Cerbos => out.extend(split::refusals(policy, target)),
     }
     for c in policy.conditions() {
         if policy.dimensions().iter().any(|d| d.name == c.id) {
@@ -170,32 +171,6 @@ pub fn refusals(policy: &Policy, target: Target) -> Vec<Diagnostic> {
                 .help(
                     "the request context holds dimensions and conditions side by side; \
                      rename the condition",
-                ),
-            );
-        }
-    }
-    out
-}
-
-/// Cedar's refusals: exclusions under conditions.
-fn cedar_refusals(policy: &Policy) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for role in policy.roles() {
-        for e in role.exclusions.iter().filter(|e| !e.when.is_empty()) {
-            out.push(
-                Diagnostic::new(
-                    Code::ExportUnsupported,
-                    format!(
-                        "cannot export to cedar: role `{}` excludes `{}` under conditions",
-                        role.id, e.pattern
-                    ),
-                )
-                .with_source(policy.source())
-                .primary(e.span, "an exclusion with a `when` clause")
-                .help(
-                    "the Cedar export does not translate exclusions under conditions yet \
-                     (the Rego and Cerbos exports do); write the exclusion without `when`, \
-                     or export to one of those",
                 ),
             );
         }

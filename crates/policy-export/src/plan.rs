@@ -29,6 +29,8 @@ use fixedbitset::FixedBitSet;
 use policy_compiler::{ConditionSet, Exclusion, PermId, Policy, RoleId, TierSet};
 use policy_syntax::Span;
 
+use crate::split::{exclusion_conditions, split_line, Part, MAX_EXCLUSION_CONDITIONS};
+
 /// A role's place in the hierarchy.
 #[derive(Debug, Clone)]
 pub struct Hierarchy {
@@ -131,6 +133,9 @@ pub struct Rule {
     pub gate: TierSet,
     /// The line's `when` clause.
     pub when: ConditionSet,
+    /// The facts under which the line reaches these roles (exclusions
+    /// under conditions): any of these conjunctions; `None`: always.
+    pub facts: Option<Vec<ConditionSet>>,
     /// Terms: the rule holds for a user in one of these roles, in its
     /// contexts (the line's own role first).
     pub terms: Vec<RoleTerm>,
@@ -331,17 +336,26 @@ fn union(sets: impl IntoIterator<Item = TierSet>) -> TierSet {
     sets.into_iter().fold(TierSet::default(), TierSet::union)
 }
 
-/// The plan of `policy` (which has no conditional exclusion: the caller
-/// refuses those first).
+/// The plan of `policy` (whose roles' exclusions name at most
+/// [`MAX_EXCLUSION_CONDITIONS`] conditions below each: the caller refuses
+/// the others first; a role past it gets no rules).
 pub fn plan(policy: &Policy) -> Plan {
     let hierarchy = Hierarchy::new(policy);
-    let always = |e: &Exclusion| e.when.is_empty();
     let avail = |s: RoleId| policy.role(s).map_or(TierSet(0), |r| r.tiers);
     let mut rules = Vec::new();
     for g in (0..policy.roles().len() as u32).map(RoleId) {
         let below = hierarchy.below(g);
+        let k = exclusion_conditions(policy, &below);
+        if k.len() > MAX_EXCLUSION_CONDITIONS {
+            continue;
+        }
         for line in lines(policy, g) {
-            for (reached, perms) in reach_groups(policy, &below, g, &line, &always) {
+            for Part {
+                reached,
+                perms,
+                facts,
+            } in split_line(policy, &below, g, &line, &k)
+            {
                 let mut hit = FixedBitSet::with_capacity(policy.roles().len());
                 for s in &reached {
                     hit.insert(s.index());
@@ -361,6 +375,7 @@ pub fn plan(policy: &Policy) -> Plan {
                     perms,
                     gate: line.gate,
                     when: line.when,
+                    facts,
                     terms,
                     unless,
                 });

@@ -18,6 +18,20 @@ fn compile(name: &str, text: &str) -> policy_compiler::Policy {
     policy
 }
 
+/// The shape with exclusions under conditions, and its header.
+fn conditional_exclusions() -> (policy_compiler::Policy, Header<'static>) {
+    let policy = compile(
+        "conditional_exclusions.policy",
+        include_str!("shapes/conditional_exclusions.policy"),
+    );
+    let header = Header {
+        name: "conditional_exclusions",
+        source: "conditional_exclusions.policy",
+        ..HEADER
+    };
+    (policy, header)
+}
+
 fn humanloop() -> policy_compiler::Policy {
     compile(
         "policies/humanloop.policy",
@@ -72,15 +86,7 @@ fn humanloop_exports_to_cerbos_as_reviewed() {
 /// facts that give it (reviewed).
 #[test]
 fn conditional_exclusions_export_to_cerbos_as_reviewed() {
-    let policy = compile(
-        "conditional_exclusions.policy",
-        include_str!("shapes/conditional_exclusions.policy"),
-    );
-    let header = Header {
-        name: "conditional_exclusions",
-        source: "conditional_exclusions.policy",
-        ..HEADER
-    };
+    let (policy, header) = conditional_exclusions();
     let files = export(&policy, Target::Cerbos, &header).unwrap();
     insta::assert_snapshot!("conditional_exclusions_cerbos_resource", files[0].text);
     insta::assert_snapshot!("conditional_exclusions_cerbos_roles", files[1].text);
@@ -128,19 +134,14 @@ fn every_file_names_the_version_and_the_content_hash() {
     }
 }
 
+/// Exclusions under conditions, in Cedar: one permit per set of roles,
+/// under the facts that give it (reviewed).
 #[test]
-fn an_exclusion_under_conditions_is_refused_with_p0601() {
-    let policy = compile(
-        "c.policy",
-        "condition archived \"Archived\"\npermission a.b \"A\"\nrole r \"R\" { grants a.b }\nrole s \"S\" {\n  inherits r\n  excludes a.b when archived\n}\n",
-    );
-    let refused = refusals(&policy, Target::Cedar);
-    assert_eq!(refused.len(), 1);
-    assert_eq!(refused[0].code().as_str(), "P0601");
-    assert!(refused[0]
-        .message()
-        .contains("role `s` excludes `a.b` under conditions"));
-    assert!(export(&policy, Target::Cedar, &HEADER).is_err());
+fn conditional_exclusions_export_to_cedar_as_reviewed() {
+    let (policy, header) = conditional_exclusions();
+    assert!(refusals(&policy, Target::Cedar).is_empty());
+    let files = export(&policy, Target::Cedar, &header).unwrap();
+    insta::assert_snapshot!("conditional_exclusions_cedar", files[1].text);
 }
 
 #[test]
@@ -157,9 +158,9 @@ fn a_condition_named_like_a_dimension_is_refused_with_p0601() {
 }
 
 /// Past the limit of conditions on the exclusions below one role, the
-/// Cerbos export refuses, naming the role.
+/// Cedar and Cerbos exports refuse, naming the role.
 #[test]
-fn too_many_conditions_on_exclusions_below_a_role_are_refused_for_cerbos() {
+fn too_many_conditions_on_exclusions_below_a_role_are_refused() {
     let n = policy_export::MAX_EXCLUSION_CONDITIONS + 1;
     let mut text = String::new();
     for i in 0..n {
@@ -173,11 +174,15 @@ fn too_many_conditions_on_exclusions_below_a_role_are_refused_for_cerbos() {
     }
     text.push_str("}\n");
     let policy = compile("many.policy", &text);
-    let refused = refusals(&policy, Target::Cerbos);
-    assert_eq!(refused.len(), 1, "{refused:?}");
-    assert_eq!(refused[0].code().as_str(), "P0601");
-    assert!(refused[0]
-        .message()
-        .contains("the exclusions below role `r` name 9 conditions"));
-    assert!(export(&policy, Target::Cerbos, &HEADER).is_err());
+    for target in [Target::Cedar, Target::Cerbos] {
+        let refused = refusals(&policy, target);
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert_eq!(refused[0].code().as_str(), "P0601");
+        assert!(refused[0].message().contains(&format!(
+            "cannot export to {}: the exclusions below role `r` name 9 conditions",
+            target.name()
+        )));
+        assert!(export(&policy, target, &HEADER).is_err());
+    }
+    assert!(refusals(&policy, Target::Rego).is_empty());
 }

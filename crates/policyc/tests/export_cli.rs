@@ -146,7 +146,7 @@ fn a_project_named_like_a_path_writes_inside_the_directory() {
 
 #[test]
 fn a_construct_without_a_faithful_translation_is_p0601_and_writes_nothing() {
-    let policy = "condition archived \"Archived\"\npermission a.b \"A\"\nrole r \"R\" { grants a.b }\nrole s \"S\" {\n  inherits r\n  excludes a.b when archived\n}\n";
+    let policy = "tiers free < team\ncondition tier \"T\"\npermission a.b \"A\"\nrole r \"R\" { grants a.b when tier }\n";
     let dir = sandbox(&[("c.policy", policy)]);
     let out = policyc(
         dir.path(),
@@ -232,7 +232,7 @@ fn a_suite_too_large_is_left_out_with_p0602() {
     assert!(!dir.path().join("out/big_test.yaml").exists());
 }
 
-/// An exclusion under conditions, which Cedar refuses, exports to Cerbos.
+/// An exclusion under conditions exports to Cerbos (and to Cedar).
 #[test]
 fn an_exclusion_under_conditions_exports_to_cerbos() {
     let policy = "condition archived \"Archived\"\npermission a.b \"A\"\nrole r \"R\" { grants a.b }\nrole s \"S\" {\n  inherits r\n  excludes a.b when archived\n}\n";

@@ -30,14 +30,10 @@ use policy_compiler::{PermId, Policy, RoleId, TierSet};
 use policy_syntax::{Code, Diagnostic};
 
 use crate::contexts::{string, Contexts, Syntax, Test};
-use crate::plan::{existence, Hierarchy};
+use crate::plan::existence;
 use crate::{header_lines, source_line, ExportFile, Header};
-use rules::{allow_rules, exclusion_conditions, AllowRule, DerivedRoles};
+use rules::{allow_rules, AllowRule, DerivedRoles};
 use yaml::{quoted, scalar, sequence};
-
-/// The most conditions the exclusions below one role may name: the rules
-/// of each of its lines are worked out under every assignment of them.
-pub const MAX_EXCLUSION_CONDITIONS: usize = 8;
 
 /// CEL's reserved words, which cannot follow `R.attr.`.
 const RESERVED: &[&str] = &[
@@ -84,6 +80,10 @@ fn attr(name: &str) -> String {
 pub(crate) struct Cel;
 
 impl Syntax for Cel {
+    fn attr(&self, name: &str) -> String {
+        attr(name)
+    }
+
     fn dim_in(&self, dim: &str, values: &[&str]) -> String {
         match values {
             [one] => format!("{} == {}", attr(dim), string(one)),
@@ -93,54 +93,6 @@ impl Syntax for Cel {
             }
         }
     }
-}
-
-/// A condition's test: `R.attr.own`, or `!R.attr.own` when it must not
-/// hold.
-pub(crate) fn literal(policy: &Policy, i: usize, holds: bool) -> String {
-    let name = policy.conditions().get(i).map_or("", |c| c.id.as_str());
-    if holds {
-        attr(name)
-    } else {
-        format!("!{}", attr(name))
-    }
-}
-
-/// The roles whose lines reach more conditional exclusions than
-/// [`MAX_EXCLUSION_CONDITIONS`], as `P0601` errors.
-pub(crate) fn refusals(policy: &Policy) -> Vec<Diagnostic> {
-    if policy
-        .roles()
-        .iter()
-        .all(|r| r.exclusions.iter().all(|e| e.when.is_empty()))
-    {
-        return Vec::new();
-    }
-    let h = Hierarchy::new(policy);
-    let mut out = Vec::new();
-    for (i, role) in policy.roles().iter().enumerate() {
-        let below = h.below(RoleId(i as u32));
-        let k = exclusion_conditions(policy, &below).len();
-        if k > MAX_EXCLUSION_CONDITIONS && !role.grants.is_empty() {
-            out.push(
-                Diagnostic::new(
-                    Code::ExportUnsupported,
-                    format!(
-                        "cannot export to cerbos: the exclusions below role `{}` name {k} conditions",
-                        role.id
-                    ),
-                )
-                .with_source(policy.source())
-                .primary(role.span, "this role's grants")
-                .help(format!(
-                    "the export works out each line's rules under every assignment of those \
-                     conditions, at most {MAX_EXCLUSION_CONDITIONS}; write fewer exclusions \
-                     under conditions below this role"
-                )),
-            );
-        }
-    }
-    out
 }
 
 /// The files: the resource policy, the derived roles (when some line

@@ -230,7 +230,8 @@ pub fn generated(raw: &policy_testkit::PolicyRaw) -> (String, Policy) {
     (text, policy)
 }
 
-/// The random policies compared so far, and how many were refused first.
+/// The random policies compared so far, and how many of them have an
+/// exclusion under conditions.
 static RANDOM: std::sync::Mutex<(Count, usize)> = std::sync::Mutex::new((
     Count {
         policies: 0,
@@ -241,15 +242,15 @@ static RANDOM: std::sync::Mutex<(Count, usize)> = std::sync::Mutex::new((
     0,
 ));
 
-/// Counts one random policy compared (`refused`: refused first, then
-/// compared without what was refused), printing the totals every 100.
-pub fn record_random(c: Count, refused: bool) {
+/// Counts one random policy compared (`conditional`: it has an exclusion
+/// under conditions), printing the totals every 100.
+pub fn record_random(c: Count, conditional: bool) {
     let mut seen = RANDOM.lock().unwrap();
     seen.0.add(c);
-    seen.1 += usize::from(refused);
+    seen.1 += usize::from(conditional);
     if seen.0.policies % 100 == 0 {
         eprintln!(
-            "random: {} policies ({} refused first), {} cells, {} two-role requests, 0 mismatches",
+            "random: {} policies ({} with exclusions under conditions), {} cells, {} two-role requests, 0 mismatches",
             seen.0.policies, seen.1, seen.0.cells, seen.0.pairs
         );
     }
