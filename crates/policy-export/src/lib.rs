@@ -34,13 +34,15 @@
 mod cedar;
 mod cerbos;
 mod contexts;
+mod flow;
 mod plan;
 mod rego;
 mod split;
 
 pub use cerbos::suite::MAX_SUITE_DECISIONS;
 pub use cerbos::suite::{assignments as cerbos_assignments, resource_name as cerbos_resource};
-pub use plan::{plan, Hierarchy, Plan, RoleTerm, Rule};
+pub use flow::Hierarchy;
+pub use plan::{plan, Plan, RoleTerm, Rule};
 pub use rego::package_root;
 pub use split::MAX_EXCLUSION_CONDITIONS;
 

@@ -11,7 +11,7 @@ use policy_compiler::{ConditionSet, PermId, Policy, RoleId};
 use serde_json::{json, Map, Value};
 
 use crate::contexts::Contexts;
-use crate::plan::lines;
+use crate::flow::lines;
 use crate::{header_lines, json_text, source_line, ExportFile, Header};
 
 /// Rego's keywords and the names every module has, which a package path

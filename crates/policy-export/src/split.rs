@@ -5,14 +5,14 @@
 //! `permit`, Cerbos's `EFFECT_ALLOW` rule), under a disjunction of
 //! conjunctions of facts ([`Part::facts`]).
 //!
-//! [`reached`]: crate::plan::reached
+//! [`reached`]: crate::flow::reached
 
 use std::collections::HashMap;
 
 use policy_compiler::{ConditionSet, Exclusion, PermId, Policy, RoleId};
 use policy_syntax::{Code, Diagnostic};
 
-use crate::plan::{reach_groups, Hierarchy, Line};
+use crate::flow::{reach_groups, Hierarchy, Line};
 use crate::Target;
 
 /// The most conditions the exclusions below one role may name: each of
