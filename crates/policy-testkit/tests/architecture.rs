@@ -3,7 +3,9 @@
 //!
 //! - no module over 600 lines;
 //! - no cycle between the top-level modules of a crate (an edge is a
-//!   `crate::m` path outside the file's `#[cfg(test)]` part).
+//!   `crate::m` path outside the file's `#[cfg(test)]` part);
+//! - no recursive rule in the grammar, so a parse's depth is bounded;
+//! - none of the crates the lean build is kept from in `Cargo.lock`.
 //!
 //! What does not hold yet is listed in `KNOWN_*` below, each entry to be
 //! removed when it is fixed; the test fails when a new violation appears
@@ -116,7 +118,8 @@ fn uses(text: &str) -> BTreeSet<String> {
     out
 }
 
-/// The strongly connected components with more than one module.
+/// The cycles of a graph: its strongly connected components with more
+/// than one node, and each node with an edge to itself.
 fn cycles(edges: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
     let nodes: Vec<&String> = edges.keys().collect();
     let reach = |from: &String| {
@@ -140,7 +143,7 @@ fn cycles(edges: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
             .filter(|m| reaches[*n].contains(**m) && reaches[*m].contains(*n))
             .map(|m| (*m).clone())
             .collect();
-        if scc.len() > 1 {
+        if scc.len() > 1 || edges.get(*n).is_some_and(|e| e.contains(*n)) {
             scc.sort();
             out.insert(scc);
         }
@@ -472,4 +475,83 @@ fn every_guard_named_in_the_architecture_exists() {
         }
     }
     assert!(named >= 20, "only {named} guards named");
+}
+
+/// Each rule of a pest grammar and the rules its expression names.
+fn grammar_references(grammar: &str) -> BTreeMap<String, BTreeSet<String>> {
+    use pest_meta::ast::Expr;
+    use pest_meta::parser::{consume_rules, parse, Rule};
+    let rules = consume_rules(parse(Rule::grammar_rules, grammar).unwrap()).unwrap();
+    let names: BTreeSet<String> = rules.iter().map(|r| r.name.clone()).collect();
+    rules
+        .into_iter()
+        .map(|rule| {
+            let used = rule
+                .expr
+                .iter_top_down()
+                .filter_map(|e| match e {
+                    Expr::Ident(name) if names.contains(&name) => Some(name),
+                    _ => None,
+                })
+                .collect();
+            (rule.name, used)
+        })
+        .collect()
+}
+
+/// No rule of the grammar reaches itself, so the depth of a parse is
+/// bounded by the grammar whatever the input: repetitions are loops in
+/// pest's generated code, only a rule that reaches itself nests calls.
+/// That is why pest is pinned below the releases that probe the remaining
+/// stack on every rule call (the workspace `Cargo.toml`). `WHITESPACE`,
+/// which pest inserts between the tokens of every rule that is not
+/// atomic, is in the graph like any rule.
+#[test]
+fn the_grammar_has_no_recursive_rule() {
+    let grammar = std::fs::read_to_string(crates_dir().join("../grammar/policy.pest")).unwrap();
+    let graph = grammar_references(&grammar);
+    assert!(graph.contains_key("file") && graph.contains_key("WHITESPACE"));
+    assert_eq!(cycles(&graph), Vec::<Vec<String>>::new());
+}
+
+/// The check finds recursion, direct and through other rules (so the test
+/// above can fail).
+#[test]
+fn a_recursive_rule_is_found() {
+    let direct = grammar_references("a = { \"x\" ~ a? }\nb = { a }");
+    assert_eq!(cycles(&direct), vec![vec!["a".to_string()]]);
+    let through = grammar_references(
+        "term = { \"(\" ~ clause ~ \")\" | \"x\" }\nclause = { term ~ (\"and\" ~ term)* }\nfile = { clause }",
+    );
+    assert_eq!(
+        cycles(&through),
+        vec![vec!["clause".to_string(), "term".to_string()]]
+    );
+}
+
+/// Crates the lean build (`check`, `fmt`, `test`, the pre-commit hooks) is
+/// kept from, each with why; `cargo update` would bring them back.
+const KEPT_OUT_OF_THE_LOCK_FILE: &[(&str, &str)] = &[
+    (
+        "pest_stack_guard",
+        "pest is pinned below 2.9.3: a stack probe per rule call, which a grammar without recursion does not need",
+    ),
+    (
+        "icu_segmenter",
+        "miette's textwrap is held at 0.16.2: from 0.16.3 it line-breaks with ICU, 23 more crates",
+    ),
+];
+
+#[test]
+fn the_lock_file_keeps_out_what_the_lean_build_does_not_need() {
+    let root = crates_dir().join("..");
+    for lock in ["Cargo.lock", "fuzz/Cargo.lock"] {
+        let text = std::fs::read_to_string(root.join(lock)).unwrap();
+        for (name, why) in KEPT_OUT_OF_THE_LOCK_FILE {
+            assert!(
+                !text.contains(&format!("name = \"{name}\"\n")),
+                "{lock} has `{name}` again ({why}); see the workspace Cargo.toml"
+            );
+        }
+    }
 }
