@@ -72,19 +72,29 @@ impl Syntax for CedarSyntax {
 /// The three files.
 pub fn files(policy: &Policy, plan: &Plan, header: &Header) -> Vec<ExportFile> {
     let contexts = Contexts::new(policy);
+    let [schema_path, policies_path, entities_path] = paths(header.name);
     vec![
         ExportFile {
-            path: format!("{}.cedarschema", header.name),
+            path: schema_path,
             text: schema(policy, &contexts, header),
         },
         ExportFile {
-            path: format!("{}.cedar", header.name),
+            path: policies_path,
             text: policies(policy, plan, &contexts, header),
         },
         ExportFile {
-            path: format!("{}.entities.json", header.name),
+            path: entities_path,
             text: entities(policy),
         },
+    ]
+}
+
+/// The files of an export named `name`: schema, policies, entities.
+pub(crate) fn paths(name: &str) -> [String; 3] {
+    [
+        format!("{name}.cedarschema"),
+        format!("{name}.cedar"),
+        format!("{name}.entities.json"),
     ]
 }
 

@@ -189,6 +189,19 @@ pub fn notes(policy: &Policy, target: Target, header: &Header) -> Vec<Diagnostic
     }
 }
 
+/// Every file an export to `target` named `name` may write, whether or not
+/// a given policy's export writes it (Cerbos leaves out the derived roles
+/// when there are none, and the suite past its limit). A writer removes
+/// the ones an export left out, so that a file it wrote before is never
+/// read stale beside the new ones.
+pub fn paths(target: Target, name: &str) -> Vec<String> {
+    match target {
+        Target::Cedar => cedar::paths(name).to_vec(),
+        Target::Rego => rego::paths(name).to_vec(),
+        Target::Cerbos => cerbos::paths(name).to_vec(),
+    }
+}
+
 /// The policy as `target`'s files, in a fixed order; the errors of
 /// [`refusals`] when it has constructs the target cannot express.
 pub fn export(

@@ -128,16 +128,22 @@ pub fn files(policy: &Policy, header: &Header) -> Vec<ExportFile> {
     let mut data = Map::new();
     data.insert(root, data_of(policy, header));
     let text = json_text(Value::Object(data));
+    let [module_path, data_path] = paths(header.name);
     vec![
         ExportFile {
-            path: format!("{}.rego", header.name),
+            path: module_path,
             text: module,
         },
         ExportFile {
-            path: "data.json".into(),
+            path: data_path,
             text,
         },
     ]
+}
+
+/// The files of an export named `name`: the module and the bundle's data.
+pub(crate) fn paths(name: &str) -> [String; 2] {
+    [format!("{name}.rego"), "data.json".to_string()]
 }
 
 /// A `when` clause as an object: condition → whether it must hold.

@@ -2,7 +2,7 @@
 //! Cedar, Rego and Cerbos exports (reviewed snapshots), determinism, the headers,
 //! and the refusals (P0601).
 
-use policy_export::{export, refusals, Header, Target};
+use policy_export::{export, paths, refusals, Header, Target};
 use policy_syntax::SourceFile;
 
 const HEADER: Header<'static> = Header {
@@ -90,6 +90,39 @@ fn conditional_exclusions_export_to_cerbos_as_reviewed() {
     let files = export(&policy, Target::Cerbos, &header).unwrap();
     insta::assert_snapshot!("conditional_exclusions_cerbos_resource", files[0].text);
     insta::assert_snapshot!("conditional_exclusions_cerbos_roles", files[1].text);
+}
+
+/// `paths` lists every file an export writes, each once: a writer removes
+/// the listed files an export left out, so a file missing from the list
+/// would be left stale, and one listed twice would be removed.
+#[test]
+fn paths_lists_every_file_an_export_writes() {
+    let one_role = compile(
+        "solo.policy",
+        "permission a.b \"A\"\nrole solo \"Solo\" {}\n",
+    );
+    let (conditional, _) = conditional_exclusions();
+    for target in [Target::Cedar, Target::Rego, Target::Cerbos] {
+        let listed = paths(target, HEADER.name);
+        let mut distinct = listed.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), listed.len(), "{listed:?}");
+        for policy in [&humanloop(), &one_role, &conditional] {
+            for f in export(policy, target, &HEADER).unwrap() {
+                assert!(listed.contains(&f.path), "{} not in {listed:?}", f.path);
+            }
+        }
+    }
+    // The Cerbos files an export can leave out: the derived roles when no
+    // line grants anything.
+    let written: Vec<String> = export(&one_role, Target::Cerbos, &HEADER)
+        .unwrap()
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
+    assert_eq!(written, ["humanloop.yaml", "humanloop_test.yaml"]);
+    assert!(paths(Target::Cerbos, "humanloop").contains(&"humanloop_roles.yaml".to_string()));
 }
 
 #[test]

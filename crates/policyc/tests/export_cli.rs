@@ -232,6 +232,67 @@ fn a_suite_too_large_is_left_out_with_p0602() {
     assert!(!dir.path().join("out/big_test.yaml").exists());
 }
 
+/// A file an earlier export wrote that the new one leaves out (the derived
+/// roles, once no line grants anything) is stale: `--check` names it and
+/// a write removes it, leaving every other file in the directory alone; a
+/// symlink in its place is removed as a link, its target kept.
+#[test]
+fn a_file_the_export_no_longer_writes_is_stale_and_removed() {
+    let granting = "permission a.b \"A\"\nrole solo \"Solo\" { grants a.b }\n";
+    let dir = sandbox(&[("solo.policy", granting), ("out/README.md", "ours\n")]);
+    let write = ["export", "--to", "cerbos", "solo.policy", "-o", "out"];
+    let mut check = write.to_vec();
+    check.push("--check");
+    let out = policyc(dir.path(), &write);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    let roles = dir.path().join("out/solo_roles.yaml");
+    assert!(roles.is_file());
+
+    std::fs::write(
+        dir.path().join("solo.policy"),
+        "permission a.b \"A\"\nrole solo \"Solo\" {}\n",
+    )
+    .unwrap();
+    let out = policyc(dir.path(), &check);
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error: the export is stale (missing, different, or no longer exported): `out/solo.yaml`, `out/solo_test.yaml`, `out/solo_roles.yaml`"),
+        "{err}"
+    );
+    let out = policyc(dir.path(), &write);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("removed `out/solo_roles.yaml` (no longer part of the export)"),
+        "{}",
+        transcript(&out)
+    );
+    assert!(!roles.exists());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out/README.md")).unwrap(),
+        "ours\n"
+    );
+    let out = policyc(dir.path(), &check);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+
+    // A symlink where the left-out file was: the link goes, not its target.
+    #[cfg(unix)]
+    {
+        std::fs::write(dir.path().join("kept.yaml"), "kept\n").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("kept.yaml"), &roles).unwrap();
+        let out = policyc(dir.path(), &check);
+        assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+        let out = policyc(dir.path(), &write);
+        assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+        assert!(std::fs::symlink_metadata(&roles).is_err());
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("kept.yaml")).unwrap(),
+            "kept\n"
+        );
+    }
+}
+
 /// An exclusion under conditions exports to Cerbos (and to Cedar).
 #[test]
 fn an_exclusion_under_conditions_exports_to_cerbos() {

@@ -101,25 +101,41 @@ impl Syntax for Cel {
 pub fn files(policy: &Policy, header: &Header) -> Vec<ExportFile> {
     let contexts = Contexts::new(policy);
     let (rules, derived) = allow_rules(policy, &contexts);
-    let roles_name = format!("{}_roles", header.name);
+    let roles_name = roles_name(header.name);
+    let [resource, roles, test] = paths(header.name);
     let mut files = vec![ExportFile {
-        path: format!("{}.yaml", header.name),
+        path: resource,
         text: resource_policy(policy, &contexts, header, &rules, &roles_name, &derived),
     }];
     // Cerbos refuses a derived roles policy without definitions.
     if !derived.list.is_empty() {
         files.push(ExportFile {
-            path: format!("{roles_name}.yaml"),
+            path: roles,
             text: derived_roles(policy, &contexts, header, &roles_name, &derived),
         });
     }
     if suite::decisions(policy) <= suite::MAX_SUITE_DECISIONS {
         files.push(ExportFile {
-            path: format!("{}_test.yaml", header.name),
+            path: test,
             text: suite::text(policy, &contexts, header),
         });
     }
     files
+}
+
+/// The name of the derived roles policy (and of its file, `.yaml` added).
+fn roles_name(name: &str) -> String {
+    format!("{name}_roles")
+}
+
+/// Every file an export named `name` may write: the resource policy, the
+/// derived roles and the test suite (the last two not always).
+pub(crate) fn paths(name: &str) -> [String; 3] {
+    [
+        format!("{name}.yaml"),
+        format!("{}.yaml", roles_name(name)),
+        format!("{name}_test.yaml"),
+    ]
 }
 
 /// The warnings of an export to Cerbos: the suite left out (`P0602`).

@@ -101,6 +101,7 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
         &policy_export::notes(&policy, target, &header),
         Format::Human,
     );
+    let left_out = left_out_of(&exported, target, &name);
     match (&args.output, args.check) {
         (None, _) => {
             let mut out = std::io::stdout().lock();
@@ -110,14 +111,36 @@ pub fn run(args: Args) -> Result<Exit, CmdError> {
             }
             Ok(Exit::Ok)
         }
-        (Some(dir), true) => check(dir, &exported, &args.file, target),
-        (Some(dir), false) => write(dir, &exported, &args.file),
+        (Some(dir), true) => check(dir, &exported, &left_out, &args.file, target),
+        (Some(dir), false) => write(dir, &exported, &left_out, &args.file),
     }
 }
 
+/// The files an export to `target` named `name` may write that this one
+/// does not (`policy_export::paths`): a copy of one in the output
+/// directory is from an earlier export, and stale.
+fn left_out_of(exported: &[ExportFile], target: Target, name: &str) -> Vec<String> {
+    policy_export::paths(target, name)
+        .into_iter()
+        .filter(|p| exported.iter().all(|f| &f.path != p))
+        .collect()
+}
+
+/// Whether `path` names something on disk (a file, or a symlink even if
+/// dangling).
+fn exists(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok()
+}
+
 /// Writes every file into `dir`, each atomically; a file already up to
-/// date is left alone.
-fn write(dir: &Path, exported: &[ExportFile], input: &Path) -> Result<Exit, CmdError> {
+/// date is left alone, and one an earlier export wrote that this one
+/// leaves out is removed.
+fn write(
+    dir: &Path,
+    exported: &[ExportFile],
+    left_out: &[String],
+    input: &Path,
+) -> Result<Exit, CmdError> {
     std::fs::create_dir_all(dir).map_err(|e| {
         let d = Diagnostic::new(
             Code::CannotWrite,
@@ -144,14 +167,33 @@ fn write(dir: &Path, exported: &[ExportFile], input: &Path) -> Result<Exit, CmdE
             let _ = writeln!(err, "wrote `{name}`");
         }
     }
+    for f in left_out {
+        let path = dir.join(f);
+        if !exists(&path) {
+            continue;
+        }
+        let name = files::display_name(&path);
+        std::fs::remove_file(&path).map_err(|e| {
+            let d = Diagnostic::new(
+                Code::CannotWrite,
+                format!("cannot remove `{name}`, which the export no longer writes: {e}"),
+            );
+            CmdError::new(d, Format::Human)
+        })?;
+        if !crate::global::quiet() {
+            let _ = writeln!(err, "removed `{name}` (no longer part of the export)");
+        }
+    }
     Ok(Exit::Ok)
 }
 
 /// Compares every file with its copy in `dir`: exit 0 when all match, 1
-/// naming each missing or different file.
+/// naming each missing or different file, and each file an earlier export
+/// wrote that this one leaves out.
 fn check(
     dir: &Path,
     exported: &[ExportFile],
+    left_out: &[String],
     input: &Path,
     target: Target,
 ) -> Result<Exit, CmdError> {
@@ -161,6 +203,13 @@ fn check(
         .zip(exported)
         .filter(|(path, f)| !std::fs::read(path).is_ok_and(|old| old == f.text.as_bytes()))
         .map(|(path, _)| files::display_name(&path))
+        .chain(
+            left_out
+                .iter()
+                .map(|f| dir.join(f))
+                .filter(|path| exists(path))
+                .map(|path| files::display_name(&path)),
+        )
         .collect();
     let mut err = std::io::stderr().lock();
     if stale.is_empty() {
@@ -177,7 +226,7 @@ fn check(
     let to = target.name();
     let _ = writeln!(
         err,
-        "error: the export is stale (missing or different): {}\n  help: run `policyc export --to {to} {} -o {}` and commit the result",
+        "error: the export is stale (missing, different, or no longer exported): {}\n  help: run `policyc export --to {to} {} -o {}` and commit the result",
         stale
             .iter()
             .map(|s| format!("`{s}`"))
