@@ -23,7 +23,7 @@
 //! can be when one role holds less than a role it inherits (a user holding
 //! both is in the same groups as a user holding the smaller one alone).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use fixedbitset::FixedBitSet;
 use policy_compiler::{ConditionSet, PermId, Policy, RoleId, TierSet};
@@ -192,16 +192,23 @@ fn terms(
     gate: TierSet,
     avail: &dyn Fn(RoleId) -> TierSet,
 ) -> (Vec<RoleTerm>, Vec<RoleTerm>) {
-    let strict_ancestors = |s: RoleId| {
-        below
-            .iter()
-            .copied()
-            .filter(move |&x| x != s && h.is_ancestor(x, s))
-    };
+    // `above[i]`: the union of `target` over the strict ancestors of
+    // `below[i]` within `below`, in one pass parents first (an ancestor of
+    // a role of `below` that is itself in `below` reaches it through roles
+    // of `below` only: they all inherit `g`).
+    let position: HashMap<RoleId, usize> = below.iter().enumerate().map(|(i, &r)| (r, i)).collect();
+    let mut above = vec![TierSet::default(); below.len()];
+    for (i, &x) in below.iter().enumerate() {
+        let from = above.get(i).copied().unwrap_or_default().union(target(x));
+        for c in h.children.get(x.index()).into_iter().flatten() {
+            if let Some(slot) = position.get(c).and_then(|&j| above.get_mut(j)) {
+                *slot = slot.union(from);
+            }
+        }
+    }
     let mut terms: Vec<RoleTerm> = Vec::new();
-    for &x in below {
+    for (&x, &covered) in below.iter().zip(&above) {
         let t = target(x);
-        let covered = union(strict_ancestors(x).map(target));
         if !t.is_empty() && !t.is_subset(covered) {
             terms.push(RoleTerm {
                 role: x,
@@ -212,16 +219,9 @@ fn terms(
         }
     }
     let mut unless: Vec<RoleTerm> = Vec::new();
-    for &s in below {
-        let up = union(
-            below
-                .iter()
-                .copied()
-                .filter(|&x| h.is_ancestor(x, s))
-                .map(target),
-        );
+    for (&s, &strictly_above) in below.iter().zip(&above) {
         let t = target(s);
-        let excess = up.difference(t);
+        let excess = strictly_above.difference(t);
         if excess.is_empty() {
             continue;
         }
