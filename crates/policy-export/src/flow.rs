@@ -14,7 +14,7 @@ pub struct Hierarchy {
     anc: Vec<FixedBitSet>,
     /// The roles that inherit each role directly, in declaration order.
     pub children: Vec<Vec<RoleId>>,
-    /// Each role's place in [`Hierarchy::order`] (parents first).
+    /// Each role's place in the policy's resolution order (parents first).
     position: Vec<usize>,
 }
 
@@ -172,6 +172,15 @@ pub(crate) fn lines(policy: &Policy, r: RoleId) -> Vec<Line> {
 fn dedup(list: &mut Vec<PermId>) {
     let mut seen = std::collections::HashSet::with_capacity(list.len());
     list.retain(|p| seen.insert(*p));
+}
+
+/// `roles` as a set: one bit per role of `policy`.
+pub(crate) fn role_set(policy: &Policy, roles: &[RoleId]) -> FixedBitSet {
+    let mut set = FixedBitSet::with_capacity(policy.roles().len());
+    for r in roles {
+        set.insert(r.index());
+    }
+    set
 }
 
 /// The roles of `below` (`g` and the roles that inherit it, parents

@@ -25,11 +25,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use fixedbitset::FixedBitSet;
 use policy_compiler::{ConditionSet, PermId, Policy, RoleId, TierSet};
 use policy_syntax::Span;
 
-use crate::flow::{lines, Hierarchy};
+use crate::flow::{lines, role_set, Hierarchy};
 use crate::split::{exclusion_conditions, split_line, Part, MAX_EXCLUSION_CONDITIONS};
 
 /// A role listed in a rule, with the contexts it applies in.
@@ -124,10 +123,7 @@ pub fn plan(policy: &Policy) -> Plan {
                 facts,
             } in split_line(policy, &below, g, &line, &k)
             {
-                let mut hit = FixedBitSet::with_capacity(policy.roles().len());
-                for s in &reached {
-                    hit.insert(s.index());
-                }
+                let hit = role_set(policy, &reached);
                 let target = |s: RoleId| {
                     if hit.contains(s.index()) {
                         avail(s).intersection(line.gate)

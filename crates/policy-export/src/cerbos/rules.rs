@@ -8,7 +8,7 @@ use policy_compiler::{PermId, Policy, RoleId};
 
 use super::Cel;
 use crate::contexts::{any_facts, when_parts, Contexts, Test};
-use crate::flow::{lines, Hierarchy};
+use crate::flow::{lines, role_set, Hierarchy};
 use crate::split::{exclusion_conditions, split_line, MAX_EXCLUSION_CONDITIONS};
 
 /// The derived roles: one per set of roles some line reaches.
@@ -31,10 +31,7 @@ impl DerivedRoles {
         let mut name = id(g).to_string();
         if reached.len() < below.len() {
             // The roles that exclude: not reached, with a parent reached.
-            let mut hit = fixedbitset::FixedBitSet::with_capacity(policy.roles().len());
-            for r in reached {
-                hit.insert(r.index());
-            }
+            let hit = role_set(policy, reached);
             let cut = below.iter().filter(|s| {
                 !hit.contains(s.index())
                     && policy
