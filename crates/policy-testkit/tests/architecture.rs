@@ -5,7 +5,8 @@
 //! - no cycle between the top-level modules of a crate (an edge is a
 //!   `crate::m` path outside the file's `#[cfg(test)]` part);
 //! - no recursive rule in the grammar, so a parse's depth is bounded;
-//! - none of the crates the lean build is kept from in `Cargo.lock`.
+//! - none of the crates the lean build is kept from in `Cargo.lock`;
+//! - the pre-commit hooks install the lean build in Cargo's `hooks` profile.
 //!
 //! What does not hold yet is listed in `KNOWN_*` below, each entry to be
 //! removed when it is fixed; the test fails when a new violation appears
@@ -554,4 +555,29 @@ fn the_lock_file_keeps_out_what_the_lean_build_does_not_need() {
             );
         }
     }
+}
+
+/// The pre-commit hooks' first install is a cold build on every machine that
+/// installs them: maturin builds the lean CLI (no servers), locked, in the
+/// `hooks` profile, which trades LTO, `opt-level = 3` and unwinding for half
+/// the build time (docs/performance.md). Dropping any of it makes it slow
+/// again.
+#[test]
+fn the_hooks_install_the_lean_build_in_the_hooks_profile() {
+    let root = crates_dir().join("..");
+    let read = |file: &str| -> toml::Table {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        text.parse().unwrap()
+    };
+    let pyproject = read("pyproject.toml");
+    let maturin = &pyproject["tool"]["maturin"];
+    assert_eq!(maturin["profile"].as_str(), Some("hooks"), "pyproject.toml");
+    assert_eq!(maturin["no-default-features"].as_bool(), Some(true));
+    assert_eq!(maturin["locked"].as_bool(), Some(true));
+    let cargo = read("Cargo.toml");
+    let hooks = &cargo["profile"]["hooks"];
+    assert_eq!(hooks["inherits"].as_str(), Some("release"), "Cargo.toml");
+    assert_eq!(hooks["lto"].as_bool(), Some(false));
+    assert_eq!(hooks["opt-level"].as_integer(), Some(1));
+    assert_eq!(hooks["panic"].as_str(), Some("abort"));
 }

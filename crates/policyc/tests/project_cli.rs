@@ -176,7 +176,7 @@ fn a_manifest_that_cannot_be_used_is_p0512() {
             "is outside the project's directory",
         ),
         ("[policy]\nname = \"\"\n", "`name` is empty"),
-        ("[policy\n", "invalid table header"),
+        ("[policy\n", "unclosed table, expected `]`"),
     ] {
         let dir = project();
         std::fs::write(dir.path().join("acme/policyc.toml"), manifest).unwrap();
