@@ -208,4 +208,23 @@ run 1 policyc-export --all-files
 grep -q 'the export is stale' <<<"$out" || fail "policyc-export did not report the stale export"
 grep -q 'export/cedar/acl.cedar' <<<"$out" || fail "policyc-export did not name the stale file"
 
-echo "pre-commit-e2e: 9 passed, 0 failed"
+echo "== 8. a \`language: system\` hook runs an installed policyc and builds nothing"
+installed="$repo/target/release/policyc"
+[ -x "$installed" ] || fail "no $installed: run the README's first command before this script"
+cat >> .pre-commit-config.yaml <<'YAML'
+  - repo: local
+    hooks:
+      - id: policyc-check-installed
+        name: policyc check (installed)
+        entry: policyc check --quiet
+        language: system
+        files: \.policy$
+YAML
+git add .pre-commit-config.yaml
+printf 'permission docs.read "Read documents"\nrole editor "Editor" {\n  inherits readr\n}\n' > bad.policy
+git add bad.policy
+PATH="$(dirname "$installed"):$PATH" run 1 policyc-check-installed --files bad.policy
+grep -q 'P0201' <<<"$out" || fail "no P0201 from the installed policyc"
+git rm --quiet --cached bad.policy && rm bad.policy
+
+echo "pre-commit-e2e: 10 passed, 0 failed"
