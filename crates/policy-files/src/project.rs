@@ -17,8 +17,9 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use policy_syntax::{Code, Diagnostic, SourceFile};
+use policy_syntax::{Code, Diagnostic, SourceFile, Span};
 use serde::Deserialize;
+use toml::Spanned;
 
 use crate::{self as files, LoadError};
 
@@ -33,11 +34,13 @@ struct Manifest {
     policy: Option<PolicyTable>,
 }
 
+/// The `[policy]` table, each value with its place in the manifest (for
+/// the label of a P0512 about it).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PolicyTable {
-    name: Option<String>,
-    files: Option<Vec<String>>,
+    name: Option<Spanned<String>>,
+    files: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// Reads a policy: a project when `path` is a `policyc.toml` or a
@@ -78,24 +81,43 @@ pub fn manifest_of(path: &Path) -> Option<PathBuf> {
 }
 
 fn bad(manifest: &Path, message: impl std::fmt::Display, help: &str) -> LoadError {
+    LoadError::Content(diagnostic(manifest, message, help))
+}
+
+fn diagnostic(manifest: &Path, message: impl std::fmt::Display, help: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::BadManifest,
+        format!("`{}`: {message}", files::display_name(manifest)),
+    )
+    .help(help.to_string())
+}
+
+/// A P0512 that points into the manifest: `label` under the bytes `at` of
+/// `text` (a parse error's place, or the value a check refused).
+fn bad_at(
+    manifest: &Path,
+    text: &str,
+    at: std::ops::Range<usize>,
+    message: impl std::fmt::Display,
+    label: &str,
+    help: &str,
+) -> LoadError {
+    let source = SourceFile::new(files::display_name(manifest), text);
     LoadError::Content(
-        Diagnostic::new(
-            Code::BadManifest,
-            format!("`{}`: {message}", files::display_name(manifest)),
-        )
-        .help(help.to_string()),
+        diagnostic(manifest, message, help)
+            .with_source(&source)
+            .primary(Span::new(at.start, at.end), label),
     )
 }
 
 /// The project of `manifest`: its name and its files, in path order.
 pub fn files_of(manifest: &Path) -> Result<(String, Vec<PathBuf>), LoadError> {
     let text = read_manifest(manifest)?;
-    let parsed: Manifest = toml::from_str(&text).map_err(|e| {
-        bad(
-            manifest,
-            e.message(),
-            "a manifest has one `[policy]` table with `name` (a string) and `files` (a list of paths)",
-        )
+    const SHAPE: &str =
+        "a manifest has one `[policy]` table with `name` (a string) and `files` (a list of paths)";
+    let parsed: Manifest = toml::from_str(&text).map_err(|e| match e.span() {
+        Some(at) => bad_at(manifest, &text, at, e.message(), "here", SHAPE),
+        None => bad(manifest, e.message(), SHAPE),
     })?;
     let table = parsed.policy.unwrap_or_default();
     let root = match manifest.parent() {
@@ -103,11 +125,16 @@ pub fn files_of(manifest: &Path) -> Result<(String, Vec<PathBuf>), LoadError> {
         _ => PathBuf::from("."),
     };
     let name = match table.name {
-        Some(n) if !n.trim().is_empty() && !n.contains(['\n', '\r']) => n,
-        Some(_) => {
-            return Err(bad(
+        Some(n) if !n.get_ref().trim().is_empty() && !n.get_ref().contains(['\n', '\r']) => {
+            n.into_inner()
+        }
+        Some(n) => {
+            return Err(bad_at(
                 manifest,
+                &text,
+                n.span(),
                 "`name` is empty or spans lines",
+                "not a one-line name",
                 "name the policy on one line, e.g. `name = \"acme\"`",
             ))
         }
@@ -116,26 +143,42 @@ pub fn files_of(manifest: &Path) -> Result<(String, Vec<PathBuf>), LoadError> {
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_else(|| files::display_name(&root)),
     };
-    let listed: Vec<PathBuf> = match table.files {
-        Some(list) if list.is_empty() => {
-            return Err(bad(
+    let listed: Vec<(PathBuf, Option<std::ops::Range<usize>>)> = match table.files {
+        Some(list) if list.get_ref().is_empty() => {
+            return Err(bad_at(
                 manifest,
+                &text,
+                list.span(),
                 "`files` lists no file",
+                "an empty list",
                 "list the project's files or directories, or drop `files` to take every `.policy` file below the manifest",
             ))
         }
-        Some(list) => list.iter().map(|f| root.join(f)).collect(),
-        None => vec![root.clone()],
+        Some(list) => list
+            .into_inner()
+            .into_iter()
+            .map(|f| (root.join(f.get_ref()), Some(f.span())))
+            .collect(),
+        None => vec![(root.clone(), None)],
     };
-    for path in &listed {
+    for (path, at) in &listed {
         if let Err(why) = inside_project(path, &root) {
-            return Err(bad(
-                manifest,
-                format!("`{}` is {why}", files::display_name(path)),
-                "a project's files are below its manifest",
-            ));
+            let message = format!("`{}` is {why}", files::display_name(path));
+            const HELP: &str = "a project's files are below its manifest";
+            return Err(match at {
+                Some(at) => bad_at(
+                    manifest,
+                    &text,
+                    at.clone(),
+                    message,
+                    "not below the manifest",
+                    HELP,
+                ),
+                None => bad(manifest, message, HELP),
+            });
         }
     }
+    let listed: Vec<PathBuf> = listed.into_iter().map(|(path, _)| path).collect();
     let found = files::discover(&listed, &files::POLICY_FILES).map_err(LoadError::Unreadable)?;
     Ok((name, found))
 }

@@ -361,8 +361,15 @@ impl Server {
                 }
             };
             if let Some(d) = &doc.manifest_problem {
+                // Its spans are in the manifest, not in this document.
                 let unit = &doc.unit;
-                diags.push(diagnostics::to_lsp(&unit.analysis, &unit.uris, d, docs_url));
+                let d = d.unplaced();
+                diags.push(diagnostics::to_lsp(
+                    &unit.analysis,
+                    &unit.uris,
+                    &d,
+                    docs_url,
+                ));
             }
             out.push(publish(doc.uri.clone(), diags, Some(doc.version)));
         }

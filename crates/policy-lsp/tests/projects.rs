@@ -355,10 +355,16 @@ fn the_manifest_is_read_again_at_each_compile() {
     let diags = c.open(&a, A);
     // On its own, with what the file says alone (a lint) and the manifest's problem.
     assert_eq!(codes(&diags), ["P0304", "P0512"], "{diags:?}");
-    assert!(diags[1]["message"]
-        .as_str()
-        .unwrap()
-        .contains("policyc.toml`: `files` lists no file"));
+    let message = diags[1]["message"].as_str().unwrap();
+    assert!(
+        message.contains("policyc.toml`: `files` lists no file"),
+        "{message}"
+    );
+    // Its place is in the manifest: named in the message, not put on the
+    // document's bytes at the same offset.
+    assert!(message.contains("policyc.toml:2:9)"), "{message}");
+    assert_eq!(diags[1]["range"]["start"]["line"], 0, "{diags:?}");
+    assert_eq!(diags[1]["range"]["end"]["line"], 0, "{diags:?}");
     c.shutdown();
 }
 

@@ -194,6 +194,26 @@ impl Diagnostic {
         &self.counterexamples
     }
 
+    /// The same problem without a place in a source: no source, labels or
+    /// fixes, and where its primary label was (`file:line:col`) at the end
+    /// of the message. For a problem shown in a file other than its own:
+    /// the language server reports a project manifest's P0512 at the top
+    /// of each policy document under it.
+    pub fn unplaced(&self) -> Diagnostic {
+        let mut message = self.message.clone();
+        if let (Some(src), Some(span)) = (&self.source, self.primary_span()) {
+            let at = src.line_col(span.start);
+            message.push_str(&format!(" (at {}:{}:{})", src.name(), at.line, at.column));
+        }
+        Diagnostic {
+            message,
+            labels: Vec::new(),
+            source: None,
+            fixes: Vec::new(),
+            ..self.clone()
+        }
+    }
+
     /// Overrides the severity.
     pub fn with_severity(mut self, severity: Severity) -> Self {
         self.severity = severity;

@@ -168,15 +168,21 @@ fn a_test_file_runs_against_a_project() {
 
 #[test]
 fn a_manifest_that_cannot_be_used_is_p0512() {
-    for (manifest, says) in [
-        ("[policy]\nfile = [\"a.policy\"]\n", "unknown field `file`"),
-        ("[policy]\nfiles = []\n", "`files` lists no file"),
+    // Each points at its place in the manifest, with a label.
+    for (manifest, says, at) in [
+        (
+            "[policy]\nfile = [\"a.policy\"]\n",
+            "unknown field `file`",
+            "2:1",
+        ),
+        ("[policy]\nfiles = []\n", "`files` lists no file", "2:9"),
         (
             "[policy]\nfiles = [\"../other.policy\"]\n",
             "is outside the project's directory",
+            "2:10",
         ),
-        ("[policy]\nname = \"\"\n", "`name` is empty"),
-        ("[policy\n", "unclosed table, expected `]`"),
+        ("[policy]\nname = \"\"\n", "`name` is empty", "2:8"),
+        ("[policy\n", "unclosed table, expected `]`", "1:8"),
     ] {
         let dir = project();
         std::fs::write(dir.path().join("acme/policyc.toml"), manifest).unwrap();
@@ -185,6 +191,10 @@ fn a_manifest_that_cannot_be_used_is_p0512() {
         assert_eq!(out.code, 1, "{manifest}: {text}");
         assert!(
             text.contains("error[P0512]") && text.contains(says),
+            "{manifest}: {text}"
+        );
+        assert!(
+            text.contains(&format!("[acme/policyc.toml:{at}]")),
             "{manifest}: {text}"
         );
     }
