@@ -201,9 +201,8 @@ impl Diagnostic {
     /// of each policy document under it.
     pub fn unplaced(&self) -> Diagnostic {
         let mut message = self.message.clone();
-        if let (Some(src), Some(span)) = (&self.source, self.primary_span()) {
-            let at = src.line_col(span.start);
-            message.push_str(&format!(" (at {}:{}:{})", src.name(), at.line, at.column));
+        if let Some(at) = self.location() {
+            message.push_str(&format!(" (at {at})"));
         }
         Diagnostic {
             message,
@@ -276,6 +275,26 @@ impl Diagnostic {
         Some(match self.primary_span() {
             Some(span) => source.file_name_at(span.start),
             None => source.name(),
+        })
+    }
+
+    /// Where the diagnostic points as `file:line:col`: the file of its
+    /// primary span (in a project, the one file that holds it) and the
+    /// line and column in that file; just the file without a span, `None`
+    /// without a source.
+    pub fn location(&self) -> Option<String> {
+        let source = self.source.as_ref()?;
+        Some(match self.primary_span() {
+            Some(span) => {
+                let at = source.line_col(span.start);
+                format!(
+                    "{}:{}:{}",
+                    source.file_name_at(span.start),
+                    at.line,
+                    at.column
+                )
+            }
+            None => source.name().to_string(),
         })
     }
 

@@ -299,3 +299,41 @@ fn check_of_a_file_of_a_project_checks_the_project() {
         out.transcript()
     );
 }
+
+/// A place in a project is the place in the one file that holds it, not in
+/// the project: a JUnit load error and an `expect`ation in `check --format
+/// json` name `acme/roles/admin.policy` with its own line and column.
+#[test]
+fn places_in_a_project_name_the_file_that_holds_them() {
+    let dir = project();
+    std::fs::write(
+        dir.path().join("acme/roles/admin.policy"),
+        "role admin \"Admin\" {\n  inherits membr\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("acme.test.yaml"),
+        "policy: acme\ncases:\n  - { roles: [member], action: files.manage, tier: team, expect: allow }\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["test", "acme.test.yaml", "--format", "junit"]);
+    assert_eq!(out.code, 1, "{}", out.transcript());
+    assert!(
+        out.stdout()
+            .contains(r#"message="acme/roles/admin.policy:2:12: P0201: unknown role `membr`""#),
+        "{}",
+        out.transcript()
+    );
+
+    std::fs::write(
+        dir.path().join("acme/roles/admin.policy"),
+        "role admin \"Admin\" {\n  inherits member\n}\n\nexpect unheld-permission \"not sold yet\"\npermission extra.thing \"Extra\"\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["check", "acme", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    let json: Value = serde_json::from_str(&out.stdout()).unwrap();
+    let at = &json["expected"][0]["expectation"];
+    assert_eq!(at["file"], "acme/roles/admin.policy", "{json}");
+    assert_eq!(at["line"], 5, "{json}");
+}

@@ -148,7 +148,7 @@ impl Sink {
                         expectation: e.diagnostic.source_file().map(|s| {
                             let lc = s.line_col(e.span.start);
                             JsonLocation {
-                                file: s.name().to_string(),
+                                file: s.file_name_at(e.span.start).to_string(),
                                 line: lc.line,
                                 column: lc.column,
                                 start: e.span.start,

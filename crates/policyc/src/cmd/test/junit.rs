@@ -16,16 +16,7 @@ use super::snapshots::SnapshotResult;
 /// Where a diagnostic points, `file:line:col` (just `file` without a span,
 /// nothing without a file), then `: `.
 fn place(d: &Diagnostic) -> String {
-    let Some(src) = d.source_file() else {
-        return String::new();
-    };
-    match d.primary_span() {
-        Some(span) => {
-            let at = src.line_col(span.start);
-            format!("{}:{}:{}: ", src.name(), at.line, at.column)
-        }
-        None => format!("{}: ", src.name()),
-    }
+    d.location().map(|at| format!("{at}: ")).unwrap_or_default()
 }
 
 /// One diagnostic on one line, `file:line:col: CODE: message`.
