@@ -6,7 +6,8 @@
 # and the hooks pass a clean policy, fail an unknown role with P0201,
 # rewrite an unformatted policy, fail a failing policy test and a stale
 # snapshot, check a policy project when given one of its files, and fail
-# a committed Cedar export that the policy no longer matches.
+# a committed Cedar export that the policy no longer matches; and a
+# `language: system` hook (docs/integrations.md) runs the release binary.
 #
 # The hook's build gets its own, empty CARGO_TARGET_DIR: it is built in
 # Cargo's `hooks` profile, which no other step of CI builds, so the time

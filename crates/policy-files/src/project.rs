@@ -92,22 +92,24 @@ fn diagnostic(manifest: &Path, message: impl std::fmt::Display, help: &str) -> D
     .help(help.to_string())
 }
 
-/// A P0512 that points into the manifest: `label` under the bytes `at` of
-/// `text` (a parse error's place, or the value a check refused).
+/// A P0512 about the manifest whose text is `text`; with `at`, it points
+/// there with `label` (a parse error's place, or the value a check
+/// refused).
 fn bad_at(
     manifest: &Path,
     text: &str,
-    at: std::ops::Range<usize>,
+    at: Option<std::ops::Range<usize>>,
     message: impl std::fmt::Display,
     label: &str,
     help: &str,
 ) -> LoadError {
-    let source = SourceFile::new(files::display_name(manifest), text);
-    LoadError::Content(
-        diagnostic(manifest, message, help)
-            .with_source(&source)
+    let d = diagnostic(manifest, message, help);
+    LoadError::Content(match at {
+        Some(at) => d
+            .with_source(&SourceFile::new(files::display_name(manifest), text))
             .primary(Span::new(at.start, at.end), label),
-    )
+        None => d,
+    })
 }
 
 /// The project of `manifest`: its name and its files, in path order.
@@ -115,10 +117,8 @@ pub fn files_of(manifest: &Path) -> Result<(String, Vec<PathBuf>), LoadError> {
     let text = read_manifest(manifest)?;
     const SHAPE: &str =
         "a manifest has one `[policy]` table with `name` (a string) and `files` (a list of paths)";
-    let parsed: Manifest = toml::from_str(&text).map_err(|e| match e.span() {
-        Some(at) => bad_at(manifest, &text, at, e.message(), "here", SHAPE),
-        None => bad(manifest, e.message(), SHAPE),
-    })?;
+    let parsed: Manifest = toml::from_str(&text)
+        .map_err(|e| bad_at(manifest, &text, e.span(), e.message(), "here", SHAPE))?;
     let table = parsed.policy.unwrap_or_default();
     let root = match manifest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -132,7 +132,7 @@ pub fn files_of(manifest: &Path) -> Result<(String, Vec<PathBuf>), LoadError> {
             return Err(bad_at(
                 manifest,
                 &text,
-                n.span(),
+                Some(n.span()),
                 "`name` is empty or spans lines",
                 "not a one-line name",
                 "name the policy on one line, e.g. `name = \"acme\"`",
@@ -148,7 +148,7 @@ pub fn files_of(manifest: &Path) -> Result<(String, Vec<PathBuf>), LoadError> {
             return Err(bad_at(
                 manifest,
                 &text,
-                list.span(),
+                Some(list.span()),
                 "`files` lists no file",
                 "an empty list",
                 "list the project's files or directories, or drop `files` to take every `.policy` file below the manifest",
@@ -164,18 +164,14 @@ pub fn files_of(manifest: &Path) -> Result<(String, Vec<PathBuf>), LoadError> {
     for (path, at) in &listed {
         if let Err(why) = inside_project(path, &root) {
             let message = format!("`{}` is {why}", files::display_name(path));
-            const HELP: &str = "a project's files are below its manifest";
-            return Err(match at {
-                Some(at) => bad_at(
-                    manifest,
-                    &text,
-                    at.clone(),
-                    message,
-                    "not below the manifest",
-                    HELP,
-                ),
-                None => bad(manifest, message, HELP),
-            });
+            return Err(bad_at(
+                manifest,
+                &text,
+                at.clone(),
+                message,
+                "not below the manifest",
+                "a project's files are below its manifest",
+            ));
         }
     }
     let listed: Vec<PathBuf> = listed.into_iter().map(|(path, _)| path).collect();

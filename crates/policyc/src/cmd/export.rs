@@ -177,7 +177,8 @@ fn write(
             let d = Diagnostic::new(
                 Code::CannotWrite,
                 format!("cannot remove `{name}`, which the export no longer writes: {e}"),
-            );
+            )
+            .help("remove it yourself, or make the directory writable: a stale file beside the export is read with it");
             CmdError::new(d, Format::Human)
         })?;
         if !crate::global::quiet() {
